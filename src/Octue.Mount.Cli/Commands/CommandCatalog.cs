@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Octue.Mount.Cli.Commands;
+
+/// <summary>Every verb of the octue-mount command, one factory per file in this folder.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return VersionCommand.Create();
+    }
+}

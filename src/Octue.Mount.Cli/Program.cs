@@ -1,0 +1,7 @@
+using System.CommandLine;
+using Octue.Mount.Cli.Commands;
+
+var root = new RootCommand("Octue Mount: Google Cloud Storage buckets and Octue manifests as ordinary folders, with verified reads and writes.");
+foreach (var command in CommandCatalog.Create())
+    root.Subcommands.Add(command);
+return await root.Parse(args).InvokeAsync();
