@@ -20,10 +20,13 @@ internal static class FileTime
 
     public static long ToUnixNanoseconds(ulong fileTime)
     {
-        // FILETIME values beyond year ~2262 do not fit in Unix nanoseconds; clamp instead of overflowing.
+        // Unix nanoseconds in a long span 1677-2262; FILETIMEs outside clamp instead of overflowing.
         const ulong maxFileTime = (ulong)(long.MaxValue / 100) + UnixEpoch;
+        const ulong minFileTime = (ulong)(long.MinValue / 100 + UnixEpoch);
         if (fileTime > maxFileTime)
             return long.MaxValue / 100 * 100;
+        if (fileTime < minFileTime)
+            return long.MinValue / 100 * 100;
         return ((long)fileTime - UnixEpoch) * 100;
     }
 }
