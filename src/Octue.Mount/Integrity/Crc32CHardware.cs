@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using ArmCrc32 = System.Runtime.Intrinsics.Arm.Crc32;
 
@@ -26,29 +26,36 @@ internal static class Crc32CHardware
     public static uint Update(uint register, ReadOnlySpan<byte> data)
     {
         ReadOnlySpan<uint> shift = ShiftOneBlock;
-        while (data.Length >= RoundBytes)
+        ref byte position = ref MemoryMarshal.GetReference(data);
+        nint remaining = data.Length;
+        while (remaining >= RoundBytes)
         {
             uint a = register;
             uint b = 0;
             uint c = 0;
-            for (int i = 0; i < StreamBlock; i += 8)
+            // Unaligned reads through a ref avoid a bounds check per word; the loop condition keeps them inside data.
+            for (nint i = 0; i < StreamBlock; i += 8)
             {
-                a = Step(a, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
-                b = Step(b, BinaryPrimitives.ReadUInt64LittleEndian(data[(StreamBlock + i)..]));
-                c = Step(c, BinaryPrimitives.ReadUInt64LittleEndian(data[((2 * StreamBlock) + i)..]));
+                a = Step(a, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref position, i)));
+                b = Step(b, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref position, StreamBlock + i)));
+                c = Step(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref position, (2 * StreamBlock) + i)));
             }
             // The register is linear: processing B after state s equals shift(s, |B|) XOR (B processed from 0).
             register = Crc32CPolynomial.MultiplyByTable(shift, Crc32CPolynomial.MultiplyByTable(shift, a) ^ b) ^ c;
-            data = data[RoundBytes..];
+            position = ref Unsafe.Add(ref position, RoundBytes);
+            remaining -= RoundBytes;
         }
-        while (data.Length >= 8)
+        while (remaining >= 8)
         {
-            register = Step(register, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            data = data[8..];
+            register = Step(register, Unsafe.ReadUnaligned<ulong>(ref position));
+            position = ref Unsafe.Add(ref position, 8);
+            remaining -= 8;
         }
-        foreach (byte b in data)
+        while (remaining > 0)
         {
-            register = StepByte(register, b);
+            register = StepByte(register, position);
+            position = ref Unsafe.Add(ref position, 1);
+            remaining--;
         }
         return register;
     }
