@@ -98,17 +98,19 @@ public sealed class ContentCache
     {
         lock (_sync)
         {
-            CacheEntry entry = GetOrAddLocked(new ObjectKey(obj.Bucket, obj.Name, obj.Generation));
+            ObjectKey key = new(obj.Bucket, obj.Name, obj.Generation);
+            CacheEntry entry = GetOrAddLocked(key);
             if (entry.HasLayout && !entry.Matches(obj))
             {
-                // Same generation, different size or hash: the cached description cannot be trusted, start again.
+                // Same generation, different size or hash: the cached description cannot be trusted. Readers of the
+                // old description are poisoned (their layout is no longer the object's) and a fresh entry starts.
                 _logger.LogWarning("Cached description of {Object} does not match the object's metadata; dropping the cached copy", entry.Key);
                 DropChunksLocked(entry);
-                entry.Integrity = IntegrityState.Unverified;
-                entry.SetLayout(new ChunkLayout(obj.Size, chunkSize), obj.Crc32c, obj.Md5);
-                entry.LayoutPersisted = false;
+                entry.NextEpoch();
+                entry = new CacheEntry(key, entry.DirectoryPath);
+                _entries[key] = entry;
             }
-            else if (!entry.HasLayout)
+            if (!entry.HasLayout)
             {
                 entry.SetLayout(new ChunkLayout(obj.Size, chunkSize), obj.Crc32c, obj.Md5);
                 entry.LayoutPersisted = false;
@@ -462,6 +464,29 @@ public sealed class ContentCache
             entry.Integrity = IntegrityState.Verified;
         }
         await PersistAsync(entry, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records the chunk CRCs of a local copy known to equal the object (an upload GCS confirmed) and marks the
+    /// generation verified. False when the entry was dropped after <paramref name="epoch"/> began.
+    /// </summary>
+    internal async Task<bool> AdoptVerifiedAsync(CacheEntry entry, uint[] chunkCrcs, int epoch, CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return false;
+            }
+            for (int i = 0; i < chunkCrcs.Length; i++)
+            {
+                entry.RecordKnown(i, chunkCrcs[i]);
+            }
+            entry.VerificationClaimed = true;
+            entry.Integrity = IntegrityState.Verified;
+        }
+        await PersistAsync(entry, ct).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>

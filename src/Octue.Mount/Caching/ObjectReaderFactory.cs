@@ -62,6 +62,35 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     /// <summary>Called by the write path once an upload's hashes were confirmed by GCS.</summary>
     public void MarkVerified(string bucket, string name, long generation) => _cache.MarkVerified(bucket, name, generation);
 
+    /// <summary>
+    /// Seeds the cache from a local file whose upload GCS confirmed (the staged copy), so reading the object back
+    /// costs no download, and marks the generation verified. True when the file now serves reads of the object.
+    /// A file that does not match the object's hash is not adopted (false, nothing changes). Objects larger than a
+    /// quarter of the cache are only marked verified, not copied (false), so one upload cannot flush the cache.
+    /// </summary>
+    public async Task<bool> AdoptVerifiedFileAsync(ObjectInfo obj, string path, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (obj.Size > _cache.CapacityBytes / 4 || (obj.Crc32c is null && obj.Md5 is null))
+        {
+            if (obj.Crc32c is not null || obj.Md5 is not null)
+            {
+                MarkVerified(obj.Bucket, obj.Name, obj.Generation);
+            }
+            return false;
+        }
+        CacheEntry entry = _cache.Attach(obj, _options.ChunkSize);
+        try
+        {
+            return await _fetcher.AdoptAsync(entry, path, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Detach(entry);
+        }
+    }
+
     /// <summary>Stops read-ahead downloads in flight.</summary>
     public ValueTask DisposeAsync()
     {

@@ -368,4 +368,29 @@ public sealed class ReadPathTests : IDisposable
         await using ObjectReaderFactory second = NewFactory(options);
         Assert.Equal(IntegrityState.Verified, second.GetIntegrity("b", "uploaded", 77));
     }
+
+    [Fact]
+    public async Task An_adopted_upload_is_read_back_without_downloads_and_a_wrong_file_is_refused()
+    {
+        byte[] data = PatternData.Create((3 * Chunk) + 11, seed: 12);
+        ObjectInfo obj = _store.Put("b", "adopted.bin", data);
+        string staged = Path.Combine(_cacheFolder.Path, "staged.bin");
+        await File.WriteAllBytesAsync(staged, data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+
+        byte[] wrong = (byte[])data.Clone();
+        wrong[^1] ^= 1;
+        string wrongFile = Path.Combine(_cacheFolder.Path, "wrong.bin");
+        await File.WriteAllBytesAsync(wrongFile, wrong);
+        Assert.False(await factory.AdoptVerifiedFileAsync(obj, wrongFile));
+        Assert.Equal(IntegrityState.Unverified, factory.GetIntegrity("b", "adopted.bin", obj.Generation));
+
+        Assert.True(await factory.AdoptVerifiedFileAsync(obj, staged));
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "adopted.bin", obj.Generation));
+        await using IObjectReader reader = factory.OpenReader(obj);
+        byte[] all = new byte[data.Length];
+        await ReadExactlyAsync(reader, 0, all);
+        Assert.Equal(data, all);
+        Assert.Equal(0, _store.Downloads);
+    }
 }
