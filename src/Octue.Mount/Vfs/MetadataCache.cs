@@ -81,6 +81,35 @@ internal sealed class MetadataCache : IDisposable
 
     public void InvalidateDirectory(string bucket, string prefix) => _cache.Remove(new DirectoryKey(bucket, prefix));
 
+    /// <summary>Any other short-lived value (dataset metadata) under a key of its own type.</summary>
+    public bool TryGet<TValue>(object key, out TValue? value) where TValue : class
+    {
+        if (_cache.TryGetValue(key, out object? stored) && stored is Boxed<TValue> boxed)
+        {
+            value = boxed.Value;
+            return true;
+        }
+
+        value = null;
+        return false;
+    }
+
+    public void Put<TValue>(object key, TValue? value) where TValue : class
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        _cache.Set(key, new Boxed<TValue>(value), new MemoryCacheEntryOptions
+        {
+            Size = 1,
+            AbsoluteExpirationRelativeToNow = _ttl,
+        });
+    }
+
+    public void Remove(object key) => _cache.Remove(key);
+
     public DirectoryListing? TryGetListing(string bucket, string prefix) =>
         _cache.TryGetValue(new ListingKey(bucket, prefix), out DirectoryListing? listing) ? listing : null;
 
@@ -136,4 +165,6 @@ internal sealed class MetadataCache : IDisposable
     private readonly record struct DirectoryKey(string Bucket, string Prefix);
 
     private sealed record StatEntry(ObjectInfo? Info);
+
+    private sealed record Boxed<TValue>(TValue? Value) where TValue : class;
 }

@@ -89,7 +89,9 @@ public sealed partial class OctueFileSystem : IFileSystem
                 root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ProjectRoot);
                 break;
             default:
-                throw new NotSupportedException($"Mount source kind {source.Kind} is not supported.");
+                var datasets = await LoadManifestAsync(store, source, loggerFactory.CreateLogger<OctueFileSystem>(), ct).ConfigureAwait(false);
+                root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ManifestRoot) { FixedListing = datasets };
+                break;
         }
 
         var fs = new OctueFileSystem(options, store, loggerFactory, root);
