@@ -4,10 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Octue.Mount.Emulator;
 
 /// <summary>Hashes a client declares for the bytes it sends; checked when the object is finalized.</summary>
-internal readonly record struct ClientHashes(uint? Crc32c, byte[]? Md5)
-{
-    public ClientHashes Or(ClientHashes other) => new(Crc32c ?? other.Crc32c, Md5 ?? other.Md5);
-}
+internal readonly record struct ClientHashes(uint? Crc32c, byte[]? Md5);
 
 /// <summary>The <c>x-goog-hash</c> header (<c>crc32c=BASE64,md5=BASE64</c>) and GCS's base64 hash forms.</summary>
 internal static class HashHeader

@@ -23,6 +23,8 @@ internal static class NameRules
         }
         if (bytes > MaxObjectNameBytes)
             return $"Object name is {bytes} bytes of UTF-8; the limit is {MaxObjectNameBytes}.";
+        if (name is "." or "..")
+            return "Object names cannot be '.' or '..'.";
         if (name.Contains('\r') || name.Contains('\n'))
             return "Object name must not contain carriage return or line feed characters.";
         return null;

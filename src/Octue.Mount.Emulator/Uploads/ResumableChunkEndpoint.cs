@@ -101,7 +101,7 @@ internal static class ResumableChunkEndpoint
 
     private static async Task FinalizeAsync(EmulatorContext c, ResumableSession session)
     {
-        var declared = HashHeader.Read(c.Request).Or(session.DeclaredHashes);
+        ClientHashes[] declared = [session.DeclaredHashes, HashHeader.Read(c.Request)];
         var (data, md5) = session.TakeContent();
         StoredObject stored;
         try

@@ -28,7 +28,7 @@ internal static class UploadEndpoints
         var name = ValidName(QueryParameters.String(c.Request, "name"));
         var data = await RequestBody.ReadAllAsync(RequestBody.Open(c.Request), RequestBody.DeclaredLength(c.Request), c.Aborted).ConfigureAwait(false);
         var attributes = ObjectResourceInput.Empty.ForNewObject(c.Request.ContentType);
-        await CommitAsync(c, bucket, name, data, attributes, HashHeader.Read(c.Request)).ConfigureAwait(false);
+        await CommitAsync(c, bucket, name, data, attributes, [HashHeader.Read(c.Request)]).ConfigureAwait(false);
     }
 
     private static async Task MultipartAsync(EmulatorContext c)
@@ -50,7 +50,7 @@ internal static class UploadEndpoints
         var data = await RequestBody.ReadAllAsync(mediaSection.Body, null, c.Aborted).ConfigureAwait(false);
         var name = ValidName(input.Name ?? QueryParameters.String(c.Request, "name"));
         var attributes = input.ForNewObject(mediaSection.ContentType);
-        await CommitAsync(c, bucket, name, data, attributes, input.Hashes.Or(HashHeader.Read(c.Request))).ConfigureAwait(false);
+        await CommitAsync(c, bucket, name, data, attributes, [input.Hashes, HashHeader.Read(c.Request)]).ConfigureAwait(false);
     }
 
     private static async Task ResumableAsync(EmulatorContext c)
@@ -68,7 +68,7 @@ internal static class UploadEndpoints
         await JsonReplies.WriteEmptyAsync(c.Http, 200).ConfigureAwait(false);
     }
 
-    private static async Task CommitAsync(EmulatorContext c, string bucket, string name, byte[] data, ObjectAttributes attributes, ClientHashes declared)
+    private static async Task CommitAsync(EmulatorContext c, string bucket, string name, byte[] data, ObjectAttributes attributes, ClientHashes[] declared)
     {
         var stored = await UploadFinalizer.CommitAsync(c, bucket, name, data, ObjectChecksums.Crc32c(data), MD5.HashData(data),
             attributes, QueryParameters.Preconditions(c.Request), declared).ConfigureAwait(false);
