@@ -5,6 +5,7 @@ using System.Text;
 using Google;
 using Google.Apis.Upload;
 using Google.Cloud.Storage.V1;
+using Octue.Mount.Integrity;
 using Object = Google.Apis.Storage.v1.Data.Object;
 
 namespace Octue.Mount.Emulator.Tests;
@@ -288,17 +289,5 @@ public sealed class ConformanceTests(EmulatorFixture fixture) : IClassFixture<Em
         return data;
     }
 
-    private static string Crc32cBase64(byte[] data)
-    {
-        // Reference bitwise CRC32C (Castagnoli, reflected polynomial 0x82F63B78), independent of the emulator's.
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
-        }
-        crc = ~crc;
-        return Convert.ToBase64String([(byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc]);
-    }
+    private static string Crc32cBase64(byte[] data) => GcsHash.ToBase64(Crc32C.Compute(data));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -54,7 +55,7 @@ internal static class ComposeEndpoint
         foreach (var source in sources)
         {
             source.Data.CopyTo(data, offset);
-            crc = ObjectChecksums.AppendCrc32c(crc, source.Data);
+            crc = Crc32C.Append(crc, source.Data);
             offset += source.Data.Length;
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Primitives;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -50,8 +51,8 @@ internal static class MediaDownloadEndpoint
         {
             response.StatusCode = 200;
             headers[HashHeader.Name] = obj.Md5 is null
-                ? new StringValues("crc32c=" + HashHeader.Crc32cToBase64(obj.Crc32c))
-                : new StringValues(["crc32c=" + HashHeader.Crc32cToBase64(obj.Crc32c), "md5=" + Convert.ToBase64String(obj.Md5)]);
+                ? new StringValues("crc32c=" + GcsHash.ToBase64(obj.Crc32c))
+                : new StringValues(["crc32c=" + GcsHash.ToBase64(obj.Crc32c), "md5=" + Convert.ToBase64String(obj.Md5)]);
         }
         await WriteBodyAsync(c, obj.Data, offset, length).ConfigureAwait(false);
     }

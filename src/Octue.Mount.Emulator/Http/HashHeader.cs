@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using Octue.Mount.Integrity;
 using Microsoft.AspNetCore.Http;
 
 namespace Octue.Mount.Emulator;
@@ -6,32 +6,35 @@ namespace Octue.Mount.Emulator;
 /// <summary>Hashes a client declares for the bytes it sends; checked when the object is finalized.</summary>
 internal readonly record struct ClientHashes(uint? Crc32c, byte[]? Md5);
 
-/// <summary>The <c>x-goog-hash</c> header (<c>crc32c=BASE64,md5=BASE64</c>) and GCS's base64 hash forms.</summary>
+/// <summary>The <c>x-goog-hash</c> header (<c>crc32c=BASE64,md5=BASE64</c>).</summary>
 internal static class HashHeader
 {
     public const string Name = "x-goog-hash";
 
-    public static string Crc32cToBase64(uint crc)
-    {
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, crc);
-        return Convert.ToBase64String(bytes);
-    }
-
+    /// <summary>Parses a base64 CRC32C from a request; a malformed one is the client's error (400).</summary>
     public static uint ParseCrc32c(string base64)
     {
-        Span<byte> bytes = stackalloc byte[8];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != 4)
-            throw GcsException.BadRequest($"Invalid crc32c value '{base64}': expected the base64 of 4 big-endian bytes.");
-        return BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        try
+        {
+            return GcsHash.ParseCrc32c(base64);
+        }
+        catch (FormatException e)
+        {
+            throw GcsException.BadRequest($"Invalid crc32c: {e.Message}");
+        }
     }
 
+    /// <summary>Parses a base64 MD5 from a request; a malformed one is the client's error (400).</summary>
     public static byte[] ParseMd5(string base64)
     {
-        var bytes = new byte[24];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != 16)
-            throw GcsException.BadRequest($"Invalid md5Hash value '{base64}': expected the base64 of 16 bytes.");
-        return bytes[..16];
+        try
+        {
+            return GcsHash.ParseMd5(base64);
+        }
+        catch (FormatException e)
+        {
+            throw GcsException.BadRequest($"Invalid md5Hash: {e.Message}");
+        }
     }
 
     public static ClientHashes Read(HttpRequest request)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -38,7 +39,7 @@ internal static class ResourceJson
         w.WriteString("size", o.Size.ToString(CultureInfo.InvariantCulture));
         if (o.Md5 is not null)
             w.WriteString("md5Hash", Convert.ToBase64String(o.Md5));
-        w.WriteString("crc32c", HashHeader.Crc32cToBase64(o.Crc32c));
+        w.WriteString("crc32c", GcsHash.ToBase64(o.Crc32c));
         if (o.ComponentCount is { } components)
             w.WriteNumber("componentCount", components);
         w.WriteString("etag", ETag.Of(o));

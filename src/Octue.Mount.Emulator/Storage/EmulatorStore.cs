@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -65,7 +66,7 @@ public sealed class EmulatorStore
             ContentType = contentType ?? ObjectAttributes.DefaultContentType,
             Metadata = metadata is null ? ObjectAttributes.NoMetadata : new Dictionary<string, string>(metadata),
         };
-        var result = Insert(bucket, name, data, ObjectChecksums.Crc32c(data), MD5.HashData(data), attributes, Preconditions.None);
+        var result = Insert(bucket, name, data, Crc32C.Compute(data), MD5.HashData(data), attributes, Preconditions.None);
         if (result.Status == StoreStatus.BucketNotFound)
             throw new InvalidOperationException($"Bucket '{bucket}' does not exist.");
         PersistObject(bucket, name);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -43,7 +44,7 @@ internal sealed class ResumableSession(
     public void Commit(ReadOnlySpan<byte> committed)
     {
         Persisted += committed.Length;
-        _crc32c = ObjectChecksums.AppendCrc32c(_crc32c, committed);
+        _crc32c = Crc32C.Append(_crc32c, committed);
         _md5.AppendData(committed);
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using Octue.Mount.Integrity;
 
 namespace Octue.Mount.Emulator;
 
@@ -70,7 +71,7 @@ internal static class UploadEndpoints
 
     private static async Task CommitAsync(EmulatorContext c, string bucket, string name, byte[] data, ObjectAttributes attributes, ClientHashes[] declared)
     {
-        var stored = await UploadFinalizer.CommitAsync(c, bucket, name, data, ObjectChecksums.Crc32c(data), MD5.HashData(data),
+        var stored = await UploadFinalizer.CommitAsync(c, bucket, name, data, Crc32C.Compute(data), MD5.HashData(data),
             attributes, QueryParameters.Preconditions(c.Request), declared).ConfigureAwait(false);
         await c.WriteObjectAsync(stored).ConfigureAwait(false);
     }

@@ -1,3 +1,5 @@
+using Octue.Mount.Integrity;
+
 namespace Octue.Mount.Emulator;
 
 /// <summary>
@@ -22,7 +24,7 @@ internal static class UploadFinalizer
         if (declared.Crc32c is { } expectedCrc && expectedCrc != crc32c)
         {
             throw GcsException.BadRequest(
-                $"Provided CRC32C \"{HashHeader.Crc32cToBase64(expectedCrc)}\" doesn't match calculated CRC32C \"{HashHeader.Crc32cToBase64(crc32c)}\".");
+                $"Provided CRC32C \"{GcsHash.ToBase64(expectedCrc)}\" doesn't match calculated CRC32C \"{GcsHash.ToBase64(crc32c)}\".");
         }
         if (declared.Md5 is { } expectedMd5 && !expectedMd5.AsSpan().SequenceEqual(md5))
         {
