@@ -39,8 +39,7 @@ public sealed partial class OctueFileSystem
             return ErrorMapping.Map(e, _logger, "open", n.ToString());
         }
 
-        var pendingWriter = ActiveWriter(n);
-        if (info is null && pendingWriter?.Base is null && pendingWriter is null)
+        if (info is null && ActiveWriter(n) is null)
         {
             return VfsError.NotFound;
         }
@@ -161,6 +160,7 @@ public sealed partial class OctueFileSystem
         }
 
         Register(handle);
+        dir.PendingCreates[name] = node;
         return new CreatedFile(StagedAttributes(node, handle), handle.Id);
     }
 
@@ -326,6 +326,11 @@ public sealed partial class OctueFileSystem
             lock (h.Node.WriteHandles)
             {
                 h.Node.WriteHandles.Remove(h);
+            }
+
+            if (h.Node.Parent is { } parent && parent.PendingCreates.TryGetValue(h.Node.Name, out var pending) && pending == h.Node && ActiveWriter(h.Node) is null)
+            {
+                parent.PendingCreates.TryRemove(h.Node.Name, out _);
             }
 
             _nodes.ReleaseOpen(h.Node);

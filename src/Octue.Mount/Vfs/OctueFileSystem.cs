@@ -211,7 +211,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var staged = handle.Staged!;
         var metadata = staged.Sidecar.Metadata;
         var modified = handle.ModifiedNs;
-        var mode = metadata.TryGetValue(PosixMetadata.ModeKey, out var modeText) ? Convert.ToUInt32(modeText, 8) & 0xFFF : _options.FileMode;
+        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
         var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
         return new NodeAttributes
         {
