@@ -641,8 +641,8 @@ public sealed partial class OctueFileSystem
             }
 
             _metrics.Upload();
-            _reads.MarkVerified(bucket, name, info.Generation);
             await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
+            await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
             handle.Base = info;
             if (handle.Reader is { } oldReader)
             {
@@ -669,6 +669,24 @@ public sealed partial class OctueFileSystem
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+        }
+    }
+
+    /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
+    private async ValueTask AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    {
+        try
+        {
+            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            {
+                _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The upload is confirmed; failing to seed the local cache only costs a download later.
+            _logger.LogDebug(e, "Could not seed the content cache with {Path}", path);
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
         }
     }
 

@@ -41,7 +41,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metrics = new VfsMetrics();
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
-        _reads = new ReadPath(store);
+        _reads = new ReadPath(store, options, loggerFactory);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
