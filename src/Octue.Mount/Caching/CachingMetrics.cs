@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>Counters of the read path, on the product's meter (readable with dotnet-counters).</summary>
+internal static class CachingMetrics
+{
+    public const string MeterName = "Octue.Mount";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> BytesReadFromStore =
+        Meter.CreateCounter<long>("octue.mount.read.store_bytes", "By", "Bytes downloaded from the object store by the read path.");
+
+    public static readonly Counter<long> BytesServed =
+        Meter.CreateCounter<long>("octue.mount.read.served_bytes", "By", "Bytes returned to readers.");
+
+    public static readonly Counter<long> CacheHits =
+        Meter.CreateCounter<long>("octue.mount.cache.hits", "{read}", "Chunk reads served from the content cache.");
+
+    public static readonly Counter<long> CacheMisses =
+        Meter.CreateCounter<long>("octue.mount.cache.misses", "{read}", "Chunk reads that had to download the chunk.");
+
+    public static readonly Counter<long> CacheCorruptChunks =
+        Meter.CreateCounter<long>("octue.mount.cache.corrupt_chunks", "{chunk}", "Cached chunks discarded because their bytes or header did not match their CRC32C.");
+
+    public static readonly Counter<long> Verifications =
+        Meter.CreateCounter<long>("octue.mount.integrity.verifications", "{object}", "Objects read in full and found to match their hash.");
+
+    public static readonly Counter<long> IntegrityFailures =
+        Meter.CreateCounter<long>("octue.mount.integrity.failures", "{object}", "Objects whose downloaded bytes did not match their hash.");
+}

@@ -1,0 +1,405 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using Octue.Mount.Integrity;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// Downloads chunks (one ranged GET each, pinned to the generation) into pooled buffers bounded by the shared
+/// <see cref="MemoryBudget"/>, stores them in the <see cref="ContentCache"/>, and runs the full-object check when the
+/// last unknown chunk arrives. Concurrent requests for one chunk share one download.
+/// </summary>
+internal sealed class ChunkFetcher
+{
+    private readonly IObjectStore _store;
+    private readonly ContentCache _cache;
+    private readonly MemoryBudget _budget;
+    private readonly ArrayPool<byte> _pool;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _shutdown;
+
+    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown)
+    {
+        _store = store;
+        _cache = cache;
+        _budget = budget;
+        _pool = pool;
+        _logger = logger;
+        _shutdown = shutdown;
+    }
+
+    /// <summary>Returns once the chunk is cached (or the download failed), starting the download if nobody has.</summary>
+    public Task EnsureFetchedAsync(CacheEntry entry, ChunkSlot slot, int epoch, CancellationToken ct)
+    {
+        Task? pending;
+        if (_cache.TryClaimFetch(slot, out Task? existing, out TaskCompletionSource? claim))
+        {
+            _ = RunFetchAsync(entry, slot, epoch, claim, lease: null);
+            pending = claim.Task;
+        }
+        else
+        {
+            pending = existing;
+        }
+        return pending is null ? Task.CompletedTask : pending.WaitAsync(ct);
+    }
+
+    /// <summary>
+    /// Starts a read-ahead download of a chunk when it is neither cached nor on its way. False when the memory budget
+    /// has no room: read-ahead never waits for memory, it is skipped.
+    /// </summary>
+    public bool TryStartPrefetch(CacheEntry entry, int chunk, int epoch)
+    {
+        if (!_cache.NeedsFetch(entry, chunk))
+        {
+            return true;
+        }
+        if (!_budget.TryAcquire(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
+        {
+            return false;
+        }
+        ChunkSlot slot = _cache.Pin(entry, chunk);
+        try
+        {
+            if (_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
+            {
+                _ = RunFetchAsync(entry, slot, epoch, claim, lease);
+            }
+            else
+            {
+                lease.Dispose();
+            }
+        }
+        finally
+        {
+            _cache.Unpin(slot);
+        }
+        return true;
+    }
+
+    /// <summary>Records a chunk CRC read from the cache; runs the full-object check when it was the last unknown one.</summary>
+    public async ValueTask RecordAsync(CacheEntry entry, int chunk, uint chunkCrc, int epoch)
+    {
+        KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
+        if (outcome == KnowledgeOutcome.Mismatch)
+        {
+            throw Fail(entry, epoch, $"chunk {chunk} read from the cache differs from the copy downloaded earlier");
+        }
+        if (outcome == KnowledgeOutcome.Complete)
+        {
+            await VerifyAsync(entry, epoch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An empty object is complete before any read: check its hash once.</summary>
+    public async ValueTask VerifyEmptyAsync(CacheEntry entry, int epoch)
+    {
+        if (_cache.TryClaimVerification(entry, epoch))
+        {
+            await VerifyAsync(entry, epoch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Copies a local file whose bytes GCS confirmed (a finished upload) into the cache, so reading it back costs no
+    /// download, and marks the generation verified. The file is hashed first and adopted only when it matches the
+    /// object; it is checked again block by block while it is copied, in case it changed in between.
+    /// </summary>
+    public async Task<bool> AdoptAsync(CacheEntry entry, string path, CancellationToken ct)
+    {
+        int epoch = entry.Epoch;
+        ChunkLayout layout = entry.Layout;
+        using SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+        if (RandomAccess.GetLength(file) != layout.ObjectSize)
+        {
+            _logger.LogDebug("Not adopting {Path} for {Object}: its size differs from the object's", path, entry.Key);
+            return false;
+        }
+
+        int bufferLength = (int)Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize));
+        using MemoryBudget.Lease lease = await _budget.AcquireAsync(bufferLength, ct).ConfigureAwait(false);
+        byte[] buffer = _pool.Rent(layout.ChunkSize);
+        try
+        {
+            uint[][] blockCrcs = new uint[layout.ChunkCount][];
+            uint[] chunkCrcs = new uint[layout.ChunkCount];
+            using IncrementalHash? md5 = entry.Crc32c is null && entry.Md5 is not null ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+            uint whole = 0;
+            for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
+            {
+                int length = layout.ChunkLength(chunk);
+                Memory<byte> data = buffer.AsMemory(0, length);
+                if (await ChunkFile.ReadFullyAsync(file, data, layout.ChunkStart(chunk), ct).ConfigureAwait(false) != length)
+                {
+                    return false;
+                }
+                blockCrcs[chunk] = new uint[ChunkLayout.BlockCount(length)];
+                ChunkFile.ComputeBlockCrcs(data.Span, blockCrcs[chunk]);
+                chunkCrcs[chunk] = ChunkFile.CombineBlocks(blockCrcs[chunk], length);
+                whole = chunk == 0 ? chunkCrcs[0] : Crc32C.Combine(whole, chunkCrcs[chunk], length);
+                md5?.AppendData(data.Span);
+            }
+            bool matches = entry.Crc32c is uint expected ? whole == expected
+                : md5 is not null && md5.GetHashAndReset().AsSpan().SequenceEqual(entry.Md5);
+            if (!matches)
+            {
+                _logger.LogWarning("Not adopting {Path} for {Object}: its bytes do not match the object's hash", path, entry.Key);
+                return false;
+            }
+
+            uint[] check = new uint[ChunkLayout.BlockCount(layout.ChunkSize)];
+            for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
+            {
+                int length = layout.ChunkLength(chunk);
+                Memory<byte> data = buffer.AsMemory(0, length);
+                if (await ChunkFile.ReadFullyAsync(file, data, layout.ChunkStart(chunk), ct).ConfigureAwait(false) != length)
+                {
+                    return false;
+                }
+                Span<uint> crcs = check.AsSpan(0, blockCrcs[chunk].Length);
+                ChunkFile.ComputeBlockCrcs(data.Span, crcs);
+                if (!crcs.SequenceEqual(blockCrcs[chunk]))
+                {
+                    _logger.LogWarning("Not adopting {Path} for {Object}: it changed while it was copied", path, entry.Key);
+                    return false;
+                }
+                ChunkSlot slot = _cache.Pin(entry, chunk);
+                try
+                {
+                    if (!await _cache.StoreChunkAsync(slot, data, blockCrcs[chunk], epoch, ct).ConfigureAwait(false))
+                    {
+                        return false;
+                    }
+                }
+                finally
+                {
+                    _cache.Unpin(slot);
+                }
+            }
+            return await _cache.AdoptVerifiedAsync(entry, chunkCrcs, epoch, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
+    }
+
+    private async Task RunFetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, TaskCompletionSource claim, MemoryBudget.Lease? lease)
+    {
+        Exception? error = null;
+        _cache.Pin(entry, slot.Index);
+        try
+        {
+            await FetchAsync(entry, slot, epoch, lease).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            if (ex is not CorruptionException and not OperationCanceledException)
+            {
+                _logger.LogDebug(ex, "Download of chunk {Chunk} of {Object} failed", slot.Index, entry.Key);
+            }
+        }
+        finally
+        {
+            _cache.Unpin(slot);
+            _cache.EndFetch(slot, claim, error);
+        }
+    }
+
+    private async Task FetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, MemoryBudget.Lease? lease)
+    {
+        int chunk = slot.Index;
+        int length = entry.Layout.ChunkLength(chunk);
+        long start = entry.Layout.ChunkStart(chunk);
+        bool complete;
+        lease ??= await _budget.AcquireAsync(length, _shutdown).ConfigureAwait(false);
+        byte[] buffer = _pool.Rent(length);
+        try
+        {
+            Memory<byte> data = buffer.AsMemory(0, length);
+            uint[] blockCrcs = new uint[ChunkLayout.BlockCount(length)];
+            uint chunkCrc = 0;
+            for (int attempt = 1; ; attempt++)
+            {
+                int received = await DownloadAsync(entry, epoch, start, data).ConfigureAwait(false);
+                if (received != length)
+                {
+                    if (attempt < 2)
+                    {
+                        continue;
+                    }
+                    throw new TransientStoreException(
+                        $"{entry.Key}: the download of bytes {start}-{start + length - 1} ended after {received} bytes.");
+                }
+                ChunkFile.ComputeBlockCrcs(data.Span, blockCrcs);
+                chunkCrc = ChunkFile.CombineBlocks(blockCrcs, length);
+                if (_cache.CheckKnown(entry, chunk, chunkCrc) != KnowledgeOutcome.Mismatch)
+                {
+                    break;
+                }
+                // This generation was seen before with other bytes in this chunk: one copy is wrong. A second
+                // download settles whether the difference was in transit.
+                _logger.LogWarning("Chunk {Chunk} of {Object} downloaded with bytes that differ from an earlier download (attempt {Attempt})",
+                    chunk, entry.Key, attempt);
+                if (attempt >= 2)
+                {
+                    throw Fail(entry, epoch, $"chunk {chunk} downloaded twice with bytes that differ from the copy checked earlier");
+                }
+            }
+
+            if (!await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, _shutdown).ConfigureAwait(false))
+            {
+                return;
+            }
+            KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
+            if (outcome == KnowledgeOutcome.Mismatch)
+            {
+                throw Fail(entry, epoch, $"chunk {chunk} downloaded with bytes that differ from the copy checked earlier");
+            }
+            complete = outcome == KnowledgeOutcome.Complete;
+        }
+        finally
+        {
+            _pool.Return(buffer);
+            lease.Dispose();
+        }
+
+        // The buffer and its budget are given back first: the MD5 check takes its own, and holding one while
+        // waiting for another could deadlock a budget of one chunk.
+        if (complete)
+        {
+            await VerifyAsync(entry, epoch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Downloads into <paramref name="destination"/>; returns the bytes received (fewer only if the body ended early).</summary>
+    private async Task<int> DownloadAsync(CacheEntry entry, int epoch, long start, Memory<byte> destination)
+    {
+        Stream stream;
+        try
+        {
+            stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, destination.Length, entry.Key.Generation, _shutdown)
+                .ConfigureAwait(false);
+        }
+        catch (CorruptionException ex)
+        {
+            throw Fail(entry, epoch, ex.Message, ex);
+        }
+        int total = 0;
+        await using (stream.ConfigureAwait(false))
+        {
+            try
+            {
+                while (total < destination.Length)
+                {
+                    int n = await stream.ReadAsync(destination[total..], _shutdown).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    total += n;
+                }
+            }
+            catch (CorruptionException ex)
+            {
+                // The store checks a read that spans the whole object itself.
+                throw Fail(entry, epoch, ex.Message, ex);
+            }
+            finally
+            {
+                CachingMetrics.BytesReadFromStore.Add(total);
+            }
+        }
+        return total;
+    }
+
+    private async Task VerifyAsync(CacheEntry entry, int epoch)
+    {
+        bool matches;
+        string detail;
+        if (entry.Crc32c is uint expected)
+        {
+            uint actual = _cache.CombineChunkCrcs(entry);
+            matches = actual == expected;
+            detail = $"the CRC32C of the bytes read is {GcsHash.ToBase64(actual)}, the object's is {GcsHash.ToBase64(expected)}";
+        }
+        else if (entry.Md5 is byte[] expectedMd5)
+        {
+            byte[] actual = await ComputeMd5Async(entry, epoch).ConfigureAwait(false);
+            matches = actual.AsSpan().SequenceEqual(expectedMd5);
+            detail = $"the MD5 of the bytes read is {GcsHash.ToBase64(actual)}, the object's is {GcsHash.ToBase64(expectedMd5)}";
+        }
+        else
+        {
+            _logger.LogDebug("{Object} has no CRC32C or MD5: its bytes cannot be verified", entry.Key);
+            return;
+        }
+
+        if (!matches)
+        {
+            throw Fail(entry, epoch, detail);
+        }
+        CachingMetrics.Verifications.Add(1);
+        _logger.LogDebug("{Object} verified", entry.Key);
+        await _cache.SetVerifiedAsync(entry, epoch, _shutdown).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// MD5 cannot be combined from pieces, so objects without a CRC32C are hashed in order from the cache
+    /// (downloading again any chunk evicted meanwhile).
+    /// </summary>
+    private async Task<byte[]> ComputeMd5Async(CacheEntry entry, int epoch)
+    {
+        ChunkLayout layout = entry.Layout;
+        using IncrementalHash md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using MemoryBudget.Lease lease = await _budget.AcquireAsync(Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize)), _shutdown)
+            .ConfigureAwait(false);
+        byte[] buffer = _pool.Rent(layout.ChunkSize);
+        try
+        {
+            for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
+            {
+                int length = layout.ChunkLength(chunk);
+                Memory<byte> data = buffer.AsMemory(0, length);
+                ChunkSlot slot = _cache.Pin(entry, chunk);
+                try
+                {
+                    ChunkRead read = await _cache.TryReadAsync(slot, 0, data, _shutdown).ConfigureAwait(false);
+                    if (read.Outcome == ChunkReadOutcome.Miss)
+                    {
+                        int received = await DownloadAsync(entry, epoch, layout.ChunkStart(chunk), data).ConfigureAwait(false);
+                        if (received != length || _cache.CheckKnown(entry, chunk, Crc32C.Compute(data.Span)) == KnowledgeOutcome.Mismatch)
+                        {
+                            throw Fail(entry, epoch, $"chunk {chunk} changed between two downloads");
+                        }
+                    }
+                }
+                finally
+                {
+                    _cache.Unpin(slot);
+                }
+                md5.AppendData(data.Span);
+            }
+            return md5.GetHashAndReset();
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
+    }
+
+    /// <summary>Drops the cached copy, records the failure and returns the exception the failing read throws.</summary>
+    private CorruptionException Fail(CacheEntry entry, int epoch, string detail, Exception? inner = null)
+    {
+        if (_cache.FailIntegrity(entry, epoch))
+        {
+            CachingMetrics.IntegrityFailures.Add(1);
+            _logger.LogError("Integrity check failed for {Object}: {Detail}. The cached copy was dropped", entry.Key, detail);
+        }
+        return new CorruptionException($"{entry.Key} failed its integrity check: {detail}.", inner);
+    }
+}

@@ -1,0 +1,38 @@
+namespace Octue.Mount.Caching;
+
+internal enum ChunkReadOutcome
+{
+    /// <summary>The chunk is not in the cache (or was, and failed its check and was discarded).</summary>
+    Miss,
+
+    /// <summary>Served from the cache.</summary>
+    Hit,
+
+    /// <summary>Served from the cache, and the chunk's CRC32C was read from its file for the first time.</summary>
+    HitFirstSeen,
+}
+
+/// <summary>The result of reading from a cached chunk; <see cref="ChunkCrc"/> is set with <see cref="ChunkReadOutcome.HitFirstSeen"/>.</summary>
+internal readonly record struct ChunkRead(ChunkReadOutcome Outcome, uint ChunkCrc);
+
+/// <summary>What the cache made of a chunk CRC32C learnt from a download or a chunk file.</summary>
+internal enum KnowledgeOutcome
+{
+    /// <summary>Nothing was known of this chunk.</summary>
+    Unknown,
+
+    /// <summary>The same CRC was known already.</summary>
+    Same,
+
+    /// <summary>A different CRC was known: one of two copies of the same generation is wrong.</summary>
+    Mismatch,
+
+    /// <summary>Recorded; other chunks are still unknown.</summary>
+    Recorded,
+
+    /// <summary>Recorded, and now every chunk is known: the caller owns the full-object check.</summary>
+    Complete,
+
+    /// <summary>The entry was dropped after the download began: nothing recorded.</summary>
+    Stale,
+}

@@ -1,0 +1,748 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using Octue.Mount.Integrity;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// The on-disk content cache: <c>&lt;cache&gt;/content/&lt;hash of bucket, name, generation&gt;/</c> holds a
+/// <c>state.json</c> and one file per cached chunk (objects may be cached in part). Every chunk file carries the
+/// CRC32C of each of its 64 KiB blocks, checked on every hit: a damaged chunk is discarded and downloaded again.
+/// Chunks are evicted least recently used first to stay under <see cref="CapacityBytes"/> (chunks being read or
+/// filled are pinned and never evicted). Keys include the generation, so the cache stays valid across mounts; the
+/// integrity state of each generation is kept beside its chunks.
+/// </summary>
+public sealed class ContentCache
+{
+    private readonly object _sync = new();
+    private readonly Dictionary<ObjectKey, CacheEntry> _entries = new();
+    /// <summary>Present chunks, most recently used first.</summary>
+    private readonly LinkedList<ChunkSlot> _lru = new();
+    private readonly ILogger _logger;
+    private long _sizeBytes;
+
+    /// <summary>
+    /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
+    /// mount left there. Runs once at mount time, so it reads the folder synchronously.
+    /// </summary>
+    public ContentCache(string cacheDirectory, long capacityBytes, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheDirectory);
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
+        ContentDirectory = Path.Combine(Path.GetFullPath(cacheDirectory), "content");
+        CapacityBytes = capacityBytes;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ContentCache>();
+        Directory.CreateDirectory(ContentDirectory);
+        LoadExisting();
+    }
+
+    /// <summary>The cache of <see cref="ReadOptions.CacheDirectory"/>, bounded by <see cref="ReadOptions.CacheSizeBytes"/>.</summary>
+    public static ContentCache Create(ReadOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (string.IsNullOrWhiteSpace(options.CacheDirectory))
+        {
+            throw new ArgumentException("ReadOptions.CacheDirectory must name the cache folder.", nameof(options));
+        }
+        return new ContentCache(options.CacheDirectory, options.CacheSizeBytes, loggerFactory);
+    }
+
+    /// <summary>The folder holding the cached objects.</summary>
+    public string ContentDirectory { get; }
+
+    public long CapacityBytes { get; }
+
+    /// <summary>Bytes of chunk files in the cache now.</summary>
+    public long SizeBytes
+    {
+        get { lock (_sync) { return _sizeBytes; } }
+    }
+
+    /// <summary>Number of chunk files in the cache now.</summary>
+    public int ChunkCount
+    {
+        get { lock (_sync) { return _lru.Count; } }
+    }
+
+    /// <summary>Whether the bytes of this object generation were verified (remembered across mounts).</summary>
+    public IntegrityState GetIntegrity(string bucket, string name, long generation)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(new ObjectKey(bucket, name, generation), out CacheEntry? entry)
+                ? entry.Integrity
+                : IntegrityState.Unverified;
+        }
+    }
+
+    /// <summary>Records that this generation's bytes are known good (after an upload whose hashes GCS confirmed).</summary>
+    public void MarkVerified(string bucket, string name, long generation)
+    {
+        CacheEntry entry;
+        lock (_sync)
+        {
+            entry = GetOrAddLocked(new ObjectKey(bucket, name, generation));
+            entry.Integrity = IntegrityState.Verified;
+        }
+        _ = PersistInBackgroundAsync(entry);
+    }
+
+    /// <summary>The entry of <paramref name="obj"/>'s generation, counted as open until <see cref="Detach"/>.</summary>
+    internal CacheEntry Attach(ObjectInfo obj, int chunkSize)
+    {
+        lock (_sync)
+        {
+            ObjectKey key = new(obj.Bucket, obj.Name, obj.Generation);
+            CacheEntry entry = GetOrAddLocked(key);
+            if (entry.HasLayout && !entry.Matches(obj))
+            {
+                // Same generation, different size or hash: the cached description cannot be trusted. Readers of the
+                // old description are poisoned (their layout is no longer the object's) and a fresh entry starts.
+                _logger.LogWarning("Cached description of {Object} does not match the object's metadata; dropping the cached copy", entry.Key);
+                DropChunksLocked(entry);
+                entry.NextEpoch();
+                entry = new CacheEntry(key, entry.DirectoryPath);
+                _entries[key] = entry;
+            }
+            if (!entry.HasLayout)
+            {
+                entry.SetLayout(new ChunkLayout(obj.Size, chunkSize), obj.Crc32c, obj.Md5);
+                entry.LayoutPersisted = false;
+            }
+            entry.OpenReaders++;
+            return entry;
+        }
+    }
+
+    internal void Detach(CacheEntry entry)
+    {
+        lock (_sync)
+        {
+            entry.OpenReaders--;
+        }
+    }
+
+    /// <summary>Pins a chunk (it will not be evicted until <see cref="Unpin"/>) and marks it recently used.</summary>
+    internal ChunkSlot Pin(CacheEntry entry, int chunk)
+    {
+        lock (_sync)
+        {
+            ChunkSlot slot = entry.Slot(chunk);
+            slot.Pins++;
+            if (slot.LruNode is { } node && node != _lru.First)
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+            }
+            return slot;
+        }
+    }
+
+    internal void Unpin(ChunkSlot slot)
+    {
+        lock (_sync)
+        {
+            slot.Pins--;
+            if (slot.Pins == 0 && _sizeBytes > CapacityBytes)
+            {
+                EvictLocked();
+            }
+        }
+    }
+
+    /// <summary>True when the chunk is neither cached nor being downloaded.</summary>
+    internal bool NeedsFetch(CacheEntry entry, int chunk)
+    {
+        lock (_sync)
+        {
+            ChunkSlot? slot = entry.Slots[chunk];
+            return slot is null || (!slot.Present && slot.Fetch is null);
+        }
+    }
+
+    /// <summary>
+    /// Claims the download of a chunk. False when it is cached (<paramref name="existing"/> null) or already being
+    /// downloaded (<paramref name="existing"/> is that download).
+    /// </summary>
+    internal bool TryClaimFetch(ChunkSlot slot, out Task? existing, [NotNullWhen(true)] out TaskCompletionSource? claim)
+    {
+        lock (_sync)
+        {
+            if (slot.Present)
+            {
+                existing = null;
+                claim = null;
+                return false;
+            }
+            if (slot.Fetch is { } running)
+            {
+                existing = running;
+                claim = null;
+                return false;
+            }
+            claim = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            slot.Fetch = claim.Task;
+            existing = null;
+            return true;
+        }
+    }
+
+    internal void EndFetch(ChunkSlot slot, TaskCompletionSource claim, Exception? error)
+    {
+        lock (_sync)
+        {
+            if (slot.Fetch == claim.Task)
+            {
+                slot.Fetch = null;
+            }
+        }
+        if (error is null)
+        {
+            claim.TrySetResult();
+        }
+        else
+        {
+            claim.TrySetException(error);
+            // Read-ahead failures may have no waiter; reading the exception marks it observed.
+            _ = claim.Task.Exception;
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length bytes at <paramref name="offsetInChunk"/> from a cached chunk
+    /// (the caller holds a pin), checking the CRC32C of every block it touches. A chunk that fails is discarded
+    /// and reported as a miss.
+    /// </summary>
+    internal async ValueTask<ChunkRead> TryReadAsync(ChunkSlot slot, int offsetInChunk, Memory<byte> destination, CancellationToken ct)
+    {
+        CacheEntry entry = slot.Entry;
+        string path = entry.ChunkPath(slot.Index);
+        uint[]? blockCrcs;
+        int version;
+        lock (_sync)
+        {
+            if (!slot.Present)
+            {
+                return default;
+            }
+            blockCrcs = slot.BlockCrcs;
+            version = slot.Version;
+        }
+
+        int chunkLength = entry.Layout.ChunkLength(slot.Index);
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Discard(slot, version, "its file is missing");
+            return default;
+        }
+
+        using (handle)
+        {
+            bool firstSeen = false;
+            uint chunkCrc = 0;
+            if (blockCrcs is null)
+            {
+                blockCrcs = await ChunkFile.ReadHeaderAsync(handle, chunkLength, ct).ConfigureAwait(false);
+                if (blockCrcs is null)
+                {
+                    Discard(slot, version, "its header is damaged");
+                    return default;
+                }
+                chunkCrc = ChunkFile.CombineBlocks(blockCrcs, chunkLength);
+                lock (_sync)
+                {
+                    if (entry.Known[slot.Index] && entry.ChunkCrcs[slot.Index] != chunkCrc)
+                    {
+                        firstSeen = false;
+                        blockCrcs = null;
+                    }
+                    else
+                    {
+                        if (slot.Version == version && slot.Present)
+                        {
+                            slot.BlockCrcs = blockCrcs;
+                        }
+                        firstSeen = !entry.Known[slot.Index];
+                    }
+                }
+                if (blockCrcs is null)
+                {
+                    Discard(slot, version, "it does not hold the bytes verified earlier");
+                    return default;
+                }
+            }
+
+            if (!await ReadCheckedAsync(handle, blockCrcs, chunkLength, offsetInChunk, destination, ct).ConfigureAwait(false))
+            {
+                Discard(slot, version, "a block does not match its CRC32C");
+                return default;
+            }
+            return new ChunkRead(firstSeen ? ChunkReadOutcome.HitFirstSeen : ChunkReadOutcome.Hit, chunkCrc);
+        }
+    }
+
+    private static async ValueTask<bool> ReadCheckedAsync(SafeFileHandle handle, uint[] blockCrcs, int chunkLength,
+        int offsetInChunk, Memory<byte> destination, CancellationToken ct)
+    {
+        int dataOffset = ChunkFile.DataOffset(blockCrcs.Length);
+        int firstBlock = offsetInChunk / ChunkLayout.BlockSize;
+        int lastBlock = (offsetInChunk + destination.Length - 1) / ChunkLayout.BlockSize;
+        int regionStart = firstBlock * ChunkLayout.BlockSize;
+        int regionLength = Math.Min((lastBlock + 1) * ChunkLayout.BlockSize, chunkLength) - regionStart;
+
+        // Whole blocks are read straight into the caller's buffer; otherwise the covering blocks go through a pooled one.
+        bool direct = regionStart == offsetInChunk && regionLength == destination.Length;
+        byte[]? rented = direct ? null : ArrayPool<byte>.Shared.Rent(regionLength);
+        try
+        {
+            Memory<byte> region = direct ? destination : rented.AsMemory(0, regionLength);
+            int read = await ChunkFile.ReadFullyAsync(handle, region, dataOffset + (long)regionStart, ct).ConfigureAwait(false);
+            if (read != regionLength)
+            {
+                return false;
+            }
+            ReadOnlySpan<byte> span = region.Span;
+            for (int block = firstBlock; block <= lastBlock; block++)
+            {
+                int start = (block - firstBlock) * ChunkLayout.BlockSize;
+                int length = Math.Min(ChunkLayout.BlockSize, regionLength - start);
+                if (Crc32C.Compute(span.Slice(start, length)) != blockCrcs[block])
+                {
+                    return false;
+                }
+            }
+            if (!direct)
+            {
+                span.Slice(offsetInChunk - regionStart, destination.Length).CopyTo(destination.Span);
+            }
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a downloaded chunk. Returns false (and stores nothing) when the entry was dropped after
+    /// <paramref name="epoch"/> began.
+    /// </summary>
+    internal async ValueTask<bool> StoreChunkAsync(ChunkSlot slot, ReadOnlyMemory<byte> data, uint[] blockCrcs, int epoch, CancellationToken ct)
+    {
+        CacheEntry entry = slot.Entry;
+        bool persisted;
+        lock (_sync)
+        {
+            persisted = entry.LayoutPersisted;
+        }
+        if (!persisted)
+        {
+            await PersistAsync(entry, ct).ConfigureAwait(false);
+        }
+
+        string path = entry.ChunkPath(slot.Index);
+        string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await ChunkFile.WriteAsync(temporary, data, blockCrcs, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryDeleteFile(temporary);
+            throw;
+        }
+
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                TryDeleteFile(temporary);
+                return false;
+            }
+            if (slot.Present)
+            {
+                RemovePresentLocked(slot, deleteFile: false);
+            }
+            File.Move(temporary, path, overwrite: true);
+            slot.Present = true;
+            slot.FileBytes = ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length;
+            slot.BlockCrcs = blockCrcs;
+            slot.Version++;
+            slot.LruNode = _lru.AddFirst(slot);
+            _sizeBytes += slot.FileBytes;
+            EvictLocked();
+            return true;
+        }
+    }
+
+    internal KnowledgeOutcome CheckKnown(CacheEntry entry, int chunk, uint crc)
+    {
+        lock (_sync)
+        {
+            if (!entry.Known[chunk])
+            {
+                return KnowledgeOutcome.Unknown;
+            }
+            return entry.ChunkCrcs[chunk] == crc ? KnowledgeOutcome.Same : KnowledgeOutcome.Mismatch;
+        }
+    }
+
+    /// <summary>Records a chunk's CRC32C; <see cref="KnowledgeOutcome.Complete"/> hands the full-object check to the caller.</summary>
+    internal KnowledgeOutcome RecordChunkCrc(CacheEntry entry, int chunk, uint crc, int epoch)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return KnowledgeOutcome.Stale;
+            }
+            if (entry.Known[chunk])
+            {
+                return entry.ChunkCrcs[chunk] == crc ? KnowledgeOutcome.Same : KnowledgeOutcome.Mismatch;
+            }
+            entry.RecordKnown(chunk, crc);
+            return ClaimVerificationLocked(entry) ? KnowledgeOutcome.Complete : KnowledgeOutcome.Recorded;
+        }
+    }
+
+    /// <summary>Claims the full-object check when every chunk is known (used for empty objects, which have no chunk).</summary>
+    internal bool TryClaimVerification(CacheEntry entry, int epoch)
+    {
+        lock (_sync)
+        {
+            return entry.Epoch == epoch && ClaimVerificationLocked(entry);
+        }
+    }
+
+    private static bool ClaimVerificationLocked(CacheEntry entry)
+    {
+        if (entry.KnownCount == entry.Layout.ChunkCount && !entry.VerificationClaimed)
+        {
+            entry.VerificationClaimed = true;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>The CRC32C of the whole object from the CRC32C of its chunks (all known).</summary>
+    internal uint CombineChunkCrcs(CacheEntry entry)
+    {
+        lock (_sync)
+        {
+            ChunkLayout layout = entry.Layout;
+            uint crc = 0;
+            for (int i = 0; i < layout.ChunkCount; i++)
+            {
+                crc = i == 0 ? entry.ChunkCrcs[0] : Crc32C.Combine(crc, entry.ChunkCrcs[i], layout.ChunkLength(i));
+            }
+            return crc;
+        }
+    }
+
+    internal async Task SetVerifiedAsync(CacheEntry entry, int epoch, CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return;
+            }
+            entry.Integrity = IntegrityState.Verified;
+        }
+        await PersistAsync(entry, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records the chunk CRCs of a local copy known to equal the object (an upload GCS confirmed) and marks the
+    /// generation verified. False when the entry was dropped after <paramref name="epoch"/> began.
+    /// </summary>
+    internal async Task<bool> AdoptVerifiedAsync(CacheEntry entry, uint[] chunkCrcs, int epoch, CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return false;
+            }
+            for (int i = 0; i < chunkCrcs.Length; i++)
+            {
+                entry.RecordKnown(i, chunkCrcs[i]);
+            }
+            entry.VerificationClaimed = true;
+            entry.Integrity = IntegrityState.Verified;
+        }
+        await PersistAsync(entry, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// After a failed full-object check: drops every cached chunk, forgets the chunk CRCs, poisons the readers of
+    /// <paramref name="epoch"/> and records <see cref="IntegrityState.Failed"/>. False when another caller did it first.
+    /// </summary>
+    internal bool FailIntegrity(CacheEntry entry, int epoch)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return false;
+            }
+            entry.NextEpoch();
+            entry.Integrity = IntegrityState.Failed;
+            DropChunksLocked(entry);
+            entry.ResetKnowledge();
+        }
+        _ = PersistInBackgroundAsync(entry);
+        return true;
+    }
+
+    private void Discard(ChunkSlot slot, int version, string reason)
+    {
+        bool removed = false;
+        lock (_sync)
+        {
+            if (slot.Present && slot.Version == version)
+            {
+                RemovePresentLocked(slot, deleteFile: true);
+                removed = true;
+            }
+        }
+        if (removed)
+        {
+            CachingMetrics.CacheCorruptChunks.Add(1);
+            _logger.LogWarning("Discarded cached chunk {Chunk} of {Object} because {Reason}; it will be downloaded again",
+                slot.Index, slot.Entry.Key, reason);
+        }
+    }
+
+    private CacheEntry GetOrAddLocked(ObjectKey key)
+    {
+        if (!_entries.TryGetValue(key, out CacheEntry? entry))
+        {
+            entry = new CacheEntry(key, Path.Combine(ContentDirectory, key.DirectoryName()));
+            _entries.Add(key, entry);
+        }
+        return entry;
+    }
+
+    private void DropChunksLocked(CacheEntry entry)
+    {
+        foreach (ChunkSlot? slot in entry.Slots)
+        {
+            if (slot is { Present: true })
+            {
+                RemovePresentLocked(slot, deleteFile: true);
+            }
+        }
+    }
+
+    private void EvictLocked()
+    {
+        LinkedListNode<ChunkSlot>? node = _lru.Last;
+        while (_sizeBytes > CapacityBytes && node is not null)
+        {
+            LinkedListNode<ChunkSlot>? previous = node.Previous;
+            if (node.Value.Pins == 0)
+            {
+                RemovePresentLocked(node.Value, deleteFile: true);
+            }
+            node = previous;
+        }
+    }
+
+    private void RemovePresentLocked(ChunkSlot slot, bool deleteFile)
+    {
+        if (deleteFile)
+        {
+            TryDeleteFile(slot.Entry.ChunkPath(slot.Index));
+        }
+        if (slot.LruNode is { } node)
+        {
+            _lru.Remove(node);
+            slot.LruNode = null;
+        }
+        _sizeBytes -= slot.FileBytes;
+        slot.FileBytes = 0;
+        slot.Present = false;
+        slot.BlockCrcs = null;
+        slot.Version++;
+    }
+
+    private async Task PersistInBackgroundAsync(CacheEntry entry)
+    {
+        try
+        {
+            await PersistAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Could not record the cache state of {Object}", entry.Key);
+        }
+    }
+
+    private async Task PersistAsync(CacheEntry entry, CancellationToken ct)
+    {
+        await entry.PersistLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            EntryStateFile state;
+            bool hasLayout;
+            lock (_sync)
+            {
+                hasLayout = entry.HasLayout;
+                bool allKnown = hasLayout && entry.KnownCount == entry.Layout.ChunkCount;
+                state = new EntryStateFile
+                {
+                    Bucket = entry.Key.Bucket,
+                    Name = entry.Key.Name,
+                    Generation = entry.Key.Generation,
+                    Size = hasLayout ? entry.Layout.ObjectSize : null,
+                    ChunkSize = hasLayout ? entry.Layout.ChunkSize : null,
+                    Crc32c = entry.Crc32c,
+                    Md5 = entry.Md5,
+                    Integrity = entry.Integrity,
+                    ChunkCrcs = entry.Integrity == IntegrityState.Verified && allKnown ? (uint[])entry.ChunkCrcs.Clone() : null,
+                };
+            }
+            Directory.CreateDirectory(entry.DirectoryPath);
+            await state.WriteAsync(entry.StatePath, ct).ConfigureAwait(false);
+            if (hasLayout)
+            {
+                lock (_sync)
+                {
+                    entry.LayoutPersisted = true;
+                }
+            }
+        }
+        finally
+        {
+            entry.PersistLock.Release();
+        }
+    }
+
+    private void LoadExisting()
+    {
+        List<(ChunkSlot Slot, DateTime LastWrite)> found = [];
+        foreach (string directory in Directory.EnumerateDirectories(ContentDirectory))
+        {
+            CacheEntry? entry = LoadEntry(directory, found);
+            if (entry is not null)
+            {
+                _entries[entry.Key] = entry;
+            }
+        }
+        // Oldest first, each pushed to the front: the newest ends up most recently used.
+        found.Sort(static (a, b) => a.LastWrite.CompareTo(b.LastWrite));
+        lock (_sync)
+        {
+            foreach ((ChunkSlot slot, _) in found)
+            {
+                slot.LruNode = _lru.AddFirst(slot);
+                _sizeBytes += slot.FileBytes;
+            }
+            EvictLocked();
+        }
+        _logger.LogDebug("Content cache {Directory}: {Objects} objects, {Chunks} chunks, {Bytes} bytes", ContentDirectory,
+            _entries.Count, _lru.Count, _sizeBytes);
+    }
+
+    private CacheEntry? LoadEntry(string directory, List<(ChunkSlot, DateTime)> found)
+    {
+        EntryStateFile? state = EntryStateFile.TryRead(Path.Combine(directory, EntryStateFile.FileName));
+        ObjectKey key = state is null ? default : new ObjectKey(state.Bucket, state.Name, state.Generation);
+        if (state is null || key.DirectoryName() != Path.GetFileName(directory))
+        {
+            _logger.LogInformation("Removing unreadable cache folder {Directory}", directory);
+            TryDeleteDirectory(directory);
+            return null;
+        }
+
+        CacheEntry entry = new(key, directory) { Integrity = state.Integrity };
+        bool hasLayout = state.Size is >= 0 && state.ChunkSize is int chunkSize
+            && chunkSize >= ChunkLayout.BlockSize && chunkSize % ChunkLayout.BlockSize == 0 && chunkSize <= ChunkLayout.MaxChunkSize;
+        if (hasLayout)
+        {
+            entry.SetLayout(new ChunkLayout(state.Size!.Value, state.ChunkSize!.Value), state.Crc32c, state.Md5);
+            entry.LayoutPersisted = true;
+            if (state.Integrity == IntegrityState.Verified && state.ChunkCrcs is { } crcs && crcs.Length == entry.Layout.ChunkCount)
+            {
+                for (int i = 0; i < crcs.Length; i++)
+                {
+                    entry.RecordKnown(i, crcs[i]);
+                }
+                entry.VerificationClaimed = true;
+            }
+        }
+
+        int chunks = 0;
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            string fileName = Path.GetFileName(file);
+            if (fileName == EntryStateFile.FileName)
+            {
+                continue;
+            }
+            if (hasLayout && fileName.EndsWith(CacheEntry.ChunkFileExtension, StringComparison.Ordinal)
+                && int.TryParse(fileName.AsSpan(0, fileName.Length - CacheEntry.ChunkFileExtension.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int index)
+                && index < entry.Layout.ChunkCount && entry.ChunkPath(index) == file)
+            {
+                FileInfo info = new(file);
+                ChunkSlot slot = entry.Slot(index);
+                slot.Present = true;
+                slot.FileBytes = info.Length;
+                found.Add((slot, info.LastWriteTimeUtc));
+                chunks++;
+            }
+            else
+            {
+                // Temporary files of an interrupted write, or chunks of an entry with no usable layout.
+                TryDeleteFile(file);
+            }
+        }
+
+        if (chunks == 0 && entry.Integrity == IntegrityState.Unverified)
+        {
+            TryDeleteDirectory(directory);
+            return null;
+        }
+        return entry;
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Could not delete cache file {Path}", path);
+        }
+    }
+
+    private void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Could not delete cache folder {Path}", path);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// A semaphore counted in bytes: the download buffers of all readers of a factory never add up to more than
+/// <see cref="Capacity"/>. Waiters are served first come, first served; <see cref="TryAcquire"/> never jumps the queue.
+/// </summary>
+public sealed class MemoryBudget
+{
+    private readonly object _sync = new();
+    private readonly LinkedList<Waiter> _waiters = new();
+    private long _inUse;
+    private long _peak;
+
+    public MemoryBudget(long capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+    }
+
+    public long Capacity { get; }
+
+    /// <summary>Bytes held right now.</summary>
+    public long InUse { get { lock (_sync) { return _inUse; } } }
+
+    /// <summary>The most bytes ever held at once (what tests and benchmarks check against <see cref="Capacity"/>).</summary>
+    public long Peak { get { lock (_sync) { return _peak; } } }
+
+    /// <summary>Takes <paramref name="bytes"/> when they are free and nobody is waiting; never waits.</summary>
+    public bool TryAcquire(long bytes, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Lease? lease)
+    {
+        CheckRequest(bytes);
+        lock (_sync)
+        {
+            if (_waiters.Count == 0 && _inUse + bytes <= Capacity)
+            {
+                Take(bytes);
+                lease = new Lease(this, bytes);
+                return true;
+            }
+        }
+        lease = null;
+        return false;
+    }
+
+    /// <summary>Waits until <paramref name="bytes"/> are free, then takes them.</summary>
+    public ValueTask<Lease> AcquireAsync(long bytes, CancellationToken ct = default)
+    {
+        CheckRequest(bytes);
+        Waiter waiter;
+        lock (_sync)
+        {
+            if (_waiters.Count == 0 && _inUse + bytes <= Capacity)
+            {
+                Take(bytes);
+                return ValueTask.FromResult(new Lease(this, bytes));
+            }
+            waiter = new Waiter(bytes);
+            waiter.Node = _waiters.AddLast(waiter);
+        }
+        return WaitAsync(waiter, ct);
+    }
+
+    private async ValueTask<Lease> WaitAsync(Waiter waiter, CancellationToken ct)
+    {
+        using (ct.UnsafeRegister(static (state, token) => ((Waiter)state!).Completion.TrySetCanceled(token), waiter))
+        {
+            try
+            {
+                await waiter.Completion.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A waiter whose completion was cancelled was never granted (the grant skips it), so there is
+                // nothing to give back; it only has to leave the queue if it is still there.
+                lock (_sync)
+                {
+                    if (waiter.Node!.List is not null)
+                    {
+                        _waiters.Remove(waiter.Node);
+                        GrantWaiters();
+                    }
+                }
+                throw;
+            }
+        }
+        return new Lease(this, waiter.Bytes);
+    }
+
+    private void Release(long bytes)
+    {
+        lock (_sync)
+        {
+            _inUse -= bytes;
+            GrantWaiters();
+        }
+    }
+
+    private void GrantWaiters()
+    {
+        while (_waiters.First is { } first && _inUse + first.Value.Bytes <= Capacity)
+        {
+            _waiters.RemoveFirst();
+            if (first.Value.Completion.TrySetResult())
+            {
+                Take(first.Value.Bytes);
+            }
+        }
+    }
+
+    private void Take(long bytes)
+    {
+        _inUse += bytes;
+        if (_inUse > _peak)
+        {
+            _peak = _inUse;
+        }
+    }
+
+    private void CheckRequest(long bytes)
+    {
+        if (bytes < 1 || bytes > Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), bytes, $"A request must be between 1 and the budget's capacity ({Capacity} bytes).");
+        }
+    }
+
+    private sealed class Waiter(long bytes)
+    {
+        public long Bytes { get; } = bytes;
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+
+    /// <summary>Bytes held from the budget until disposed (disposing twice releases once).</summary>
+    public sealed class Lease : IDisposable
+    {
+        private MemoryBudget? _owner;
+
+        internal Lease(MemoryBudget owner, long bytes)
+        {
+            _owner = owner;
+            Bytes = bytes;
+        }
+
+        public long Bytes { get; }
+
+        public void Dispose()
+        {
+            MemoryBudget? owner = Interlocked.Exchange(ref _owner, null);
+            owner?.Release(Bytes);
+        }
+    }
+}

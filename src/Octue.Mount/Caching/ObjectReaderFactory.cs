@@ -1,0 +1,101 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// Opens verified readers over objects for one mount: all its readers share one <see cref="MemoryBudget"/>, one
+/// buffer pool and one <see cref="ContentCache"/>.
+/// </summary>
+public sealed class ObjectReaderFactory : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly ContentCache _cache;
+    private readonly ReadOptions _options;
+    private readonly ChunkFetcher _fetcher;
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public ObjectReaderFactory(IObjectStore store, ContentCache cache, ReadOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _store = store;
+        _cache = cache;
+        _options = options;
+        Budget = new MemoryBudget(options.MemoryBudget);
+        ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ObjectReaderFactory>();
+        long windowBytes = (long)options.ChunkSize * (options.Parallelism + 1);
+        if (cache.CapacityBytes < windowBytes)
+        {
+            logger.LogWarning("The content cache ({Capacity} bytes) is smaller than one reader's read-ahead window ({Window} bytes): reads will download chunks more than once",
+                cache.CapacityBytes, windowBytes);
+        }
+        // The pool keeps at most what the budget allows in flight, so idle buffers never outgrow it either.
+        int arrays = (int)Math.Clamp(options.MemoryBudget / options.ChunkSize, 1, 1024);
+        ArrayPool<byte> pool = ArrayPool<byte>.Create(options.ChunkSize, arrays);
+        _fetcher = new ChunkFetcher(store, cache, Budget, pool, logger, _shutdown.Token);
+    }
+
+    /// <summary>The memory budget shared by every reader of this factory.</summary>
+    public MemoryBudget Budget { get; }
+
+    public ContentCache Cache => _cache;
+
+    public ReadOptions Options => _options;
+
+    /// <summary>A reader pinned to <paramref name="obj"/>'s generation.</summary>
+    public IObjectReader OpenReader(ObjectInfo obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        CacheEntry entry = _cache.Attach(obj, _options.ChunkSize);
+        return new ObjectReader(obj, _cache, _fetcher, entry, _options.Parallelism);
+    }
+
+    /// <summary>Whether this generation's bytes were verified (by a full read or a verified upload).</summary>
+    public IntegrityState GetIntegrity(string bucket, string name, long generation) => _cache.GetIntegrity(bucket, name, generation);
+
+    /// <summary>Called by the write path once an upload's hashes were confirmed by GCS.</summary>
+    public void MarkVerified(string bucket, string name, long generation) => _cache.MarkVerified(bucket, name, generation);
+
+    /// <summary>
+    /// Seeds the cache from a local file whose upload GCS confirmed (the staged copy), so reading the object back
+    /// costs no download, and marks the generation verified. True when the file now serves reads of the object.
+    /// A file that does not match the object's hash is not adopted (false, nothing changes). Objects larger than a
+    /// quarter of the cache are only marked verified, not copied (false), so one upload cannot flush the cache.
+    /// </summary>
+    public async Task<bool> AdoptVerifiedFileAsync(ObjectInfo obj, string path, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (obj.Size > _cache.CapacityBytes / 4 || (obj.Crc32c is null && obj.Md5 is null))
+        {
+            if (obj.Crc32c is not null || obj.Md5 is not null)
+            {
+                MarkVerified(obj.Bucket, obj.Name, obj.Generation);
+            }
+            return false;
+        }
+        CacheEntry entry = _cache.Attach(obj, _options.ChunkSize);
+        try
+        {
+            return await _fetcher.AdoptAsync(entry, path, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Detach(entry);
+        }
+    }
+
+    /// <summary>Stops read-ahead downloads in flight.</summary>
+    public ValueTask DisposeAsync()
+    {
+        // The source is not disposed: downloads still unwinding may read its token.
+        _shutdown.Cancel();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,40 @@
+using global::Octue.Mount.Octue;
+
+namespace Octue.Mount.Tests.Octue;
+
+public sealed class LabelSetTests
+{
+    public static TheoryData<string> Invalid() => new(SpecExamples.InvalidLabels);
+    public static TheoryData<string> Valid() => new(SpecExamples.ValidLabels);
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Invalid_labels_are_refused_naming_the_rule(string label)
+    {
+        var error = Assert.Throws<OctueFormatException>(() => LabelSet.ValidateLabel(label));
+        Assert.Contains("^[a-z0-9][a-z0-9-]*$", error.Rule);
+        Assert.Throws<OctueFormatException>(() => new LabelSet().Add(label));
+    }
+
+    [Theory]
+    [MemberData(nameof(Valid))]
+    public void Valid_labels_are_accepted(string label)
+    {
+        Assert.True(new LabelSet().Add(label));
+    }
+
+    [Fact]
+    public void Labels_are_stripped_sorted_and_unique()
+    {
+        var labels = new LabelSet(["  wind ", "met-mast", "wind", "a1"]);
+        Assert.Equal(new[] { "a1", "met-mast", "wind" }, labels);
+        Assert.True(labels.Contains(" wind"));
+        Assert.Equal(new LabelSet(["wind", "a1", "met-mast"]), labels);
+    }
+
+    [Fact]
+    public void Blank_labels_are_refused()
+    {
+        Assert.Throws<OctueFormatException>(() => new LabelSet().Add("   "));
+    }
+}
