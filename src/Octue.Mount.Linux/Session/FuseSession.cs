@@ -123,6 +123,8 @@ internal sealed class FuseSession
     private void Process(in FuseInHeader header, byte[] buffer, int length)
     {
         var args = buffer.AsSpan(FuseInHeader.Size, length - FuseInHeader.Size);
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("{Opcode} #{Unique} node {Node} pid {Pid}", header.Opcode, header.Unique, header.NodeId, header.Pid);
         switch (header.Opcode)
         {
             case FuseOpcode.Forget:
