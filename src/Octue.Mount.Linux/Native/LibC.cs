@@ -53,6 +53,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
     public static partial int SocketPair(int domain, int type, int protocol, int* fds);
 
+    public const int SHUT_RDWR = 2;
+
+    [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int socket, int how);
+
     [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
 

@@ -92,6 +92,13 @@ internal sealed class FuseSession
                         _logger.LogError("Reading /dev/fuse failed: {Error}", Native.LibC.Describe(errno));
                     return;
                 }
+                if (n == 0)
+                {
+                    // End of file: not something /dev/fuse does, but a closed connection all the same.
+                    _buffers.Return(buffer);
+                    _logger.LogDebug("FUSE connection closed (end of file)");
+                    return;
+                }
                 if (n < FuseInHeader.Size)
                 {
                     _logger.LogError("Short FUSE request of {Length} bytes ignored", n);
