@@ -432,7 +432,8 @@ public sealed partial class OctueFileSystem
         StagedFile? staged = null;
         try
         {
-            staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, baseObject?.ContentType,
+            var contentType = baseObject is null ? ContentTypes.Guess(node.Name) : baseObject.ContentType;
+            staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, contentType,
                 baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {

@@ -118,11 +118,48 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
         Assert.Equal(created.Value.Attributes.NodeId, seen.Value.NodeId);
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
         Assert.Equal("hello", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "new.txt")));
+        Assert.True(_fixture.Emulator.Store.TryGetObject(bucket, "new.txt", out var stored));
+        Assert.Equal("text/plain", stored.ContentType);
 
         // touch: create and close with nothing written makes an empty object.
         var touched = await mount.Fs.CreateAsync(IFileSystem.RootId, "empty", 0b110_100_100, OpenFlags.Write);
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(touched.Value.Handle));
         Assert.Empty(_fixture.Bytes(bucket, "empty"));
+    }
+
+    private sealed class RecordingSink : IInvalidationSink
+    {
+        public List<ulong> Nodes { get; } = new();
+
+        public void InvalidateEntry(ulong parent, string name)
+        {
+        }
+
+        public void InvalidateNode(ulong node)
+        {
+            lock (Nodes)
+            {
+                Nodes.Add(node);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_remote_change_noticed_by_getattr_or_open_invalidates_the_kernels_copy()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "f", "one");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", ttl: TimeSpan.Zero);
+        var sink = new RecordingSink();
+        mount.Fs.InvalidationSink = sink;
+        var file = await mount.LookupPathAsync("f");
+        Assert.Equal(3, (await mount.Fs.GetAttributesAsync(file.NodeId)).Value.Size);
+        Assert.Empty(sink.Nodes);
+
+        _fixture.Put(bucket, "f", "changed");
+        Assert.Equal(7, (await mount.Fs.GetAttributesAsync(file.NodeId)).Value.Size);
+        Assert.Equal(new[] { file.NodeId }, sink.Nodes);
+        Assert.Equal("changed", Encoding.UTF8.GetString(await mount.ReadAllAsync("f")));
     }
 
     [Fact]
