@@ -140,6 +140,49 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_metadata_change_made_elsewhere_while_a_file_is_written_is_not_lost()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "tagged.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("tagged.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 });
+        await _fixture.Store.PatchMetadataAsync(bucket, "tagged.txt", new global::Octue.Mount.Storage.MetadataPatch
+        {
+            Metadata = new Dictionary<string, string?> { ["octue__tags"] = "{\"a\": 2}", ["keep"] = null, ["added"] = "elsewhere" },
+        });
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle.Value));
+
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "tagged.txt")));
+        var metadata = _fixture.Metadata(bucket, "tagged.txt");
+        Assert.Equal("{\"a\": 2}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+    }
+
+    [Fact]
+    public async Task A_staged_file_that_was_uploaded_just_before_a_crash_is_not_a_conflict()
+    {
+        var bucket = _fixture.NewBucket();
+        var generation = _fixture.Put(bucket, "done.txt", "already there");
+        var cache = Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
+        var staging = Directory.CreateDirectory(Path.Combine(cache, "staging")).FullName;
+        File.WriteAllText(Path.Combine(staging, "abcdefabcdefabcdefabcdefabcdefab.json"),
+            $$$"""{"Bucket": "{{{bucket}}}", "ObjectName": "done.txt", "BaseGeneration": {{{generation - 1}}}, "Metadata": {}, "Clean": false}""");
+        File.WriteAllText(Path.Combine(staging, "abcdefabcdefabcdefabcdefabcdefab.data"), "already there");
+
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", cacheDirectory: cache);
+
+        Assert.Equal(generation, _fixture.Emulator.Store.TryGetObject(bucket, "done.txt", out var obj) ? obj.Generation : 0);
+        Assert.Empty(ConflictFiles(cache));
+        Assert.Empty(Directory.EnumerateFiles(staging, "*.data"));
+    }
+
+    [Fact]
     public async Task A_staged_file_written_by_a_crashed_process_is_recovered()
     {
         // What a process that died mid-write leaves: a sidecar and a data file, nothing else.
