@@ -24,7 +24,7 @@ internal sealed class FileHandle
     /// <summary>The object this handle's view is based on (null = a new file not yet uploaded).</summary>
     public ObjectInfo? Base { get; set; }
 
-    public IContentReader? Reader { get; set; }
+    public IObjectReader? Reader { get; set; }
     public StagedFile? Staged { get; set; }
 
     /// <summary>Set when an upload lost its race: the bytes went to conflicts/ and further writes fail with Stale.</summary>

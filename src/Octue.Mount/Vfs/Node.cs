@@ -74,6 +74,9 @@ internal sealed class Node
     /// <summary>Write handles open on this node; getattr reports the size of their staged copy.</summary>
     public List<FileHandle> WriteHandles { get; } = new();
 
+    /// <summary>Files created in this directory whose first upload has not happened yet (shown by readdir).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Node> PendingCreates { get; } = new(StringComparer.Ordinal);
+
     public bool IsDirectory => Kind == NodeKind.Directory;
 
     public override string ToString() => Bucket.Length == 0 ? $"/{Name}" : $"gs://{Bucket}/{ObjectName}";

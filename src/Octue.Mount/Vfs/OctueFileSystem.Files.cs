@@ -39,8 +39,7 @@ public sealed partial class OctueFileSystem
             return ErrorMapping.Map(e, _logger, "open", n.ToString());
         }
 
-        var pendingWriter = ActiveWriter(n);
-        if (info is null && pendingWriter?.Base is null && pendingWriter is null)
+        if (info is null && ActiveWriter(n) is null)
         {
             return VfsError.NotFound;
         }
@@ -161,6 +160,7 @@ public sealed partial class OctueFileSystem
         }
 
         Register(handle);
+        dir.PendingCreates[name] = node;
         return new CreatedFile(StagedAttributes(node, handle), handle.Id);
     }
 
@@ -326,6 +326,11 @@ public sealed partial class OctueFileSystem
             lock (h.Node.WriteHandles)
             {
                 h.Node.WriteHandles.Remove(h);
+            }
+
+            if (h.Node.Parent is { } parent && parent.PendingCreates.TryGetValue(h.Node.Name, out var pending) && pending == h.Node && ActiveWriter(h.Node) is null)
+            {
+                parent.PendingCreates.TryRemove(h.Node.Name, out _);
             }
 
             _nodes.ReleaseOpen(h.Node);
@@ -636,8 +641,8 @@ public sealed partial class OctueFileSystem
             }
 
             _metrics.Upload();
-            _reads.MarkVerified(bucket, name, info.Generation);
             await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
+            await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
             handle.Base = info;
             if (handle.Reader is { } oldReader)
             {
@@ -664,6 +669,24 @@ public sealed partial class OctueFileSystem
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+        }
+    }
+
+    /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
+    private async ValueTask AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    {
+        try
+        {
+            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            {
+                _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The upload is confirmed; failing to seed the local cache only costs a download later.
+            _logger.LogDebug(e, "Could not seed the content cache with {Path}", path);
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
         }
     }
 

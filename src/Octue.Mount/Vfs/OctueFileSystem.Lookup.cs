@@ -91,7 +91,7 @@ public sealed partial class OctueFileSystem
         DirectoryListing listing;
         try
         {
-            listing = await GetListingAsync(n, ct).ConfigureAwait(false);
+            listing = WithPendingCreates(n, await GetListingAsync(n, ct).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -178,8 +178,52 @@ public sealed partial class OctueFileSystem
         return node;
     }
 
-    private NodeAttributes AttributesOf(Node node, ListingEntry entry) =>
-        node.IsDirectory || entry.Object is null ? DirectoryAttributes(node) : ObjectAttributes(node.Id, entry.Object);
+    private NodeAttributes AttributesOf(Node node, ListingEntry entry)
+    {
+        if (node.IsDirectory)
+        {
+            return DirectoryAttributes(node);
+        }
+
+        if (ActiveWriter(node) is { } writer)
+        {
+            return StagedAttributes(node, writer);
+        }
+
+        if ((entry.Object ?? node.LastKnown) is { } known)
+        {
+            return ObjectAttributes(node.Id, known);
+        }
+
+        // A file whose first upload failed: it exists only as kept bytes, shown empty.
+        return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
+    }
+
+    /// <summary>The listing plus files created here and not uploaded yet (they exist only in their staged copy).</summary>
+    private static DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
+    {
+        if (dir.PendingCreates.IsEmpty)
+        {
+            return listing;
+        }
+
+        List<ListingEntry>? added = null;
+        foreach (var (name, child) in dir.PendingCreates)
+        {
+            if (!listing.TryGet(name, out _) && !child.Detached && ActiveWriter(child) is not null)
+            {
+                (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, child.Bucket, child.ObjectName));
+            }
+        }
+
+        if (added is null)
+        {
+            return listing;
+        }
+
+        added.AddRange(listing.Entries);
+        return new DirectoryListing(added, listing.Placeholder);
+    }
 
     /// <summary>Finds a visible child of a directory: from a cached listing, else with a stat and a one-entry listing.</summary>
     private async ValueTask<VfsResult<ListingEntry>> ResolveAsync(Node dir, string name, CancellationToken ct)

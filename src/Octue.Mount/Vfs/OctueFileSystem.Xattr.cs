@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
 using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
@@ -176,10 +177,10 @@ public sealed partial class OctueFileSystem
         view[XattrNames.OctueLabels] = PythonJson.Serialize(array);
     }
 
-    private static string IntegrityText(ContentIntegrity integrity) => integrity switch
+    private static string IntegrityText(IntegrityState integrity) => integrity switch
     {
-        ContentIntegrity.Verified => "verified",
-        ContentIntegrity.Failed => "failed",
+        IntegrityState.Verified => "verified",
+        IntegrityState.Failed => "failed",
         _ => "unverified",
     };
 

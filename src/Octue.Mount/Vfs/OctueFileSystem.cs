@@ -41,7 +41,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metrics = new VfsMetrics();
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
-        _reads = new ReadPath(store);
+        _reads = new ReadPath(store, options, loggerFactory);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
@@ -211,7 +211,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var staged = handle.Staged!;
         var metadata = staged.Sidecar.Metadata;
         var modified = handle.ModifiedNs;
-        var mode = metadata.TryGetValue(PosixMetadata.ModeKey, out var modeText) ? Convert.ToUInt32(modeText, 8) & 0xFFF : _options.FileMode;
+        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
         var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
         return new NodeAttributes
         {

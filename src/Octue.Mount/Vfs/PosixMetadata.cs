@@ -61,6 +61,9 @@ internal static class PosixMetadata
         return null;
     }
 
+    /// <summary>Permission bits from an octal string such as "644"; null when it is not one.</summary>
+    public static uint? ParseMode(string? text) => text is not null && TryParseOctal(text, out var mode) ? mode & 0xFFF : null;
+
     public static uint? Uid(ObjectInfo info) => ParseUInt(info.Metadata, UidKey);
 
     public static uint? Gid(ObjectInfo info) => ParseUInt(info.Metadata, GidKey);

@@ -1,0 +1,61 @@
+namespace Octue.Mount.Emulator;
+
+/// <summary>
+/// The bytes of a resumable upload so far. When the client declared the total length up front, chunks land in
+/// one array of that size (no copy at the end); otherwise each chunk is kept as received and joined once.
+/// A chunk counts only once it has been received whole.
+/// </summary>
+internal sealed class UploadBuffer(long? declaredLength)
+{
+    private readonly byte[]? _whole = declaredLength is { } n && n <= Array.MaxLength ? GC.AllocateUninitializedArray<byte>((int)n) : null;
+    private readonly List<byte[]> _segments = [];
+
+    public long Length { get; private set; }
+
+    /// <summary>Reads the rest of <paramref name="body"/> as the next bytes; returns them once all arrived.</summary>
+    public async Task<ReadOnlyMemory<byte>> AppendAsync(Stream body, long? count, CancellationToken ct)
+    {
+        if (_whole is not null)
+        {
+            var room = _whole.Length - Length;
+            if (count > room)
+                throw GcsException.BadRequest($"The upload is longer than the {_whole.Length} bytes declared in X-Upload-Content-Length.");
+            var target = _whole.AsMemory((int)Length, (int)(count ?? room));
+            var filled = await body.ReadAtLeastAsync(target, target.Length, throwOnEndOfStream: count is not null, ct).ConfigureAwait(false);
+            if (count is null && filled == target.Length && await HasMoreAsync(body, ct).ConfigureAwait(false))
+                throw GcsException.BadRequest($"The upload is longer than the {_whole.Length} bytes declared in X-Upload-Content-Length.");
+            Length += filled;
+            return target[..filled];
+        }
+        var chunk = await RequestBody.ReadAllAsync(body, count, ct).ConfigureAwait(false);
+        if (Length + chunk.LongLength > Array.MaxLength)
+            throw GcsException.BadRequest("The upload is more than this emulator holds in one object.");
+        if (chunk.Length > 0)
+            _segments.Add(chunk);
+        Length += chunk.Length;
+        return chunk;
+    }
+
+    /// <summary>The whole object (the buffer is not used after this).</summary>
+    public byte[] ToArray()
+    {
+        if (_whole is not null)
+            return Length == _whole.Length ? _whole : _whole[..(int)Length];
+        if (_segments.Count == 1)
+            return _segments[0];
+        var data = GC.AllocateUninitializedArray<byte>((int)Length);
+        var offset = 0;
+        foreach (var segment in _segments)
+        {
+            segment.CopyTo(data, offset);
+            offset += segment.Length;
+        }
+        return data;
+    }
+
+    private static async Task<bool> HasMoreAsync(Stream body, CancellationToken ct)
+    {
+        var probe = new byte[1];
+        return await body.ReadAsync(probe, ct).ConfigureAwait(false) > 0;
+    }
+}
