@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Windows;
 
@@ -27,4 +28,18 @@ public sealed record WinFspMountOptions
     public uint DirectoryMode { get; init; } = 0x1ED;
 
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// The mount options that match a VFS: the same read-only setting, permission bits, and a FileInfo timeout equal
+    /// to the metadata TTL; the label is the bucket (or project) name.
+    /// </summary>
+    public static WinFspMountOptions For(FileSystemOptions fileSystem, ILoggerFactory? loggerFactory = null) => new()
+    {
+        VolumeLabel = fileSystem.Source.Bucket ?? fileSystem.Source.Project ?? "octue",
+        ReadOnly = fileSystem.ReadOnly,
+        FileInfoTimeout = fileSystem.MetadataTtl,
+        FileMode = fileSystem.FileMode,
+        DirectoryMode = fileSystem.DirectoryMode,
+        LoggerFactory = loggerFactory,
+    };
 }

@@ -11,6 +11,10 @@ namespace Octue.Mount.Windows.Native;
 /// <item>UmFileContextIsFullContext: per-open contexts (UserContext2) for the adapter's GCHandles.</item>
 /// <item>PostCleanupWhenModifiedOnly: Cleanup only reaches user mode when there is something to do (a write to flush,
 /// a delete), so read-only opens cost one round-trip less.</item>
+/// <item>FlushAndPurgeOnCleanup: the kernel writes a file's dirty cached pages to the file system <em>before</em> the
+/// Cleanup of its last handle (otherwise the lazy writer may send them later), so the upload the adapter does at
+/// Cleanup has every byte and CloseHandle returning means the object is in GCS. Re-reads then come from the VFS's
+/// local content cache rather than the Windows standby list.</item>
 /// <item>FileInfoTimeout, and the directory, volume, security and EA timeouts, from the VFS metadata TTL, so Windows
 /// never caches longer than the VFS itself would.</item>
 /// <item>MaxComponentLength 255 characters, sector 4096, FileSystemName "octue-mount".</item>
@@ -34,7 +38,7 @@ internal static unsafe class VolumeParamsBuilder
             FileInfoTimeout = timeoutMs,
             Flags = VolumeFlags.CaseSensitiveSearch | VolumeFlags.CasePreservedNames | VolumeFlags.UnicodeOnDisk |
                     VolumeFlags.ExtendedAttributes | VolumeFlags.CasePreservedExtendedAttributes |
-                    VolumeFlags.UmFileContextIsFullContext | VolumeFlags.PostCleanupWhenModifiedOnly |
+                    VolumeFlags.UmFileContextIsFullContext | VolumeFlags.PostCleanupWhenModifiedOnly | VolumeFlags.FlushAndPurgeOnCleanup |
                     (options.ReadOnly ? VolumeFlags.ReadOnlyVolume : VolumeFlags.None),
             Flags2 = VolumeFlags2.VolumeInfoTimeoutValid | VolumeFlags2.DirInfoTimeoutValid |
                      VolumeFlags2.SecurityTimeoutValid | VolumeFlags2.EaTimeoutValid,
