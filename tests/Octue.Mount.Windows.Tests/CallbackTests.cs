@@ -282,6 +282,21 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_new_file_deleted_at_its_cleanup_never_reaches_the_bucket()
+    {
+        await using EmulatorFileSystem env = await Start();
+        NativeHarness n = env.Native;
+        // FILE_DELETE_ON_CLOSE temporaries: created, written, deleted when the handle closes.
+        var (status, ctx, _) = await n.Create(@"\scratch.tmp");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, new byte[1000])).Status);
+        await n.Cleanup(ctx!, @"\scratch.tmp", CleanupDelete);
+        await n.Close(ctx!);
+        Assert.Null(env.Get("scratch.tmp"));
+        Assert.Equal(NtStatus.ObjectNameNotFound, (await n.GetSecurityByName(@"\scratch.tmp")).Status);
+    }
+
+    [Fact]
     public async Task Rename_without_replace_refuses_an_existing_target_and_with_replace_replaces_it()
     {
         await using EmulatorFileSystem env = await Start();
@@ -300,11 +315,31 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
         Assert.Equal(NtStatus.Success, await n.Rename(ctx!, @"\a.txt", @"\b.txt", true));
         Assert.Null(env.Get("a.txt"));
         Assert.Equal("A", Encoding.UTF8.GetString(env.Get("b.txt")!));
+        // The open file follows its rename.
+        var afterRename = await n.GetFileInfo(ctx!);
+        Assert.Equal((NtStatus.Success, 1UL), (afterRename.Status, afterRename.Info.FileSize));
 
         Assert.Equal(NtStatus.Success, await n.Rename(ctx!, @"\b.txt", "\\sub\\c\uFF1Ad.txt", false));
         Assert.Equal("A", Encoding.UTF8.GetString(env.Get("sub/c:d.txt")!));
         Assert.Equal(NtStatus.ObjectPathNotFound, await n.Rename(ctx!, "\\sub\\c\uFF1Ad.txt", @"\nowhere\e.txt", false));
         await n.Close(ctx!);
+    }
+
+    [Fact]
+    public async Task A_file_renamed_while_written_is_uploaded_under_its_new_name()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("report.docx", "old"u8.ToArray());
+        NativeHarness n = env.Native;
+        // The editor's save: write a temporary, rename it over the original, close.
+        var (status, tmp, _) = await n.Create(@"\~report.tmp");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(NtStatus.Success, (await n.Write(tmp!, 0, "new contents"u8.ToArray())).Status);
+        Assert.Equal(NtStatus.Success, await n.Rename(tmp!, @"\~report.tmp", @"\report.docx", true));
+        await n.Cleanup(tmp!, @"\report.docx", 0);
+        await n.Close(tmp!);
+        Assert.Equal("new contents", Encoding.UTF8.GetString(env.Get("report.docx")!));
+        Assert.Null(env.Get("~report.tmp"));
     }
 
     [Fact]
