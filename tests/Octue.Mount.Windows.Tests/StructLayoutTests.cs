@@ -50,6 +50,8 @@ public unsafe class StructLayoutTests
         FspVolumeParams p = VolumeParamsBuilder.Build(options, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
         Assert.Equal(504, p.Version);
         Assert.Equal(1500u, p.FileInfoTimeout);
+        Assert.Equal(600_000u, p.IrpTimeout);
+        Assert.True(options.DispatcherThreads >= 8);
         Assert.Equal(1500u, p.DirInfoTimeout);
         Assert.Equal(1500u, p.EaTimeout);
         Assert.True(p.Flags.HasFlag(VolumeFlags.CasePreservedNames));
