@@ -50,16 +50,22 @@ public sealed class SessionTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        // shutdown (not just close) wakes the reply reader and shows the daemon's readers the end of the connection.
-        if (_kernelFd >= 0)
-            LibC.Shutdown(_kernelFd, LibC.SHUT_RDWR);
-        await _session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
-        if (_kernelFd >= 0)
-            LibC.Close(_kernelFd);
-        await _fs.DisposeAsync();
-        _store.Dispose();
-        await _emulator.DisposeAsync();
-        _temp.Dispose();
+        try
+        {
+            // shutdown (not just close) wakes the reply reader and shows the daemon's readers the end of the connection.
+            if (_kernelFd >= 0)
+                LibC.Shutdown(_kernelFd, LibC.SHUT_RDWR);
+            await _session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            if (_kernelFd >= 0)
+                LibC.Close(_kernelFd);
+            await _fs.DisposeAsync();
+            _store.Dispose();
+            await _emulator.DisposeAsync();
+            _temp.Dispose();
+        }
     }
 
     private void ReadReplies()
