@@ -25,16 +25,20 @@ internal sealed class FuseNotifier : IInvalidationSink
         new Thread(Run) { IsBackground = true, Name = "fuse-notifier" }.Start();
     }
 
-    public void InvalidateEntry(ulong parent, string name)
-    {
-        if (!_queue.IsAddingCompleted)
-            _queue.TryAdd(new Invalidation(parent, name));
-    }
+    public void InvalidateEntry(ulong parent, string name) => Enqueue(new Invalidation(parent, name));
 
-    public void InvalidateNode(ulong node)
+    public void InvalidateNode(ulong node) => Enqueue(new Invalidation(node, null));
+
+    private void Enqueue(Invalidation item)
     {
-        if (!_queue.IsAddingCompleted)
-            _queue.TryAdd(new Invalidation(node, null));
+        try
+        {
+            _queue.TryAdd(item);
+        }
+        catch (InvalidOperationException)
+        {
+            // The connection is gone: there is no kernel cache left to invalidate.
+        }
     }
 
     public void Stop() => _queue.CompleteAdding();
