@@ -100,9 +100,9 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         string target = ObjectInfoMapper.Uri(bucket, name);
         await using UploadSource source = await UploadSource.PrepareAsync(content, options.Crc32c, options.Md5, cancellationToken)
             .ConfigureAwait(false);
-        GcsObject stored = await _uploader.UploadAsync(bucket, name, source, options, cancellationToken).ConfigureAwait(false);
-        ObjectInfo info = ObjectInfoMapper.ToInfo(stored, bucket);
-        string? mismatch = DescribeMismatch(info, source);
+        UploadResult result = await _uploader.UploadAsync(bucket, name, source, options, cancellationToken).ConfigureAwait(false);
+        ObjectInfo info = ObjectInfoMapper.ToInfo(result.Stored, bucket);
+        string? mismatch = DescribeMismatch(info, source.Length, result);
         if (mismatch is not null)
         {
             _logger.LogError("upload {Target}: the stored object does not match what was sent: {Mismatch}", target, mismatch);
@@ -228,11 +228,11 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? DescribeMismatch(ObjectInfo stored, UploadSource sent)
+    private static string? DescribeMismatch(ObjectInfo stored, long sentLength, UploadResult sent)
     {
-        if (stored.Size != sent.Length)
+        if (stored.Size != sentLength)
         {
-            return $"size {stored.Size}, sent {sent.Length}";
+            return $"size {stored.Size}, sent {sentLength}";
         }
         if (stored.Crc32c is { } crc && crc != sent.Crc32c)
         {
