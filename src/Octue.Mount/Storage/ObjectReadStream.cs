@@ -224,6 +224,7 @@ internal sealed class ObjectReadStream : Stream
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _endpoints.Download(_bucket, _name, _generation));
         request.Headers.Range = range;
+        request.Options.Set(StoredBytesHandler.StoredBytes, true);
         HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
             .ConfigureAwait(false);
         if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -327,10 +328,9 @@ internal sealed class ObjectReadStream : Stream
             return response.Content.Headers.ContentRange?.Length
                 ?? throw new IOException("A partial response without the object's total length in Content-Range.");
         }
-        // A 200 carries the whole object; x-goog-stored-content-length names its size even when the body is cut short.
+        // A 200 carries the whole object as stored; x-goog-stored-content-length names its size even when the body is cut short.
         if (response.Headers.TryGetValues("x-goog-stored-content-length", out IEnumerable<string>? stored)
-            && long.TryParse(stored.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long storedLength)
-            && response.Content.Headers.ContentEncoding.Count == 0)
+            && long.TryParse(stored.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long storedLength))
         {
             return storedLength;
         }

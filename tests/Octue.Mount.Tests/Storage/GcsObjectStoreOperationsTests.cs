@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Text;
+using Google.Cloud.Storage.V1;
 using Octue.Mount.Emulator;
 using Octue.Mount.Integrity;
 using Octue.Mount.Storage;
@@ -290,6 +292,45 @@ public sealed class GcsObjectStoreOperationsTests(EmulatorFixture fixture) : ICl
             Assert.Equal(name, info.Name);
             await using Stream read = await Store.OpenReadAsync(bucket, name);
             Assert.Equal(data, await TestData.ReadAllAsync(read));
+        }
+    }
+
+    [Fact]
+    public async Task Objects_stored_gzip_encoded_are_read_as_stored_and_verified()
+    {
+        string bucket = fixture.NewBucket();
+        byte[] text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("compressible line of text\n", 2000)));
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(text);
+        }
+        byte[] stored = compressed.ToArray();
+        using StorageClient client = new StorageClientBuilder
+        {
+            BaseUri = EmulatorEndpoint.Normalize(fixture.Emulator.HostAndPort),
+            UnauthenticatedAccess = true,
+        }.Build();
+        await client.UploadObjectAsync(new Google.Apis.Storage.v1.Data.Object
+        {
+            Bucket = bucket,
+            Name = "notes.txt",
+            ContentType = "text/plain",
+            ContentEncoding = "gzip",
+        }, new MemoryStream(stored));
+
+        ObjectInfo? info = await Store.StatAsync(bucket, "notes.txt");
+        Assert.Equal(stored.Length, info!.Size);
+        await using (Stream read = await Store.OpenReadAsync(bucket, "notes.txt"))
+        {
+            byte[] bytes = await TestData.ReadAllAsync(read);
+            Assert.Equal(stored, bytes);
+            using var inflate = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+            Assert.Equal(text, await TestData.ReadAllAsync(inflate));
+        }
+        await using (Stream part = await Store.OpenReadAsync(bucket, "notes.txt", offset: 10, length: 20))
+        {
+            Assert.Equal(stored.AsSpan(10, 20).ToArray(), await TestData.ReadAllAsync(part));
         }
     }
 }
