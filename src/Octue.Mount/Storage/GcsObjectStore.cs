@@ -22,11 +22,13 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
     private readonly MediaEndpoints _endpoints;
     private readonly MediaUploader _uploader;
     private readonly ILogger _logger;
+    private readonly TimeSpan _readStallTimeout;
 
     private GcsObjectStore(StorageClient client, ObjectStoreOptions options, ILogger logger)
     {
         _client = client;
         _logger = logger;
+        _readStallTimeout = options.ReadStallTimeout;
         _retry = new RetryPolicy(options.MaxRetries, options.InitialBackoff, options.MaxBackoff, logger);
         _endpoints = new MediaEndpoints(client.Service.BaseUri);
         _uploader = new MediaUploader(client.Service.HttpClient, _endpoints, client.Service.Serializer, _retry, logger,
@@ -91,7 +93,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
     public Task<Stream> OpenReadAsync(string bucket, string name, long offset = 0, long? length = null, long? generation = null,
         CancellationToken cancellationToken = default) =>
         ObjectReadStream.OpenAsync(_client.Service.HttpClient, _endpoints, _retry, _logger, bucket, name, offset, length, generation,
-            (g, ct) => StatAsync(bucket, name, g, ct), cancellationToken);
+            _readStallTimeout, (g, ct) => StatAsync(bucket, name, g, ct), cancellationToken);
 
     public async Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null,
         CancellationToken cancellationToken = default)

@@ -24,6 +24,7 @@ internal sealed class ObjectReadStream : Stream
     private readonly string _name;
     private readonly long _start;
     private readonly Func<long?, CancellationToken, Task<ObjectInfo?>> _stat;
+    private readonly TimeSpan _stallTimeout;
 
     private long _position;
     private long _end;
@@ -40,8 +41,9 @@ internal sealed class ObjectReadStream : Stream
     private bool _disposed;
 
     private ObjectReadStream(HttpClient http, MediaEndpoints endpoints, RetryPolicy retry, ILogger logger, string bucket, string name,
-        long offset, long? generation, Func<long?, CancellationToken, Task<ObjectInfo?>> stat)
+        long offset, long? generation, TimeSpan stallTimeout, Func<long?, CancellationToken, Task<ObjectInfo?>> stat)
     {
+        _stallTimeout = stallTimeout;
         _http = http;
         _endpoints = endpoints;
         _retry = retry;
@@ -61,7 +63,7 @@ internal sealed class ObjectReadStream : Stream
     /// and returns the stream positioned at <paramref name="offset"/>.
     /// </summary>
     public static async Task<Stream> OpenAsync(HttpClient http, MediaEndpoints endpoints, RetryPolicy retry, ILogger logger,
-        string bucket, string name, long offset, long? length, long? generation,
+        string bucket, string name, long offset, long? length, long? generation, TimeSpan stallTimeout,
         Func<long?, CancellationToken, Task<ObjectInfo?>> stat, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -69,11 +71,15 @@ internal sealed class ObjectReadStream : Stream
         {
             throw new ArgumentOutOfRangeException(nameof(length), length, "A read length cannot be negative.");
         }
-        var stream = new ObjectReadStream(http, endpoints, retry, logger, bucket, name, offset, generation, stat);
+        var stream = new ObjectReadStream(http, endpoints, retry, logger, bucket, name, offset, generation, stallTimeout, stat);
         try
         {
             await retry.ExecuteAsync("read", stream.Target,
-                (_, ct) => stream.OpenFirstAsync(length, ct), cancellationToken).ConfigureAwait(false);
+                async (_, ct) =>
+                {
+                    using CancellationTokenSource stall = stream.StallGuard(ct);
+                    await stream.OpenFirstAsync(length, stall.Token).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -117,12 +123,13 @@ internal sealed class ObjectReadStream : Stream
         {
             try
             {
+                using CancellationTokenSource stall = StallGuard(cancellationToken);
                 if (_body is null)
                 {
-                    await ResumeAsync(cancellationToken).ConfigureAwait(false);
+                    await ResumeAsync(stall.Token).ConfigureAwait(false);
                 }
-                await SkipUnrequestedBytesAsync(target, cancellationToken).ConfigureAwait(false);
-                int read = await _body!.ReadAsync(target, cancellationToken).ConfigureAwait(false);
+                await SkipUnrequestedBytesAsync(target, stall.Token).ConfigureAwait(false);
+                int read = await _body!.ReadAsync(target, stall.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new IOException($"The response ended at byte {_position} of {_end}.");
@@ -182,6 +189,17 @@ internal sealed class ObjectReadStream : Stream
             _md5?.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// A token that also fires when the server sends nothing for the stall timeout: a connection that hangs
+    /// mid-body is then abandoned and resumed like a broken one (the caller's own cancellation still wins).
+    /// </summary>
+    private CancellationTokenSource StallGuard(CancellationToken cancellationToken)
+    {
+        CancellationTokenSource stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stall.CancelAfter(_stallTimeout);
+        return stall;
     }
 
     private async Task OpenFirstAsync(long? length, CancellationToken cancellationToken)

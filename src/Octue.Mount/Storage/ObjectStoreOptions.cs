@@ -36,6 +36,9 @@ public sealed class ObjectStoreOptions
     /// <summary>No single wait between retries is longer than this.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(16);
 
+    /// <summary>A read that receives nothing for this long is abandoned and resumed, like a broken connection.</summary>
+    public TimeSpan ReadStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Wraps the HTTP handler under the client; lets tests interfere with bytes on the wire.</summary>
@@ -59,6 +62,10 @@ public sealed class ObjectStoreOptions
         if (InitialBackoff < TimeSpan.Zero || MaxBackoff < InitialBackoff)
         {
             throw new ArgumentException($"Backoff bounds must satisfy 0 <= InitialBackoff ({InitialBackoff}) <= MaxBackoff ({MaxBackoff}).");
+        }
+        if (ReadStallTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ReadStallTimeout must be positive; got {ReadStallTimeout}.");
         }
         if (Anonymous && CredentialsFile is not null)
         {

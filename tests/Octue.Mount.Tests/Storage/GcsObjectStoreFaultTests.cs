@@ -91,6 +91,29 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_download_that_stalls_is_abandoned_and_retried()
+    {
+        string bucket = fixture.NewBucket();
+        byte[] data = TestData.Random(200_000, 17);
+        Emulator.Store.PutObject(bucket, "o", data);
+        using GcsObjectStore store = fixture.CreateStore(o => new ObjectStoreOptions
+        {
+            EmulatorHost = o.EmulatorHost,
+            MaxRetries = o.MaxRetries,
+            InitialBackoff = o.InitialBackoff,
+            MaxBackoff = o.MaxBackoff,
+            ReadStallTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = bucket, RequestKind = RequestKind.Download });
+        var downloads = new CountingStore(Emulator, RequestKind.Download);
+
+        await using Stream read = await store.OpenReadAsync(bucket, "o");
+        Assert.Equal(data, await TestData.ReadAllAsync(read));
+        // Waiting the stall out would have taken one request; abandoning it takes a second.
+        Assert.Equal(2, downloads.Delta());
+    }
+
+    [Fact]
     public async Task A_truncated_download_is_resumed_not_mistaken_for_the_end()
     {
         string bucket = fixture.NewBucket();
