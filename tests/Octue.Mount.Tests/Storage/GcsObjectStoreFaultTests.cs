@@ -102,15 +102,16 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
             MaxRetries = o.MaxRetries,
             InitialBackoff = o.InitialBackoff,
             MaxBackoff = o.MaxBackoff,
-            ReadStallTimeout = TimeSpan.FromMilliseconds(300),
+            ReadStallTimeout = TimeSpan.FromSeconds(1),
         });
         Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = bucket, RequestKind = RequestKind.Download });
         var downloads = new CountingStore(Emulator, RequestKind.Download);
 
         await using Stream read = await store.OpenReadAsync(bucket, "o");
         Assert.Equal(data, await TestData.ReadAllAsync(read));
-        // Waiting the stall out would have taken one request; abandoning it takes a second.
-        Assert.Equal(2, downloads.Delta());
+        // Waiting the stall out would have taken one request; abandoning it takes more (a busy machine may be slow
+        // to answer the retry within the short stall timeout too).
+        Assert.True(downloads.Delta() >= 2, $"{downloads.Delta()} download request(s)");
     }
 
     [Fact]
