@@ -47,7 +47,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GcsObjectStore>();
-        string? emulator = EmulatorEndpoint.Resolve(options.EmulatorHost);
+        string? emulator = EmulatorEndpoint.Resolve(options.EmulatorHost, options.Environment);
         if (emulator is not null)
         {
             logger.LogInformation("Using the storage emulator at {Emulator}", emulator);

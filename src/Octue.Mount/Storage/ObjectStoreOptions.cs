@@ -41,6 +41,9 @@ public sealed class ObjectStoreOptions
 
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Where environment variables are read (tests replace it so they never depend on the machine's).</summary>
+    internal Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
     /// <summary>Wraps the HTTP handler under the client; lets tests interfere with bytes on the wire.</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? HttpHandlerWrapper { get; init; }
 
