@@ -32,7 +32,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         _retry = new RetryPolicy(options.MaxRetries, options.InitialBackoff, options.MaxBackoff, logger);
         _endpoints = new MediaEndpoints(client.Service.BaseUri);
         _uploader = new MediaUploader(client.Service.HttpClient, _endpoints, client.Service.Serializer, _retry, logger,
-            options.ResumableThreshold, options.UploadChunkSize);
+            options.ResumableThreshold, options.UploadChunkSize, (bucket, name, ct) => StatAsync(bucket, name, null, ct));
     }
 
     /// <summary>The API base the store talks to (<c>…/storage/v1/</c>).</summary>
@@ -103,7 +103,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         await using UploadSource source = await UploadSource.PrepareAsync(content, options.Crc32c, options.Md5, cancellationToken)
             .ConfigureAwait(false);
         UploadResult result = await _uploader.UploadAsync(bucket, name, source, options, cancellationToken).ConfigureAwait(false);
-        ObjectInfo info = ObjectInfoMapper.ToInfo(result.Stored, bucket);
+        ObjectInfo info = result.Stored;
         string? mismatch = DescribeMismatch(info, source.Length, result);
         if (mismatch is not null)
         {

@@ -28,10 +28,12 @@ internal sealed class MediaUploader
     private readonly ILogger _logger;
     private readonly int _resumableThreshold;
     private readonly int _defaultChunkSize;
+    private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
 
     public MediaUploader(HttpClient http, MediaEndpoints endpoints, ISerializer json, RetryPolicy retry, ILogger logger,
-        int resumableThreshold, int defaultChunkSize)
+        int resumableThreshold, int defaultChunkSize, Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
     {
+        _stat = stat;
         _http = http;
         _endpoints = endpoints;
         _json = json;
@@ -68,16 +70,33 @@ internal sealed class MediaUploader
             byte[] md5 = source.Md5 ?? GcsHash.ComputeMd5(buffer.AsSpan(0, length));
             string metadataJson = MetadataJson(bucket, name, options, crc32c, md5);
             string contentType = options.ContentType ?? DefaultContentType;
-            GcsObject stored = await _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (_, ct) =>
+            ObjectInfo stored = await _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (attempt, ct) =>
             {
-                using var body = new MultipartContent("related", "octue_" + Guid.NewGuid().ToString("N"));
-                body.Add(new StringContent(metadataJson, Encoding.UTF8, "application/json"));
-                var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
-                media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-                body.Add(media);
-                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", options.IfGenerationMatch)) { Content = body };
-                using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-                return await ReadObjectAsync(response, ct).ConfigureAwait(false);
+                try
+                {
+                    using var body = new MultipartContent("related", "octue_" + Guid.NewGuid().ToString("N"));
+                    body.Add(new StringContent(metadataJson, Encoding.UTF8, "application/json"));
+                    var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
+                    media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+                    body.Add(media);
+                    using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", options.IfGenerationMatch)) { Content = body };
+                    using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+                    return ObjectInfoMapper.ToInfo(await ReadObjectAsync(response, ct).ConfigureAwait(false), bucket);
+                }
+                catch (HttpStatusFailure failure) when (attempt > 0 && failure.Status == HttpStatusCode.PreconditionFailed)
+                {
+                    // An earlier attempt may have created the object and only its reply was lost; then the
+                    // precondition now fails against our own write. If exactly our bytes are stored, that attempt won.
+                    ObjectInfo? now = await _stat(bucket, name, ct).ConfigureAwait(false);
+                    if (now is not null && now.Size == length && now.Crc32c == crc32c && now.Md5 is { } storedMd5
+                        && storedMd5.AsSpan().SequenceEqual(md5))
+                    {
+                        _logger.LogInformation("upload gs://{Bucket}/{Name}: a retried upload found its earlier attempt stored (generation {Generation})",
+                            bucket, name, now.Generation);
+                        return now;
+                    }
+                    throw;
+                }
             }, cancellationToken).ConfigureAwait(false);
             return new UploadResult(stored, crc32c, md5);
         }
@@ -130,7 +149,7 @@ internal sealed class MediaUploader
                         .ConfigureAwait(false);
                     if (done is not null)
                     {
-                        return new UploadResult(done, hashes.Crc32c, hashes.Md5);
+                        return new UploadResult(ObjectInfoMapper.ToInfo(done, bucket), hashes.Crc32c, hashes.Md5);
                     }
                     if (next > persisted)
                     {
@@ -145,7 +164,7 @@ internal sealed class MediaUploader
                     (GcsObject? done, long held) = await QueryAsync(session, source.Length, target, cancellationToken).ConfigureAwait(false);
                     if (done is not null)
                     {
-                        return new UploadResult(done, hashes.Crc32c, hashes.Md5);
+                        return new UploadResult(ObjectInfoMapper.ToInfo(done, bucket), hashes.Crc32c, hashes.Md5);
                     }
                     persisted = held;
                 }

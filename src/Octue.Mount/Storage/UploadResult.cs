@@ -1,6 +1,4 @@
-using GcsObject = Google.Apis.Storage.v1.Data.Object;
-
 namespace Octue.Mount.Storage;
 
 /// <summary>The object GCS created and the hashes that were declared for its bytes.</summary>
-internal sealed record UploadResult(GcsObject Stored, uint Crc32c, byte[] Md5);
+internal sealed record UploadResult(ObjectInfo Stored, uint Crc32c, byte[] Md5);

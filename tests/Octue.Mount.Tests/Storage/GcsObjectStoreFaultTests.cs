@@ -179,6 +179,35 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
         Assert.Equal(data, stored.Data);
     }
 
+    [Fact]
+    public async Task A_conditional_upload_whose_reply_was_lost_is_recognised_on_retry_not_reported_as_a_conflict()
+    {
+        string bucket = fixture.NewBucket();
+        LostReplyHandler? lossy = null;
+        using GcsObjectStore store = fixture.CreateStore(o => new ObjectStoreOptions
+        {
+            EmulatorHost = o.EmulatorHost,
+            MaxRetries = o.MaxRetries,
+            InitialBackoff = o.InitialBackoff,
+            MaxBackoff = o.MaxBackoff,
+            HttpHandlerWrapper = inner => lossy = new LostReplyHandler(inner),
+        });
+        byte[] data = TestData.Random(20_000, 18);
+        var uploads = new CountingStore(Emulator, RequestKind.Upload);
+
+        ObjectInfo info = await store.UploadAsync(bucket, "o", new MemoryStream(data), new UploadOptions { IfGenerationMatch = 0 });
+
+        Assert.Equal(1, lossy!.Lost);
+        Assert.Equal(2, uploads.Delta()); // the first (stored, reply lost) and the retry (412 against it)
+        Assert.True(Emulator.Store.TryGetObject(bucket, "o", out StoredObject stored));
+        Assert.Equal(stored.Generation, info.Generation);
+        Assert.Equal(data, stored.Data);
+
+        // Someone else's bytes under the same precondition are still a conflict.
+        await Assert.ThrowsAsync<PreconditionFailedException>(() =>
+            store.UploadAsync(bucket, "o", new MemoryStream(TestData.Random(20_000, 19)), new UploadOptions { IfGenerationMatch = 0 }));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
