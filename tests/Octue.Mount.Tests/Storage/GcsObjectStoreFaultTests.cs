@@ -208,6 +208,32 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
             store.UploadAsync(bucket, "o", new MemoryStream(TestData.Random(20_000, 19)), new UploadOptions { IfGenerationMatch = 0 }));
     }
 
+    [Fact]
+    public async Task A_resumable_upload_whose_final_reply_was_lost_learns_the_outcome_from_the_session()
+    {
+        string bucket = fixture.NewBucket();
+        byte[] data = TestData.Random(600_000, 20);
+        LostReplyHandler? lossy = null;
+        using GcsObjectStore store = fixture.CreateStore(o => new ObjectStoreOptions
+        {
+            EmulatorHost = o.EmulatorHost,
+            ResumableThreshold = 256 * 1024,
+            UploadChunkSize = 256 * 1024,
+            MaxRetries = o.MaxRetries,
+            InitialBackoff = o.InitialBackoff,
+            MaxBackoff = o.MaxBackoff,
+            HttpHandlerWrapper = inner => lossy = new LostReplyHandler(inner,
+                request => request.Content?.Headers.ContentRange is { To: { } to } && to == data.Length - 1),
+        });
+
+        ObjectInfo info = await store.UploadAsync(bucket, "o", new MemoryStream(data), new UploadOptions { IfGenerationMatch = 0 });
+
+        Assert.Equal(1, lossy!.Lost);
+        Assert.True(Emulator.Store.TryGetObject(bucket, "o", out StoredObject stored));
+        Assert.Equal(stored.Generation, info.Generation);
+        Assert.Equal(data, stored.Data);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -1,10 +1,10 @@
 namespace Octue.Mount.Tests.Storage;
 
 /// <summary>
-/// Lets the first upload request reach the server and take effect, then loses its reply (the connection "breaks"
+/// Lets the first upload request (of those <c>which</c> selects) reach the server and take effect, then loses its reply (the connection "breaks"
 /// on the way back): the case where a retry meets its own earlier success.
 /// </summary>
-internal sealed class LostReplyHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+internal sealed class LostReplyHandler(HttpMessageHandler inner, Func<HttpRequestMessage, bool>? which = null) : DelegatingHandler(inner)
 {
     private int _lost;
 
@@ -14,7 +14,7 @@ internal sealed class LostReplyHandler(HttpMessageHandler inner) : DelegatingHan
     {
         HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
         if (request.RequestUri!.AbsolutePath.StartsWith("/upload/", StringComparison.Ordinal)
-            && response.IsSuccessStatusCode && Interlocked.CompareExchange(ref _lost, 1, 0) == 0)
+            && response.IsSuccessStatusCode && (which is null || which(request)) && Interlocked.CompareExchange(ref _lost, 1, 0) == 0)
         {
             response.Dispose();
             throw new HttpRequestException("The connection was reset before the reply arrived.");
