@@ -286,8 +286,9 @@ internal sealed class ObjectReadStream : Stream
 
     private async Task PrepareVerificationAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        // Hashes in x-goog-hash describe the whole object only on a 200; otherwise ask for the object's metadata.
-        (uint? crc, byte[]? md5) = response.StatusCode == HttpStatusCode.OK ? GoogHashHeader.Parse(response.Headers) : (null, null);
+        // x-goog-hash always describes the whole object, and this response carries the whole object (a 200, or a
+        // 206 whose range covers it all). Servers that leave it off a 206 make us ask for the object's metadata.
+        (uint? crc, byte[]? md5) = GoogHashHeader.Parse(response.Headers);
         if (crc is null && md5 is null)
         {
             ObjectInfo? info = await _stat(_generation, cancellationToken).ConfigureAwait(false)

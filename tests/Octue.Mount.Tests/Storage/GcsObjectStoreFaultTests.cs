@@ -145,6 +145,22 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_ranged_read_that_covers_the_whole_object_is_verified_too()
+    {
+        string bucket = fixture.NewBucket();
+        byte[] data = TestData.Random(100_000, 21);
+        Emulator.Store.PutObject(bucket, "o", data);
+        Emulator.Faults.Add(new FaultRule { Kind = FaultKind.CorruptMedia, Bucket = bucket, RequestKind = RequestKind.Download, AfterBytes = 99_999 });
+
+        // As a chunked reader asks for a small object: from 0, more than its size.
+        await using Stream read = await Store.OpenReadAsync(bucket, "o", offset: 0, length: 1 << 20);
+        await Assert.ThrowsAsync<CorruptionException>(() => TestData.ReadAllAsync(read));
+
+        await using Stream clean = await Store.OpenReadAsync(bucket, "o", offset: 0, length: 1 << 20);
+        Assert.Equal(data, await TestData.ReadAllAsync(clean));
+    }
+
+    [Fact]
     public async Task Failed_chunks_of_a_resumable_upload_are_resumed_from_what_the_server_holds()
     {
         string bucket = fixture.NewBucket();
