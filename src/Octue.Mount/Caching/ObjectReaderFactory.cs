@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Octue.Mount.Storage;
@@ -16,6 +17,8 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     private readonly ReadOptions _options;
     private readonly ChunkFetcher _fetcher;
     private readonly CancellationTokenSource _shutdown = new();
+    /// <summary>This mount's gauges, removed with it (the counters live on the process-wide meter).</summary>
+    private readonly Meter _gauges = new(CachingMetrics.MeterName);
 
     public ObjectReaderFactory(IObjectStore store, ContentCache cache, ReadOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -38,6 +41,9 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         int arrays = (int)Math.Clamp(options.MemoryBudget / options.ChunkSize, 1, 1024);
         ArrayPool<byte> pool = ArrayPool<byte>.Create(options.ChunkSize, arrays);
         _fetcher = new ChunkFetcher(store, cache, Budget, pool, logger, _shutdown.Token);
+        _gauges.CreateObservableGauge("octue.mount.read.budget_in_use", () => Budget.InUse, "By", "Bytes of download buffers held now.");
+        _gauges.CreateObservableGauge("octue.mount.read.budget_peak", () => Budget.Peak, "By", "Most bytes of download buffers ever held at once.");
+        _gauges.CreateObservableGauge("octue.mount.cache.size", () => cache.SizeBytes, "By", "Bytes of chunk files in the content cache.");
     }
 
     /// <summary>The memory budget shared by every reader of this factory.</summary>
@@ -96,6 +102,7 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     {
         // The source is not disposed: downloads still unwinding may read its token.
         _shutdown.Cancel();
+        _gauges.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+
+namespace Octue.Mount.Linux.Native;
+
+/// <summary>The few libc calls the FUSE adapter needs: /dev/fuse I/O, mount/umount2, and fd passing over a socket.</summary>
+internal static unsafe partial class LibC
+{
+    private const string Library = "libc";
+
+    public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
+    public const int O_RDWR = 2;
+    public const int O_CLOEXEC = 0x80000;
+
+    public const ulong MS_RDONLY = 1;
+    public const ulong MS_NOSUID = 2;
+    public const ulong MS_NODEV = 4;
+
+    public const int MNT_FORCE = 1;
+    public const int MNT_DETACH = 2;
+
+    public const int AF_UNIX = 1;
+    public const int SOCK_STREAM = 1;
+    public const int SOL_SOCKET = 1;
+    public const int SCM_RIGHTS = 1;
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+
+    [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Library, EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
+
+    [LibraryImport(Library, EntryPoint = "umount2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Umount2(string target, int flags);
+
+    [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
+    public static partial int SocketPair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Library, EntryPoint = "setsid", SetLastError = true)]
+    public static partial int SetSid();
+
+    [LibraryImport(Library, EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldFd, int newFd);
+
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport(Library, EntryPoint = "getegid")]
+    public static partial uint GetEgid();
+
+    public const int FD_CLOEXEC = 1;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+
+    [LibraryImport(Library, EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint RealPath(string path, nint resolved);
+
+    [LibraryImport(Library, EntryPoint = "free")]
+    private static partial void Free(nint pointer);
+
+    /// <summary>The canonical absolute path (symlinks resolved), or null with errno set.</summary>
+    public static string? CanonicalPath(string path)
+    {
+        var resolved = RealPath(path, 0);
+        if (resolved == 0)
+            return null;
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved);
+        }
+        finally
+        {
+            Free(resolved);
+        }
+    }
+
+    [LibraryImport(Library, EntryPoint = "strerror")]
+    private static partial nint StrError(int errno);
+
+    /// <summary>The errno of the last P/Invoke that set it.</summary>
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    /// <summary>Text such as "No such device (ENODEV 19)" for messages.</summary>
+    public static string Describe(int errno) => $"{Marshal.PtrToStringUTF8(StrError(errno)) ?? "error"} (errno {errno})";
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nint Length;
+    }
+
+    /// <summary><c>struct msghdr</c> on 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nint IovLength;
+        public void* Control;
+        public nint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary><c>struct cmsghdr</c> on 64-bit Linux; the data follows at offset 16.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CmsgHdr
+    {
+        public nint Length;
+        public int Level;
+        public int Type;
+    }
+}

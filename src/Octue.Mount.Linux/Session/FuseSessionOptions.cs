@@ -1,0 +1,28 @@
+namespace Octue.Mount.Linux.Session;
+
+/// <summary>Knobs of the request loop and of INIT negotiation.</summary>
+internal sealed record FuseSessionOptions
+{
+    /// <summary>Dedicated threads blocking in read(2) on /dev/fuse.</summary>
+    public int ReaderThreads { get; init; } = 4;
+
+    /// <summary>Largest WRITE the kernel may send (also READ size with MAX_PAGES); 1 MiB = 256 pages.</summary>
+    public uint MaxWrite { get; init; } = 1 << 20;
+
+    public ushort MaxPages { get; init; } = 256;
+
+    /// <summary>Upper bound for the kernel's readahead; the kernel's own value wins when lower.</summary>
+    public uint MaxReadahead { get; init; } = 1 << 20;
+
+    /// <summary>Asynchronous requests (readahead, async direct I/O, RELEASE) the kernel keeps in flight.</summary>
+    public ushort MaxBackground { get; init; } = 64;
+
+    /// <summary>Background requests beyond which the kernel treats the connection as congested (libfuse uses 3/4 of max_background).</summary>
+    public ushort CongestionThreshold { get; init; } = 48;
+
+    /// <summary>Request buffers kept for reuse beyond those in flight.</summary>
+    public int RetainedBuffers { get; init; } = 16;
+
+    /// <summary>Size of each request buffer: the largest WRITE plus its headers, rounded to a page.</summary>
+    public int RequestBufferSize => (int)MaxWrite + 4096;
+}

@@ -1,0 +1,125 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// A local copy of an object being written: random writes, appends and truncation happen here, and the whole file is
+/// uploaded on flush. Its <see cref="StagingSidecar"/> lies next to it (<c>ID.json</c> beside <c>ID.data</c>).
+/// Not thread-safe: the owning handle serialises access.
+/// </summary>
+internal sealed class StagedFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private bool _disposed;
+
+    internal StagedFile(string dataPath, string sidecarPath, SafeFileHandle handle, StagingSidecar sidecar)
+    {
+        DataPath = dataPath;
+        SidecarPath = sidecarPath;
+        _handle = handle;
+        Sidecar = sidecar;
+    }
+
+    public string DataPath { get; }
+    public string SidecarPath { get; }
+    public StagingSidecar Sidecar { get; }
+
+    public long Length { get; private set; }
+
+    /// <summary>True when the staged bytes differ from the object's (or the object does not exist yet).</summary>
+    public bool Dirty => !Sidecar.Clean;
+
+    public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        await RandomAccess.WriteAsync(_handle, data, offset, ct).ConfigureAwait(false);
+        Length = Math.Max(Length, offset + data.Length);
+    }
+
+    public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        if (offset >= Length)
+        {
+            return 0;
+        }
+
+        var wanted = (int)Math.Min(buffer.Length, Length - offset);
+        var total = 0;
+        while (total < wanted)
+        {
+            var read = await RandomAccess.ReadAsync(_handle, buffer.Slice(total, wanted - total), offset + total, ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                // A sparse tail (extended by truncate) reads as zeros.
+                buffer.Span.Slice(total, wanted - total).Clear();
+                return wanted;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    public void SetLength(long length)
+    {
+        RandomAccess.SetLength(_handle, length);
+        Length = length;
+    }
+
+    /// <summary>Records that the staged bytes now differ from the object (written once per clean → dirty change).</summary>
+    public async ValueTask MarkDirtyAsync(CancellationToken ct)
+    {
+        if (Sidecar.Clean)
+        {
+            Sidecar.Clean = false;
+            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>.</summary>
+    public async ValueTask MarkUploadedAsync(long generation, CancellationToken ct)
+    {
+        Sidecar.BaseGeneration = generation;
+        Sidecar.Clean = true;
+        await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes the staged bytes to the local disk.</summary>
+    public void FlushToDisk() => RandomAccess.FlushToDisk(_handle);
+
+    /// <summary>A stream over the staged bytes for the upload (its own file handle).</summary>
+    public FileStream OpenReadStream() =>
+        new(DataPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
+
+    /// <summary>Closes the file and deletes it and its sidecar (after a confirmed upload).</summary>
+    public void Delete()
+    {
+        Dispose();
+        TryDelete(DataPath);
+        TryDelete(SidecarPath);
+    }
+
+    /// <summary>Closes the file without deleting anything (the process is stopping; recovery will find it).</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _handle.Dispose();
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Octue.Mount.Caching;
+
+/// <summary>
+/// The folders of staged writes (<c>CACHE/staging/</c>) and of kept conflict copies (<c>CACHE/conflicts/</c>).
+/// A staged file is <c>ID.data</c> with its <c>ID.json</c> sidecar, written first. A copy that lost a race moves
+/// to <c>conflicts/BUCKET/TIME-ID-ESCAPED_OBJECT_NAME</c> with a <c>.json</c> description beside it; the file name
+/// is percent-escaped, so no object name can place it outside that folder.
+/// </summary>
+internal sealed class StagingArea : IDisposable
+{
+    private FileStream? _ownership;
+
+    private const string DataExtension = ".data";
+    private const string SidecarExtension = ".json";
+
+    public StagingArea(string cacheDirectory)
+    {
+        StagingDirectory = Path.Combine(cacheDirectory, "staging");
+        ConflictsDirectory = Path.Combine(cacheDirectory, "conflicts");
+        Directory.CreateDirectory(StagingDirectory);
+    }
+
+    public string StagingDirectory { get; }
+    public string ConflictsDirectory { get; }
+
+    /// <summary>
+    /// Takes an exclusive lock on <c>staging/.lock</c> for this process's lifetime. False when another running mount
+    /// holds it: that mount's staged files are in use and must not be recovered from under it.
+    /// </summary>
+    public bool TryTakeOwnership()
+    {
+        try
+        {
+            _ownership = new FileStream(Path.Combine(StagingDirectory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _ownership?.Dispose();
+        _ownership = null;
+    }
+
+    /// <summary>Creates an empty staged file for an object; the sidecar is on disk before the data file exists.</summary>
+    public async Task<StagedFile> CreateAsync(string bucket, string objectName, long baseGeneration, string? contentType,
+        IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var sidecarPath = Path.Combine(StagingDirectory, id + SidecarExtension);
+        var dataPath = Path.Combine(StagingDirectory, id + DataExtension);
+        var sidecar = new StagingSidecar
+        {
+            Bucket = bucket,
+            ObjectName = objectName,
+            BaseGeneration = baseGeneration,
+            ContentType = contentType,
+            Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+        };
+        await sidecar.WriteAsync(sidecarPath, ct).ConfigureAwait(false);
+        var handle = File.OpenHandle(dataPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        return new StagedFile(dataPath, sidecarPath, handle, sidecar);
+    }
+
+    /// <summary>Moves a staged file that lost its race into conflicts/ and returns where it now is.</summary>
+    public string KeepConflict(StagedFile staged, string reason)
+    {
+        staged.Dispose();
+        return KeepConflict(staged.DataPath, staged.SidecarPath, staged.Sidecar, reason);
+    }
+
+    /// <summary>Moves staged bytes into conflicts/ (with a description) and deletes their sidecar.</summary>
+    public string KeepConflict(string dataPath, string sidecarPath, StagingSidecar sidecar, string reason)
+    {
+        var folder = Path.Combine(ConflictsDirectory, Escape(sidecar.Bucket, 63));
+        Directory.CreateDirectory(folder);
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var fileName = $"{stamp}-{Path.GetFileNameWithoutExtension(dataPath)[..8]}-{Escape(sidecar.ObjectName, 180)}";
+        var target = Path.Combine(folder, fileName);
+        File.Move(dataPath, target, overwrite: false);
+        var description = new Dictionary<string, object?>
+        {
+            ["uri"] = $"gs://{sidecar.Bucket}/{sidecar.ObjectName}",
+            ["baseGeneration"] = sidecar.BaseGeneration,
+            ["reason"] = reason,
+            ["keptUtc"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+        File.WriteAllText(target + ".json", JsonSerializer.Serialize(description, StagingJsonContext.Default.DictionaryStringObject));
+        try
+        {
+            File.Delete(sidecarPath);
+        }
+        catch (IOException)
+        {
+        }
+
+        return target;
+    }
+
+    /// <summary>Staged files left by a process that stopped before their upload was confirmed.</summary>
+    public List<(string DataPath, string SidecarPath, StagingSidecar? Sidecar)> FindLeftovers()
+    {
+        var result = new List<(string, string, StagingSidecar?)>();
+        foreach (var sidecarPath in Directory.EnumerateFiles(StagingDirectory, "*" + SidecarExtension))
+        {
+            var dataPath = Path.ChangeExtension(sidecarPath, DataExtension);
+            result.Add((dataPath, sidecarPath, StagingSidecar.TryRead(sidecarPath)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Percent-escapes everything but ASCII letters, digits, '-', '_' and '.', so the result is one safe file name.</summary>
+    internal static string Escape(string name, int maxLength)
+    {
+        var builder = new StringBuilder(name.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(name))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        var escaped = builder.Length > maxLength ? builder.ToString(0, maxLength) : builder.ToString();
+        // Never "", "." or "..": a name made only of dots gets a leading underscore.
+        return escaped.Length == 0 || escaped.Trim('.').Length == 0 ? "_" + escaped : escaped;
+    }
+}

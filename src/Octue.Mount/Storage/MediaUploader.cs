@@ -1,0 +1,226 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Google.Apis;
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Integrity;
+using GcsObject = Google.Apis.Storage.v1.Data.Object;
+
+namespace Octue.Mount.Storage;
+
+/// <summary>
+/// Sends object bytes to GCS with their CRC32C and MD5 in the object resource, so the server recomputes them
+/// and refuses (400, nothing created) bytes that changed on the way. Small objects go in one multipart request;
+/// from the resumable threshold on, a resumable session sends chunks and, after a failed chunk, asks the server
+/// how much it holds and continues from there.
+/// </summary>
+internal sealed class MediaUploader
+{
+    private const string DefaultContentType = "application/octet-stream";
+
+    private readonly HttpClient _http;
+    private readonly MediaEndpoints _endpoints;
+    private readonly ISerializer _json;
+    private readonly RetryPolicy _retry;
+    private readonly ILogger _logger;
+    private readonly int _resumableThreshold;
+    private readonly int _defaultChunkSize;
+
+    public MediaUploader(HttpClient http, MediaEndpoints endpoints, ISerializer json, RetryPolicy retry, ILogger logger,
+        int resumableThreshold, int defaultChunkSize)
+    {
+        _http = http;
+        _endpoints = endpoints;
+        _json = json;
+        _retry = retry;
+        _logger = logger;
+        _resumableThreshold = resumableThreshold;
+        _defaultChunkSize = defaultChunkSize;
+    }
+
+    public Task<GcsObject> UploadAsync(string bucket, string name, UploadSource source, UploadOptions options, CancellationToken cancellationToken)
+    {
+        var resource = new GcsObject
+        {
+            Bucket = bucket,
+            Name = name,
+            ContentType = options.ContentType ?? DefaultContentType,
+            Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
+            Crc32c = GcsHash.ToBase64(source.Crc32c),
+            Md5Hash = GcsHash.ToBase64(source.Md5),
+        };
+        string metadataJson = _json.Serialize(resource);
+        return source.Length < _resumableThreshold
+            ? UploadInOneRequestAsync(bucket, name, source, resource.ContentType, metadataJson, options.IfGenerationMatch, cancellationToken)
+            : UploadResumableAsync(bucket, name, source, resource.ContentType, metadataJson, options, cancellationToken);
+    }
+
+    private async Task<GcsObject> UploadInOneRequestAsync(string bucket, string name, UploadSource source, string contentType,
+        string metadataJson, long? ifGenerationMatch, CancellationToken cancellationToken)
+    {
+        int length = (int)source.Length;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            await source.ReadAtAsync(0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            return await _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (_, ct) =>
+            {
+                using var body = new MultipartContent("related", "octue_" + Guid.NewGuid().ToString("N"));
+                body.Add(new StringContent(metadataJson, Encoding.UTF8, "application/json"));
+                var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
+                media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+                body.Add(media);
+                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", ifGenerationMatch)) { Content = body };
+                using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+                return await ReadObjectAsync(response, ct).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<GcsObject> UploadResumableAsync(string bucket, string name, UploadSource source, string contentType,
+        string metadataJson, UploadOptions options, CancellationToken cancellationToken)
+    {
+        string target = ObjectInfoMapper.Uri(bucket, name);
+        int chunkSize = options.ChunkSize ?? _defaultChunkSize;
+        if (chunkSize < 256 * 1024 || chunkSize % (256 * 1024) != 0)
+        {
+            throw new ArgumentException($"A resumable upload chunk must be a positive multiple of 256 KiB; got {chunkSize}.", nameof(options));
+        }
+        Uri session = await _retry.ExecuteAsync("upload", target, async (_, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "resumable", options.IfGenerationMatch))
+            {
+                Content = new StringContent(metadataJson, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Upload-Content-Type", contentType);
+            request.Headers.Add("X-Upload-Content-Length", source.Length.ToString(CultureInfo.InvariantCulture));
+            using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await HttpFailures.FromResponseAsync(response, ct).ConfigureAwait(false);
+            }
+            return response.Headers.Location is { IsAbsoluteUri: true } location
+                ? location
+                : throw new IOException("The server started a resumable upload without an absolute session URI (Location).");
+        }, cancellationToken).ConfigureAwait(false);
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+        try
+        {
+            long persisted = 0;
+            int failures = 0;
+            while (true)
+            {
+                try
+                {
+                    (GcsObject? done, long next) = await SendChunkAsync(session, source, persisted, buffer, chunkSize, cancellationToken)
+                        .ConfigureAwait(false);
+                    if (done is not null)
+                    {
+                        return done;
+                    }
+                    if (next > persisted)
+                    {
+                        failures = 0;
+                    }
+                    persisted = next;
+                }
+                catch (Exception error) when (failures < _retry.MaxRetries && StoreErrors.IsTransient(error, cancellationToken))
+                {
+                    await _retry.WaitBeforeRetryAsync("upload", target, failures++, error, cancellationToken).ConfigureAwait(false);
+                    // The failed chunk may have been partly stored: continue from what the server holds.
+                    (GcsObject? done, long held) = await QueryAsync(session, source.Length, target, cancellationToken).ConfigureAwait(false);
+                    if (done is not null)
+                    {
+                        return done;
+                    }
+                    persisted = held;
+                }
+                catch (HttpStatusFailure error) when (error.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+                {
+                    throw new TransientStoreException($"upload {target}: the upload session expired or was lost ({error.Message}); nothing was stored.", error);
+                }
+                catch (Exception error)
+                {
+                    throw StoreErrors.Map(error, "upload", target, cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sends the chunk starting at <paramref name="offset"/>; returns the object when the upload completed, else the bytes now held.</summary>
+    private async Task<(GcsObject? Done, long Persisted)> SendChunkAsync(Uri session, UploadSource source, long offset, byte[] buffer,
+        int chunkSize, CancellationToken cancellationToken)
+    {
+        int count = (int)Math.Min(chunkSize, source.Length - offset);
+        await source.ReadAtAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Put, session)
+        {
+            Content = new ReadOnlyMemoryContent(buffer.AsMemory(0, count)),
+        };
+        request.Content.Headers.ContentRange = count == 0
+            ? new ContentRangeHeaderValue(source.Length)
+            : new ContentRangeHeaderValue(offset, offset + count - 1, source.Length);
+        using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await InterpretAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks a session how many bytes it holds (<c>Content-Range: bytes */total</c>), retrying transient failures.</summary>
+    private Task<(GcsObject? Done, long Persisted)> QueryAsync(Uri session, long total, string target, CancellationToken cancellationToken) =>
+        _retry.ExecuteAsync("upload status", target, async (_, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, session) { Content = new ByteArrayContent([]) };
+            request.Content.Headers.ContentRange = new ContentRangeHeaderValue(total);
+            using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            return await InterpretAsync(response, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    private async Task<(GcsObject? Done, long Persisted)> InterpretAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if ((int)response.StatusCode == 308)
+        {
+            return (null, PersistedBytes(response));
+        }
+        return (await ReadObjectAsync(response, cancellationToken).ConfigureAwait(false), 0);
+    }
+
+    private async Task<GcsObject> ReadObjectAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await HttpFailures.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        string json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        GcsObject result = _json.Deserialize<GcsObject>(json);
+        _logger.LogDebug("uploaded gs://{Bucket}/{Name} generation {Generation}", result.Bucket, result.Name, result.Generation);
+        return result;
+    }
+
+    /// <summary>308 carries <c>Range: bytes=0-N</c> for N+1 bytes held, or no Range when none are.</summary>
+    private static long PersistedBytes(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Range", out IEnumerable<string>? values))
+        {
+            return 0;
+        }
+        foreach (string value in values)
+        {
+            int dash = value.LastIndexOf('-');
+            if (dash > 0 && long.TryParse(value.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long last))
+            {
+                return last + 1;
+            }
+        }
+        throw new IOException($"The upload session answered with an unreadable Range header '{string.Join(",", values)}'.");
+    }
+}

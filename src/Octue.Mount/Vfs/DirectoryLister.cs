@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// Lists one directory of a bucket with a single paged, delimited listing (1,000 entries a page) and applies
+/// <see cref="NameRules"/>: hidden names are logged, a file that collides with a directory is hidden.
+/// </summary>
+internal sealed class DirectoryLister
+{
+    private const int PageSize = 1000;
+    private const int MaxLogged = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), byte> _logged = new();
+    private readonly IObjectStore _store;
+    private readonly VfsMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public DirectoryLister(IObjectStore store, VfsMetrics metrics, ILogger logger)
+    {
+        _store = store;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public async Task<DirectoryListing> ListAsync(string bucket, string prefix, CancellationToken ct)
+    {
+        var files = new List<ListingEntry>();
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<ListingEntry>();
+        ObjectInfo? placeholder = null;
+        string? token = null;
+        do
+        {
+            _metrics.Request("list");
+            var page = await _store.ListAsync(bucket, new ListRequest
+            {
+                Prefix = prefix.Length == 0 ? null : prefix,
+                Delimiter = "/",
+                PageSize = PageSize,
+                PageToken = token,
+            }, ct).ConfigureAwait(false);
+
+            foreach (var obj in page.Objects)
+            {
+                if (obj.Name.Length == prefix.Length)
+                {
+                    placeholder = obj;
+                    continue;
+                }
+
+                var name = obj.Name[prefix.Length..];
+                if (!NameRules.IsValidSegment(name))
+                {
+                    Hidden(bucket, obj.Name, NameRules.Reason(name));
+                    continue;
+                }
+
+                var kind = PosixMetadata.SymlinkTarget(obj) is null ? NodeKind.File : NodeKind.Symlink;
+                files.Add(new ListingEntry(name, kind, obj, bucket, obj.Name));
+            }
+
+            foreach (var sub in page.Prefixes)
+            {
+                var name = sub[prefix.Length..^1];
+                if (!NameRules.IsValidSegment(name))
+                {
+                    Hidden(bucket, sub, NameRules.Reason(name));
+                    continue;
+                }
+
+                if (directories.Add(name))
+                {
+                    entries.Add(new ListingEntry(name, NodeKind.Directory, null, bucket, sub));
+                }
+            }
+
+            token = page.NextPageToken;
+        }
+        while (!string.IsNullOrEmpty(token));
+
+        foreach (var file in files)
+        {
+            if (directories.Contains(file.Name))
+            {
+                Hidden(bucket, file.ObjectName, "a directory has the same name (the directory is shown)");
+                continue;
+            }
+
+            entries.Add(file);
+        }
+
+        return new DirectoryListing(entries, placeholder);
+    }
+
+    private void Hidden(string bucket, string name, string reason)
+    {
+        _metrics.HiddenName();
+        // Log each hidden name once per mount (bounded), not at every listing.
+        if (_logged.Count >= MaxLogged || !_logged.TryAdd((bucket, name), 0))
+        {
+            return;
+        }
+
+        _logger.LogWarning("Object gs://{Bucket}/{Name} is not shown because {Reason}", bucket, name, reason);
+    }
+}

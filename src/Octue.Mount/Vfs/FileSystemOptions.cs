@@ -1,0 +1,47 @@
+namespace Octue.Mount.Vfs;
+
+/// <summary>Options of an <see cref="OctueFileSystem"/>.</summary>
+public sealed record FileSystemOptions
+{
+    /// <summary>What to mount.</summary>
+    public required MountSource Source { get; init; }
+
+    /// <summary>
+    /// Local folder for the content cache, staged writes (<c>staging/</c>) and kept conflict copies (<c>conflicts/</c>).
+    /// Staged files survive a crash here and are recovered by the next <c>OctueFileSystem.CreateAsync</c>.
+    /// </summary>
+    public required string CacheDirectory { get; init; }
+
+    /// <summary>Size bound of the on-disk content cache.</summary>
+    public long CacheSizeBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>How long stat, negative and listing entries are trusted (close-to-open: open always revalidates). Zero disables the cache.</summary>
+    public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Upper bound of metadata cache entries (a listing counts one per entry).</summary>
+    public long MetadataCacheSize { get; init; } = 200_000;
+
+    /// <summary>Refuse every change with <see cref="VfsError.ReadOnly"/>.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Owner reported for nodes whose object carries no <c>goog-reserved-posix-uid</c> (null = 0; adapters pass the mounting user's).</summary>
+    public uint? Uid { get; init; }
+
+    /// <summary>Group reported for nodes whose object carries no <c>goog-reserved-posix-gid</c> (null = 0).</summary>
+    public uint? Gid { get; init; }
+
+    /// <summary>Permission bits of files without <c>goog-reserved-posix-mode</c> (default 0644).</summary>
+    public uint FileMode { get; init; } = 0b110_100_100;
+
+    /// <summary>Permission bits of directories (default 0755).</summary>
+    public uint DirectoryMode { get; init; } = 0b111_101_101;
+
+    /// <summary>Size of a ranged GET of the read path.</summary>
+    public int ChunkSize { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Parallel ranged GETs of a sequential read.</summary>
+    public int Parallelism { get; init; } = 4;
+
+    /// <summary>Global memory budget of read-ahead buffers.</summary>
+    public long MemoryBudget { get; init; } = 256L * 1024 * 1024;
+}

@@ -1,0 +1,59 @@
+using Octue.Mount.Caching;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// An open file. Reads go through the read path (verified, cached) unless the handle has a staged copy, which then
+/// serves reads and takes writes. Operations on one handle are serialised by <see cref="Gate"/>.
+/// </summary>
+internal sealed class FileHandle
+{
+    public FileHandle(ulong id, Node node, OpenFlags flags, ObjectInfo? baseObject)
+    {
+        Id = id;
+        Node = node;
+        Flags = flags;
+        Base = baseObject;
+    }
+
+    public ulong Id { get; }
+    public Node Node { get; }
+    public OpenFlags Flags { get; }
+
+    /// <summary>The object this handle's view is based on (null = a new file not yet uploaded).</summary>
+    public ObjectInfo? Base { get; set; }
+
+    public IObjectReader? Reader { get; set; }
+    public StagedFile? Staged { get; set; }
+
+    /// <summary>Set when an upload lost its race: the bytes went to conflicts/ and further writes fail with Stale.</summary>
+    public bool Conflicted { get; set; }
+
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>The staged copy's modification time: the last write, or what setattr set.</summary>
+    public long ModifiedNs { get; set; }
+
+    public bool CanWrite => (Flags & OpenFlags.Write) != 0;
+}
+
+/// <summary>An open directory: the snapshot readdir pages through, and the nodes made for its entries.</summary>
+internal sealed class DirectoryHandle
+{
+    public DirectoryHandle(ulong id, Node node, DirectoryListing listing)
+    {
+        Id = id;
+        Node = node;
+        Listing = listing;
+    }
+
+    public ulong Id { get; }
+    public Node Node { get; }
+    public DirectoryListing Listing { get; }
+
+    /// <summary>Nodes created for entries; released at close unless the kernel took a lookup on them.</summary>
+    public List<Node> EntryNodes { get; } = new();
+
+    public Lock Sync { get; } = new();
+}

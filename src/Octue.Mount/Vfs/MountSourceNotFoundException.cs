@@ -1,0 +1,7 @@
+namespace Octue.Mount.Vfs;
+
+/// <summary>The bucket, manifest or project named as the mount source does not exist or cannot be read.</summary>
+public sealed class MountSourceNotFoundException : Exception
+{
+    public MountSourceNotFoundException(string message, Exception? inner = null) : base(message, inner) { }
+}

@@ -1,0 +1,221 @@
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// Node ids and the name index. Ids are never reused within a mount. A name maps to at most one live node; a node
+/// leaves the table when its lookup count and open count are both zero (FUSE forget) or it is detached and unused.
+/// All access goes through one lock: every operation under it is a few dictionary operations.
+/// </summary>
+internal sealed class NodeTable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, Node> _byId = new();
+    private readonly Dictionary<(ulong Parent, string Name), Node> _byName = new();
+    private ulong _nextId = IFileSystem.RootId + 1;
+
+    public NodeTable(Node root)
+    {
+        Root = root;
+        root.LookupCount = 1;
+        _byId.Add(root.Id, root);
+    }
+
+    public Node Root { get; }
+
+    public Lock SyncRoot => _lock;
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byId.Count;
+            }
+        }
+    }
+
+    public ulong NewId()
+    {
+        lock (_lock)
+        {
+            return _nextId++;
+        }
+    }
+
+    public Node? Get(ulong id)
+    {
+        lock (_lock)
+        {
+            return _byId.GetValueOrDefault(id);
+        }
+    }
+
+    public Node? GetChild(Node parent, string name)
+    {
+        lock (_lock)
+        {
+            return _byName.GetValueOrDefault((parent.Id, name));
+        }
+    }
+
+    /// <summary>
+    /// The child named <paramref name="name"/> of the given kind; an existing node of another kind (the object was
+    /// replaced remotely) is detached and a new node made, so ids never change kind.
+    /// </summary>
+    public Node GetOrAdd(Node parent, string name, NodeKind kind, Func<ulong, Node> create, long addLookups = 0)
+    {
+        lock (_lock)
+        {
+            if (_byName.TryGetValue((parent.Id, name), out var existing))
+            {
+                if (existing.Kind == kind)
+                {
+                    existing.LookupCount += addLookups;
+                    return existing;
+                }
+
+                DetachLocked(existing);
+            }
+
+            var node = create(_nextId++);
+            node.LookupCount = addLookups;
+            _byId.Add(node.Id, node);
+            _byName[(parent.Id, name)] = node;
+            return node;
+        }
+    }
+
+    public void AddLookup(ulong id, ulong count)
+    {
+        lock (_lock)
+        {
+            if (_byId.TryGetValue(id, out var node))
+            {
+                node.LookupCount += (long)count;
+            }
+        }
+    }
+
+    public void Forget(ulong id, ulong count)
+    {
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(id, out var node) || node.Id == IFileSystem.RootId)
+            {
+                return;
+            }
+
+            node.LookupCount = Math.Max(0, node.LookupCount - (long)count);
+            ReleaseIfUnusedLocked(node);
+        }
+    }
+
+    public void AddOpen(Node node)
+    {
+        lock (_lock)
+        {
+            node.OpenCount++;
+        }
+    }
+
+    public void ReleaseOpen(Node node)
+    {
+        lock (_lock)
+        {
+            node.OpenCount = Math.Max(0, node.OpenCount - 1);
+            ReleaseIfUnusedLocked(node);
+        }
+    }
+
+    /// <summary>Drops a node made for a readdir entry that the adapter never handed to the kernel.</summary>
+    public void ReleaseIfUnused(Node node)
+    {
+        lock (_lock)
+        {
+            ReleaseIfUnusedLocked(node);
+        }
+    }
+
+    /// <summary>Removes the name of a node (unlink, rmdir); the node lives on while it is referenced.</summary>
+    public void Detach(Node parent, string name)
+    {
+        lock (_lock)
+        {
+            if (_byName.TryGetValue((parent.Id, name), out var node))
+            {
+                DetachLocked(node);
+            }
+        }
+    }
+
+    /// <summary>Moves a node to a new name (rename); a node already there is detached.</summary>
+    public void Move(Node node, Node newParent, string newName)
+    {
+        lock (_lock)
+        {
+            if (node.Parent is { } oldParent && _byName.TryGetValue((oldParent.Id, node.Name), out var current) && current == node)
+            {
+                _byName.Remove((oldParent.Id, node.Name));
+            }
+
+            if (_byName.TryGetValue((newParent.Id, newName), out var replaced) && replaced != node)
+            {
+                DetachLocked(replaced);
+            }
+
+            node.Parent = newParent;
+            node.Name = newName;
+            node.Detached = false;
+            _byName[(newParent.Id, newName)] = node;
+        }
+    }
+
+    /// <summary>Every live node below <paramref name="ancestor"/> (for directory renames).</summary>
+    public List<Node> Descendants(Node ancestor)
+    {
+        lock (_lock)
+        {
+            var result = new List<Node>();
+            foreach (var node in _byId.Values)
+            {
+                for (var p = node.Parent; p is not null; p = p.Parent)
+                {
+                    if (p == ancestor)
+                    {
+                        result.Add(node);
+                        break;
+                    }
+                }
+            }
+
+            return result;
+        }
+    }
+
+    private void DetachLocked(Node node)
+    {
+        if (node.Parent is { } parent && _byName.TryGetValue((parent.Id, node.Name), out var current) && current == node)
+        {
+            _byName.Remove((parent.Id, node.Name));
+        }
+
+        node.Detached = true;
+        ReleaseIfUnusedLocked(node);
+    }
+
+    private void ReleaseIfUnusedLocked(Node node)
+    {
+        if (node.LookupCount > 0 || node.OpenCount > 0 || node.Id == IFileSystem.RootId)
+        {
+            return;
+        }
+
+        // Children hold their parent object, not its id, so a child still referenced keeps a valid location even
+        // when its directory's id is released (the kernel forgets children before parents anyway).
+        _byId.Remove(node.Id);
+        if (!node.Detached && node.Parent is { } parent && _byName.TryGetValue((parent.Id, node.Name), out var current) && current == node)
+        {
+            _byName.Remove((parent.Id, node.Name));
+        }
+    }
+}

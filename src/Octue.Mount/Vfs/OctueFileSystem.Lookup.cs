@@ -1,0 +1,385 @@
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+// Name resolution, attributes and directory listings.
+public sealed partial class OctueFileSystem
+{
+    private const int ReadDirectoryBatch = 512;
+
+    public async ValueTask<VfsResult<NodeAttributes>> LookupAsync(ulong parent, string name, CancellationToken ct = default)
+    {
+        var dir = _nodes.Get(parent);
+        if (dir is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (!dir.IsDirectory)
+        {
+            return VfsError.NotDirectory;
+        }
+
+        var check = NameRules.Check(name);
+        if (check != VfsError.None)
+        {
+            return check == VfsError.NameTooLong ? VfsError.NameTooLong : VfsError.NotFound;
+        }
+
+        // A file created here and not uploaded yet exists only in its staged copy.
+        if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { } writer)
+        {
+            _nodes.AddLookup(local.Id, 1);
+            return StagedAttributes(local, writer);
+        }
+
+        var resolved = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
+        if (!resolved.IsOk)
+        {
+            return resolved.Error;
+        }
+
+        var node = NodeFor(dir, resolved.Value, addLookups: 1);
+        return AttributesOf(node, resolved.Value);
+    }
+
+    public async ValueTask<VfsResult<NodeAttributes>> GetAttributesAsync(ulong node, ulong? handle = null, CancellationToken ct = default)
+    {
+        var n = _nodes.Get(node);
+        if (n is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (handle is { } h && _files.TryGetValue(h, out var fh) && fh.Staged is not null)
+        {
+            return StagedAttributes(n, fh);
+        }
+
+        if (n.IsDirectory)
+        {
+            return DirectoryAttributes(n, n.Role == DirectoryRole.Prefix ? _metadata.TryGetListing(n.Bucket, n.ObjectName)?.Placeholder : null);
+        }
+
+        if (ActiveWriter(n) is { } writer)
+        {
+            return StagedAttributes(n, writer);
+        }
+
+        var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
+        if (!info.IsOk)
+        {
+            return info.Error;
+        }
+
+        return ObjectAttributes(n.Id, info.Value);
+    }
+
+    public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
+    {
+        var n = _nodes.Get(node);
+        if (n is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (!n.IsDirectory)
+        {
+            return VfsError.NotDirectory;
+        }
+
+        DirectoryListing listing;
+        try
+        {
+            listing = WithPendingCreates(n, await GetListingAsync(n, ct).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "opendir", n.ToString());
+        }
+
+        var handle = new DirectoryHandle(NewHandleId(), n, listing);
+        _nodes.AddOpen(n);
+        _directories[handle.Id] = handle;
+        return handle.Id;
+    }
+
+    public ValueTask<VfsResult<IReadOnlyList<DirectoryEntry>>> ReadDirectoryAsync(ulong directoryHandle, long cookie, CancellationToken ct = default)
+    {
+        if (!_directories.TryGetValue(directoryHandle, out var handle))
+        {
+            return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(VfsError.BadHandle);
+        }
+
+        var dir = handle.Node;
+        var entries = handle.Listing.Entries;
+        var result = new List<DirectoryEntry>(Math.Min(ReadDirectoryBatch, entries.Count + 2));
+        if (cookie <= 0)
+        {
+            result.Add(new DirectoryEntry(".", DirectoryAttributes(dir, handle.Listing.Placeholder), 1));
+        }
+
+        if (cookie <= 1)
+        {
+            var up = dir.Parent ?? dir;
+            result.Add(new DirectoryEntry("..", DirectoryAttributes(up), 2));
+        }
+
+        for (var i = (int)Math.Max(0, cookie - 2); i < entries.Count && result.Count < ReadDirectoryBatch; i++)
+        {
+            var entry = entries[i];
+            var node = NodeFor(dir, entry, addLookups: 0);
+            lock (handle.Sync)
+            {
+                handle.EntryNodes.Add(node);
+            }
+
+            result.Add(new DirectoryEntry(entry.Name, AttributesOf(node, entry), i + 3));
+        }
+
+        return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(result);
+    }
+
+    public ValueTask<VfsError> ReleaseDirectoryAsync(ulong directoryHandle, CancellationToken ct = default)
+    {
+        if (!_directories.TryRemove(directoryHandle, out var handle))
+        {
+            return ValueTask.FromResult(VfsError.BadHandle);
+        }
+
+        lock (handle.Sync)
+        {
+            foreach (var node in handle.EntryNodes)
+            {
+                _nodes.ReleaseIfUnused(node);
+            }
+        }
+
+        _nodes.ReleaseOpen(handle.Node);
+        return ValueTask.FromResult(VfsError.None);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private Node NodeFor(Node dir, ListingEntry entry, long addLookups)
+    {
+        var node = _nodes.GetOrAdd(dir, entry.Name, entry.Kind,
+            id => new Node(id, entry.Kind, dir, entry.Name, entry.Bucket, entry.ObjectName, entry.Role)
+            {
+                Files = entry.Files,
+                Dataset = entry.Dataset,
+            },
+            addLookups);
+        if (entry.Object is not null && !node.IsDirectory)
+        {
+            NoteObject(node, entry.Object);
+        }
+
+        return node;
+    }
+
+    /// <summary>Records the object a node now is; a new generation seen remotely drops the kernel's cached pages.</summary>
+    private void NoteObject(Node node, ObjectInfo info)
+    {
+        if (node.LastKnown is { } last && last.Generation != info.Generation && ActiveWriter(node) is null)
+        {
+            InvalidationSink?.InvalidateNode(node.Id);
+        }
+
+        node.LastKnown = info;
+    }
+
+    private NodeAttributes AttributesOf(Node node, ListingEntry entry)
+    {
+        if (node.IsDirectory)
+        {
+            return DirectoryAttributes(node);
+        }
+
+        if (ActiveWriter(node) is { } writer)
+        {
+            return StagedAttributes(node, writer);
+        }
+
+        if ((entry.Object ?? node.LastKnown) is { } known)
+        {
+            return ObjectAttributes(node.Id, known);
+        }
+
+        // A file whose first upload failed: it exists only as kept bytes, shown empty.
+        return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
+    }
+
+    /// <summary>The listing plus files created here and not uploaded yet (they exist only in their staged copy).</summary>
+    private static DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
+    {
+        if (dir.PendingCreates.IsEmpty)
+        {
+            return listing;
+        }
+
+        List<ListingEntry>? added = null;
+        foreach (var (name, child) in dir.PendingCreates)
+        {
+            if (!listing.TryGet(name, out _) && !child.Detached && ActiveWriter(child) is not null)
+            {
+                (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, child.Bucket, child.ObjectName));
+            }
+        }
+
+        if (added is null)
+        {
+            return listing;
+        }
+
+        added.AddRange(listing.Entries);
+        return new DirectoryListing(added, listing.Placeholder);
+    }
+
+    /// <summary>Finds a visible child of a directory: from a cached listing, else with a stat and a one-entry listing.</summary>
+    private async ValueTask<VfsResult<ListingEntry>> ResolveAsync(Node dir, string name, CancellationToken ct)
+    {
+        try
+        {
+            if (dir.Role != DirectoryRole.Prefix)
+            {
+                var virtualListing = await GetListingAsync(dir, ct).ConfigureAwait(false);
+                return virtualListing.TryGet(name, out var v) ? v : VfsError.NotFound;
+            }
+
+            var bucket = dir.Bucket;
+            var prefix = dir.ObjectName;
+            if (_metadata.TryGetListing(bucket, prefix) is { } listing)
+            {
+                _metrics.MetadataHit();
+                return listing.TryGet(name, out var e) ? e : VfsError.NotFound;
+            }
+
+            var objectName = prefix + name;
+            var subPrefix = objectName + "/";
+            var haveDirectory = _metadata.TryGetDirectory(bucket, subPrefix, out var isDirectory);
+            if (haveDirectory && isDirectory)
+            {
+                _metrics.MetadataHit();
+                return new ListingEntry(name, NodeKind.Directory, null, bucket, subPrefix);
+            }
+
+            var haveStat = _metadata.TryGetStat(bucket, objectName, out var info);
+            Task<bool>? probe = haveDirectory ? null : ProbeDirectoryAsync(bucket, subPrefix, ct);
+            if (!haveStat)
+            {
+                _metrics.MetadataMiss();
+                info = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
+            }
+
+            if (probe is not null && await probe.ConfigureAwait(false))
+            {
+                return new ListingEntry(name, NodeKind.Directory, null, bucket, subPrefix);
+            }
+
+            if (info is null)
+            {
+                return VfsError.NotFound;
+            }
+
+            var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
+            return new ListingEntry(name, kind, info, bucket, objectName);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "lookup", $"{dir}/{name}");
+        }
+    }
+
+    /// <summary>True when anything lies under the prefix (an implicit directory or its placeholder).</summary>
+    private async Task<bool> ProbeDirectoryAsync(string bucket, string prefix, CancellationToken ct)
+    {
+        _metrics.Request("list");
+        var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
+        var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
+        _metadata.PutDirectory(bucket, prefix, exists);
+        return exists;
+    }
+
+    private async Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken ct)
+    {
+        _metrics.Request("stat");
+        var info = await _store.StatAsync(bucket, name, ct).ConfigureAwait(false);
+        _metadata.PutStat(bucket, name, info);
+        return info;
+    }
+
+    /// <summary>The object of a file node: from the stat cache or the parent's cached listing, else a stat.</summary>
+    private async ValueTask<VfsResult<ObjectInfo>> CurrentObjectAsync(Node node, CancellationToken ct)
+    {
+        var bucket = node.Bucket;
+        var name = node.ObjectName;
+        if (_metadata.TryGetStat(bucket, name, out var cached))
+        {
+            _metrics.MetadataHit();
+            return cached is null ? VfsError.NotFound : cached;
+        }
+
+        if (_metadata.TryGetListing(bucket, MetadataCache.ParentPrefix(name)) is { } listing &&
+            listing.TryGet(node.Name, out var entry) && entry.Object is { } listed && listed.Name == name)
+        {
+            _metrics.MetadataHit();
+            return listed;
+        }
+
+        try
+        {
+            _metrics.MetadataMiss();
+            var info = await StatAsync(bucket, name, ct).ConfigureAwait(false);
+            if (info is null)
+            {
+                return node.Detached && node.LastKnown is { } last ? last : VfsError.NotFound;
+            }
+
+            NoteObject(node, info);
+            return info;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "stat", node.ToString());
+        }
+    }
+
+    /// <summary>The visible entries of a directory, from the metadata cache when fresh.</summary>
+    private async Task<DirectoryListing> GetListingAsync(Node dir, CancellationToken ct)
+    {
+        var cacheBucket = dir.Role == DirectoryRole.Prefix ? dir.Bucket : "";
+        var cacheKey = dir.Role == DirectoryRole.Prefix ? dir.ObjectName : "\0" + dir.Id;
+        if (_metadata.TryGetListing(cacheBucket, cacheKey) is { } cached)
+        {
+            _metrics.MetadataHit();
+            return cached;
+        }
+
+        _metrics.MetadataMiss();
+        var listing = dir.Role switch
+        {
+            DirectoryRole.Prefix => await _lister.ListAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false),
+            DirectoryRole.ProjectRoot => await ListBucketsAsync(ct).ConfigureAwait(false),
+            _ => await ListVirtualDirectoryAsync(dir, ct).ConfigureAwait(false),
+        };
+        _metadata.PutListing(cacheBucket, cacheKey, listing);
+        return listing;
+    }
+
+    private async Task<DirectoryListing> ListBucketsAsync(CancellationToken ct)
+    {
+        _metrics.Request("list_buckets");
+        var buckets = await _store.ListBucketsAsync(_options.Source.Project!, ct).ConfigureAwait(false);
+        var entries = new List<ListingEntry>(buckets.Count);
+        foreach (var bucket in buckets)
+        {
+            if (NameRules.IsValidSegment(bucket))
+            {
+                entries.Add(new ListingEntry(bucket, NodeKind.Directory, null, bucket, ""));
+            }
+        }
+
+        return new DirectoryListing(entries, null);
+    }
+}

@@ -1,0 +1,555 @@
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+// Changes to the tree: directories, unlink, rename, symlinks.
+public sealed partial class OctueFileSystem
+{
+    public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
+    {
+        var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
+        if (checkedParent != VfsError.None)
+        {
+            return checkedParent;
+        }
+
+        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        if (existing.IsOk)
+        {
+            return VfsError.Exists;
+        }
+
+        if (existing.Error != VfsError.NotFound)
+        {
+            return existing.Error;
+        }
+
+        var prefix = dir!.ObjectName + name + "/";
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        var permissions = mode & 0xFFF;
+        if (permissions != 0 && permissions != _options.DirectoryMode)
+        {
+            metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
+        }
+
+        try
+        {
+            _metrics.Request("upload");
+            var placeholder = await _store.UploadAsync(dir.Bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
+                new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
+            _metadata.InvalidateObject(dir.Bucket, prefix);
+            _metadata.PutDirectory(dir.Bucket, prefix, true);
+            var node = _nodes.GetOrAdd(dir, name, NodeKind.Directory, id => new Node(id, NodeKind.Directory, dir, name, dir.Bucket, prefix), addLookups: 1);
+            return DirectoryAttributes(node, placeholder);
+        }
+        catch (PreconditionFailedException)
+        {
+            return VfsError.Exists;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "mkdir", $"gs://{dir.Bucket}/{prefix}");
+        }
+    }
+
+    public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
+    {
+        var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
+        if (checkedParent != VfsError.None)
+        {
+            return checkedParent;
+        }
+
+        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        if (!existing.IsOk)
+        {
+            return existing.Error;
+        }
+
+        if (existing.Value.Kind != NodeKind.Directory)
+        {
+            return VfsError.NotDirectory;
+        }
+
+        var bucket = dir!.Bucket;
+        var prefix = existing.Value.ObjectName;
+        try
+        {
+            _metrics.Request("list");
+            var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
+            ObjectInfo? placeholder = null;
+            foreach (var obj in page.Objects)
+            {
+                if (obj.Name == prefix)
+                {
+                    placeholder = obj;
+                }
+                else
+                {
+                    return VfsError.NotEmpty;
+                }
+            }
+
+            if (page.Prefixes.Count > 0 || !string.IsNullOrEmpty(page.NextPageToken))
+            {
+                return VfsError.NotEmpty;
+            }
+
+            if (placeholder is not null)
+            {
+                _metrics.Request("delete");
+                await _store.DeleteAsync(bucket, prefix, placeholder.Generation, ct).ConfigureAwait(false);
+            }
+
+            _metadata.InvalidateObject(bucket, prefix);
+            _metadata.InvalidateDirectory(bucket, prefix);
+            _nodes.Detach(dir, name);
+            return VfsError.None;
+        }
+        catch (PreconditionFailedException)
+        {
+            // The placeholder was rewritten meanwhile: someone is using the directory.
+            return VfsError.NotEmpty;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "rmdir", $"gs://{bucket}/{prefix}");
+        }
+    }
+
+    public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
+    {
+        var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
+        if (checkedParent != VfsError.None)
+        {
+            return checkedParent;
+        }
+
+        if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
+        {
+            // Created here and never uploaded: nothing exists remotely.
+            _nodes.Detach(dir!, name);
+            return VfsError.None;
+        }
+
+        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        if (!existing.IsOk)
+        {
+            return existing.Error;
+        }
+
+        if (existing.Value.Kind == NodeKind.Directory)
+        {
+            return VfsError.IsDirectory;
+        }
+
+        var bucket = existing.Value.Bucket;
+        var objectName = existing.Value.ObjectName;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                // Delete exactly the generation we saw, so a concurrent rewrite is never deleted unseen.
+                var current = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
+                if (current is null)
+                {
+                    _metadata.InvalidateObject(bucket, objectName);
+                    return VfsError.NotFound;
+                }
+
+                _metrics.Request("delete");
+                await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
+                _metadata.InvalidateObject(bucket, objectName);
+                _metadata.PutStat(bucket, objectName, null);
+                _nodes.Detach(dir!, name);
+                return VfsError.None;
+            }
+            catch (PreconditionFailedException) when (attempt < 2)
+            {
+            }
+            catch (ObjectNotFoundException)
+            {
+                _metadata.InvalidateObject(bucket, objectName);
+                return VfsError.NotFound;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "unlink", $"gs://{bucket}/{objectName}");
+            }
+        }
+    }
+
+    public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
+    {
+        var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
+        if (checkedParent != VfsError.None)
+        {
+            return checkedParent;
+        }
+
+        if (string.IsNullOrEmpty(target) || target.Contains('\0'))
+        {
+            return VfsError.InvalidArgument;
+        }
+
+        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        if (existing.IsOk)
+        {
+            return VfsError.Exists;
+        }
+
+        var objectName = dir!.ObjectName + name;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [PosixMetadata.SymlinkTargetKey] = target };
+        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        try
+        {
+            _metrics.Request("upload");
+            var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
+                new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
+            var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
+            Updated(node, info);
+            return ObjectAttributes(node.Id, info);
+        }
+        catch (PreconditionFailedException)
+        {
+            return VfsError.Exists;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "symlink", $"gs://{dir.Bucket}/{objectName}");
+        }
+    }
+
+    public async ValueTask<VfsResult<string>> ReadLinkAsync(ulong node, CancellationToken ct = default)
+    {
+        var n = _nodes.Get(node);
+        if (n is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (n.Kind != NodeKind.Symlink)
+        {
+            return VfsError.InvalidArgument;
+        }
+
+        var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
+        if (!info.IsOk)
+        {
+            return info.Error;
+        }
+
+        var target = PosixMetadata.SymlinkTarget(info.Value);
+        return target is null ? VfsError.InvalidArgument : target;
+    }
+
+    public async ValueTask<VfsError> RenameAsync(ulong parent, string name, ulong newParent, string newName, RenameFlags flags, CancellationToken ct = default)
+    {
+        if ((flags & RenameFlags.Exchange) != 0)
+        {
+            return VfsError.NotSupported;
+        }
+
+        var checkedSource = CheckChangeInDirectory(parent, name, out var fromDir);
+        if (checkedSource != VfsError.None)
+        {
+            return checkedSource;
+        }
+
+        var checkedTarget = CheckChangeInDirectory(newParent, newName, out var toDir);
+        if (checkedTarget != VfsError.None)
+        {
+            return checkedTarget;
+        }
+
+        var source = await ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
+        if (!source.IsOk)
+        {
+            return source.Error;
+        }
+
+        if (fromDir == toDir && name == newName)
+        {
+            return VfsError.None;
+        }
+
+        // Fresh state of the target: a rename must not trust a cached negative.
+        _metadata.InvalidateListing(toDir!.Bucket, toDir.ObjectName);
+        _metadata.InvalidateStat(toDir.Bucket, toDir.ObjectName + newName);
+        _metadata.InvalidateDirectory(toDir.Bucket, toDir.ObjectName + newName + "/");
+        var target = await ResolveAsync(toDir, newName, ct).ConfigureAwait(false);
+        if (!target.IsOk && target.Error != VfsError.NotFound)
+        {
+            return target.Error;
+        }
+
+        var targetExists = target.IsOk;
+        if (targetExists && (flags & RenameFlags.NoReplace) != 0)
+        {
+            return VfsError.Exists;
+        }
+
+        var node = _nodes.GetChild(fromDir!, name) ?? NodeFor(fromDir!, source.Value, addLookups: 0);
+        try
+        {
+            VfsError error;
+            if (source.Value.Kind == NodeKind.Directory)
+            {
+                if (targetExists && target.Value.Kind != NodeKind.Directory)
+                {
+                    return VfsError.NotDirectory;
+                }
+
+                if (IsSameOrInside(toDir, node))
+                {
+                    return VfsError.InvalidArgument;
+                }
+
+                error = await RenameDirectoryAsync(node, source.Value, toDir, newName, targetExists ? target.Value : null, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                if (targetExists && target.Value.Kind == NodeKind.Directory)
+                {
+                    return VfsError.IsDirectory;
+                }
+
+                error = await RenameFileAsync(node, source.Value, toDir, newName, targetExists ? target.Value : null, ct).ConfigureAwait(false);
+            }
+
+            _nodes.ReleaseIfUnused(node);
+            return error;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "rename", $"{fromDir}{name} -> {toDir}{newName}");
+        }
+    }
+
+    /// <summary>Server-side copy with preconditions on both ends, then a delete of exactly the copied generation.</summary>
+    private async Task<VfsError> RenameFileAsync(Node node, ListingEntry source, Node toDir, string newName, ListingEntry? target, CancellationToken ct)
+    {
+        var current = await StatAsync(source.Bucket, source.ObjectName, ct).ConfigureAwait(false);
+        if (current is null)
+        {
+            _metadata.InvalidateObject(source.Bucket, source.ObjectName);
+            return VfsError.NotFound;
+        }
+
+        var destination = toDir.ObjectName + newName;
+        var targetGeneration = target?.Object?.Generation ?? 0;
+        if (target is not null && target.Value.Object is null)
+        {
+            var fresh = await StatAsync(toDir.Bucket, destination, ct).ConfigureAwait(false);
+            targetGeneration = fresh?.Generation ?? 0;
+        }
+
+        ObjectInfo copy;
+        try
+        {
+            _metrics.Request("copy");
+            copy = await _store.CopyAsync(source.Bucket, source.ObjectName, toDir.Bucket, destination, current.Generation, targetGeneration, ct).ConfigureAwait(false);
+        }
+        catch (PreconditionFailedException)
+        {
+            _metadata.InvalidateObject(source.Bucket, source.ObjectName);
+            _metadata.InvalidateObject(toDir.Bucket, destination);
+            return VfsError.Stale;
+        }
+
+        var stale = false;
+        try
+        {
+            _metrics.Request("delete");
+            await _store.DeleteAsync(source.Bucket, source.ObjectName, current.Generation, ct).ConfigureAwait(false);
+        }
+        catch (PreconditionFailedException)
+        {
+            // The source was rewritten after our copy: keep both rather than delete bytes nobody has seen.
+            _logger.LogWarning("Rename of gs://{Bucket}/{Name}: the source changed during the rename; it was copied and kept", source.Bucket, source.ObjectName);
+            stale = true;
+        }
+        catch (ObjectNotFoundException)
+        {
+        }
+
+        _metadata.InvalidateObject(source.Bucket, source.ObjectName);
+        if (!stale)
+        {
+            _metadata.PutStat(source.Bucket, source.ObjectName, null);
+        }
+        MoveNode(node, toDir, newName, toDir.Bucket, destination);
+        Updated(node, copy);
+        RebaseWriters(node, copy);
+        return stale ? VfsError.Stale : VfsError.None;
+    }
+
+    /// <summary>Object by object (not atomic): copy everything under the prefix, then delete each copied generation.</summary>
+    private async Task<VfsError> RenameDirectoryAsync(Node node, ListingEntry source, Node toDir, string newName, ListingEntry? target, CancellationToken ct)
+    {
+        var fromBucket = source.Bucket;
+        var fromPrefix = source.ObjectName;
+        var toBucket = toDir.Bucket;
+        var toPrefix = toDir.ObjectName + newName + "/";
+        var targetPlaceholder = 0L;
+        if (target is not null)
+        {
+            _metrics.Request("list");
+            var page = await _store.ListAsync(toBucket, new ListRequest { Prefix = toPrefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
+            foreach (var obj in page.Objects)
+            {
+                if (obj.Name != toPrefix)
+                {
+                    return VfsError.NotEmpty;
+                }
+
+                targetPlaceholder = obj.Generation;
+            }
+
+            if (page.Prefixes.Count > 0)
+            {
+                return VfsError.NotEmpty;
+            }
+        }
+
+        var objects = new List<ObjectInfo>();
+        string? token = null;
+        do
+        {
+            _metrics.Request("list");
+            var page = await _store.ListAsync(fromBucket, new ListRequest { Prefix = fromPrefix, PageSize = 1000, PageToken = token }, ct).ConfigureAwait(false);
+            objects.AddRange(page.Objects);
+            token = page.NextPageToken;
+        }
+        while (!string.IsNullOrEmpty(token));
+
+        var hasPlaceholder = false;
+        foreach (var obj in objects)
+        {
+            var destination = toPrefix + obj.Name[fromPrefix.Length..];
+            hasPlaceholder |= destination == toPrefix;
+            _metrics.Request("copy");
+            await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
+                destination == toPrefix ? targetPlaceholder : 0, ct).ConfigureAwait(false);
+            _metadata.InvalidateObject(toBucket, destination);
+        }
+
+        if (!hasPlaceholder && objects.Count == 0)
+        {
+            return VfsError.NotFound;
+        }
+
+        var stale = false;
+        foreach (var obj in objects)
+        {
+            try
+            {
+                _metrics.Request("delete");
+                await _store.DeleteAsync(fromBucket, obj.Name, obj.Generation, ct).ConfigureAwait(false);
+            }
+            catch (PreconditionFailedException)
+            {
+                _logger.LogWarning("Rename of gs://{Bucket}/{Name}: it changed during the rename; it was copied and kept", fromBucket, obj.Name);
+                stale = true;
+            }
+            catch (ObjectNotFoundException)
+            {
+            }
+
+            _metadata.InvalidateObject(fromBucket, obj.Name);
+        }
+
+        if (targetPlaceholder != 0 && !hasPlaceholder)
+        {
+            // The replaced empty target directory's placeholder stays as the moved directory's placeholder.
+            _metadata.InvalidateObject(toBucket, toPrefix);
+        }
+
+        _metadata.InvalidateDirectory(fromBucket, fromPrefix);
+        _metadata.InvalidateDirectory(toBucket, toPrefix);
+        var descendants = _nodes.Descendants(node);
+        MoveNode(node, toDir, newName, toBucket, toPrefix);
+        foreach (var child in descendants)
+        {
+            lock (_nodes.SyncRoot)
+            {
+                if (child.Bucket == fromBucket && child.ObjectName.StartsWith(fromPrefix, StringComparison.Ordinal))
+                {
+                    child.Bucket = toBucket;
+                    child.ObjectName = toPrefix + child.ObjectName[fromPrefix.Length..];
+                }
+            }
+        }
+
+        return stale ? VfsError.Stale : VfsError.None;
+    }
+
+    private void MoveNode(Node node, Node toDir, string newName, string bucket, string objectName)
+    {
+        _nodes.Move(node, toDir, newName);
+        lock (_nodes.SyncRoot)
+        {
+            node.Bucket = bucket;
+            node.ObjectName = objectName;
+        }
+    }
+
+    /// <summary>Open writers of a renamed file now write the copy: their precondition is the copy's generation.</summary>
+    private static void RebaseWriters(Node node, ObjectInfo copy)
+    {
+        lock (node.WriteHandles)
+        {
+            foreach (var writer in node.WriteHandles)
+            {
+                writer.Base = copy;
+                if (writer.Staged is { } staged)
+                {
+                    staged.Sidecar.BaseGeneration = copy.Generation;
+                }
+            }
+        }
+    }
+
+    private static bool IsSameOrInside(Node dir, Node ancestor)
+    {
+        for (var p = dir; p is not null; p = p.Parent)
+        {
+            if (p == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Checks a change to a name in a directory: the directory is a writable projection of a bucket prefix and the name is valid.</summary>
+    private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)
+    {
+        dir = _nodes.Get(parent);
+        if (dir is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (!dir.IsDirectory)
+        {
+            return VfsError.NotDirectory;
+        }
+
+        if (IsReadOnly)
+        {
+            return VfsError.ReadOnly;
+        }
+
+        var check = NameRules.Check(name);
+        if (check != VfsError.None)
+        {
+            return check;
+        }
+
+        return dir.Role == DirectoryRole.Prefix ? VfsError.None : VfsError.AccessDenied;
+    }
+}

@@ -1,0 +1,668 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
+using Octue.Mount.Octue;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+// Extended attributes: Octue metadata and GCS object facts (DESIGN.md "Extended attributes").
+public sealed partial class OctueFileSystem
+{
+    private const int MaxPreconditionRetries = 3;
+
+    public async ValueTask<VfsResult<byte[]>> GetXattrAsync(ulong node, string name, CancellationToken ct = default)
+    {
+        // Tools ask every file for ACLs and security labels (system.*, security.*): answer without any request.
+        if (!name.StartsWith("user.octue.", StringComparison.Ordinal) && !name.StartsWith("user.gcs.", StringComparison.Ordinal))
+        {
+            return _nodes.Get(node) is null ? VfsError.NotFound : VfsError.NoData;
+        }
+
+        var view = await XattrViewAsync(node, ct).ConfigureAwait(false);
+        if (!view.IsOk)
+        {
+            return view.Error;
+        }
+
+        return view.Value.TryGetValue(name, out var value) ? Encoding.UTF8.GetBytes(value) : VfsError.NoData;
+    }
+
+    public async ValueTask<VfsResult<IReadOnlyList<string>>> ListXattrAsync(ulong node, CancellationToken ct = default)
+    {
+        var view = await XattrViewAsync(node, ct).ConfigureAwait(false);
+        if (!view.IsOk)
+        {
+            return view.Error;
+        }
+
+        return view.Value.Keys.ToArray();
+    }
+
+    public ValueTask<VfsError> SetXattrAsync(ulong node, string name, ReadOnlyMemory<byte> value, XattrFlags flags, CancellationToken ct = default)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(value.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            _logger.LogWarning("setxattr {Name}: the value is not UTF-8 text", name);
+            return ValueTask.FromResult(VfsError.InvalidArgument);
+        }
+
+        return ChangeXattrAsync(node, name, text, flags, ct);
+    }
+
+    public ValueTask<VfsError> RemoveXattrAsync(ulong node, string name, CancellationToken ct = default) =>
+        ChangeXattrAsync(node, name, null, XattrFlags.Replace, ct);
+
+    // ---- reading ------------------------------------------------------------------------------------------------
+
+    /// <summary>Every extended attribute of a node, by name, as text.</summary>
+    private async ValueTask<VfsResult<SortedDictionary<string, string>>> XattrViewAsync(ulong nodeId, CancellationToken ct)
+    {
+        var node = _nodes.Get(nodeId);
+        if (node is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        var view = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (node.IsDirectory)
+        {
+            if (node.Role == DirectoryRole.Prefix)
+            {
+                view[XattrNames.GcsUri] = $"gs://{node.Bucket}/{node.ObjectName}";
+            }
+
+            var dataset = await DatasetOfAsync(node, ct).ConfigureAwait(false);
+            if (!dataset.IsOk)
+            {
+                return dataset.Error;
+            }
+
+            if (dataset.Value is { } d)
+            {
+                AddOctueFields(view, d.Metadata.Id, null, d.Metadata.Tags, d.Metadata.Labels);
+                view[XattrNames.OctueName] = d.Metadata.Name ?? node.Name;
+            }
+
+            return view;
+        }
+
+        var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
+        if (!info.IsOk)
+        {
+            return info.Error;
+        }
+
+        var obj = info.Value;
+        AddObjectFacts(view, obj);
+        if (node.Kind == NodeKind.File)
+        {
+            var metadata = DatafileMetadata.FromObjectMetadata(obj.Metadata);
+            AddOctueFields(view, metadata.Id, metadata.Timestamp, metadata.Tags, metadata.Labels);
+            foreach (var (key, value) in metadata.Other)
+            {
+                view[XattrNames.GcsMetaPrefix + key] = value;
+            }
+
+            view[XattrNames.OctueIntegrity] = IntegrityText(_reads.GetIntegrity(obj.Bucket, obj.Name, obj.Generation));
+        }
+        else
+        {
+            foreach (var (key, value) in obj.Metadata)
+            {
+                view[XattrNames.GcsMetaPrefix + key] = value;
+            }
+        }
+
+        return view;
+    }
+
+    private static void AddObjectFacts(SortedDictionary<string, string> view, ObjectInfo obj)
+    {
+        view[XattrNames.GcsUri] = $"gs://{obj.Bucket}/{obj.Name}";
+        view[XattrNames.GcsGeneration] = obj.Generation.ToString(CultureInfo.InvariantCulture);
+        view[XattrNames.GcsMetageneration] = obj.Metageneration.ToString(CultureInfo.InvariantCulture);
+        view[XattrNames.GcsSize] = obj.Size.ToString(CultureInfo.InvariantCulture);
+        view[XattrNames.GcsUpdated] = obj.Updated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        if (obj.Crc32c is { } crc)
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, crc);
+            view[XattrNames.GcsCrc32c] = Convert.ToBase64String(bytes);
+        }
+
+        if (obj.Md5 is { Length: > 0 } md5)
+        {
+            view[XattrNames.GcsMd5] = Convert.ToBase64String(md5);
+        }
+
+        if (!string.IsNullOrEmpty(obj.StorageClass))
+        {
+            view[XattrNames.GcsStorageClass] = obj.StorageClass;
+        }
+
+        if (!string.IsNullOrEmpty(obj.ContentType))
+        {
+            view[XattrNames.GcsContentType] = obj.ContentType;
+        }
+    }
+
+    private static void AddOctueFields(SortedDictionary<string, string> view, string? id, DateTimeOffset? timestamp, TagDict tags, LabelSet labels)
+    {
+        if (id is not null)
+        {
+            view[XattrNames.OctueId] = id;
+        }
+
+        if (timestamp is { } t)
+        {
+            view[XattrNames.OctueTimestamp] = OctueTimestamp.ToIsoString(t);
+        }
+
+        view[XattrNames.OctueTags] = tags.ToJson();
+        foreach (var (name, value) in tags)
+        {
+            view[XattrNames.OctueTagPrefix + name] = value is null ? "null" : PythonJson.Serialize(value);
+        }
+
+        var array = new JsonArray();
+        foreach (var label in labels.OrderBy(l => l, StringComparer.Ordinal))
+        {
+            array.Add(label);
+        }
+
+        view[XattrNames.OctueLabels] = PythonJson.Serialize(array);
+    }
+
+    private static string IntegrityText(IntegrityState integrity) => integrity switch
+    {
+        IntegrityState.Verified => "verified",
+        IntegrityState.Failed => "failed",
+        _ => "unverified",
+    };
+
+    // ---- writing ------------------------------------------------------------------------------------------------
+
+    private async ValueTask<VfsError> ChangeXattrAsync(ulong nodeId, string name, string? value, XattrFlags flags, CancellationToken ct)
+    {
+        var node = _nodes.Get(nodeId);
+        if (node is null)
+        {
+            return VfsError.NotFound;
+        }
+
+        if (!name.StartsWith("user.", StringComparison.Ordinal))
+        {
+            return VfsError.NotSupported;
+        }
+
+        if (XattrNames.IsReadOnly(name))
+        {
+            _logger.LogInformation("{Name} is read-only: it describes the stored object", name);
+            return VfsError.NotPermitted;
+        }
+
+        if (IsReadOnly)
+        {
+            return VfsError.ReadOnly;
+        }
+
+        if ((flags & (XattrFlags.Create | XattrFlags.Replace)) != 0)
+        {
+            var view = await XattrViewAsync(nodeId, ct).ConfigureAwait(false);
+            if (!view.IsOk)
+            {
+                return view.Error;
+            }
+
+            var exists = view.Value.ContainsKey(name);
+            if ((flags & XattrFlags.Create) != 0 && exists)
+            {
+                return VfsError.Exists;
+            }
+
+            if ((flags & XattrFlags.Replace) != 0 && !exists)
+            {
+                return VfsError.NoData;
+            }
+        }
+
+        try
+        {
+            return node.IsDirectory
+                ? await ChangeDatasetXattrAsync(node, name, value, ct).ConfigureAwait(false)
+                : await ChangeObjectXattrAsync(node, name, value, ct).ConfigureAwait(false);
+        }
+        catch (OctueFormatException e)
+        {
+            _logger.LogWarning("{Name} refused on {Node}: {Rule}", name, node, e.Message);
+            return VfsError.InvalidArgument;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "setxattr", $"{node} {name}");
+        }
+    }
+
+    /// <summary>Applies a change to Octue fields; throws <see cref="OctueFormatException"/> naming the rule broken.</summary>
+    private static bool ApplyOctueChange(string name, string? value, ref string? id, ref DateTimeOffset? timestamp, TagDict tags, LabelSet labels, bool timestamps)
+    {
+        switch (name)
+        {
+            case XattrNames.OctueId:
+                if (value is not null && value.Trim().Length == 0)
+                {
+                    throw new OctueFormatException("user.octue.id", "an id must not be empty");
+                }
+
+                id = value?.Trim();
+                return true;
+            case XattrNames.OctueTimestamp when timestamps:
+                if (value is null || value.Trim().Length == 0)
+                {
+                    timestamp = null;
+                }
+                else if (DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+                {
+                    timestamp = OctueTimestamp.TruncateToMicroseconds(parsed);
+                }
+                else
+                {
+                    throw new OctueFormatException("user.octue.timestamp", "the value must be an ISO 8601 date and time such as 2021-03-08T19:39:21.123456+00:00");
+                }
+
+                return true;
+            case XattrNames.OctueTags:
+                var parsedTags = value is null ? new TagDict() : TagDict.Parse(value);
+                parsedTags.ValidateAll();
+                tags.Clear();
+                foreach (var (tag, tagValue) in parsedTags)
+                {
+                    tags[tag] = tagValue;
+                }
+
+                return true;
+            case XattrNames.OctueLabels:
+                var parsedLabels = ParseLabels(value);
+                labels.Clear();
+                foreach (var label in parsedLabels)
+                {
+                    labels.Add(label);
+                }
+
+                return true;
+        }
+
+        if (name.StartsWith(XattrNames.OctueTagPrefix, StringComparison.Ordinal))
+        {
+            var tag = name[XattrNames.OctueTagPrefix.Length..];
+            TagDict.ValidateName(tag);
+            if (value is null)
+            {
+                if (!tags.Remove(tag))
+                {
+                    throw new KeyNotFoundException(tag);
+                }
+
+                return true;
+            }
+
+            JsonNode? node;
+            try
+            {
+                node = JsonNode.Parse(value);
+            }
+            catch (JsonException e)
+            {
+                throw new OctueFormatException($"value of tag '{tag}'", "a tag value must be JSON (quote text: \"north\")", e);
+            }
+
+            tags[tag] = node;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static List<string> ParseLabels(string? value)
+    {
+        var result = new List<string>();
+        if (value is null || value.Trim().Length == 0)
+        {
+            return result;
+        }
+
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(value);
+        }
+        catch (JsonException e)
+        {
+            throw new OctueFormatException("user.octue.labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]", e);
+        }
+
+        if (node is not JsonArray array)
+        {
+            throw new OctueFormatException("user.octue.labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]");
+        }
+
+        foreach (var item in array)
+        {
+            if (item is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+            {
+                throw new OctueFormatException("user.octue.labels", "every label must be a string");
+            }
+
+            var label = v.GetValue<string>();
+            LabelSet.ValidateLabel(label);
+            result.Add(label.Trim());
+        }
+
+        return result;
+    }
+
+    /// <summary>A change to a file's xattr: a metadata PATCH with an ifMetagenerationMatch precondition (retried on a lost race).</summary>
+    private async Task<VfsError> ChangeObjectXattrAsync(Node node, string name, string? value, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await StatAsync(node.Bucket, node.ObjectName, ct).ConfigureAwait(false);
+            if (current is null)
+            {
+                return VfsError.NotFound;
+            }
+
+            MetadataPatch patch;
+            if (name == XattrNames.GcsContentType)
+            {
+                if (value is null || value.Trim().Length == 0)
+                {
+                    return VfsError.NotPermitted;
+                }
+
+                patch = new MetadataPatch { ContentType = value.Trim() };
+            }
+            else if (name.StartsWith(XattrNames.GcsMetaPrefix, StringComparison.Ordinal))
+            {
+                var key = name[XattrNames.GcsMetaPrefix.Length..];
+                if (key.Length == 0)
+                {
+                    return VfsError.InvalidArgument;
+                }
+
+                if (node.Kind == NodeKind.File && DatafileMetadata.IsOctueKey(key))
+                {
+                    _logger.LogWarning("{Name} refused: Octue metadata is changed through user.octue.* so that it stays valid", name);
+                    return VfsError.InvalidArgument;
+                }
+
+                if (value is null && !current.Metadata.ContainsKey(key))
+                {
+                    return VfsError.NoData;
+                }
+
+                var merged = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+                if (value is null)
+                {
+                    merged.Remove(key);
+                }
+                else
+                {
+                    merged[key] = value;
+                }
+
+                DatafileMetadata.EnsureWithinLimit(merged);
+                patch = new MetadataPatch { Metadata = new Dictionary<string, string?> { [key] = value } };
+            }
+            else if (node.Kind == NodeKind.File && name.StartsWith("user.octue.", StringComparison.Ordinal))
+            {
+                var metadata = DatafileMetadata.FromObjectMetadata(current.Metadata);
+                var id = metadata.Id;
+                var timestamp = metadata.Timestamp;
+                try
+                {
+                    if (!ApplyOctueChange(name, value, ref id, ref timestamp, metadata.Tags, metadata.Labels, timestamps: true))
+                    {
+                        return VfsError.NotSupported;
+                    }
+                }
+                catch (KeyNotFoundException)
+                {
+                    return VfsError.NoData;
+                }
+
+                metadata.Id = id;
+                metadata.Timestamp = timestamp;
+                var written = metadata.ToObjectMetadata();
+                var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var (key, text) in written)
+                {
+                    changes[key] = text;
+                }
+
+                patch = new MetadataPatch { Metadata = changes };
+            }
+            else
+            {
+                return VfsError.NotSupported;
+            }
+
+            try
+            {
+                _metrics.Request("patch");
+                var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
+                Updated(node, updated);
+                CarryIntoWriters(node, patch);
+                return VfsError.None;
+            }
+            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            {
+                // Another writer changed the metadata first: re-read it and apply our change on top.
+                _metadata.InvalidateStat(node.Bucket, node.ObjectName);
+            }
+        }
+    }
+
+    /// <summary>Open writers upload metadata captured when they staged: give them the change so their upload keeps it.</summary>
+    private static void CarryIntoWriters(Node node, MetadataPatch patch)
+    {
+        lock (node.WriteHandles)
+        {
+            foreach (var writer in node.WriteHandles)
+            {
+                if (writer.Staged is not { } staged)
+                {
+                    continue;
+                }
+
+                foreach (var (key, text) in patch.Metadata)
+                {
+                    if (text is null)
+                    {
+                        staged.Sidecar.Metadata.Remove(key);
+                    }
+                    else
+                    {
+                        staged.Sidecar.Metadata[key] = text;
+                    }
+                }
+
+                if (patch.ContentType is not null)
+                {
+                    staged.Sidecar.ContentType = patch.ContentType;
+                }
+            }
+        }
+    }
+
+    /// <summary>A change to a directory's Octue xattrs: a rewrite of its <c>.octue</c> with an ifGenerationMatch precondition.</summary>
+    private async Task<VfsError> ChangeDatasetXattrAsync(Node node, string name, string? value, CancellationToken ct)
+    {
+        if (!name.StartsWith("user.octue.", StringComparison.Ordinal) || name == XattrNames.OctueTimestamp)
+        {
+            return VfsError.NotSupported;
+        }
+
+        if (node.Role != DirectoryRole.Prefix)
+        {
+            _logger.LogWarning("{Name} on {Node}: this dataset is defined by the mounted manifest, which is not rewritten", name, node);
+            return VfsError.NotSupported;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            _metadata.InvalidateListing(node.Bucket, node.ObjectName);
+            var found = await DatasetOfAsync(node, ct).ConfigureAwait(false);
+            if (!found.IsOk)
+            {
+                return found.Error;
+            }
+
+            var octueName = node.ObjectName + DatasetMetadata.OctueFileName;
+            DatasetMetadata metadata;
+            long generation;
+            if (found.Value is { } existing)
+            {
+                metadata = existing.Metadata;
+                generation = existing.ObjectName == octueName ? existing.Generation : await OctueGenerationAsync(node.Bucket, octueName, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                // Setting Octue metadata on a plain directory makes it a dataset.
+                metadata = new DatasetMetadata { Id = Guid.NewGuid().ToString(), Name = node.Name, Path = $"gs://{node.Bucket}/{node.ObjectName.TrimEnd('/')}" };
+                generation = 0;
+            }
+
+            if (name == XattrNames.OctueName)
+            {
+                metadata.Name = value;
+            }
+            else
+            {
+                var id = metadata.Id;
+                DateTimeOffset? unused = null;
+                try
+                {
+                    if (!ApplyOctueChange(name, value, ref id, ref unused, metadata.Tags, metadata.Labels, timestamps: false))
+                    {
+                        return VfsError.NotSupported;
+                    }
+                }
+                catch (KeyNotFoundException)
+                {
+                    return VfsError.NoData;
+                }
+
+                metadata.Id = id;
+            }
+
+            var json = metadata.ToOctueJson();
+            try
+            {
+                _metrics.Request("upload");
+                var info = await _store.UploadAsync(node.Bucket, octueName, new MemoryStream(Encoding.UTF8.GetBytes(json), writable: false),
+                    new UploadOptions { IfGenerationMatch = generation, ContentType = "application/json" }, ct).ConfigureAwait(false);
+                _metadata.InvalidateObject(info.Bucket, info.Name);
+                _metadata.InvalidateListing(node.Bucket, node.ObjectName);
+                _metadata.Remove(new DatasetKey(node.Bucket, node.ObjectName));
+                return VfsError.None;
+            }
+            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            {
+                _metadata.Remove(new DatasetKey(node.Bucket, node.ObjectName));
+            }
+        }
+    }
+
+    private async Task<long> OctueGenerationAsync(string bucket, string name, CancellationToken ct) =>
+        (await StatAsync(bucket, name, ct).ConfigureAwait(false))?.Generation ?? 0;
+
+    // ---- datasets -----------------------------------------------------------------------------------------------
+
+    private readonly record struct DatasetKey(string Bucket, string Prefix);
+
+    /// <summary>A dataset's metadata and the object it was read from.</summary>
+    private sealed record DatasetFound(DatasetMetadata Metadata, string ObjectName, long Generation);
+
+    /// <summary>
+    /// The dataset a directory is, if any: <c>.octue</c>, else <c>dataset_metadata.json</c>, else <c>dataset.json</c>
+    /// in the directory; for a manifest's dataset without such a file, the manifest's description of it.
+    /// </summary>
+    private async ValueTask<VfsResult<DatasetFound?>> DatasetOfAsync(Node dir, CancellationToken ct)
+    {
+        if (dir.Role == DirectoryRole.FileList)
+        {
+            return dir.Dataset is { } fromManifest ? FromManifest(fromManifest) : (DatasetFound?)null;
+        }
+
+        if (dir.Role != DirectoryRole.Prefix)
+        {
+            return (DatasetFound?)null;
+        }
+
+        var key = new DatasetKey(dir.Bucket, dir.ObjectName);
+        if (_metadata.TryGet(key, out DatasetFound? cached))
+        {
+            return cached;
+        }
+
+        try
+        {
+            var listing = await GetListingAsync(dir, ct).ConfigureAwait(false);
+            DatasetFound? found = null;
+            foreach (var fileName in DatasetMetadata.FileNames)
+            {
+                if (!listing.TryGet(fileName, out var entry) || entry.Object is not { } obj)
+                {
+                    continue;
+                }
+
+                await using var stream = await _store.OpenReadAsync(obj.Bucket, obj.Name, 0, null, obj.Generation, ct).ConfigureAwait(false);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                var json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    found = new DatasetFound(DatasetMetadata.Parse(json, fileName), obj.Name, obj.Generation);
+                }
+                catch (OctueFormatException e)
+                {
+                    _logger.LogWarning("Dataset metadata gs://{Bucket}/{Name} cannot be read: {Problem}", obj.Bucket, obj.Name, e.Message);
+                }
+
+                break;
+            }
+
+            if (found is null && dir.Dataset is { } described)
+            {
+                found = FromManifest(described);
+            }
+
+            _metadata.Put(key, found);
+            return found;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "read dataset metadata", dir.ToString());
+        }
+    }
+
+    private static DatasetFound FromManifest(ManifestDatasetInfo info) => new(new DatasetMetadata
+    {
+        Id = info.Reference.Id,
+        Name = info.Reference.Name ?? info.Key,
+        Tags = info.Reference.Tags,
+        Labels = info.Reference.Labels,
+        Path = info.Reference.Path,
+        Files = info.Reference.Files,
+    }, "", 0);
+}

@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Octue.Mount.Caching;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// The file system every adapter mounts: a bucket (or prefix), an Octue manifest, or a project's buckets, projected
+/// as directories and files with POSIX-ish semantics (close-to-open consistency, staged writes uploaded on
+/// flush/close with CRC32C and generation preconditions, no lost updates). See DESIGN.md "Semantics".
+/// Directory renames copy and delete object by object: they are not atomic.
+/// </summary>
+public sealed partial class OctueFileSystem : IFileSystem
+{
+    private readonly FileSystemOptions _options;
+    private readonly IObjectStore _store;
+    private readonly ILogger _logger;
+    private readonly NodeTable _nodes;
+    private readonly MetadataCache _metadata;
+    private readonly DirectoryLister _lister;
+    private readonly StagingArea _staging;
+    private readonly VfsMetrics _metrics;
+    private readonly ReadPath _reads;
+    private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
+    private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
+    private readonly long _mountTimeNs;
+    private readonly uint _uid;
+    private readonly uint _gid;
+    private long _nextHandle;
+    private int _disposed;
+
+    private OctueFileSystem(FileSystemOptions options, IObjectStore store, ILoggerFactory loggerFactory, Node root)
+    {
+        _options = options;
+        _store = store;
+        _logger = loggerFactory.CreateLogger<OctueFileSystem>();
+        _nodes = new NodeTable(root);
+        _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize);
+        _metrics = new VfsMetrics();
+        _lister = new DirectoryLister(store, _metrics, _logger);
+        _staging = new StagingArea(options.CacheDirectory);
+        _reads = new ReadPath(store, options, loggerFactory);
+        _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+        _uid = options.Uid ?? 0;
+        _gid = options.Gid ?? 0;
+    }
+
+    public IInvalidationSink? InvalidationSink { get; set; }
+
+    /// <summary>The folder where lost races keep their bytes.</summary>
+    public string ConflictsDirectory => _staging.ConflictsDirectory;
+
+    /// <summary>
+    /// Checks the source (a missing bucket or manifest gives <see cref="MountSourceNotFoundException"/>), recovers
+    /// staged files a crashed process left in the cache folder, and returns the ready file system.
+    /// </summary>
+    public static async Task<OctueFileSystem> CreateAsync(FileSystemOptions options, IObjectStore store,
+        ILoggerFactory? loggerFactory = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        Directory.CreateDirectory(options.CacheDirectory);
+
+        var source = options.Source;
+        Node root;
+        switch (source.Kind)
+        {
+            case MountSourceKind.Bucket:
+                if (!await store.BucketExistsAsync(source.Bucket!, ct).ConfigureAwait(false))
+                {
+                    throw new MountSourceNotFoundException($"Bucket '{source.Bucket}' does not exist or cannot be read.");
+                }
+
+                root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", source.Bucket!, source.Prefix);
+                break;
+            case MountSourceKind.Project:
+                try
+                {
+                    await store.ListBucketsAsync(source.Project!, ct).ConfigureAwait(false);
+                }
+                catch (ObjectStoreException e)
+                {
+                    throw new MountSourceNotFoundException($"The buckets of project '{source.Project}' cannot be listed: {e.Message}", e);
+                }
+
+                root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ProjectRoot);
+                break;
+            default:
+                var datasets = await LoadManifestAsync(store, source, loggerFactory.CreateLogger<OctueFileSystem>(), ct).ConfigureAwait(false);
+                root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ManifestRoot) { FixedListing = datasets };
+                break;
+        }
+
+        var fs = new OctueFileSystem(options, store, loggerFactory, root);
+        if (fs._staging.TryTakeOwnership())
+        {
+            await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            fs._logger.LogWarning("Another running mount uses the cache folder {Folder}: its staged files are left to it", options.CacheDirectory);
+        }
+        fs._logger.LogInformation("File system ready on {Source}", source);
+        return fs;
+    }
+
+    public void AddLookup(ulong node, ulong count = 1) => _nodes.AddLookup(node, count);
+
+    public void Forget(ulong node, ulong count) => _nodes.Forget(node, count);
+
+    public FileSystemStats GetStats() =>
+        // Object stores have no capacity: report 1 PiB of 4 KiB blocks, all free, and plenty of inodes.
+        new(TotalBlocks: 1UL << 38, FreeBlocks: 1UL << 38, AvailableBlocks: 1UL << 38, TotalFiles: 1UL << 32,
+            FreeFiles: 1UL << 32, BlockSize: 4096, MaxNameLength: NameRules.MaxNameBytes);
+
+    /// <summary>Live nodes (for tests and diagnostics).</summary>
+    internal int NodeCount => _nodes.Count;
+
+    internal ReadPath Reads => _reads;
+
+    internal VfsMetrics Metrics => _metrics;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var handle in _files.Values)
+        {
+            if (handle.Reader is { } reader)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
+            // Staged bytes not yet uploaded stay in staging/ with their sidecar: the next start recovers them.
+            if (handle.Staged is { } staged)
+            {
+                if (staged.Dirty)
+                {
+                    _logger.LogWarning("Closing with unsaved changes to {Object}: kept in {Path} for the next start", handle.Node, staged.DataPath);
+                    staged.Dispose();
+                }
+                else
+                {
+                    staged.Delete();
+                }
+            }
+        }
+
+        _files.Clear();
+        _directories.Clear();
+        await _reads.DisposeAsync().ConfigureAwait(false);
+        _staging.Dispose();
+        _metadata.Dispose();
+        _metrics.Dispose();
+    }
+
+    private ulong NewHandleId() => (ulong)Interlocked.Increment(ref _nextHandle);
+
+    private bool IsReadOnly => _options.ReadOnly;
+
+    // ---- attributes ---------------------------------------------------------------------------------------------
+
+    private NodeAttributes DirectoryAttributes(Node node, ObjectInfo? placeholder = null)
+    {
+        var modified = placeholder is null ? _mountTimeNs : PosixMetadata.ModifiedNs(placeholder);
+        return new NodeAttributes
+        {
+            NodeId = node.Id,
+            Kind = NodeKind.Directory,
+            Size = 0,
+            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder) ?? _options.DirectoryMode,
+            Uid = (placeholder is null ? null : PosixMetadata.Uid(placeholder)) ?? _uid,
+            Gid = (placeholder is null ? null : PosixMetadata.Gid(placeholder)) ?? _gid,
+            ModifiedNs = modified,
+            ChangedNs = modified,
+            AccessedNs = modified,
+            CreatedNs = modified,
+            LinkCount = 2,
+            CacheFor = _options.MetadataTtl,
+        };
+    }
+
+    private NodeAttributes ObjectAttributes(ulong nodeId, ObjectInfo info)
+    {
+        var target = PosixMetadata.SymlinkTarget(info);
+        var modified = PosixMetadata.ModifiedNs(info);
+        return new NodeAttributes
+        {
+            NodeId = nodeId,
+            Kind = target is null ? NodeKind.File : NodeKind.Symlink,
+            Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
+            Mode = target is null ? PosixMetadata.Mode(info) ?? _options.FileMode : 0b111_111_111,
+            Uid = PosixMetadata.Uid(info) ?? _uid,
+            Gid = PosixMetadata.Gid(info) ?? _gid,
+            ModifiedNs = modified,
+            ChangedNs = PosixMetadata.ToNs(info.Updated),
+            AccessedNs = modified,
+            CreatedNs = PosixMetadata.ToNs(info.Created),
+            LinkCount = 1,
+            CacheFor = _options.MetadataTtl,
+        };
+    }
+
+    /// <summary>Attributes of a file being written: the staged size, the time of the last change.</summary>
+    private NodeAttributes StagedAttributes(Node node, FileHandle handle)
+    {
+        var staged = handle.Staged!;
+        var metadata = staged.Sidecar.Metadata;
+        var modified = handle.ModifiedNs;
+        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
+        var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
+        return new NodeAttributes
+        {
+            NodeId = node.Id,
+            Kind = NodeKind.File,
+            Size = staged.Length,
+            Mode = mode,
+            Uid = metadata.TryGetValue(PosixMetadata.UidKey, out var u) && uint.TryParse(u, out var uid) ? uid : _uid,
+            Gid = metadata.TryGetValue(PosixMetadata.GidKey, out var g) && uint.TryParse(g, out var gid) ? gid : _gid,
+            ModifiedNs = modified,
+            ChangedNs = modified,
+            AccessedNs = modified,
+            CreatedNs = created,
+            LinkCount = 1,
+            CacheFor = TimeSpan.Zero,
+        };
+    }
+
+    private static FileHandle? ActiveWriter(Node node)
+    {
+        lock (node.WriteHandles)
+        {
+            for (var i = node.WriteHandles.Count - 1; i >= 0; i--)
+            {
+                if (node.WriteHandles[i].Staged is not null)
+                {
+                    return node.WriteHandles[i];
+                }
+            }
+        }
+
+        return null;
+    }
+}

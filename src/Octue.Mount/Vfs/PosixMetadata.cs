@@ -1,0 +1,131 @@
+using System.Globalization;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// POSIX attributes kept in custom object metadata. We write the keys gsutil uses (<c>goog-reserved-file-mtime</c>
+/// in whole seconds, <c>goog-reserved-posix-mode</c> as an octal string, <c>-uid</c>, <c>-gid</c> as decimal) and
+/// read gcsfuse's (<c>gcsfuse_mtime</c>) and rclone's (<c>mtime</c>) RFC 3339 mtimes too. Symlinks are zero-byte
+/// objects with <c>gcsfuse_symlink_target</c>, as gcsfuse stores them.
+/// </summary>
+internal static class PosixMetadata
+{
+    public const string MtimeKey = "goog-reserved-file-mtime";
+    public const string ModeKey = "goog-reserved-posix-mode";
+    public const string UidKey = "goog-reserved-posix-uid";
+    public const string GidKey = "goog-reserved-posix-gid";
+    public const string GcsfuseMtimeKey = "gcsfuse_mtime";
+    public const string RcloneMtimeKey = "mtime";
+    public const string SymlinkTargetKey = "gcsfuse_symlink_target";
+
+    private const long NsPerSecond = 1_000_000_000;
+
+    /// <summary>True for keys that carry POSIX attributes or a symlink target.</summary>
+    public static bool IsPosixKey(string key) =>
+        key is MtimeKey or ModeKey or UidKey or GidKey or GcsfuseMtimeKey or RcloneMtimeKey or SymlinkTargetKey;
+
+    public static string? SymlinkTarget(ObjectInfo info) =>
+        info.Metadata.TryGetValue(SymlinkTargetKey, out var target) ? target : null;
+
+    /// <summary>Modification time in ns since the epoch: gsutil's key, then gcsfuse's, then rclone's, then the object's update time.</summary>
+    public static long ModifiedNs(ObjectInfo info)
+    {
+        var metadata = info.Metadata;
+        if (metadata.TryGetValue(MtimeKey, out var seconds) &&
+            long.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
+        {
+            return s * NsPerSecond;
+        }
+
+        if (metadata.TryGetValue(GcsfuseMtimeKey, out var gcsfuse) && TryParseRfc3339(gcsfuse, out var ns))
+        {
+            return ns;
+        }
+
+        if (metadata.TryGetValue(RcloneMtimeKey, out var rclone) && TryParseRfc3339(rclone, out ns))
+        {
+            return ns;
+        }
+
+        return ToNs(info.Updated);
+    }
+
+    public static uint? Mode(ObjectInfo info)
+    {
+        if (info.Metadata.TryGetValue(ModeKey, out var text) && TryParseOctal(text, out var mode))
+        {
+            return mode & 0xFFF;
+        }
+
+        return null;
+    }
+
+    /// <summary>Permission bits from an octal string such as "644"; null when it is not one.</summary>
+    public static uint? ParseMode(string? text) => text is not null && TryParseOctal(text, out var mode) ? mode & 0xFFF : null;
+
+    public static uint? Uid(ObjectInfo info) => ParseUInt(info.Metadata, UidKey);
+
+    public static uint? Gid(ObjectInfo info) => ParseUInt(info.Metadata, GidKey);
+
+    /// <summary>Writes an mtime under gsutil's key, and refreshes gcsfuse's or rclone's key when the object already had one.</summary>
+    public static void SetModified(IDictionary<string, string> metadata, long modifiedNs)
+    {
+        metadata[MtimeKey] = (modifiedNs / NsPerSecond).ToString(CultureInfo.InvariantCulture);
+        var rfc3339 = FromNs(modifiedNs).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        if (metadata.ContainsKey(GcsfuseMtimeKey))
+        {
+            metadata[GcsfuseMtimeKey] = rfc3339;
+        }
+
+        if (metadata.ContainsKey(RcloneMtimeKey))
+        {
+            metadata[RcloneMtimeKey] = rfc3339;
+        }
+    }
+
+    public static string FormatMode(uint mode) => Convert.ToString(mode & 0xFFF, 8);
+
+    public static long ToNs(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
+
+    public static DateTimeOffset FromNs(long ns) => new(DateTime.UnixEpoch.Ticks + ns / 100, TimeSpan.Zero);
+
+    private static bool TryParseRfc3339(string text, out long ns)
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        {
+            ns = ToNs(time);
+            return true;
+        }
+
+        ns = 0;
+        return false;
+    }
+
+    private static bool TryParseOctal(string text, out uint value)
+    {
+        value = 0;
+        text = text.Trim();
+        if (text.Length == 0 || text.Length > 11)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '7')
+            {
+                return false;
+            }
+
+            value = value * 8 + (uint)(c - '0');
+        }
+
+        return true;
+    }
+
+    private static uint? ParseUInt(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var text) && uint.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : null;
+}

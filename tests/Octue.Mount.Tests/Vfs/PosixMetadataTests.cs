@@ -1,0 +1,46 @@
+using Octue.Mount.Storage;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Tests.Vfs;
+
+public sealed class PosixMetadataTests
+{
+    private static ObjectInfo Object(params (string Key, string Value)[] metadata) => new()
+    {
+        Bucket = "b",
+        Name = "o",
+        Updated = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        Metadata = metadata.ToDictionary(p => p.Key, p => p.Value),
+    };
+
+    [Fact]
+    public void Mtime_prefers_gsutil_then_gcsfuse_then_rclone_then_updated()
+    {
+        Assert.Equal(1_700_000_000L * 1_000_000_000, PosixMetadata.ModifiedNs(Object(("goog-reserved-file-mtime", "1700000000"), ("mtime", "2001-01-01T00:00:00Z"))));
+        Assert.Equal(PosixMetadata.ToNs(new DateTimeOffset(2020, 5, 6, 7, 8, 9, 500, TimeSpan.Zero)),
+            PosixMetadata.ModifiedNs(Object(("gcsfuse_mtime", "2020-05-06T07:08:09.5Z"), ("mtime", "2001-01-01T00:00:00Z"))));
+        Assert.Equal(PosixMetadata.ToNs(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero)), PosixMetadata.ModifiedNs(Object(("mtime", "2001-01-01T00:00:00+00:00"))));
+        Assert.Equal(PosixMetadata.ToNs(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero)), PosixMetadata.ModifiedNs(Object()));
+    }
+
+    [Fact]
+    public void Mode_uid_gid_are_read_from_gsutil_keys()
+    {
+        var info = Object(("goog-reserved-posix-mode", "750"), ("goog-reserved-posix-uid", "1000"), ("goog-reserved-posix-gid", "100"));
+        Assert.Equal(0b111_101_000u, PosixMetadata.Mode(info));
+        Assert.Equal(1000u, PosixMetadata.Uid(info));
+        Assert.Equal(100u, PosixMetadata.Gid(info));
+        Assert.Null(PosixMetadata.Mode(Object(("goog-reserved-posix-mode", "9x"))));
+        Assert.Equal("644", PosixMetadata.FormatMode(0b110_100_100));
+    }
+
+    [Fact]
+    public void Setting_mtime_refreshes_foreign_keys_that_exist()
+    {
+        var metadata = new Dictionary<string, string> { ["mtime"] = "old" };
+        PosixMetadata.SetModified(metadata, 1_700_000_000L * 1_000_000_000 + 123);
+        Assert.Equal("1700000000", metadata["goog-reserved-file-mtime"]);
+        Assert.StartsWith("2023-11-14T22:13:20", metadata["mtime"]);
+        Assert.False(metadata.ContainsKey("gcsfuse_mtime"));
+    }
+}
