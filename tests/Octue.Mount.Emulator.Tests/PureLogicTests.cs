@@ -155,3 +155,32 @@ public sealed class PureLogicTests
         }
     }
 }
+
+public sealed class ResumableSessionLifetimeTests
+{
+    [Fact]
+    public void IdleSessionsAreDroppedWhenAnotherOpens()
+    {
+        var clock = new ManualClock();
+        var uploads = new ResumableUploads(clock);
+        var attributes = new ObjectAttributes();
+        var idle = uploads.Open("b", "idle", attributes, Preconditions.None, default, 1024);
+        var active = uploads.Open("b", "active", attributes, Preconditions.None, default, null);
+
+        clock.Now += TimeSpan.FromMinutes(50);
+        Assert.NotNull(uploads.Find(active.Id));
+        clock.Now += TimeSpan.FromMinutes(20);
+        uploads.Open("b", "new", attributes, Preconditions.None, default, null);
+
+        Assert.Null(uploads.Find(idle.Id));
+        Assert.NotNull(uploads.Find(active.Id));
+        Assert.Equal(2, uploads.Count);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
