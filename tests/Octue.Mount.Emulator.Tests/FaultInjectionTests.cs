@@ -68,7 +68,8 @@ public sealed class FaultInjectionTests(EmulatorFixture fixture) : IClassFixture
                 received += read;
         });
         Assert.True(e is IOException or HttpRequestException, e.ToString());
-        Assert.Equal(100_000, received);
+        // The reset comes after the first 100,000 bytes were handed to the socket; a reset may discard some in flight.
+        Assert.InRange(received, 0, 100_000);
     }
 
     [Fact]
