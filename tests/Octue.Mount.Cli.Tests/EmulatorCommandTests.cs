@@ -50,6 +50,27 @@ public sealed partial class EmulatorCommandTests
         Assert.Contains("not-an-address", error);
     }
 
+    [Fact]
+    public async Task APortInUseIsRefusedClearly()
+    {
+        using var first = Start("emulator", "--port", "0");
+        try
+        {
+            var line = await first.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            var port = new Uri(ListeningLine().Match(line ?? "").Groups[1].Value).Port;
+            using var second = Start("emulator", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var error = await second.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(2, second.ExitCode);
+            Assert.Contains("in use", error);
+        }
+        finally
+        {
+            first.Kill();
+            await first.WaitForExitAsync();
+        }
+    }
+
     private static Process Start(params string[] arguments)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
