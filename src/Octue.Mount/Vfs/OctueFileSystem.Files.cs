@@ -203,6 +203,12 @@ public sealed partial class OctueFileSystem
             _logger.LogError(e, "Integrity check failed reading {Object}: the read is refused", h.Node);
             return VfsError.IoError;
         }
+        catch (Exception e) when (e is ObjectNotFoundException or PreconditionFailedException)
+        {
+            // The generation this handle was opened on was replaced or deleted: reopen to see the new one.
+            _logger.LogInformation("{Object} changed while open for reading; the handle is stale", h.Node);
+            return VfsError.Stale;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "read", h.Node.ToString());

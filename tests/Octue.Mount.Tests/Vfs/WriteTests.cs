@@ -163,6 +163,21 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_handle_whose_object_was_replaced_before_its_first_read_is_stale()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "f", "first version");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("f");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        _fixture.Put(bucket, "f", "second version, longer");
+        var read = await mount.Fs.ReadAsync(handle.Value, 0, new byte[100]);
+        Assert.Equal(VfsError.Stale, read.Error);
+        await mount.Fs.ReleaseAsync(handle.Value);
+        Assert.Equal("second version, longer", Encoding.UTF8.GetString(await mount.ReadAllAsync("f")));
+    }
+
+    [Fact]
     public async Task Chmod_and_utimes_are_kept_in_gsutil_metadata()
     {
         var bucket = _fixture.NewBucket();
