@@ -176,7 +176,14 @@ public sealed partial class OctueFileSystem
             return VfsError.InvalidArgument;
         }
 
-        await h.Gate.WaitAsync(ct).ConfigureAwait(false);
+        // Read-only handles never change state after open: the kernel's parallel reads run concurrently (the
+        // reader is safe for that). Writable handles serialise reads with writes and uploads.
+        var gated = h.CanWrite;
+        if (gated)
+        {
+            await h.Gate.WaitAsync(ct).ConfigureAwait(false);
+        }
+
         try
         {
             int read;
@@ -186,8 +193,7 @@ public sealed partial class OctueFileSystem
             }
             else if (h.Base is { } baseObject)
             {
-                h.Reader ??= _reads.OpenReader(baseObject);
-                read = await h.Reader.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+                read = await ReaderOf(h, baseObject).ReadAsync(offset, buffer, ct).ConfigureAwait(false);
             }
             else
             {
@@ -215,7 +221,10 @@ public sealed partial class OctueFileSystem
         }
         finally
         {
-            h.Gate.Release();
+            if (gated)
+            {
+                h.Gate.Release();
+            }
         }
     }
 
@@ -416,6 +425,25 @@ public sealed partial class OctueFileSystem
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
+    /// <summary>The handle's reader, opened on first use; concurrent first reads keep one and dispose the other.</summary>
+    private IObjectReader ReaderOf(FileHandle handle, ObjectInfo baseObject)
+    {
+        if (handle.Reader is { } existing)
+        {
+            return existing;
+        }
+
+        var created = _reads.OpenReader(baseObject);
+        var winner = Interlocked.CompareExchange(ref handle.ReaderField, created, null);
+        if (winner is not null)
+        {
+            _ = created.DisposeAsync().AsTask();
+            return winner;
+        }
+
+        return created;
+    }
+
     private void Register(FileHandle handle)
     {
         _nodes.AddOpen(handle.Node);
@@ -443,7 +471,7 @@ public sealed partial class OctueFileSystem
                 baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
-                var reader = handle.Reader ??= _reads.OpenReader(baseObject);
+                var reader = ReaderOf(handle, baseObject);
                 var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
                 try
                 {
