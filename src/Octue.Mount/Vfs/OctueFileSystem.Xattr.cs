@@ -40,7 +40,9 @@ public sealed partial class OctueFileSystem
             return view.Error;
         }
 
-        return view.Value.Keys.ToArray();
+        var names = new string[view.Value.Count];
+        view.Value.Keys.CopyTo(names, 0);
+        return names;
     }
 
     public ValueTask<VfsError> SetXattrAsync(ulong node, string name, ReadOnlyMemory<byte> value, XattrFlags flags, CancellationToken ct = default)
@@ -174,8 +176,10 @@ public sealed partial class OctueFileSystem
             view[XattrNames.OctueTagPrefix + name] = value is null ? "null" : PythonJson.Serialize(value);
         }
 
+        var sorted = new List<string>(labels);
+        sorted.Sort(StringComparer.Ordinal);
         var array = new JsonArray();
-        foreach (var label in labels.OrderBy(l => l, StringComparer.Ordinal))
+        foreach (var label in sorted)
         {
             array.Add(label);
         }
