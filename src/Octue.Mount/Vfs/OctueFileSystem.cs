@@ -69,7 +69,17 @@ public sealed partial class OctueFileSystem : IFileSystem
         switch (source.Kind)
         {
             case MountSourceKind.Bucket:
-                if (!await store.BucketExistsAsync(source.Bucket!, ct).ConfigureAwait(false))
+                bool exists;
+                try
+                {
+                    exists = await store.BucketExistsAsync(source.Bucket!, ct).ConfigureAwait(false);
+                }
+                catch (PermissionDeniedException e)
+                {
+                    throw new MountSourceNotFoundException($"Bucket '{source.Bucket}' cannot be read with these credentials: {e.Message}", e);
+                }
+
+                if (!exists)
                 {
                     throw new MountSourceNotFoundException($"Bucket '{source.Bucket}' does not exist or cannot be read.");
                 }
