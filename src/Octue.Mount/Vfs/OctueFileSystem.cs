@@ -105,14 +105,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         var fs = new OctueFileSystem(options, store, loggerFactory, root);
-        if (fs._staging.TryTakeOwnership())
-        {
-            await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
-        }
-        else
-        {
-            fs._logger.LogWarning("Another running mount uses the cache folder {Folder}: its staged files are left to it", options.CacheDirectory);
-        }
+        await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
         fs._logger.LogInformation("File system ready on {Source}", source);
         return fs;
     }
@@ -165,7 +158,6 @@ public sealed partial class OctueFileSystem : IFileSystem
         _files.Clear();
         _directories.Clear();
         await _reads.DisposeAsync().ConfigureAwait(false);
-        _staging.Dispose();
         _metadata.Dispose();
         _metrics.Dispose();
     }

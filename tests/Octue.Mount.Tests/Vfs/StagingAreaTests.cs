@@ -42,11 +42,8 @@ public sealed class StagingAreaTests : IDisposable
         Assert.Equal("v", sidecar.Metadata["k"]);
         Assert.False(sidecar.Clean);
         Assert.Single(area.FindLeftovers());
-        Assert.True(area.TryTakeOwnership());
-        Assert.False(new StagingArea(_cache).TryTakeOwnership());
-        area.Dispose();
-        var again = new StagingArea(_cache);
-        Assert.True(again.TryTakeOwnership());
-        again.Dispose();
+        Assert.True(StagingArea.IsInUse(staged.DataPath));
+        staged.Dispose();
+        Assert.False(StagingArea.IsInUse(staged.DataPath));
     }
 }
