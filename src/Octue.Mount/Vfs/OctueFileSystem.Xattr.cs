@@ -98,13 +98,22 @@ public sealed partial class OctueFileSystem
             return view;
         }
 
-        var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
-        if (!info.IsOk)
+        ObjectInfo obj;
+        if (PendingWriter(node) is { } pending && PendingObject(node, pending) is { } pendingObject)
         {
-            return info.Error;
+            obj = pendingObject;
+        }
+        else
+        {
+            var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
+            if (!info.IsOk)
+            {
+                return info.Error;
+            }
+
+            obj = info.Value;
         }
 
-        var obj = info.Value;
         AddObjectFacts(view, obj);
         if (node.Kind == NodeKind.File)
         {
@@ -380,7 +389,14 @@ public sealed partial class OctueFileSystem
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = await StatAsync(node.Bucket, node.ObjectName, ct).ConfigureAwait(false);
+            var pending = PendingWriter(node);
+            var current = pending is not null ? PendingObject(node, pending) : null;
+            if (current is null)
+            {
+                pending = null;
+                current = await StatAsync(node.Bucket, node.ObjectName, ct).ConfigureAwait(false);
+            }
+
             if (current is null)
             {
                 return VfsError.NotFound;
@@ -461,6 +477,13 @@ public sealed partial class OctueFileSystem
                 return VfsError.NotSupported;
             }
 
+            if (pending is not null)
+            {
+                // Not uploaded yet (cp --preserve sets xattrs before close): the change rides with the upload.
+                CarryIntoWriters(node, patch);
+                return VfsError.None;
+            }
+
             try
             {
                 _metrics.Request("patch");
@@ -475,6 +498,29 @@ public sealed partial class OctueFileSystem
                 _metadata.InvalidateStat(node.Bucket, node.ObjectName);
             }
         }
+    }
+
+    /// <summary>The writer of a file created here and not uploaded yet, if the node is one.</summary>
+    private static FileHandle? PendingWriter(Node node) => ActiveWriter(node) is { Base: null } writer ? writer : null;
+
+    /// <summary>What a file not uploaded yet will be: its staged size, metadata and content type.</summary>
+    private static ObjectInfo? PendingObject(Node node, FileHandle writer)
+    {
+        if (writer.Staged is not { } staged)
+        {
+            return null;
+        }
+
+        return new ObjectInfo
+        {
+            Bucket = node.Bucket,
+            Name = node.ObjectName,
+            Size = staged.Length,
+            ContentType = staged.Sidecar.ContentType,
+            Metadata = new Dictionary<string, string>(staged.Sidecar.Metadata, StringComparer.Ordinal),
+            Updated = PosixMetadata.FromNs(writer.ModifiedNs),
+            Created = PosixMetadata.FromNs(writer.ModifiedNs),
+        };
     }
 
     /// <summary>Open writers upload metadata captured when they staged: give them the change so their upload keeps it.</summary>

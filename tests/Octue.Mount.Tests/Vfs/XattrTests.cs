@@ -133,6 +133,28 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task Xattrs_set_on_a_file_before_its_first_upload_ride_with_the_upload()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "copied.csv", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "a,b\n"u8.ToArray());
+        var node = created.Value.Attributes.NodeId;
+        Assert.Equal(VfsError.None, await SetAsync(mount, node, "user.octue.tags.site", "\"north\""));
+        Assert.Equal(VfsError.None, await SetAsync(mount, node, "user.gcs.meta.origin", "cp"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, node, "user.octue.labels", "[\"Bad_Label\"]"));
+        Assert.Equal("\"north\"", await GetAsync(mount, node, "user.octue.tags.site"));
+        Assert.False(_fixture.Exists(bucket, "copied.csv"));
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+
+        var metadata = _fixture.Metadata(bucket, "copied.csv");
+        Assert.Equal("north", DatafileMetadata.FromObjectMetadata(metadata).Tags["site"]!.GetValue<string>());
+        Assert.Equal("cp", metadata["origin"]);
+        Assert.Equal("\"north\"", await GetAsync(mount, node, "user.octue.tags.site"));
+    }
+
+    [Fact]
     public async Task A_dataset_directory_carries_its_octue_metadata_and_writes_rewrite_it()
     {
         var bucket = _fixture.NewBucket();
