@@ -329,21 +329,34 @@ public sealed partial class OctueFileSystem
                 return true;
             }
 
-            JsonNode? node;
-            try
-            {
-                node = JsonNode.Parse(value);
-            }
-            catch (JsonException e)
-            {
-                throw new OctueFormatException($"value of tag '{tag}'", "a tag value must be JSON (quote text: \"north\")", e);
-            }
-
-            tags[tag] = node;
+            tags[tag] = ParseTagValue(tag, value);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A tag value is JSON (<c>30</c>, <c>true</c>, <c>"north"</c>, <c>{"a": [1, 2]}</c>). Because setfattr strips the
+    /// double quotes of <c>-v "north"</c>, text that is not JSON and does not try to be (no leading <c>{</c>, <c>[</c> or
+    /// <c>"</c>) is taken as a JSON string; malformed JSON is refused.
+    /// </summary>
+    private static JsonNode? ParseTagValue(string tag, string value)
+    {
+        try
+        {
+            return JsonNode.Parse(value);
+        }
+        catch (JsonException e)
+        {
+            var trimmed = value.TrimStart();
+            if (trimmed.Length == 0 || trimmed[0] is '{' or '[' or '"')
+            {
+                throw new OctueFormatException($"value of tag '{tag}'", "a tag value must be JSON, such as 30, true, \"north\" or {\"a\": [1, 2]}", e);
+            }
+
+            return JsonValue.Create(value);
+        }
     }
 
     private static List<string> ParseLabels(string? value)

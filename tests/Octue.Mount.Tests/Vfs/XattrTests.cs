@@ -105,7 +105,8 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         var before = new Dictionary<string, string>(_fixture.Metadata(bucket, "d.json"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.SHOUTY", "1"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.a-b", "1"));
-        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "not json"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "{\"broken\": "));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "\"unterminated"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags", "{\"good\": 1, \"Bad\": 2}"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"fine\", \"a_b\"]"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.timestamp", "yesterday"));
@@ -123,6 +124,9 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         Assert.Equal(VfsError.NoData, await mount.Fs.RemoveXattrAsync(file.NodeId, "user.octue.tags.count"));
         Assert.False(DatafileMetadata.FromObjectMetadata(_fixture.Metadata(bucket, "d.json")).Tags.ContainsKey("count"));
 
+        // setfattr -v "north" strips the quotes: plain text becomes a JSON string.
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.plain", "north east"));
+        Assert.Equal("\"north east\"", await GetAsync(mount, file.NodeId, "user.octue.tags.plain"));
         Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"wind\", \"offshore\"]"));
         Assert.Equal("[\"offshore\", \"wind\"]", await GetAsync(mount, file.NodeId, "user.octue.labels"));
         Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.gcs.content_type", "application/json"));
