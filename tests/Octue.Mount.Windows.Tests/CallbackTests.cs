@@ -238,6 +238,24 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task GetDirInfoByName_answers_for_one_name()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("dir/a:b.txt", [1, 2, 3]);
+        env.Put("dir/other.txt", [1]);
+        NativeHarness n = env.Native;
+        var (_, dir, _) = await n.Open(@"\dir", ReadData);
+
+        var (status, name, info) = await n.GetDirInfoByName(dir!, "a\uFF1Ab.txt");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal("a\uFF1Ab.txt", name);
+        Assert.Equal(3UL, info.FileSize);
+        Assert.Equal(NtStatus.ObjectNameNotFound, (await n.GetDirInfoByName(dir!, "missing.txt")).Status);
+        Assert.Equal(NtStatus.ObjectNameNotFound, (await n.GetDirInfoByName(dir!, new string('x', 256))).Status);
+        await n.Close(dir!);
+    }
+
+    [Fact]
     public async Task The_root_listing_has_no_dot_entries()
     {
         await using EmulatorFileSystem env = await Start();
