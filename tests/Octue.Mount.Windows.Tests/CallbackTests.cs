@@ -483,6 +483,28 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Unmount_releases_files_Windows_left_open_and_uploads_their_bytes()
+    {
+        await using EmulatorFileSystem env = await Start();
+        NativeHarness n = env.Native;
+        var (status, ctx, _) = await n.Create(@"\left-open.txt");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, "unsaved"u8.ToArray())).Status);
+        Assert.Null(env.Get("left-open.txt"));
+
+        List<nint> orphaned = await n.Adapter.ShutdownAsync();
+        Assert.Equal("unsaved", Encoding.UTF8.GetString(env.Get("left-open.txt")!));
+        Assert.Equal(0, n.Adapter.OpenCount);
+        unsafe
+        {
+            Assert.Equal([(nint)ctx!.Pointer[1]], orphaned);
+        }
+        foreach (nint handle in orphaned)
+            GCHandle.FromIntPtr(handle).Free();
+        ctx!.Free();
+    }
+
+    [Fact]
     public async Task A_managed_exception_never_crosses_into_native_code()
     {
         await using EmulatorFileSystem env = await Start();
