@@ -469,6 +469,24 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Symbolic_links_show_as_empty_read_only_files()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("target.txt", "data"u8.ToArray());
+        var link = await env.FileSystem.SymlinkAsync(global::Octue.Mount.Vfs.IFileSystem.RootId, "link", "target.txt");
+        Assert.True(link.IsOk);
+        env.FileSystem.Forget(link.Value.NodeId, 1);
+        NativeHarness n = env.Native;
+
+        var (status, ctx, info) = await n.Open(@"\link", ReadData);
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(WinFileAttributes.ReadOnly, info.FileAttributes);
+        Assert.Equal(0UL, info.FileSize);
+        Assert.Equal(NtStatus.EndOfFile, (await n.Read(ctx!, 0, 16)).Status);
+        await n.Close(ctx!);
+    }
+
+    [Fact]
     public async Task GetVolumeInfo_reports_the_label_and_a_stable_size()
     {
         await using EmulatorFileSystem env = await Start();
