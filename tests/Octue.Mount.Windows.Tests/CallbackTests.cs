@@ -163,6 +163,20 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task An_empty_file_created_and_closed_exists_even_when_Cleanup_is_not_posted()
+    {
+        await using EmulatorFileSystem env = await Start();
+        NativeHarness n = env.Native;
+        // PostCleanupWhenModifiedOnly: an unmodified new file may see only Close.
+        var (status, ctx, _) = await n.Create(@"\empty.txt");
+        Assert.Equal(NtStatus.Success, status);
+        await n.Close(ctx!);
+        byte[]? uploaded = env.Get("empty.txt");
+        Assert.NotNull(uploaded);
+        Assert.Empty(uploaded);
+    }
+
+    [Fact]
     public async Task Overwrite_SetFileSize_and_Flush_change_the_object()
     {
         await using EmulatorFileSystem env = await Start();
