@@ -9,5 +9,8 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return EmulatorCommand.Create();
+        yield return UploadCommand.Create();
+        yield return DownloadCommand.Create();
+        yield return InfoCommand.Create();
     }
 }
