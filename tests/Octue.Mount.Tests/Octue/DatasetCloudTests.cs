@@ -216,6 +216,23 @@ public sealed class DatasetCloudTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task Empty_files_and_unicode_names_round_trip()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        temp.File("ds/empty.bin", "");
+        temp.File("ds/données/naïve file ü.txt", "é");
+        var uri = await Dataset.FromLocalDirectory(Path.Combine(temp.Path, "ds")).ToCloudAsync($"gs://{bucket}/ds", fixture.Options());
+
+        var back = await Dataset.FromCloudAsync(uri, fixture.Options());
+        Assert.Equal(new[] { "données/naïve file ü.txt", "empty.bin" }, back.Files.Select(f => f.PathInDataset));
+        Assert.Equal("AAAAAA==", back.Files.Single(f => f.Name == "empty.bin").HashValue);
+        var local = await back.DownloadAsync(Path.Combine(temp.Path, "copy"), fixture.Options());
+        Assert.Equal(0, new FileInfo(Path.Combine(local, "empty.bin")).Length);
+        Assert.Equal("é", await File.ReadAllTextAsync(Path.Combine(local, "données", "naïve file ü.txt")));
+    }
+
+    [Fact]
     public async Task Missing_dataset_gives_a_clear_error()
     {
         var bucket = fixture.NewBucket();
