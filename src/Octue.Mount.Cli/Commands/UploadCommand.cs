@@ -50,7 +50,7 @@ internal static class UploadCommand
                     bar.Finish();
                     break;
                 default:
-                    uri = await Manifest.FromLocalFile(sourcePath).ToCloudAsync(target.ToString(), storeDatasets: true, options, cancellationToken);
+                    uri = await (await Manifest.FromLocalFileAsync(sourcePath, options, cancellationToken)).ToCloudAsync(target.ToString(), storeDatasets: true, options, cancellationToken);
                     bar.Finish();
                     break;
             }

@@ -139,11 +139,22 @@ public sealed class Manifest
         var document = ManifestDocument.Parse(await ObjectStoreListing.ReadTextAsync(store, info, cancellationToken).ConfigureAwait(false));
 
         var manifest = new Manifest { Id = document.Id, Name = document.Name, CloudPath = location };
+        await manifest.AddDatasetsAsync(document, localFolder: null, options, cancellationToken).ConfigureAwait(false);
+        return manifest;
+    }
+
+    // Resolves the datasets a document names: cloud ones through the store; local ones from localFolder (a manifest
+    // file on disk) or, for a manifest in the cloud, kept as paths in LocalDatasetPaths.
+    private async Task AddDatasetsAsync(ManifestDocument document, string? localFolder, TransferOptions options, CancellationToken cancellationToken)
+    {
         foreach (var (key, reference) in document.Datasets)
         {
             if (!reference.IsCloud)
             {
-                manifest.LocalDatasetPaths[key] = reference.Path!;
+                if (localFolder is null)
+                    LocalDatasetPaths[key] = reference.Path!;
+                else
+                    Datasets[key] = Dataset.FromLocalDirectory(Path.GetFullPath(Path.Combine(localFolder, reference.Path!)));
                 continue;
             }
             Dataset dataset;
@@ -159,9 +170,8 @@ public sealed class Manifest
             {
                 dataset = await Dataset.FromCloudAsync(Octue.CloudPath.Parse(reference.Path!), options, cancellationToken).ConfigureAwait(false);
             }
-            manifest.Datasets[key] = dataset;
+            Datasets[key] = dataset;
         }
-        return manifest;
     }
 
     /// <summary>
@@ -187,24 +197,19 @@ public sealed class Manifest
     }
 
     /// <summary>
-    /// A manifest read from a local file written by <see cref="DownloadAsync"/> (or by hand): cloud datasets are not
-    /// resolved here, local dataset folders (relative to the manifest's folder) are read with
-    /// <see cref="Dataset.FromLocalDirectory"/>.
+    /// A manifest read from a local file written by <see cref="DownloadAsync"/> (or by hand): local dataset folders
+    /// (relative to the manifest's folder) are read with <see cref="Dataset.FromLocalDirectory"/>, datasets named by a
+    /// gs:// URI or a file list are read from the cloud (metadata only).
     /// </summary>
     /// <exception cref="OctueFormatException">The manifest is malformed.</exception>
-    public static Manifest FromLocalFile(string path)
+    /// <exception cref="ObjectNotFoundException">A cloud dataset it names does not exist.</exception>
+    public static async Task<Manifest> FromLocalFileAsync(string path, TransferOptions? options = null, CancellationToken cancellationToken = default)
     {
         var full = Path.GetFullPath(path);
-        var document = ManifestDocument.Parse(File.ReadAllText(full));
-        var folder = Path.GetDirectoryName(full)!;
+        var document = ManifestDocument.Parse(await File.ReadAllTextAsync(full, cancellationToken).ConfigureAwait(false));
         var manifest = new Manifest { Id = document.Id, Name = document.Name };
-        foreach (var (key, reference) in document.Datasets)
-        {
-            if (reference.IsCloud)
-                throw new OctueFormatException($"manifest dataset '{key}'", "a local manifest must name local dataset folders; use Manifest.FromCloudAsync for cloud datasets");
-            var datasetFolder = Path.GetFullPath(Path.Combine(folder, reference.Path!));
-            manifest.Datasets[key] = Dataset.FromLocalDirectory(datasetFolder);
-        }
+        await manifest.AddDatasetsAsync(document, Path.GetDirectoryName(full)!, options ?? TransferOptions.Default, cancellationToken)
+            .ConfigureAwait(false);
         return manifest;
     }
 }

@@ -39,7 +39,7 @@ public sealed class ManifestCloudTests(EmulatorFixture fixture)
 
         var localManifest = await back.DownloadAsync(Path.Combine(temp.Path, "download"), fixture.Options());
         Assert.Equal("3,4", await File.ReadAllTextAsync(Path.Combine(temp.Path, "download", "met_mast", "sub", "more.csv")));
-        var reread = Manifest.FromLocalFile(localManifest);
+        var reread = await Manifest.FromLocalFileAsync(localManifest, fixture.Options());
         Assert.Equal(manifest.Id, reread.Id);
         Assert.Equal(met.Tags, reread.Datasets["met_mast"].Tags);
     }
@@ -73,6 +73,26 @@ public sealed class ManifestCloudTests(EmulatorFixture fixture)
         Assert.Equal(new[] { "mixed" }, back.Datasets["mixed"].Labels);
         Assert.Equal(new[] { $"gs://{bucket}/loose/one.txt", $"gs://{other}/loose/two.txt" },
             back.Datasets["mixed"].Files.Select(f => f.CloudPath.ToString()));
+    }
+
+    [Fact]
+    public async Task A_local_manifest_may_name_cloud_datasets_which_are_copied_when_stored()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        fixture.Emulator.Store.PutObject(bucket, "existing/remote/r.txt", Encoding.ASCII.GetBytes("remote"), SpecExamples.NewDatafileMetadata);
+        temp.File("m/local/l.txt", "local");
+        var path = temp.File("m/manifest.json", $"{{\"id\": \"m1\", \"datasets\": {{\"local\": \"local\", \"remote\": \"gs://{bucket}/existing/remote\"}}}}");
+
+        var manifest = await Manifest.FromLocalFileAsync(path, fixture.Options());
+        await manifest.ToCloudAsync($"gs://{bucket}/out/manifest.json", storeDatasets: true, fixture.Options());
+
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "out/local/l.txt", out _));
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "out/remote/r.txt", out var copied));
+        Assert.Equal(SpecExamples.NewDatafileMetadata["octue__tags"], copied.Metadata["octue__tags"]);
+        var back = await Manifest.FromCloudAsync($"gs://{bucket}/out/manifest.json", fixture.Options());
+        Assert.Equal("m1", back.Id);
+        Assert.Equal($"gs://{bucket}/out/remote", back.Datasets["remote"].CloudPath.ToString());
     }
 
     [Fact]
