@@ -26,15 +26,14 @@ internal static class TransferRunner
             async (item, ct) =>
             {
                 var wasSkipped = await transfer(item, ct).ConfigureAwait(false);
-                TransferProgress report;
+                // Reported under the lock so that consumers see the counts grow in order.
                 lock (gate)
                 {
                     done++;
                     if (wasSkipped) skipped++;
                     bytesDone += sizeOf(item);
-                    report = new TransferProgress(done, items.Count, skipped, bytesDone, bytesTotal);
+                    progress?.Report(new TransferProgress(done, items.Count, skipped, bytesDone, bytesTotal));
                 }
-                progress?.Report(report);
             }).ConfigureAwait(false);
     }
 }

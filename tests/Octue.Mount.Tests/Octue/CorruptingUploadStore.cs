@@ -6,28 +6,15 @@ namespace Octue.Mount.Tests.Octue;
 /// Passes every call to a real store, but flips one bit of the bytes an upload sends after the caller hashed them —
 /// what a bad NIC, a faulty disk read or memory corruption would do. The real server must refuse the upload.
 /// </summary>
-internal sealed class CorruptingUploadStore(IObjectStore inner) : IObjectStore
+internal sealed class CorruptingUploadStore(IObjectStore inner) : DelegatingObjectStore(inner)
 {
     public int CorruptedUploads { get; private set; }
 
-    public Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null, CancellationToken cancellationToken = default)
     {
         CorruptedUploads++;
-        return inner.UploadAsync(bucket, name, new BitFlippingStream(content), options, cancellationToken);
+        return Inner.UploadAsync(bucket, name, new BitFlippingStream(content), options, cancellationToken);
     }
-
-    public Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default) => inner.ListAsync(bucket, request, cancellationToken);
-    public Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken cancellationToken = default) => inner.StatAsync(bucket, name, cancellationToken);
-    public Task<Stream> OpenReadAsync(string bucket, string name, long offset = 0, long? length = null, long? generation = null, CancellationToken cancellationToken = default) =>
-        inner.OpenReadAsync(bucket, name, offset, length, generation, cancellationToken);
-    public Task<ObjectInfo> PatchMetadataAsync(string bucket, string name, MetadataPatch patch, long? ifMetagenerationMatch = null, CancellationToken cancellationToken = default) =>
-        inner.PatchMetadataAsync(bucket, name, patch, ifMetagenerationMatch, cancellationToken);
-    public Task<ObjectInfo> CopyAsync(string sourceBucket, string sourceName, string destinationBucket, string destinationName, long? ifSourceGenerationMatch = null, long? ifGenerationMatch = null, CancellationToken cancellationToken = default) =>
-        inner.CopyAsync(sourceBucket, sourceName, destinationBucket, destinationName, ifSourceGenerationMatch, ifGenerationMatch, cancellationToken);
-    public Task DeleteAsync(string bucket, string name, long? ifGenerationMatch = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(bucket, name, ifGenerationMatch, cancellationToken);
-    public Task<IReadOnlyList<string>> ListBucketsAsync(string project, CancellationToken cancellationToken = default) => inner.ListBucketsAsync(project, cancellationToken);
-    public Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default) => inner.BucketExistsAsync(bucket, cancellationToken);
-    public Task CreateBucketAsync(string project, string bucket, CancellationToken cancellationToken = default) => inner.CreateBucketAsync(project, bucket, cancellationToken);
 
     /// <summary>Flips the lowest bit of the first byte of the content, wherever it is read from.</summary>
     private sealed class BitFlippingStream(Stream inner) : Stream

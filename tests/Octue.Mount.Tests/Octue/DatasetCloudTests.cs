@@ -233,6 +233,28 @@ public sealed class DatasetCloudTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task Dataset_files_are_uploaded_in_parallel_up_to_the_configured_degree()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        for (var i = 0; i < 12; i++) temp.File($"ds/f{i}.txt", $"file {i}");
+        var tracking = new ConcurrencyTrackingStore(fixture.Store);
+        // Each request waits 150 ms at the server, so uploads overlap whenever the client runs them in parallel.
+        fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Bucket = bucket, Delay = TimeSpan.FromMilliseconds(150), Times = 100 });
+        try
+        {
+            await Dataset.FromLocalDirectory(Path.Combine(temp.Path, "ds")).ToCloudAsync($"gs://{bucket}/ds",
+                new TransferOptions { Store = tracking, Parallelism = 4 });
+        }
+        finally
+        {
+            fixture.Emulator.Faults.Clear();
+        }
+        Assert.InRange(tracking.MaximumConcurrentUploads, 2, 4);
+        Assert.Equal(13, fixture.Emulator.Store.ListObjectNames(bucket).Count);
+    }
+
+    [Fact]
     public async Task Missing_dataset_gives_a_clear_error()
     {
         var bucket = fixture.NewBucket();
