@@ -55,7 +55,7 @@ internal static class FileTransfer
         await using var content = OpenRead(localPath);
         var stored = await store.UploadAsync(destination.Bucket, destination.Path, content,
             new UploadOptions { Metadata = metadata, Crc32c = hashes.Crc32c, Md5 = hashes.Md5 }, cancellationToken).ConfigureAwait(false);
-        EnsureStoredMatches(stored, hashes, destination);
+        await EnsureStoredMatchesAsync(store, stored, hashes, destination).ConfigureAwait(false);
         return (stored, false);
     }
 
@@ -67,7 +67,7 @@ internal static class FileTransfer
         using var content = new MemoryStream(data, writable: false);
         var stored = await store.UploadAsync(destination.Bucket, destination.Path, content,
             new UploadOptions { ContentType = contentType, Crc32c = hashes.Crc32c, Md5 = hashes.Md5 }, cancellationToken).ConfigureAwait(false);
-        EnsureStoredMatches(stored, hashes, destination);
+        await EnsureStoredMatchesAsync(store, stored, hashes, destination).ConfigureAwait(false);
         return stored;
     }
 
@@ -156,6 +156,28 @@ internal static class FileTransfer
         else if (source.Md5 is { } md5 && !md5.AsSpan().SequenceEqual(hasher.GetMd5()))
         {
             throw new CorruptionException($"Download of {uri} does not match its MD5; the partial file was deleted.");
+        }
+    }
+
+    // A stored object whose hashes differ from the local bytes is corrupt: that generation is deleted (and only that
+    // one, so a newer upload by someone else survives) before the failure is reported.
+    private static async Task EnsureStoredMatchesAsync(IObjectStore store, ObjectInfo stored, LocalHashes hashes, CloudPath destination)
+    {
+        try
+        {
+            EnsureStoredMatches(stored, hashes, destination);
+        }
+        catch (CorruptionException)
+        {
+            try
+            {
+                await store.DeleteAsync(destination.Bucket, destination.Path, stored.Generation, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (ObjectStoreException)
+            {
+                // Already gone or replaced by a newer generation: nothing corrupt of ours is left to remove.
+            }
+            throw;
         }
     }
 

@@ -148,6 +148,19 @@ public sealed class DatafileCloudTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task A_stored_object_whose_hashes_differ_from_the_local_bytes_is_deleted()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        var local = temp.File("f.txt", "bytes");
+
+        await Assert.ThrowsAsync<CorruptionException>(() =>
+            new Datafile(local).ToCloudAsync($"gs://{bucket}/f.txt", new TransferOptions { Store = new MisreportingUploadStore(fixture.Store) }));
+
+        Assert.False(fixture.Emulator.Store.TryGetObject(bucket, "f.txt", out _));
+    }
+
+    [Fact]
     public async Task Corruption_on_download_is_caught_and_nothing_corrupt_is_left()
     {
         using var temp = new TempFolder();
