@@ -25,6 +25,9 @@ public sealed class ContentCache
     private readonly LinkedList<ChunkSlot> _lru = new();
     private readonly ILogger _logger;
     private long _sizeBytes;
+    /// <summary>Open chunk-file handles kept on slots (bounded, so a large open object cannot exhaust descriptors).</summary>
+    private const int MaxCachedHandles = 256;
+    private int _cachedHandles;
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -125,6 +128,16 @@ public sealed class ContentCache
         lock (_sync)
         {
             entry.OpenReaders--;
+            if (entry.OpenReaders == 0)
+            {
+                foreach (ChunkSlot? slot in entry.Slots)
+                {
+                    if (slot is not null)
+                    {
+                        CloseHandleLocked(slot);
+                    }
+                }
+            }
         }
     }
 
@@ -222,7 +235,6 @@ public sealed class ContentCache
     internal async ValueTask<ChunkRead> TryReadAsync(ChunkSlot slot, int offsetInChunk, Memory<byte> destination, CancellationToken ct)
     {
         CacheEntry entry = slot.Entry;
-        string path = entry.ChunkPath(slot.Index);
         uint[]? blockCrcs;
         int version;
         lock (_sync)
@@ -236,18 +248,14 @@ public sealed class ContentCache
         }
 
         int chunkLength = entry.Layout.ChunkLength(slot.Index);
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        SafeFileHandle? handle = AcquireHandle(slot, version, out bool borrowed);
+        if (handle is null)
         {
             Discard(slot, version, "its file is missing");
             return default;
         }
 
-        using (handle)
+        try
         {
             bool firstSeen = false;
             uint chunkCrc = 0;
@@ -264,7 +272,6 @@ public sealed class ContentCache
                 {
                     if (entry.Known[slot.Index] && entry.ChunkCrcs[slot.Index] != chunkCrc)
                     {
-                        firstSeen = false;
                         blockCrcs = null;
                     }
                     else
@@ -289,6 +296,77 @@ public sealed class ContentCache
                 return default;
             }
             return new ChunkRead(firstSeen ? ChunkReadOutcome.HitFirstSeen : ChunkReadOutcome.Hit, chunkCrc);
+        }
+        finally
+        {
+            if (borrowed)
+            {
+                handle.DangerousRelease();
+            }
+            else
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A handle on a chunk file: the slot's own (borrowed: a reference is added so that closing it on eviction
+    /// waits for this read), or a new one that is kept for the next reads of the chunk while its object is open
+    /// and fewer than <see cref="MaxCachedHandles"/> are kept; otherwise the caller closes it. Null when the file is gone.
+    /// </summary>
+    private SafeFileHandle? AcquireHandle(ChunkSlot slot, int version, out bool borrowed)
+    {
+        lock (_sync)
+        {
+            if (slot.Handle is { } cached && slot.Version == version)
+            {
+                bool added = false;
+                cached.DangerousAddRef(ref added);
+                borrowed = added;
+                if (added)
+                {
+                    return cached;
+                }
+            }
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(slot.Entry.ChunkPath(slot.Index), FileMode.Open, FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            borrowed = false;
+            return null;
+        }
+
+        lock (_sync)
+        {
+            if (slot.Present && slot.Version == version && slot.Handle is null && slot.Entry.OpenReaders > 0
+                && _cachedHandles < MaxCachedHandles)
+            {
+                slot.Handle = handle;
+                _cachedHandles++;
+                bool added = false;
+                handle.DangerousAddRef(ref added);
+                borrowed = added;
+                return handle;
+            }
+        }
+        borrowed = false;
+        return handle;
+    }
+
+    private void CloseHandleLocked(ChunkSlot slot)
+    {
+        if (slot.Handle is { } handle)
+        {
+            slot.Handle = null;
+            _cachedHandles--;
+            handle.Dispose();
         }
     }
 
@@ -566,6 +644,7 @@ public sealed class ContentCache
 
     private void RemovePresentLocked(ChunkSlot slot, bool deleteFile)
     {
+        CloseHandleLocked(slot);
         if (deleteFile)
         {
             TryDeleteFile(slot.Entry.ChunkPath(slot.Index));
