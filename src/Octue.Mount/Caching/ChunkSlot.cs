@@ -30,6 +30,9 @@ internal sealed class ChunkSlot(CacheEntry entry, int index)
     /// <summary>This slot's place in the LRU list while <see cref="Present"/>.</summary>
     public LinkedListNode<ChunkSlot>? LruNode { get; set; }
 
+    /// <summary>The chunk's bytes still in their download buffer, if any.</summary>
+    public HotChunk? Hot { get; set; }
+
     /// <summary>The download filling this chunk, so concurrent readers of one chunk share one GET.</summary>
     public Task? Fetch { get; set; }
 }

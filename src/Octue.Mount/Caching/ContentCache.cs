@@ -28,6 +28,8 @@ public sealed class ContentCache
     /// <summary>Open chunk-file handles kept on slots (bounded, so a large open object cannot exhaust descriptors).</summary>
     private const int MaxCachedHandles = 256;
     private int _cachedHandles;
+    /// <summary>Chunks held in memory, oldest first.</summary>
+    private readonly LinkedList<HotChunk> _hot = new();
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -135,6 +137,11 @@ public sealed class ContentCache
                     if (slot is not null)
                     {
                         CloseHandleLocked(slot);
+                        if (slot.Hot is { } hot)
+                        {
+                            ReleaseHotLocked(hot);
+                            hot.FreeIfUnused();
+                        }
                     }
                 }
             }
@@ -175,7 +182,7 @@ public sealed class ContentCache
         lock (_sync)
         {
             ChunkSlot? slot = entry.Slots[chunk];
-            return slot is null || (!slot.Present && slot.Fetch is null);
+            return slot is null || (!slot.Present && slot.Hot is null && slot.Fetch is null);
         }
     }
 
@@ -187,7 +194,7 @@ public sealed class ContentCache
     {
         lock (_sync)
         {
-            if (slot.Present)
+            if (slot.Present || slot.Hot is not null)
             {
                 existing = null;
                 claim = null;
@@ -224,6 +231,118 @@ public sealed class ContentCache
             claim.TrySetException(error);
             // Read-ahead failures may have no waiter; reading the exception marks it observed.
             _ = claim.Task.Exception;
+        }
+    }
+
+    /// <summary>
+    /// Makes a downloaded chunk readable from memory (the download keeps one hold on it until
+    /// <see cref="HotStored"/>). False when the entry was dropped after <paramref name="epoch"/> began.
+    /// </summary>
+    internal bool PublishHot(HotChunk hot, int epoch)
+    {
+        lock (_sync)
+        {
+            ChunkSlot slot = hot.Slot;
+            if (slot.Entry.Epoch != epoch || slot.Hot is not null)
+            {
+                return false;
+            }
+            slot.Hot = hot;
+            hot.Node = _hot.AddLast(hot);
+            return true;
+        }
+    }
+
+    /// <summary>The download's disk write finished: the chunk's memory may go when nobody needs it.</summary>
+    internal void HotStored(HotChunk hot)
+    {
+        lock (_sync)
+        {
+            hot.Stored = true;
+            hot.Users--;
+            if (hot.ReleaseWhenStored || hot.BudgetWanted || hot.Slot.Entry.OpenReaders == 0)
+            {
+                DetachHotLocked(hot);
+            }
+            hot.FreeIfUnused();
+        }
+    }
+
+    /// <summary>Copies from a chunk held in memory; false when the chunk is not in memory.</summary>
+    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination)
+    {
+        HotChunk? hot;
+        lock (_sync)
+        {
+            hot = slot.Hot;
+            if (hot is null)
+            {
+                return false;
+            }
+            hot.Users++;
+        }
+        hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
+        lock (_sync)
+        {
+            hot.Users--;
+            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
+            // as soon as this copy is over.
+            if (offsetInChunk + destination.Length == hot.Length || hot.BudgetWanted)
+            {
+                ReleaseHotLocked(hot);
+            }
+            hot.FreeIfUnused();
+        }
+        return true;
+    }
+
+    /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>
+    internal void ReclaimHot()
+    {
+        lock (_sync)
+        {
+            LinkedListNode<HotChunk>? node = _hot.First;
+            while (node is not null)
+            {
+                LinkedListNode<HotChunk>? next = node.Next;
+                HotChunk hot = node.Value;
+                if (hot.Stored && hot.Users == 0)
+                {
+                    DetachHotLocked(hot);
+                    hot.FreeIfUnused();
+                }
+                node = next;
+            }
+        }
+    }
+
+    private void ReleaseHotLocked(HotChunk hot)
+    {
+        if (hot.Stored)
+        {
+            DetachHotLocked(hot);
+        }
+        else
+        {
+            hot.ReleaseWhenStored = true;
+        }
+    }
+
+    private void DetachHotLocked(HotChunk hot)
+    {
+        if (hot.Detached)
+        {
+            return;
+        }
+        hot.Detached = true;
+        if (hot.Slot.Hot == hot)
+        {
+            hot.Slot.Hot = null;
+        }
+        if (hot.Node is { } node)
+        {
+            _hot.Remove(node);
+            hot.Node = null;
         }
     }
 
@@ -624,6 +743,11 @@ public sealed class ContentCache
             if (slot is { Present: true })
             {
                 RemovePresentLocked(slot, deleteFile: true);
+            }
+            if (slot?.Hot is { } hot)
+            {
+                DetachHotLocked(hot);
+                hot.FreeIfUnused();
             }
         }
     }
