@@ -42,11 +42,11 @@ public sealed class WinFspHost : IAsyncDisposable
     /// <exception cref="IOException">WinFsp refused (the NTSTATUS is in the message).</exception>
     public static WinFspHost Mount(IFileSystem fs, string mountPoint, WinFspMountOptions options)
     {
+        if (!OperatingSystem.IsWindows())
+            throw new PlatformNotSupportedException("A WinFsp mount needs Windows; on Linux and macOS use the FUSE mount.");
         ArgumentNullException.ThrowIfNull(fs);
         ArgumentException.ThrowIfNullOrWhiteSpace(mountPoint);
         ArgumentNullException.ThrowIfNull(options);
-        if (!OperatingSystem.IsWindows())
-            throw new PlatformNotSupportedException("A WinFsp mount needs Windows; on Linux and macOS use the FUSE mount.");
         return MountOnWindows(fs, mountPoint, options);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Windows;
 
@@ -17,8 +18,11 @@ public sealed record WinFspMountOptions
     /// </summary>
     public TimeSpan FileInfoTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>WinFsp dispatcher threads; 0 lets WinFsp choose (the number of processors, at least 2).</summary>
-    public uint DispatcherThreads { get; init; }
+    /// <summary>
+    /// WinFsp dispatcher threads (0 lets WinFsp choose: one per processor, at least 2). Metadata operations hold a
+    /// dispatcher thread while GCS answers, so the default is more than WinFsp's: twice the processors, at least 8.
+    /// </summary>
+    public uint DispatcherThreads { get; init; } = (uint)Math.Max(8, 2 * Environment.ProcessorCount);
 
     /// <summary>POSIX permission bits for files created from Windows (0644).</summary>
     public uint FileMode { get; init; } = 0x1A4;
@@ -27,4 +31,18 @@ public sealed record WinFspMountOptions
     public uint DirectoryMode { get; init; } = 0x1ED;
 
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// The mount options that match a VFS: the same read-only setting, permission bits, and a FileInfo timeout equal
+    /// to the metadata TTL; the label is the bucket (or project) name.
+    /// </summary>
+    public static WinFspMountOptions For(FileSystemOptions fileSystem, ILoggerFactory? loggerFactory = null) => new()
+    {
+        VolumeLabel = fileSystem.Source.Bucket ?? fileSystem.Source.Project ?? "octue",
+        ReadOnly = fileSystem.ReadOnly,
+        FileInfoTimeout = fileSystem.MetadataTtl,
+        FileMode = fileSystem.FileMode,
+        DirectoryMode = fileSystem.DirectoryMode,
+        LoggerFactory = loggerFactory,
+    };
 }

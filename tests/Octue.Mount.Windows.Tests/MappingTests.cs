@@ -124,4 +124,36 @@ public class MappingTests
         Assert.Equal(dacl + 28, sd.Length);
         Assert.Equal(0x001F01FFu, BitConverter.ToUInt32(sd[(dacl + 12)..]));
     }
+
+    [Fact]
+    public void Mount_options_follow_the_file_system_options()
+    {
+        var fs = new FileSystemOptions
+        {
+            Source = MountSource.Parse("gs://my-bucket/some/prefix", null),
+            CacheDirectory = "/tmp/x",
+            MetadataTtl = TimeSpan.FromSeconds(3),
+            ReadOnly = true,
+            FileMode = 0x180,
+        };
+        WinFspMountOptions options = WinFspMountOptions.For(fs);
+        Assert.Equal("my-bucket", options.VolumeLabel);
+        Assert.True(options.ReadOnly);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.FileInfoTimeout);
+        Assert.Equal(0x180u, options.FileMode);
+    }
+
+    [Fact]
+    public async Task Mounting_anywhere_but_Windows_says_so_plainly()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        // The platform is checked before anything else, so no file system is needed to see the message.
+        var e = Assert.Throws<PlatformNotSupportedException>(() => WinFspHost.Mount(null!, "X:", new WinFspMountOptions()));
+        Assert.Contains("Windows", e.Message);
+        var output = new StringWriter();
+        Assert.Equal(1, await WindowsMountRunner.RunAsync(null!, "X:", new WinFspMountOptions(), output, CancellationToken.None));
+        Assert.Contains("cannot mount at X:", output.ToString());
+        Assert.False(WindowsMountRunner.IsWinFspInstalled());
+    }
 }

@@ -50,6 +50,8 @@ public unsafe class StructLayoutTests
         FspVolumeParams p = VolumeParamsBuilder.Build(options, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
         Assert.Equal(504, p.Version);
         Assert.Equal(1500u, p.FileInfoTimeout);
+        Assert.Equal(600_000u, p.IrpTimeout);
+        Assert.True(options.DispatcherThreads >= 8);
         Assert.Equal(1500u, p.DirInfoTimeout);
         Assert.Equal(1500u, p.EaTimeout);
         Assert.True(p.Flags.HasFlag(VolumeFlags.CasePreservedNames));
@@ -58,6 +60,7 @@ public unsafe class StructLayoutTests
         Assert.True(p.Flags.HasFlag(VolumeFlags.ExtendedAttributes));
         Assert.True(p.Flags.HasFlag(VolumeFlags.UmFileContextIsFullContext));
         Assert.True(p.Flags.HasFlag(VolumeFlags.PostCleanupWhenModifiedOnly));
+        Assert.True(p.Flags.HasFlag(VolumeFlags.FlushAndPurgeOnCleanup));
         Assert.True(p.Flags.HasFlag(VolumeFlags.ReadOnlyVolume));
         Assert.False(p.Flags.HasFlag(VolumeFlags.PersistentAcls));
         Assert.False(p.Flags.HasFlag(VolumeFlags.UmFileContextIsUserContext2));
@@ -65,6 +68,7 @@ public unsafe class StructLayoutTests
         Assert.Equal(0x2u, (uint)VolumeFlags.CasePreservedNames);
         Assert.Equal(0x100u, (uint)VolumeFlags.ExtendedAttributes);
         Assert.Equal(0x400u, (uint)VolumeFlags.PostCleanupWhenModifiedOnly);
+        Assert.Equal(0x4000u, (uint)VolumeFlags.FlushAndPurgeOnCleanup);
         Assert.Equal(0x20000u, (uint)VolumeFlags.UmFileContextIsFullContext);
         Assert.Equal(0x2000000u, (uint)VolumeFlags.CasePreservedExtendedAttributes);
         Assert.Equal("octue-mount", new string(p.FileSystemName));

@@ -1,6 +1,10 @@
 namespace Octue.Mount.Emulator;
 
-/// <summary>Holds the injected faults; each request consumes at most one (the first added that matches).</summary>
+/// <summary>
+/// Holds the injected faults; each request consumes at most one (the first added that matches). Tests in the same
+/// process add rules directly; other processes (the Node.js conformance tests, a shell) use the control endpoint
+/// <c>/emulator/v1/faults</c>.
+/// </summary>
 public sealed class FaultInjector
 {
     private readonly Lock _gate = new();
@@ -15,6 +19,8 @@ public sealed class FaultInjector
         ArgumentNullException.ThrowIfNull(rule);
         if (rule.Times < 1)
             throw new ArgumentOutOfRangeException(nameof(rule), rule.Times, "A fault must apply to at least one request (Times >= 1).");
+        if (rule.Skip < 0)
+            throw new ArgumentOutOfRangeException(nameof(rule), rule.Skip, "Skip cannot be negative.");
         if (rule.AfterBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(rule), rule.AfterBytes, "AfterBytes cannot be negative.");
         if (rule.Kind == FaultKind.Status && (rule.StatusCode < 400 || rule.StatusCode > 599))
@@ -38,6 +44,11 @@ public sealed class FaultInjector
                 var pending = _pending[i];
                 if (!pending.Matches(method, kind, bucket, objectName))
                     continue;
+                if (pending.ToSkip > 0)
+                {
+                    pending.ToSkip--;
+                    continue;
+                }
                 if (--pending.Remaining == 0)
                     _pending.RemoveAt(i);
                 _triggered++;
@@ -52,6 +63,8 @@ public sealed class FaultInjector
         public FaultRule Rule { get; } = rule;
 
         public int Remaining { get; set; } = rule.Times;
+
+        public int ToSkip { get; set; } = rule.Skip;
 
         public bool Matches(string method, RequestKind kind, string? bucket, string? objectName) =>
             (Rule.Method is null || string.Equals(Rule.Method, method, StringComparison.OrdinalIgnoreCase))

@@ -22,6 +22,9 @@ public sealed class FaultRule
     /// <summary>How many matching requests the fault applies to (at least 1).</summary>
     public int Times { get; init; } = 1;
 
+    /// <summary>How many matching requests to let through untouched first (e.g. fail the third chunk of an upload).</summary>
+    public int Skip { get; init; }
+
     /// <summary>The status of a <see cref="FaultKind.Status"/> fault (429, 500, 503...).</summary>
     public int StatusCode { get; init; } = 503;
 

@@ -9,9 +9,16 @@ namespace Octue.Mount.Emulator;
 /// </summary>
 internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector faults, RequestCounter counter, ResumableUploads uploads)
 {
+    private readonly ControlEndpoints _control = new(faults, counter);
+
     public async Task HandleAsync(HttpContext http)
     {
         var route = RouteParser.Parse(http);
+        if (route.Operation is Operation.ControlFaults or Operation.ControlRequests)
+        {
+            await HandleControlAsync(http, route).ConfigureAwait(false);
+            return;
+        }
         counter.Increment(route.Kind);
         var fault = faults.Take(http.Request.Method, route.Kind, route.Bucket, ObjectNameOf(http, route));
         try
@@ -35,6 +42,19 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
         catch (Exception e) when (IsClientGone(http, e))
         {
             // The client went away (or a fault reset the connection): nothing to answer.
+        }
+    }
+
+    private async Task HandleControlAsync(HttpContext http, Route route)
+    {
+        var context = new EmulatorContext(http, route, null, store, uploads);
+        try
+        {
+            await (route.Operation == Operation.ControlFaults ? _control.FaultsAsync(context) : _control.RequestsAsync(context)).ConfigureAwait(false);
+        }
+        catch (GcsException e) when (!http.Response.HasStarted)
+        {
+            await JsonReplies.WriteErrorAsync(http, e.StatusCode, e.Reason, e.Message).ConfigureAwait(false);
         }
     }
 

@@ -19,6 +19,8 @@ internal enum Operation
     UploadStart,
     UploadChunk,
     UploadCancel,
+    ControlFaults,
+    ControlRequests,
 }
 
 /// <summary>What a request targets, with the bucket and object names already percent-decoded.</summary>

@@ -53,6 +53,15 @@ internal static class RouteParser
             start = 3;
             download = true;
         }
+        else if (segments.Length == 3 && StartsWith(segments, "emulator", "v1"))
+        {
+            return segments[2] switch
+            {
+                "faults" => new Route(Operation.ControlFaults),
+                "requests" => new Route(Operation.ControlRequests),
+                _ => new Route(Operation.Unknown),
+            };
+        }
         else
         {
             return new Route(Operation.Unknown);

@@ -75,7 +75,8 @@ internal static class ResumableChunkEndpoint
             }
             var committed = await session.Buffer!.AppendAsync(body, count, c.Aborted).ConfigureAwait(false);
             session.Commit(committed.Span);
-            if (string.IsNullOrWhiteSpace(header))
+            // No Content-Range, or "bytes N-*/*": the body runs to the end of the object.
+            if (range.Last is null && session.Total is null)
                 session.Total = session.Persisted;
         }
         else

@@ -46,7 +46,8 @@ internal sealed class PathWalker
             if (!found.IsOk)
             {
                 VfsError error = found.Error;
-                bool missingParent = !last && error is VfsError.NotFound or VfsError.NotDirectory;
+                // A missing directory on the way, or a file used as one, is "path not found" on Windows (as NTFS says).
+                bool missingParent = error == VfsError.NotDirectory || (!last && error == VfsError.NotFound);
                 return new ResolvedPath(error, missingParent, default, false);
             }
             attributes = found.Value;

@@ -417,13 +417,27 @@ internal sealed partial class WinFspAdapter
     /// <summary>
     /// Rename (MoveFileEx). Without <paramref name="replaceIfExists"/> an existing target gives
     /// STATUS_OBJECT_NAME_COLLISION; with it, a file target is replaced but a directory target is refused with
-    /// STATUS_ACCESS_DENIED, as NTFS does.
+    /// STATUS_ACCESS_DENIED, as NTFS does. Windows renames files that are still open for writing (an editor's
+    /// "write a temporary, rename it over the original"), so bytes still staged by open handles of the file are
+    /// uploaded first: the rename then moves an object that holds them.
     /// </summary>
-    public int Rename(string fileName, string newFileName, bool replaceIfExists) =>
-        DispatcherWait.Run(RenameAsync(fileName, newFileName, replaceIfExists));
+    public int Rename(OpenFile file, string fileName, string newFileName, bool replaceIfExists) =>
+        DispatcherWait.Run(RenameAsync(file, fileName, newFileName, replaceIfExists));
 
-    private async ValueTask<int> RenameAsync(string fileName, string newFileName, bool replaceIfExists)
+    private async ValueTask<int> RenameAsync(OpenFile file, string fileName, string newFileName, bool replaceIfExists)
     {
+        if (file.Kind == NodeKind.File)
+        {
+            foreach (OpenFile open in _open.Keys)
+            {
+                if (open.Node != file.Node || !open.Writable || open.Handle is not ulong handle)
+                    continue;
+                VfsError flushed = await _fs.FlushAsync(handle, Ct).ConfigureAwait(false);
+                if (flushed != VfsError.None)
+                    return NtStatusMap.FromVfsError(flushed);
+            }
+        }
+
         (string fromParentPath, string fromName) = PathWalker.Split(fileName);
         (string toParentPath, string toName) = PathWalker.Split(newFileName);
         if (fromName.Length == 0 || toName.Length == 0)

@@ -11,14 +11,24 @@ namespace Octue.Mount.Windows.Native;
 /// <item>UmFileContextIsFullContext: per-open contexts (UserContext2) for the adapter's GCHandles.</item>
 /// <item>PostCleanupWhenModifiedOnly: Cleanup only reaches user mode when there is something to do (a write to flush,
 /// a delete), so read-only opens cost one round-trip less.</item>
+/// <item>FlushAndPurgeOnCleanup: the kernel writes a file's dirty cached pages to the file system <em>before</em> the
+/// Cleanup of its last handle (otherwise the lazy writer may send them later), so the upload the adapter does at
+/// Cleanup has every byte and CloseHandle returning means the object is in GCS. Re-reads then come from the VFS's
+/// local content cache rather than the Windows standby list.</item>
 /// <item>FileInfoTimeout, and the directory, volume, security and EA timeouts, from the VFS metadata TTL, so Windows
 /// never caches longer than the VFS itself would.</item>
+/// <item>IrpTimeout at WinFsp's maximum, 10 minutes: WinFsp cancels a request the file system has not answered by
+/// then, and an upload at Cleanup of a large file over a slow link can take minutes. (A longer upload still
+/// completes and is verified; only the application's CloseHandle stops waiting for it.)</item>
 /// <item>MaxComponentLength 255 characters, sector 4096, FileSystemName "octue-mount".</item>
 /// </list>
 /// </summary>
 internal static unsafe class VolumeParamsBuilder
 {
     public const string FileSystemName = "octue-mount";
+
+    /// <summary>FspFsctlIrpTimeoutMaximum (fsctl.h), in milliseconds.</summary>
+    public const uint IrpTimeoutMaximum = 600_000;
 
     public static FspVolumeParams Build(WinFspMountOptions options, DateTimeOffset now)
     {
@@ -31,10 +41,11 @@ internal static unsafe class VolumeParamsBuilder
             MaxComponentLength = 255,
             VolumeCreationTime = Mapping.FileTime.FromUnixNanoseconds(now.ToUnixTimeMilliseconds() * 1_000_000),
             VolumeSerialNumber = (uint)(now.ToUnixTimeSeconds() & 0xFFFFFFFF),
+            IrpTimeout = IrpTimeoutMaximum,
             FileInfoTimeout = timeoutMs,
             Flags = VolumeFlags.CaseSensitiveSearch | VolumeFlags.CasePreservedNames | VolumeFlags.UnicodeOnDisk |
                     VolumeFlags.ExtendedAttributes | VolumeFlags.CasePreservedExtendedAttributes |
-                    VolumeFlags.UmFileContextIsFullContext | VolumeFlags.PostCleanupWhenModifiedOnly |
+                    VolumeFlags.UmFileContextIsFullContext | VolumeFlags.PostCleanupWhenModifiedOnly | VolumeFlags.FlushAndPurgeOnCleanup |
                     (options.ReadOnly ? VolumeFlags.ReadOnlyVolume : VolumeFlags.None),
             Flags2 = VolumeFlags2.VolumeInfoTimeoutValid | VolumeFlags2.DirInfoTimeoutValid |
                      VolumeFlags2.SecurityTimeoutValid | VolumeFlags2.EaTimeoutValid,

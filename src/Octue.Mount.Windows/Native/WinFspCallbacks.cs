@@ -236,7 +236,7 @@ internal static unsafe class WinFspCallbacks
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int Rename(nint fileSystem, ulong* fullContext, char* fileName, char* newFileName, byte replaceIfExists)
     {
-        try { return AdapterOf(fileSystem).Rename(new string(fileName), new string(newFileName), replaceIfExists != 0); }
+        try { return AdapterOf(fileSystem).Rename(FileOf(fullContext), new string(fileName), new string(newFileName), replaceIfExists != 0); }
         catch (Exception e) { return Failed(fileSystem, e); }
     }
 

@@ -53,7 +53,7 @@ public interface IFileSystem : IAsyncDisposable
 
     /// <summary>
     /// Entries of an open directory from <paramref name="cookie"/> (0 = start; each entry carries the cookie of the
-    /// next one). "." and ".." are included first. Entries carry full attributes taken from the listing (no per-entry
+    /// next one), in batches: an empty list means the end. "." and ".." are included first. Entries carry full attributes taken from the listing (no per-entry
     /// stat). Returned entries do NOT count as lookups: an adapter that hands them to the kernel as READDIRPLUS
     /// entries calls <see cref="AddLookup"/> for each one it actually sent.
     /// </summary>

@@ -432,7 +432,8 @@ public sealed partial class OctueFileSystem
         StagedFile? staged = null;
         try
         {
-            staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, baseObject?.ContentType,
+            var contentType = baseObject is null ? ContentTypes.Guess(node.Name) : baseObject.ContentType;
+            staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, contentType,
                 baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
@@ -622,6 +623,15 @@ public sealed partial class OctueFileSystem
 
         var bucket = node.Bucket;
         var name = node.ObjectName;
+        try
+        {
+            await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+        }
+
         var metadata = staged.Sidecar.Metadata;
         PosixMetadata.SetModified(metadata, handle.ModifiedNs);
         staged.Sidecar.Bucket = bucket;
@@ -670,6 +680,51 @@ public sealed partial class OctueFileSystem
         {
             return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
         }
+    }
+
+    /// <summary>
+    /// An upload replaces the object's metadata with the staged copy's. When someone changed the metadata since the
+    /// copy was staged (a tag set by the SDK, a chmod from another mount), their keys are taken and only the keys this
+    /// handle changed are applied over them, so a metadata change is not lost to a content upload.
+    /// </summary>
+    private async ValueTask MergeRemoteMetadataChangesAsync(FileHandle handle, StagedFile staged, string bucket, string name, CancellationToken ct)
+    {
+        if (handle.Base is not { } baseObject || baseObject.Generation != staged.Sidecar.BaseGeneration)
+        {
+            return;
+        }
+
+        var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
+        if (current is null || current.Generation != baseObject.Generation || current.Metageneration == baseObject.Metageneration)
+        {
+            // Absent or rewritten: the generation precondition decides. Unchanged: nothing to merge.
+            return;
+        }
+
+        var merged = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+        foreach (var (key, value) in staged.Sidecar.Metadata)
+        {
+            if (!baseObject.Metadata.TryGetValue(key, out var original) || original != value)
+            {
+                merged[key] = value;
+            }
+        }
+
+        foreach (var key in baseObject.Metadata.Keys)
+        {
+            if (!staged.Sidecar.Metadata.ContainsKey(key))
+            {
+                merged.Remove(key);
+            }
+        }
+
+        staged.Sidecar.Metadata = merged;
+        if (current.ContentType != baseObject.ContentType && staged.Sidecar.ContentType == baseObject.ContentType)
+        {
+            staged.Sidecar.ContentType = current.ContentType;
+        }
+
+        handle.Base = current;
     }
 
     /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>

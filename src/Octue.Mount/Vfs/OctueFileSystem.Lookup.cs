@@ -172,10 +172,21 @@ public sealed partial class OctueFileSystem
             addLookups);
         if (entry.Object is not null && !node.IsDirectory)
         {
-            node.LastKnown = entry.Object;
+            NoteObject(node, entry.Object);
         }
 
         return node;
+    }
+
+    /// <summary>Records the object a node now is; a new generation seen remotely drops the kernel's cached pages.</summary>
+    private void NoteObject(Node node, ObjectInfo info)
+    {
+        if (node.LastKnown is { } last && last.Generation != info.Generation && ActiveWriter(node) is null)
+        {
+            InvalidationSink?.InvalidateNode(node.Id);
+        }
+
+        node.LastKnown = info;
     }
 
     private NodeAttributes AttributesOf(Node node, ListingEntry entry)
@@ -325,7 +336,7 @@ public sealed partial class OctueFileSystem
                 return node.Detached && node.LastKnown is { } last ? last : VfsError.NotFound;
             }
 
-            node.LastKnown = info;
+            NoteObject(node, info);
             return info;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

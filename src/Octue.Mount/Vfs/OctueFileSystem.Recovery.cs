@@ -53,6 +53,15 @@ public sealed partial class OctueFileSystem
             }
             catch (PreconditionFailedException)
             {
+                if (await AlreadyUploadedAsync(dataPath, sidecar, ct).ConfigureAwait(false))
+                {
+                    // The process stopped after GCS took the upload and before it was recorded: nothing to recover.
+                    TryDelete(dataPath);
+                    TryDelete(sidecarPath);
+                    _metrics.Recovered("already_uploaded");
+                    continue;
+                }
+
                 var kept = _staging.KeepConflict(dataPath, sidecarPath, sidecar,
                     $"found after a crash; {uri} changed since generation {sidecar.BaseGeneration}");
                 _metrics.Recovered("conflict");
@@ -65,6 +74,34 @@ public sealed partial class OctueFileSystem
                 _logger.LogError(e, "Unsaved changes to {Uri} from a previous run could not be uploaded now; kept in {Path} for the next start", uri, dataPath);
             }
         }
+    }
+
+    /// <summary>True when the object now holds exactly the staged bytes (same size and CRC32C).</summary>
+    private async Task<bool> AlreadyUploadedAsync(string dataPath, Caching.StagingSidecar sidecar, CancellationToken ct)
+    {
+        var current = await _store.StatAsync(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
+        if (current?.Crc32c is not { } remote || current.Size != new FileInfo(dataPath).Length)
+        {
+            return false;
+        }
+
+        var hasher = new Integrity.Crc32CHasher();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            await using var stream = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, 1 << 20), ct).ConfigureAwait(false)) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return hasher.Value == remote;
     }
 
     private static void TryDelete(string path)

@@ -17,6 +17,12 @@ public sealed partial class OctueFileSystem
 
     public async ValueTask<VfsResult<byte[]>> GetXattrAsync(ulong node, string name, CancellationToken ct = default)
     {
+        // Tools ask every file for ACLs and security labels (system.*, security.*): answer without any request.
+        if (!name.StartsWith("user.octue.", StringComparison.Ordinal) && !name.StartsWith("user.gcs.", StringComparison.Ordinal))
+        {
+            return _nodes.Get(node) is null ? VfsError.NotFound : VfsError.NoData;
+        }
+
         var view = await XattrViewAsync(node, ct).ConfigureAwait(false);
         if (!view.IsOk)
         {

@@ -121,6 +121,8 @@ public sealed partial class OctueFileSystem : IFileSystem
 
     internal ReadPath Reads => _reads;
 
+    internal VfsMetrics Metrics => _metrics;
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -37,6 +37,9 @@ internal sealed class VfsMetrics : IDisposable
         _metadataMisses = _meter.CreateCounter<long>("octue_mount.vfs.metadata_cache_misses", "{lookup}", "Stats and listings that went to the store");
     }
 
+    /// <summary>This instance's meter (each file system has its own, all named <see cref="MeterName"/>).</summary>
+    public Meter Meter => _meter;
+
     public void Request(string kind) => _requests.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void BytesRead(long count) => _bytesRead.Add(count);

@@ -1,0 +1,202 @@
+using System.Text;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Tests.Vfs;
+
+public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
+{
+    private readonly VfsFixture _fixture;
+
+    public ConflictAndRecoveryTests(VfsFixture fixture) => _fixture = fixture;
+
+    private static string[] ConflictFiles(string cacheDirectory)
+    {
+        var folder = Path.Combine(cacheDirectory, "conflicts");
+        return Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(p => !p.EndsWith(".json")).ToArray()
+            : [];
+    }
+
+    [Fact]
+    public async Task Two_writers_racing_one_wins_the_other_gets_stale_and_its_bytes_are_kept()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "shared.txt", "original");
+        await using var first = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        await using var second = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+
+        var a = await first.LookupPathAsync("shared.txt");
+        var b = await second.LookupPathAsync("shared.txt");
+        var ha = await first.Fs.OpenAsync(a.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        var hb = await second.Fs.OpenAsync(b.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await first.Fs.WriteAsync(ha.Value, 0, "writer A wins"u8.ToArray());
+        await second.Fs.WriteAsync(hb.Value, 0, "writer B loses"u8.ToArray());
+
+        Assert.Equal(VfsError.None, await first.Fs.ReleaseAsync(ha.Value));
+        Assert.Equal(VfsError.Stale, await second.Fs.FlushAsync(hb.Value));
+        Assert.Equal(VfsError.Stale, (await second.Fs.WriteAsync(hb.Value, 0, "more"u8.ToArray())).Error);
+        await second.Fs.ReleaseAsync(hb.Value);
+
+        Assert.Equal("writer A wins", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "shared.txt")));
+        var kept = Assert.Single(ConflictFiles(second.CacheDirectory));
+        Assert.Equal("writer B loses", File.ReadAllText(kept));
+        Assert.StartsWith(Path.Combine(second.CacheDirectory, "conflicts"), kept);
+        Assert.Contains("shared.txt", Path.GetFileName(kept));
+    }
+
+    [Fact]
+    public async Task Counters_report_requests_bytes_and_conflicts()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "counted.txt", "v1");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var counts = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == mount.Fs.Metrics.Meter)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = instrument.Name;
+            foreach (var tag in tags)
+            {
+                key += $"/{tag.Value}";
+            }
+
+            counts.AddOrUpdate(key, value, (_, old) => old + value);
+        });
+        listener.Start();
+
+        var file = await mount.LookupPathAsync("counted.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "12345"u8.ToArray());
+        _fixture.Put(bucket, "counted.txt", "changed remotely");
+        Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(handle.Value));
+
+        Assert.Equal(1, counts.GetValueOrDefault("octue_mount.vfs.conflicts"));
+        Assert.Equal(5, counts.GetValueOrDefault("octue_mount.vfs.bytes_written"));
+        Assert.Equal(1, counts.GetValueOrDefault("octue_mount.vfs.requests/upload"));
+        Assert.True(counts.GetValueOrDefault("octue_mount.vfs.requests/stat") >= 1);
+    }
+
+    [Fact]
+    public async Task Two_handles_creating_the_same_new_file_one_gets_stale()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        await using var other = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var one = await mount.Fs.CreateAsync(IFileSystem.RootId, "new.txt", 0b110_100_100, OpenFlags.Write);
+        var two = await other.Fs.CreateAsync(IFileSystem.RootId, "new.txt", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(one.Value.Handle, 0, "one"u8.ToArray());
+        await other.Fs.WriteAsync(two.Value.Handle, 0, "two"u8.ToArray());
+        Assert.Equal(VfsError.None, await other.Fs.ReleaseAsync(two.Value.Handle));
+        Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(one.Value.Handle));
+        Assert.Equal("two", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "new.txt")));
+        Assert.Equal("one", File.ReadAllText(Assert.Single(ConflictFiles(mount.CacheDirectory))));
+    }
+
+    [Fact]
+    public async Task A_staged_file_left_by_a_crash_is_uploaded_at_the_next_start()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "edited.txt", "before");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "crashed-new.txt", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "unsaved new file"u8.ToArray());
+        var edited = await mount.LookupPathAsync("edited.txt");
+        var handle = await mount.Fs.OpenAsync(edited.NodeId, OpenFlags.ReadWrite);
+        await mount.Fs.WriteAsync(handle.Value, 6, " and after"u8.ToArray());
+
+        // The process dies: no flush, no release.
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("unsaved new file", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "crashed-new.txt")));
+        Assert.Equal("before and after", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "edited.txt")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(mount.CacheDirectory, "staging"), "*.data"));
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
+    public async Task A_staged_file_whose_object_changed_meanwhile_is_kept_in_conflicts_at_the_next_start()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "busy.txt", "v1");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("busy.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "local v2"u8.ToArray());
+        await mount.Fs.DisposeAsync();
+        _fixture.Put(bucket, "busy.txt", "remote v2");
+
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("remote v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "busy.txt")));
+        Assert.Equal("local v2", File.ReadAllText(Assert.Single(ConflictFiles(mount.CacheDirectory))));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(mount.CacheDirectory, "staging"), "*.data"));
+    }
+
+    [Fact]
+    public async Task A_metadata_change_made_elsewhere_while_a_file_is_written_is_not_lost()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "tagged.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("tagged.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 });
+        await _fixture.Store.PatchMetadataAsync(bucket, "tagged.txt", new global::Octue.Mount.Storage.MetadataPatch
+        {
+            Metadata = new Dictionary<string, string?> { ["octue__tags"] = "{\"a\": 2}", ["keep"] = null, ["added"] = "elsewhere" },
+        });
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle.Value));
+
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "tagged.txt")));
+        var metadata = _fixture.Metadata(bucket, "tagged.txt");
+        Assert.Equal("{\"a\": 2}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+    }
+
+    [Fact]
+    public async Task A_staged_file_that_was_uploaded_just_before_a_crash_is_not_a_conflict()
+    {
+        var bucket = _fixture.NewBucket();
+        var generation = _fixture.Put(bucket, "done.txt", "already there");
+        var cache = Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
+        var staging = Directory.CreateDirectory(Path.Combine(cache, "staging")).FullName;
+        File.WriteAllText(Path.Combine(staging, "abcdefabcdefabcdefabcdefabcdefab.json"),
+            $$$"""{"Bucket": "{{{bucket}}}", "ObjectName": "done.txt", "BaseGeneration": {{{generation - 1}}}, "Metadata": {}, "Clean": false}""");
+        File.WriteAllText(Path.Combine(staging, "abcdefabcdefabcdefabcdefabcdefab.data"), "already there");
+
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", cacheDirectory: cache);
+
+        Assert.Equal(generation, _fixture.Emulator.Store.TryGetObject(bucket, "done.txt", out var obj) ? obj.Generation : 0);
+        Assert.Empty(ConflictFiles(cache));
+        Assert.Empty(Directory.EnumerateFiles(staging, "*.data"));
+    }
+
+    [Fact]
+    public async Task A_staged_file_written_by_a_crashed_process_is_recovered()
+    {
+        // What a process that died mid-write leaves: a sidecar and a data file, nothing else.
+        var bucket = _fixture.NewBucket();
+        var cache = Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
+        var staging = Directory.CreateDirectory(Path.Combine(cache, "staging")).FullName;
+        File.WriteAllText(Path.Combine(staging, "0123456789abcdef0123456789abcdef.json"),
+            $$"""{"Bucket": "{{bucket}}", "ObjectName": "from/crash.txt", "BaseGeneration": 0, "Metadata": {"goog-reserved-file-mtime": "1600000000"}, "Clean": false}""");
+        File.WriteAllText(Path.Combine(staging, "0123456789abcdef0123456789abcdef.data"), "recovered bytes");
+
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", cacheDirectory: cache);
+
+        Assert.Equal("recovered bytes", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "from/crash.txt")));
+        Assert.Equal("1600000000", _fixture.Metadata(bucket, "from/crash.txt")["goog-reserved-file-mtime"]);
+        Assert.Empty(Directory.EnumerateFiles(staging, "*.data"));
+    }
+}

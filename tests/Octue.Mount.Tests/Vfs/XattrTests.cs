@@ -1,0 +1,173 @@
+using System.Text;
+using Octue.Mount.Octue;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Tests.Vfs;
+
+public sealed class XattrTests : IClassFixture<VfsFixture>
+{
+    private readonly VfsFixture _fixture;
+
+    public XattrTests(VfsFixture fixture) => _fixture = fixture;
+
+    // Verbatim object metadata written by the Python SDK (spec/octue-format.md).
+    private static readonly Dictionary<string, string> NewFormat = new()
+    {
+        ["octue__id"] = "\"a10603a0-194c-40d0-a7b7-fcf9952c3690\"",
+        ["octue__timestamp"] = "{\"_type\": \"datetime\", \"value\": \"2021-03-08T19:39:21.123456+00:00\"}",
+        ["octue__tags"] = "{\"manufacturer\": \"Vestas\", \"height\": 110.5, \"is_cleaned\": true, \"nested\": {\"a\": [1, 2]}}",
+        ["octue__labels"] = "{\"_type\": \"set\", \"items\": [\"met-mast\", \"wind\"]}",
+        ["octue__sdk_version"] = "\"0.69.0\"",
+    };
+
+    private static readonly Dictionary<string, string> OldFormat = new()
+    {
+        ["timestamp"] = "1615232361.123456",
+        ["id"] = "\"a10603a0-194c-40d0-a7b7-fcf9952c3690\"",
+        ["hash_value"] = "\"56871f17ed4cd62aae848088c4a471deb35184ca38d49ce05fd7307f1898b7e2\"",
+        ["cluster"] = "0",
+        ["sequence"] = "0",
+        ["tags"] = "[\"blah:shah:nah\", \"hello\"]",
+    };
+
+    private static async Task<string> GetAsync(MountedBucket mount, ulong node, string name)
+    {
+        var value = await mount.Fs.GetXattrAsync(node, name);
+        Assert.True(value.IsOk, $"{name}: {value.Error}");
+        return Encoding.UTF8.GetString(value.Value);
+    }
+
+    private static Task<VfsError> SetAsync(MountedBucket mount, ulong node, string name, string value, XattrFlags flags = XattrFlags.None) =>
+        mount.Fs.SetXattrAsync(node, name, Encoding.UTF8.GetBytes(value), flags).AsTask();
+
+    [Fact]
+    public async Task Tags_written_by_the_python_sdk_in_the_new_format_read_as_xattrs()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "new.json", "[1, 2, 3]"u8.ToArray(), NewFormat);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("new.json");
+
+        Assert.Equal("a10603a0-194c-40d0-a7b7-fcf9952c3690", await GetAsync(mount, file.NodeId, "user.octue.id"));
+        Assert.Equal("2021-03-08T19:39:21.123456+00:00", await GetAsync(mount, file.NodeId, "user.octue.timestamp"));
+        Assert.Equal("{\"manufacturer\": \"Vestas\", \"height\": 110.5, \"is_cleaned\": true, \"nested\": {\"a\": [1, 2]}}", await GetAsync(mount, file.NodeId, "user.octue.tags"));
+        Assert.Equal("\"Vestas\"", await GetAsync(mount, file.NodeId, "user.octue.tags.manufacturer"));
+        Assert.Equal("110.5", await GetAsync(mount, file.NodeId, "user.octue.tags.height"));
+        Assert.Equal("{\"a\": [1, 2]}", await GetAsync(mount, file.NodeId, "user.octue.tags.nested"));
+        Assert.Equal("[\"met-mast\", \"wind\"]", await GetAsync(mount, file.NodeId, "user.octue.labels"));
+        Assert.Equal("6NMauw==", await GetAsync(mount, file.NodeId, "user.gcs.crc32c"));
+        Assert.Equal($"gs://{bucket}/new.json", await GetAsync(mount, file.NodeId, "user.gcs.uri"));
+        Assert.Equal("9", await GetAsync(mount, file.NodeId, "user.gcs.size"));
+        Assert.Equal(VfsError.NoData, (await mount.Fs.GetXattrAsync(file.NodeId, "user.octue.tags.missing")).Error);
+
+        var names = (await mount.Fs.ListXattrAsync(file.NodeId)).Value;
+        Assert.Contains("user.octue.tags.is_cleaned", names);
+        Assert.Contains("user.gcs.generation", names);
+        Assert.Contains("user.octue.integrity", names);
+        Assert.DoesNotContain(names, n => n.Contains("octue__"));
+    }
+
+    [Fact]
+    public async Task Tags_written_by_the_python_sdk_in_the_old_format_read_as_xattrs()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "old.json", "[1, 2, 3]"u8.ToArray(), OldFormat);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("old.json");
+
+        Assert.Equal("a10603a0-194c-40d0-a7b7-fcf9952c3690", await GetAsync(mount, file.NodeId, "user.octue.id"));
+        Assert.Equal("2021-03-08T19:39:21.123456+00:00", await GetAsync(mount, file.NodeId, "user.octue.timestamp"));
+        Assert.Equal("[\"blah:shah:nah\", \"hello\"]", await GetAsync(mount, file.NodeId, "user.octue.labels"));
+        Assert.Equal("{}", await GetAsync(mount, file.NodeId, "user.octue.tags"));
+        Assert.Equal("\"56871f17ed4cd62aae848088c4a471deb35184ca38d49ce05fd7307f1898b7e2\"", await GetAsync(mount, file.NodeId, "user.gcs.meta.hash_value"));
+    }
+
+    [Fact]
+    public async Task Setting_a_tag_patches_the_object_in_the_new_format_and_invalid_input_is_refused_whole()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "d.json", "[1, 2, 3]"u8.ToArray(), NewFormat);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("d.json");
+
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.site", "\"north\""));
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.count", "3"));
+        Assert.Equal("\"north\"", await GetAsync(mount, file.NodeId, "user.octue.tags.site"));
+
+        var stored = _fixture.Metadata(bucket, "d.json");
+        var parsed = DatafileMetadata.FromObjectMetadata(stored);
+        Assert.Equal("north", parsed.Tags["site"]!.GetValue<string>());
+        Assert.Equal(3, parsed.Tags["count"]!.GetValue<int>());
+        Assert.Equal("Vestas", parsed.Tags["manufacturer"]!.GetValue<string>());
+        Assert.Equal("a10603a0-194c-40d0-a7b7-fcf9952c3690", parsed.Id);
+        Assert.Contains("\"site\": \"north\"", stored["octue__tags"]);
+
+        var before = new Dictionary<string, string>(_fixture.Metadata(bucket, "d.json"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.SHOUTY", "1"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.a-b", "1"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "not json"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags", "{\"good\": 1, \"Bad\": 2}"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"fine\", \"a_b\"]"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.timestamp", "yesterday"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.gcs.meta.octue__tags", "{}"));
+        Assert.Equal(before, _fixture.Metadata(bucket, "d.json"));
+
+        Assert.Equal(VfsError.NotPermitted, await SetAsync(mount, file.NodeId, "user.gcs.crc32c", "AAAAAA=="));
+        Assert.Equal(VfsError.NotPermitted, await SetAsync(mount, file.NodeId, "user.octue.integrity", "verified"));
+        Assert.Equal(VfsError.NotPermitted, await mount.Fs.RemoveXattrAsync(file.NodeId, "user.gcs.generation"));
+
+        Assert.Equal(VfsError.Exists, await SetAsync(mount, file.NodeId, "user.octue.tags.site", "1", XattrFlags.Create));
+        Assert.Equal(VfsError.NoData, await SetAsync(mount, file.NodeId, "user.octue.tags.nope", "1", XattrFlags.Replace));
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.site", "\"south\"", XattrFlags.Replace));
+        Assert.Equal(VfsError.None, await mount.Fs.RemoveXattrAsync(file.NodeId, "user.octue.tags.count"));
+        Assert.Equal(VfsError.NoData, await mount.Fs.RemoveXattrAsync(file.NodeId, "user.octue.tags.count"));
+        Assert.False(DatafileMetadata.FromObjectMetadata(_fixture.Metadata(bucket, "d.json")).Tags.ContainsKey("count"));
+
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"wind\", \"offshore\"]"));
+        Assert.Equal("[\"offshore\", \"wind\"]", await GetAsync(mount, file.NodeId, "user.octue.labels"));
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.gcs.content_type", "application/json"));
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.gcs.meta.owner", "team-a"));
+        Assert.Equal("team-a", _fixture.Metadata(bucket, "d.json")["owner"]);
+        Assert.True(_fixture.Emulator.Store.TryGetObject(bucket, "d.json", out var obj));
+        Assert.Equal("application/json", obj.ContentType);
+    }
+
+    [Fact]
+    public async Task A_dataset_directory_carries_its_octue_metadata_and_writes_rewrite_it()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "datasets/my-dataset/.octue",
+            """{"dataset": {"id": "5eb88462-7295-4a8e-90de-82bdf3241903", "name": "my-dataset", "tags": {"location": 108346}, "labels": ["offshore"], "path": "gs://my-bucket/datasets/my-dataset"}}""");
+        _fixture.Put(bucket, "datasets/my-dataset/file_0.txt", "0");
+        _fixture.Put(bucket, "old/ds/dataset.json",
+            """{"files": ["gs://b/old/ds/file_0.txt"], "hash_value": "3cce", "id": "5eb88462-7295-4a8e-90de-82bdf3241904", "name": "old-dataset", "tags": "['x', 'y:z']"}""");
+        _fixture.Put(bucket, "plain/f", "f");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+
+        var dataset = await mount.LookupPathAsync("datasets/my-dataset");
+        Assert.Equal("5eb88462-7295-4a8e-90de-82bdf3241903", await GetAsync(mount, dataset.NodeId, "user.octue.id"));
+        Assert.Equal("my-dataset", await GetAsync(mount, dataset.NodeId, "user.octue.name"));
+        Assert.Equal("{\"location\": 108346}", await GetAsync(mount, dataset.NodeId, "user.octue.tags"));
+        Assert.Equal("[\"offshore\"]", await GetAsync(mount, dataset.NodeId, "user.octue.labels"));
+
+        var old = await mount.LookupPathAsync("old/ds");
+        Assert.Equal("old-dataset", await GetAsync(mount, old.NodeId, "user.octue.name"));
+        Assert.Contains("y:z", await GetAsync(mount, old.NodeId, "user.octue.labels"));
+
+        Assert.Equal(VfsError.None, await SetAsync(mount, dataset.NodeId, "user.octue.tags.depth", "30"));
+        var rewritten = Encoding.UTF8.GetString(_fixture.Bytes(bucket, "datasets/my-dataset/.octue"));
+        var parsed = DatasetMetadata.Parse(rewritten, ".octue");
+        Assert.Equal(30, parsed.Tags["depth"]!.GetValue<int>());
+        Assert.Equal(108346, parsed.Tags["location"]!.GetValue<int>());
+        Assert.Equal("5eb88462-7295-4a8e-90de-82bdf3241903", parsed.Id);
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, dataset.NodeId, "user.octue.tags.Bad", "1"));
+        Assert.Equal(rewritten, Encoding.UTF8.GetString(_fixture.Bytes(bucket, "datasets/my-dataset/.octue")));
+
+        var plain = await mount.LookupPathAsync("plain");
+        Assert.Equal(VfsError.NoData, (await mount.Fs.GetXattrAsync(plain.NodeId, "user.octue.name")).Error);
+        Assert.Equal(VfsError.None, await SetAsync(mount, plain.NodeId, "user.octue.labels", "[\"raw\"]"));
+        var made = DatasetMetadata.Parse(Encoding.UTF8.GetString(_fixture.Bytes(bucket, "plain/.octue")), ".octue");
+        Assert.Equal("plain", made.Name);
+        Assert.Contains("raw", made.Labels);
+    }
+}

@@ -1,0 +1,77 @@
+using Octue.Mount.Emulator;
+using Octue.Mount.Storage;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Windows.Tests;
+
+/// <summary>One emulator for a test class.</summary>
+public sealed class EmulatorFixture : IAsyncLifetime
+{
+    public GcsEmulator Emulator { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Emulator = await GcsEmulator.StartAsync();
+
+    public async Task DisposeAsync() => await Emulator.DisposeAsync();
+}
+
+/// <summary>
+/// The real stack under the adapter: <see cref="OctueFileSystem"/> over <see cref="GcsObjectStore"/> talking HTTP to
+/// the emulator, on a fresh bucket and cache folder, driven through <see cref="NativeHarness"/>.
+/// </summary>
+internal sealed class EmulatorFileSystem : IAsyncDisposable
+{
+    private readonly DirectoryInfo _cache;
+
+    private EmulatorFileSystem(GcsEmulator emulator, string bucket, DirectoryInfo cache, OctueFileSystem fs, NativeHarness harness)
+    {
+        Emulator = emulator;
+        Bucket = bucket;
+        _cache = cache;
+        FileSystem = fs;
+        Native = harness;
+    }
+
+    public GcsEmulator Emulator { get; }
+    public string Bucket { get; }
+    public OctueFileSystem FileSystem { get; }
+    public NativeHarness Native { get; }
+
+    public static async Task<EmulatorFileSystem> StartAsync(GcsEmulator emulator)
+    {
+        string bucket = "winfsp-" + Guid.NewGuid().ToString("N")[..12];
+        emulator.Store.CreateBucket(bucket);
+        DirectoryInfo cache = Directory.CreateTempSubdirectory("octue-winfsp-tests-");
+        try
+        {
+            IObjectStore store = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = emulator.HostAndPort, MaxRetries = 1 });
+            var options = new FileSystemOptions
+            {
+                Source = MountSource.Parse($"gs://{bucket}", null),
+                CacheDirectory = cache.FullName,
+                MetadataTtl = TimeSpan.Zero,
+            };
+            OctueFileSystem fs = await OctueFileSystem.CreateAsync(options, store);
+            return new EmulatorFileSystem(emulator, bucket, cache, fs, new NativeHarness(fs));
+        }
+        catch
+        {
+            cache.Delete(recursive: true);
+            throw;
+        }
+    }
+
+    public void Put(string name, byte[] data, IDictionary<string, string>? metadata = null) =>
+        Emulator.Store.PutObject(Bucket, name, data, metadata);
+
+    public byte[]? Get(string name) => Emulator.Store.TryGetObject(Bucket, name, out StoredObject obj) ? obj.Data : null;
+
+    public IReadOnlyDictionary<string, string> MetadataOf(string name) =>
+        Emulator.Store.TryGetObject(Bucket, name, out StoredObject obj) ? obj.Metadata : throw new InvalidOperationException($"no object {name}");
+
+    public async ValueTask DisposeAsync()
+    {
+        Native.Dispose();
+        await FileSystem.DisposeAsync();
+        _cache.Delete(recursive: true);
+    }
+}
