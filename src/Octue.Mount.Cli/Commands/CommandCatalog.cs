@@ -12,5 +12,8 @@ internal static class CommandCatalog
         yield return MountCommand.Create();
         yield return UnmountCommand.Create();
         yield return DemoCommand.Create();
+        yield return UploadCommand.Create();
+        yield return DownloadCommand.Create();
+        yield return InfoCommand.Create();
     }
 }

@@ -20,6 +20,8 @@ internal sealed class ChunkFetcher
     private readonly ArrayPool<byte> _pool;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
+    private int _running;
+    private TaskCompletionSource? _drained;
 
     public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown)
     {
@@ -57,9 +59,15 @@ internal sealed class ChunkFetcher
         {
             return true;
         }
-        if (!_budget.TryAcquire(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
+        int length = entry.Layout.ChunkLength(chunk);
+        if (!_budget.TryAcquire(length, out MemoryBudget.Lease? lease))
         {
-            return false;
+            // Chunks kept in memory after their disk write are only a convenience: read-ahead comes first.
+            _cache.ReclaimHot();
+            if (!_budget.TryAcquire(length, out lease))
+            {
+                return false;
+            }
         }
         ChunkSlot slot = _cache.Pin(entry, chunk);
         try
@@ -120,7 +128,7 @@ internal sealed class ChunkFetcher
         }
 
         int bufferLength = (int)Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize));
-        using MemoryBudget.Lease lease = await _budget.AcquireAsync(bufferLength, ct).ConfigureAwait(false);
+        using MemoryBudget.Lease lease = await AcquireForReadAsync(bufferLength).ConfigureAwait(false);
         byte[] buffer = _pool.Rent(layout.ChunkSize);
         try
         {
@@ -190,10 +198,11 @@ internal sealed class ChunkFetcher
     private async Task RunFetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, TaskCompletionSource claim, MemoryBudget.Lease? lease)
     {
         Exception? error = null;
+        Interlocked.Increment(ref _running);
         _cache.Pin(entry, slot.Index);
         try
         {
-            await FetchAsync(entry, slot, epoch, lease).ConfigureAwait(false);
+            await FetchAsync(entry, slot, epoch, lease, claim).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -207,17 +216,34 @@ internal sealed class ChunkFetcher
         {
             _cache.Unpin(slot);
             _cache.EndFetch(slot, claim, error);
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
         }
     }
 
-    private async Task FetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, MemoryBudget.Lease? lease)
+    /// <summary>Completes when no download or cache write is running (after shutdown, so that none starts again).</summary>
+    public Task DrainAsync()
+    {
+        TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        if (Volatile.Read(ref _running) == 0)
+        {
+            drained.TrySetResult();
+        }
+        return drained.Task;
+    }
+
+    private async Task FetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, MemoryBudget.Lease? lease, TaskCompletionSource claim)
     {
         int chunk = slot.Index;
         int length = entry.Layout.ChunkLength(chunk);
         long start = entry.Layout.ChunkStart(chunk);
-        bool complete;
-        lease ??= await _budget.AcquireAsync(length, _shutdown).ConfigureAwait(false);
+        lease ??= await AcquireForReadAsync(length).ConfigureAwait(false);
         byte[] buffer = _pool.Rent(length);
+        HotChunk? hot = null; // once published, the hot chunk owns the buffer and the lease
+        bool verifyAfterStore;
         try
         {
             Memory<byte> data = buffer.AsMemory(0, length);
@@ -251,29 +277,79 @@ internal sealed class ChunkFetcher
                 }
             }
 
-            if (!await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, _shutdown).ConfigureAwait(false))
+            KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
+            if (outcome == KnowledgeOutcome.Stale)
             {
                 return;
             }
-            KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
             if (outcome == KnowledgeOutcome.Mismatch)
             {
                 throw Fail(entry, epoch, $"chunk {chunk} downloaded with bytes that differ from the copy checked earlier");
             }
-            complete = outcome == KnowledgeOutcome.Complete;
+            // The chunk that completes the object is checked before anyone can read it. A CRC32C check needs only
+            // the chunk CRCs; an MD5 check reads every chunk back, so that chunk is first written to disk and
+            // served only from there, after the check.
+            bool complete = outcome == KnowledgeOutcome.Complete;
+            verifyAfterStore = complete && entry.Crc32c is null;
+            if (complete && !verifyAfterStore)
+            {
+                await VerifyAsync(entry, epoch).ConfigureAwait(false);
+            }
+            if (!verifyAfterStore)
+            {
+                HotChunk candidate = new(slot, buffer, length, lease, _pool);
+                if (_cache.PublishHot(candidate, epoch))
+                {
+                    hot = candidate;
+                    // Waiters read from memory from now on; the disk write below does not delay them.
+                    _cache.EndFetch(slot, claim, error: null);
+                }
+            }
+
+            try
+            {
+                // Not cancelled by shutdown: a chunk already downloaded is worth its short write, and the next
+                // mount finds it.
+                await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (hot is not null && ex is IOException or UnauthorizedAccessException)
+            {
+                // The readers have the bytes in memory; without a disk copy the chunk is downloaded again later.
+                _logger.LogWarning(ex, "Could not write chunk {Chunk} of {Object} to the content cache", chunk, entry.Key);
+            }
         }
         finally
         {
-            _pool.Return(buffer);
-            lease.Dispose();
+            if (hot is not null)
+            {
+                _cache.HotStored(hot);
+            }
+            else
+            {
+                _pool.Return(buffer);
+                lease.Dispose();
+            }
         }
 
-        // The buffer and its budget are given back first: the MD5 check takes its own, and holding one while
+        // The buffer and its budget were given back first: the MD5 check takes its own, and holding one while
         // waiting for another could deadlock a budget of one chunk.
-        if (complete)
+        if (verifyAfterStore)
         {
             await VerifyAsync(entry, epoch).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Takes budget for a read that cannot do without it. When none is free, chunks kept in memory only for speed
+    /// are given back first (after queueing, so none is kept back by a race).
+    /// </summary>
+    private ValueTask<MemoryBudget.Lease> AcquireForReadAsync(long bytes)
+    {
+        if (_budget.TryAcquire(bytes, out MemoryBudget.Lease? lease))
+        {
+            return ValueTask.FromResult(lease);
+        }
+        return _budget.AcquireAsync(bytes, _shutdown, _cache.ReclaimHot);
     }
 
     /// <summary>Downloads into <paramref name="destination"/>; returns the bytes received (fewer only if the body ended early).</summary>
@@ -356,7 +432,7 @@ internal sealed class ChunkFetcher
     {
         ChunkLayout layout = entry.Layout;
         using IncrementalHash md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using MemoryBudget.Lease lease = await _budget.AcquireAsync(Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize)), _shutdown)
+        using MemoryBudget.Lease lease = await AcquireForReadAsync(Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize)))
             .ConfigureAwait(false);
         byte[] buffer = _pool.Rent(layout.ChunkSize);
         try

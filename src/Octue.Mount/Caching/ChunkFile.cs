@@ -46,8 +46,7 @@ internal static class ChunkFile
             }
             BinaryPrimitives.WriteUInt32LittleEndian(span[position..], Crc32C.Compute(span[..position]));
 
-            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None,
-                FileOptions.Asynchronous, preallocationSize: dataOffset + data.Length);
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
             await RandomAccess.WriteAsync(handle, header.AsMemory(0, dataOffset), 0, ct).ConfigureAwait(false);
             await RandomAccess.WriteAsync(handle, data, dataOffset, ct).ConfigureAwait(false);
         }

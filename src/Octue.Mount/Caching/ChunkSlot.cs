@@ -24,8 +24,14 @@ internal sealed class ChunkSlot(CacheEntry entry, int index)
 
     public int Pins { get; set; }
 
+    /// <summary>An open handle on the chunk file, kept while the object is open (closed on eviction or when the last reader closes).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? Handle { get; set; }
+
     /// <summary>This slot's place in the LRU list while <see cref="Present"/>.</summary>
     public LinkedListNode<ChunkSlot>? LruNode { get; set; }
+
+    /// <summary>The chunk's bytes still in their download buffer, if any.</summary>
+    public HotChunk? Hot { get; set; }
 
     /// <summary>The download filling this chunk, so concurrent readers of one chunk share one GET.</summary>
     public Task? Fetch { get; set; }

@@ -25,6 +25,11 @@ public sealed class ContentCache
     private readonly LinkedList<ChunkSlot> _lru = new();
     private readonly ILogger _logger;
     private long _sizeBytes;
+    /// <summary>Open chunk-file handles kept on slots (bounded, so a large open object cannot exhaust descriptors).</summary>
+    private const int MaxCachedHandles = 256;
+    private int _cachedHandles;
+    /// <summary>Chunks held in memory, oldest first.</summary>
+    private readonly LinkedList<HotChunk> _hot = new();
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -125,6 +130,21 @@ public sealed class ContentCache
         lock (_sync)
         {
             entry.OpenReaders--;
+            if (entry.OpenReaders == 0)
+            {
+                foreach (ChunkSlot? slot in entry.Slots)
+                {
+                    if (slot is not null)
+                    {
+                        CloseHandleLocked(slot);
+                        if (slot.Hot is { } hot)
+                        {
+                            ReleaseHotLocked(hot);
+                            hot.FreeIfUnused();
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -162,7 +182,7 @@ public sealed class ContentCache
         lock (_sync)
         {
             ChunkSlot? slot = entry.Slots[chunk];
-            return slot is null || (!slot.Present && slot.Fetch is null);
+            return slot is null || (!slot.Present && slot.Hot is null && slot.Fetch is null);
         }
     }
 
@@ -174,7 +194,7 @@ public sealed class ContentCache
     {
         lock (_sync)
         {
-            if (slot.Present)
+            if (slot.Present || slot.Hot is not null)
             {
                 existing = null;
                 claim = null;
@@ -215,6 +235,118 @@ public sealed class ContentCache
     }
 
     /// <summary>
+    /// Makes a downloaded chunk readable from memory (the download keeps one hold on it until
+    /// <see cref="HotStored"/>). False when the entry was dropped after <paramref name="epoch"/> began.
+    /// </summary>
+    internal bool PublishHot(HotChunk hot, int epoch)
+    {
+        lock (_sync)
+        {
+            ChunkSlot slot = hot.Slot;
+            if (slot.Entry.Epoch != epoch || slot.Hot is not null)
+            {
+                return false;
+            }
+            slot.Hot = hot;
+            hot.Node = _hot.AddLast(hot);
+            return true;
+        }
+    }
+
+    /// <summary>The download's disk write finished: the chunk's memory may go when nobody needs it.</summary>
+    internal void HotStored(HotChunk hot)
+    {
+        lock (_sync)
+        {
+            hot.Stored = true;
+            hot.Users--;
+            if (hot.ReleaseWhenStored || hot.BudgetWanted || hot.Slot.Entry.OpenReaders == 0)
+            {
+                DetachHotLocked(hot);
+            }
+            hot.FreeIfUnused();
+        }
+    }
+
+    /// <summary>Copies from a chunk held in memory; false when the chunk is not in memory.</summary>
+    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination)
+    {
+        HotChunk? hot;
+        lock (_sync)
+        {
+            hot = slot.Hot;
+            if (hot is null)
+            {
+                return false;
+            }
+            hot.Users++;
+        }
+        hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
+        lock (_sync)
+        {
+            hot.Users--;
+            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
+            // as soon as this copy is over.
+            if (offsetInChunk + destination.Length == hot.Length || hot.BudgetWanted)
+            {
+                ReleaseHotLocked(hot);
+            }
+            hot.FreeIfUnused();
+        }
+        return true;
+    }
+
+    /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>
+    internal void ReclaimHot()
+    {
+        lock (_sync)
+        {
+            LinkedListNode<HotChunk>? node = _hot.First;
+            while (node is not null)
+            {
+                LinkedListNode<HotChunk>? next = node.Next;
+                HotChunk hot = node.Value;
+                if (hot.Stored && hot.Users == 0)
+                {
+                    DetachHotLocked(hot);
+                    hot.FreeIfUnused();
+                }
+                node = next;
+            }
+        }
+    }
+
+    private void ReleaseHotLocked(HotChunk hot)
+    {
+        if (hot.Stored)
+        {
+            DetachHotLocked(hot);
+        }
+        else
+        {
+            hot.ReleaseWhenStored = true;
+        }
+    }
+
+    private void DetachHotLocked(HotChunk hot)
+    {
+        if (hot.Detached)
+        {
+            return;
+        }
+        hot.Detached = true;
+        if (hot.Slot.Hot == hot)
+        {
+            hot.Slot.Hot = null;
+        }
+        if (hot.Node is { } node)
+        {
+            _hot.Remove(node);
+            hot.Node = null;
+        }
+    }
+
+    /// <summary>
     /// Reads <paramref name="destination"/>.Length bytes at <paramref name="offsetInChunk"/> from a cached chunk
     /// (the caller holds a pin), checking the CRC32C of every block it touches. A chunk that fails is discarded
     /// and reported as a miss.
@@ -222,7 +354,6 @@ public sealed class ContentCache
     internal async ValueTask<ChunkRead> TryReadAsync(ChunkSlot slot, int offsetInChunk, Memory<byte> destination, CancellationToken ct)
     {
         CacheEntry entry = slot.Entry;
-        string path = entry.ChunkPath(slot.Index);
         uint[]? blockCrcs;
         int version;
         lock (_sync)
@@ -236,18 +367,14 @@ public sealed class ContentCache
         }
 
         int chunkLength = entry.Layout.ChunkLength(slot.Index);
-        SafeFileHandle handle;
-        try
-        {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        SafeFileHandle? handle = AcquireHandle(slot, version, out bool borrowed);
+        if (handle is null)
         {
             Discard(slot, version, "its file is missing");
             return default;
         }
 
-        using (handle)
+        try
         {
             bool firstSeen = false;
             uint chunkCrc = 0;
@@ -264,7 +391,6 @@ public sealed class ContentCache
                 {
                     if (entry.Known[slot.Index] && entry.ChunkCrcs[slot.Index] != chunkCrc)
                     {
-                        firstSeen = false;
                         blockCrcs = null;
                     }
                     else
@@ -289,6 +415,77 @@ public sealed class ContentCache
                 return default;
             }
             return new ChunkRead(firstSeen ? ChunkReadOutcome.HitFirstSeen : ChunkReadOutcome.Hit, chunkCrc);
+        }
+        finally
+        {
+            if (borrowed)
+            {
+                handle.DangerousRelease();
+            }
+            else
+            {
+                handle.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A handle on a chunk file: the slot's own (borrowed: a reference is added so that closing it on eviction
+    /// waits for this read), or a new one that is kept for the next reads of the chunk while its object is open
+    /// and fewer than <see cref="MaxCachedHandles"/> are kept; otherwise the caller closes it. Null when the file is gone.
+    /// </summary>
+    private SafeFileHandle? AcquireHandle(ChunkSlot slot, int version, out bool borrowed)
+    {
+        lock (_sync)
+        {
+            if (slot.Handle is { } cached && slot.Version == version)
+            {
+                bool added = false;
+                cached.DangerousAddRef(ref added);
+                borrowed = added;
+                if (added)
+                {
+                    return cached;
+                }
+            }
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(slot.Entry.ChunkPath(slot.Index), FileMode.Open, FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            borrowed = false;
+            return null;
+        }
+
+        lock (_sync)
+        {
+            if (slot.Present && slot.Version == version && slot.Handle is null && slot.Entry.OpenReaders > 0
+                && _cachedHandles < MaxCachedHandles)
+            {
+                slot.Handle = handle;
+                _cachedHandles++;
+                bool added = false;
+                handle.DangerousAddRef(ref added);
+                borrowed = added;
+                return handle;
+            }
+        }
+        borrowed = false;
+        return handle;
+    }
+
+    private void CloseHandleLocked(ChunkSlot slot)
+    {
+        if (slot.Handle is { } handle)
+        {
+            slot.Handle = null;
+            _cachedHandles--;
+            handle.Dispose();
         }
     }
 
@@ -547,6 +744,11 @@ public sealed class ContentCache
             {
                 RemovePresentLocked(slot, deleteFile: true);
             }
+            if (slot?.Hot is { } hot)
+            {
+                DetachHotLocked(hot);
+                hot.FreeIfUnused();
+            }
         }
     }
 
@@ -566,6 +768,7 @@ public sealed class ContentCache
 
     private void RemovePresentLocked(ChunkSlot slot, bool deleteFile)
     {
+        CloseHandleLocked(slot);
         if (deleteFile)
         {
             TryDeleteFile(slot.Entry.ChunkPath(slot.Index));

@@ -25,6 +25,9 @@ public sealed class MemoryBudget
     /// <summary>The most bytes ever held at once (what tests and benchmarks check against <see cref="Capacity"/>).</summary>
     public long Peak { get { lock (_sync) { return _peak; } } }
 
+    /// <summary>True while someone waits for bytes (holders of bytes they could give back should).</summary>
+    public bool HasWaiters { get { lock (_sync) { return _waiters.Count > 0; } } }
+
     /// <summary>Takes <paramref name="bytes"/> when they are free and nobody is waiting; never waits.</summary>
     public bool TryAcquire(long bytes, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Lease? lease)
     {
@@ -42,8 +45,12 @@ public sealed class MemoryBudget
         return false;
     }
 
-    /// <summary>Waits until <paramref name="bytes"/> are free, then takes them.</summary>
-    public ValueTask<Lease> AcquireAsync(long bytes, CancellationToken ct = default)
+    /// <summary>
+    /// Waits until <paramref name="bytes"/> are free, then takes them. <paramref name="onWait"/> runs once the
+    /// caller is queued (outside the budget's lock): the moment to give back bytes held only as a convenience, with
+    /// no window in which a holder could miss that someone waits.
+    /// </summary>
+    public ValueTask<Lease> AcquireAsync(long bytes, CancellationToken ct = default, Action? onWait = null)
     {
         CheckRequest(bytes);
         Waiter waiter;
@@ -57,6 +64,7 @@ public sealed class MemoryBudget
             waiter = new Waiter(bytes);
             waiter.Node = _waiters.AddLast(waiter);
         }
+        onWait?.Invoke();
         return WaitAsync(waiter, ct);
     }
 
@@ -143,6 +151,9 @@ public sealed class MemoryBudget
         }
 
         public long Bytes { get; }
+
+        /// <summary>True while someone waits for bytes of the budget this lease came from.</summary>
+        public bool BudgetWanted => Volatile.Read(ref _owner) is { HasWaiters: true };
 
         public void Dispose()
         {

@@ -88,6 +88,14 @@ internal sealed class ObjectReader : IObjectReader
             ChunkSlot slot = _cache.Pin(_entry, chunk);
             try
             {
+                if (_cache.TryReadHot(slot, offsetInChunk, destination))
+                {
+                    if (attempt == 0)
+                    {
+                        CachingMetrics.CacheHits.Add(1);
+                    }
+                    return;
+                }
                 ChunkRead read = await _cache.TryReadAsync(slot, offsetInChunk, destination, ct).ConfigureAwait(false);
                 if (read.Outcome != ChunkReadOutcome.Miss)
                 {

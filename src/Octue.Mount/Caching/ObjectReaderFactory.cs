@@ -97,12 +97,19 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops read-ahead downloads in flight.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>Completes once no download or cache write is running (tests use it to look at a settled cache).</summary>
+    internal Task WhenIdleAsync() => _fetcher.DrainAsync();
+
+    /// <summary>Stops the downloads in flight and waits for the cache writes of chunks already downloaded.</summary>
+    public async ValueTask DisposeAsync()
     {
+        if (_shutdown.IsCancellationRequested)
+        {
+            return;
+        }
         // The source is not disposed: downloads still unwinding may read its token.
-        _shutdown.Cancel();
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        await _fetcher.DrainAsync().ConfigureAwait(false);
         _gauges.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -15,8 +15,9 @@ public sealed record ReadOptions
     public int Parallelism { get; init; } = 4;
 
     /// <summary>
-    /// Bytes all readers of one factory may hold in download buffers at once. At least one chunk: a reader that needs
-    /// a chunk waits for room; read-ahead is skipped when there is none.
+    /// Bytes all readers of one factory may hold in download buffers at once (downloads in flight, and downloaded
+    /// chunks kept in memory for the reads right behind them). At least one chunk: a reader that needs a chunk waits
+    /// for room (chunks kept only for speed are given up first); read-ahead is skipped when there is none.
     /// </summary>
     public long MemoryBudget { get; init; } = 256L * 1024 * 1024;
 

@@ -263,6 +263,7 @@ public sealed class EmulatorReadPathTests : IClassFixture<EmulatorReadFixture>, 
                 Assert.True(factory.Cache.SizeBytes <= capacity, $"{factory.Cache.SizeBytes} > {capacity}");
             }
         }
+        await factory.WhenIdleAsync();
         long onDisk = 0;
         foreach (string file in Directory.GetFiles(factory.Cache.ContentDirectory, "*.chunk", SearchOption.AllDirectories))
         {
