@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -69,6 +70,11 @@ public sealed class GcsEmulator : IAsyncDisposable
         try
         {
             await host.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (AddressInUseException e)
+        {
+            host.Dispose();
+            throw new IOException($"Cannot listen on {options.Host}:{options.Port}: the address is in use.", e);
         }
         catch
         {

@@ -91,6 +91,30 @@ public sealed class FuseMount : IAsyncDisposable
     }
 
     /// <summary>
+    /// Unmounts whatever FUSE mount sits at <paramref name="mountPoint"/> (used by <c>octue-mount unmount</c>): umount2 as
+    /// root, else fusermount3 -u. A busy mount fails unless <paramref name="lazy"/>, which detaches it at once and lets
+    /// open files finish.
+    /// </summary>
+    public static async Task UnmountAsync(string mountPoint, bool lazy, CancellationToken ct = default)
+    {
+        var full = Path.GetFullPath(mountPoint).TrimEnd('/');
+        if (full.Length == 0)
+            full = "/";
+        var entry = Mounting.MountTable.Find(full);
+        if (entry is null)
+            throw new Mounting.FuseMountException($"{full} is not a mount point.", Protocol.Errno.EINVAL);
+        if (!entry.FileSystemType.StartsWith("fuse", StringComparison.Ordinal))
+            throw new Mounting.FuseMountException($"{full} is a {entry.FileSystemType} mount, not an Octue Mount.", Protocol.Errno.EINVAL);
+        var error = await Mounting.KernelMounter.UnmountAsync(full, lazy, viaFusermount: !Mounting.KernelMounter.IsRoot, ct).ConfigureAwait(false);
+        if (error is not null)
+            throw new Mounting.FuseMountException(error + (lazy ? "" : " (files may be open in it: use --lazy to detach it anyway)"), Protocol.Errno.EBUSY);
+    }
+
+    /// <summary>Checks a mount point before any work is done for it (missing, busy, not empty, no /dev/fuse); returns its canonical path.</summary>
+    public static Task<string> CheckMountPointAsync(string mountPoint, Mounting.FuseMountOptions options, ILoggerFactory? loggerFactory = null, CancellationToken ct = default)
+        => Mounting.MountPointCheck.PrepareAsync(mountPoint, options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FuseMount>(), ct);
+
+    /// <summary>
     /// Unmounts lazily, then waits for the kernel to close the connection. If files are still open in the mount the
     /// connection stays alive; after a grace period it is aborted so no caller is left waiting on a daemon that is
     /// about to exit. Then in-flight handlers (uploads on close) finish and /dev/fuse is closed.

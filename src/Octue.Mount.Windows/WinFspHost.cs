@@ -94,9 +94,19 @@ public sealed class WinFspHost : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0 || !OperatingSystem.IsWindows())
             return;
+        await UnmountAsync().ConfigureAwait(false);
+    }
+
+    [SupportedOSPlatform("windows")]
+    private async Task UnmountAsync()
+    {
         WinFspApi api = WinFspApi.Instance;
         // No new requests once the dispatcher is stopped; then let pending responses finish and release open files.
-        api.StopDispatcher(_fileSystem);
+        // Stopping joins the dispatcher threads, which may be waiting on the VFS: do it on a thread of its own so no
+        // pool thread is held while they finish.
+        nint fileSystem = _fileSystem;
+        await Task.Factory.StartNew(() => api.StopDispatcher(fileSystem), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         List<nint> orphaned = await _adapter.ShutdownAsync().ConfigureAwait(false);
         api.RemoveMountPoint(_fileSystem);
         api.Delete(_fileSystem);

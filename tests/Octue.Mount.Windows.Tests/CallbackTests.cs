@@ -163,6 +163,20 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task An_empty_file_created_and_closed_exists_even_when_Cleanup_is_not_posted()
+    {
+        await using EmulatorFileSystem env = await Start();
+        NativeHarness n = env.Native;
+        // PostCleanupWhenModifiedOnly: an unmodified new file may see only Close.
+        var (status, ctx, _) = await n.Create(@"\empty.txt");
+        Assert.Equal(NtStatus.Success, status);
+        await n.Close(ctx!);
+        byte[]? uploaded = env.Get("empty.txt");
+        Assert.NotNull(uploaded);
+        Assert.Empty(uploaded);
+    }
+
+    [Fact]
     public async Task Overwrite_SetFileSize_and_Flush_change_the_object()
     {
         await using EmulatorFileSystem env = await Start();
@@ -235,6 +249,24 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
         Assert.Equal("zz-late.txt", all[^1].Name);
         Assert.Equal(FileInfoMapper.AllocationUnit, (uint)all.Single(e => e.Name == "f01.txt").Info.AllocationSize);
         await n.Close(ctx!);
+    }
+
+    [Fact]
+    public async Task GetDirInfoByName_answers_for_one_name()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("dir/a:b.txt", [1, 2, 3]);
+        env.Put("dir/other.txt", [1]);
+        NativeHarness n = env.Native;
+        var (_, dir, _) = await n.Open(@"\dir", ReadData);
+
+        var (status, name, info) = await n.GetDirInfoByName(dir!, "a\uFF1Ab.txt");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal("a\uFF1Ab.txt", name);
+        Assert.Equal(3UL, info.FileSize);
+        Assert.Equal(NtStatus.ObjectNameNotFound, (await n.GetDirInfoByName(dir!, "missing.txt")).Status);
+        Assert.Equal(NtStatus.ObjectNameNotFound, (await n.GetDirInfoByName(dir!, new string('x', 256))).Status);
+        await n.Close(dir!);
     }
 
     [Fact]
@@ -451,6 +483,24 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task Symbolic_links_show_as_empty_read_only_files()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("target.txt", "data"u8.ToArray());
+        var link = await env.FileSystem.SymlinkAsync(global::Octue.Mount.Vfs.IFileSystem.RootId, "link", "target.txt");
+        Assert.True(link.IsOk);
+        env.FileSystem.Forget(link.Value.NodeId, 1);
+        NativeHarness n = env.Native;
+
+        var (status, ctx, info) = await n.Open(@"\link", ReadData);
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(WinFileAttributes.ReadOnly, info.FileAttributes);
+        Assert.Equal(0UL, info.FileSize);
+        Assert.Equal(NtStatus.EndOfFile, (await n.Read(ctx!, 0, 16)).Status);
+        await n.Close(ctx!);
+    }
+
+    [Fact]
     public async Task GetVolumeInfo_reports_the_label_and_a_stable_size()
     {
         await using EmulatorFileSystem env = await Start();
@@ -462,6 +512,28 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
             Assert.Equal("test-volume", new string(info.VolumeLabel, 0, info.VolumeLabelLength / 2));
         }
         Assert.True(info.TotalSize > 0 && info.FreeSize <= info.TotalSize);
+    }
+
+    [Fact]
+    public async Task Unmount_releases_files_Windows_left_open_and_uploads_their_bytes()
+    {
+        await using EmulatorFileSystem env = await Start();
+        NativeHarness n = env.Native;
+        var (status, ctx, _) = await n.Create(@"\left-open.txt");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, "unsaved"u8.ToArray())).Status);
+        Assert.Null(env.Get("left-open.txt"));
+
+        List<nint> orphaned = await n.Adapter.ShutdownAsync();
+        Assert.Equal("unsaved", Encoding.UTF8.GetString(env.Get("left-open.txt")!));
+        Assert.Equal(0, n.Adapter.OpenCount);
+        unsafe
+        {
+            Assert.Equal([(nint)ctx!.Pointer[1]], orphaned);
+        }
+        foreach (nint handle in orphaned)
+            GCHandle.FromIntPtr(handle).Free();
+        ctx!.Free();
     }
 
     [Fact]

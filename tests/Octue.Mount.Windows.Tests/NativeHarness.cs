@@ -321,6 +321,28 @@ internal sealed class NativeHarness : IDisposable
             return (f(FileSystem, context.Pointer, null, marker is null ? null : m, (void*)buffer, length, &transferred), transferred);
     }
 
+    /// <summary>GetDirInfoByName through slot 24, into a buffer sized as WinFsp sizes it (104 + 255 characters).</summary>
+    public unsafe Task<(int Status, string Name, FspFileInfo Info)> GetDirInfoByName(NativeContext context, string name) => OnDispatcherThread(() =>
+    {
+        const int size = 104 + 255 * 2;
+        byte* buffer = (byte*)NativeMemory.AllocZeroed(size);
+        try
+        {
+            var f = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, FspDirInfo*, int>)Slot(FileSystemInterfaceTable.GetDirInfoByName);
+            int status;
+            fixed (char* n = name)
+                status = f(FileSystem, context.Pointer, n, (FspDirInfo*)buffer);
+            if (status != NtStatus.Success)
+                return (status, "", default(FspFileInfo));
+            var parsed = Mapping.DirInfoBuffer.Parse(new ReadOnlySpan<byte>(buffer, size), out _);
+            return (status, parsed[0].Name, parsed[0].Info);
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    });
+
     public unsafe Task<(int Status, byte[] Ea)> GetEa(NativeContext context, uint length = 64 * 1024) => OnDispatcherThread(() =>
     {
         byte* buffer = (byte*)NativeMemory.AllocZeroed(length);

@@ -61,6 +61,8 @@ public unsafe class StructLayoutTests
         Assert.True(p.Flags.HasFlag(VolumeFlags.UmFileContextIsFullContext));
         Assert.True(p.Flags.HasFlag(VolumeFlags.PostCleanupWhenModifiedOnly));
         Assert.True(p.Flags.HasFlag(VolumeFlags.FlushAndPurgeOnCleanup));
+        Assert.True(p.Flags.HasFlag(VolumeFlags.PassQueryDirectoryFileName));
+        Assert.False(p.Flags.HasFlag(VolumeFlags.PassQueryDirectoryPattern));
         Assert.True(p.Flags.HasFlag(VolumeFlags.ReadOnlyVolume));
         Assert.False(p.Flags.HasFlag(VolumeFlags.PersistentAcls));
         Assert.False(p.Flags.HasFlag(VolumeFlags.UmFileContextIsUserContext2));
@@ -86,7 +88,8 @@ public unsafe class StructLayoutTests
             FileSystemInterfaceTable.Close, FileSystemInterfaceTable.Read, FileSystemInterfaceTable.Write,
             FileSystemInterfaceTable.Flush, FileSystemInterfaceTable.GetFileInfo, FileSystemInterfaceTable.SetBasicInfo,
             FileSystemInterfaceTable.SetFileSize, FileSystemInterfaceTable.CanDelete, FileSystemInterfaceTable.Rename,
-            FileSystemInterfaceTable.GetSecurity, FileSystemInterfaceTable.ReadDirectory, FileSystemInterfaceTable.GetEa,
+            FileSystemInterfaceTable.GetSecurity, FileSystemInterfaceTable.ReadDirectory, FileSystemInterfaceTable.GetDirInfoByName,
+            FileSystemInterfaceTable.GetEa,
             FileSystemInterfaceTable.SetEa,
         ];
         for (int slot = 0; slot < FileSystemInterfaceTable.SlotCount; slot++)

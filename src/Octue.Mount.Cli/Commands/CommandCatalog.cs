@@ -9,5 +9,11 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return EmulatorCommand.Create();
+        yield return MountCommand.Create();
+        yield return UnmountCommand.Create();
+        yield return DemoCommand.Create();
+        yield return UploadCommand.Create();
+        yield return DownloadCommand.Create();
+        yield return InfoCommand.Create();
     }
 }

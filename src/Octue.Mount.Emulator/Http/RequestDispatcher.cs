@@ -23,7 +23,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
         var fault = faults.Take(http.Request.Method, route.Kind, route.Bucket, ObjectNameOf(http, route));
         try
         {
-            if (fault is not null && await ApplyFaultAsync(http, fault).ConfigureAwait(false))
+            if (fault is not null && await ApplyFaultAsync(http, route, fault).ConfigureAwait(false))
                 return;
             await DispatchAsync(new EmulatorContext(http, route, fault, store, uploads)).ConfigureAwait(false);
         }
@@ -42,6 +42,11 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
         catch (Exception e) when (IsClientGone(http, e))
         {
             // The client went away (or a fault reset the connection): nothing to answer.
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            // A defect of the emulator: say what it was, as a GCS-shaped 500, rather than an empty reply.
+            await JsonReplies.WriteErrorAsync(http, 500, "backendError", $"Emulator error: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
         }
     }
 
@@ -80,7 +85,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
     };
 
     /// <summary>Applies the fault's effect before the operation; true when the request ends here.</summary>
-    private static async Task<bool> ApplyFaultAsync(HttpContext http, FaultRule fault)
+    private static async Task<bool> ApplyFaultAsync(HttpContext http, Route route, FaultRule fault)
     {
         switch (fault.Kind)
         {
@@ -96,7 +101,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
                 await ReadPrefixAsync(http.Request.Body, fault.AfterBytes, http.RequestAborted).ConfigureAwait(false);
                 http.Abort();
                 return true;
-            case FaultKind.ResetConnection when !IsDownload(http):
+            case FaultKind.ResetConnection when route.Operation != Operation.Download:
                 http.Abort();
                 return true;
             default:
@@ -104,8 +109,6 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
                 return false;
         }
     }
-
-    private static bool IsDownload(HttpContext http) => RouteParser.Parse(http).Operation == Operation.Download;
 
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);

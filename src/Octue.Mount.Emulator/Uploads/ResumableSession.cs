@@ -32,6 +32,15 @@ internal sealed class ResumableSession(
 
     public long Persisted { get; private set; }
 
+    private long _lastUsedTicks;
+
+    /// <summary>When a request last used the session (kept as ticks so concurrent requests never tear it).</summary>
+    public DateTimeOffset LastUsed
+    {
+        get => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
+        set => Interlocked.Exchange(ref _lastUsedTicks, value.UtcTicks);
+    }
+
     /// <summary>The total length, once a request said it.</summary>
     public long? Total { get; set; }
 

@@ -17,18 +17,18 @@ internal static class MountPointCheck
             throw new FuseMountException($"{KernelMounter.DevicePath} does not exist: load the fuse kernel module (modprobe fuse) or, in a container, pass the device in.", Errno.ENODEV);
 
         var full = Path.GetFullPath(mountPoint);
-        var canonical = LibC.CanonicalPath(full);
-        if (canonical is null && LibC.LastErrno == Errno.ENOTCONN)
+        if (full.Length > 1)
+            full = full.TrimEnd('/');
+        // A FUSE mount whose daemon died answers every access with ENOTCONN: detach it so this mount can take its place.
+        if (MountTable.Find(full) is { } stale && stale.FileSystemType.StartsWith("fuse", StringComparison.Ordinal) &&
+            LibC.Access(full, LibC.F_OK) != 0 && LibC.LastErrno == Errno.ENOTCONN)
         {
-            var stale = MountTable.Find(full);
-            if (stale is null || !stale.FileSystemType.StartsWith("fuse", StringComparison.Ordinal))
-                throw new FuseMountException($"Mount point {full} is not reachable: {LibC.Describe(Errno.ENOTCONN)}", Errno.ENOTCONN);
             logger.LogWarning("Detaching the dead mount at {MountPoint} left by a daemon that exited", full);
             var error = await KernelMounter.UnmountAsync(full, lazy: true, viaFusermount: !KernelMounter.IsRoot, ct).ConfigureAwait(false);
             if (error is not null)
                 throw new FuseMountException($"Mount point {full} holds a dead mount that could not be detached: {error}", Errno.ENOTCONN);
-            canonical = LibC.CanonicalPath(full);
         }
+        var canonical = LibC.CanonicalPath(full);
         if (canonical is null)
         {
             var errno = LibC.LastErrno;

@@ -197,6 +197,8 @@ internal sealed class FuseDispatcher
             _reply.Error(request, Errno.EINVAL);
             return;
         }
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("SetAttr node {Node}: {Valid} mode {Mode} size {Size}", request.NodeId, setattr.Valid, setattr.Mode, setattr.FileSize);
         var changes = ToSetAttributes(setattr, DateTimeOffset.UtcNow);
         ulong? handle = (setattr.Valid & SetAttrValid.Fh) != 0 ? setattr.Fh : null;
         ReplyAttr(request, await _fs.SetAttributesAsync(request.NodeId, handle, changes, request.Token).ConfigureAwait(false));
@@ -562,11 +564,23 @@ internal sealed class FuseDispatcher
         }
     }
 
+    /// <summary>
+    /// The file system's attributes all live in the <c>user.</c> namespace. The kernel and tools ask for others on
+    /// every file (<c>ls -l</c> for <c>security.selinux</c> and <c>system.posix_acl_access</c>, every write for
+    /// <c>security.capability</c>); answering those here keeps them from costing a metadata lookup each.
+    /// </summary>
+    internal static bool IsUserNamespace(string name) => name.StartsWith("user.", StringComparison.Ordinal);
+
     private async ValueTask SetXattrAsync(FuseRequest request)
     {
         if (!TryParseSetXattr(request.Args, SetxattrExt, out var name, out var flags, out var valueOffset, out var valueLength))
         {
             _reply.Error(request, Errno.EINVAL);
+            return;
+        }
+        if (!IsUserNamespace(name))
+        {
+            _reply.Error(request, Errno.EOPNOTSUPP);
             return;
         }
         var value = request.ArgsMemory(valueOffset, valueLength);
@@ -597,6 +611,11 @@ internal sealed class FuseDispatcher
         if (!TryStructAndName(request, out FuseGetXattrIn getxattr, out var name))
         {
             _reply.Error(request, Errno.EINVAL);
+            return;
+        }
+        if (!IsUserNamespace(name))
+        {
+            _reply.Error(request, Errno.ENODATA);
             return;
         }
         var result = await _fs.GetXattrAsync(request.NodeId, name, request.Token).ConfigureAwait(false);
@@ -647,6 +666,11 @@ internal sealed class FuseDispatcher
         if (!TryName(request, out var name))
         {
             _reply.Error(request, Errno.EINVAL);
+            return;
+        }
+        if (!IsUserNamespace(name))
+        {
+            _reply.Error(request, Errno.EOPNOTSUPP);
             return;
         }
         ReplyStatus(request, await _fs.RemoveXattrAsync(request.NodeId, name, request.Token).ConfigureAwait(false));

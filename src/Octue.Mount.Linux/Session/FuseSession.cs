@@ -92,6 +92,13 @@ internal sealed class FuseSession
                         _logger.LogError("Reading /dev/fuse failed: {Error}", Native.LibC.Describe(errno));
                     return;
                 }
+                if (n == 0)
+                {
+                    // End of file: not something /dev/fuse does, but a closed connection all the same.
+                    _buffers.Return(buffer);
+                    _logger.LogDebug("FUSE connection closed (end of file)");
+                    return;
+                }
                 if (n < FuseInHeader.Size)
                 {
                     _logger.LogError("Short FUSE request of {Length} bytes ignored", n);
@@ -123,6 +130,8 @@ internal sealed class FuseSession
     private void Process(in FuseInHeader header, byte[] buffer, int length)
     {
         var args = buffer.AsSpan(FuseInHeader.Size, length - FuseInHeader.Size);
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("{Opcode} #{Unique} node {Node} pid {Pid}", header.Opcode, header.Unique, header.NodeId, header.Pid);
         switch (header.Opcode)
         {
             case FuseOpcode.Forget:

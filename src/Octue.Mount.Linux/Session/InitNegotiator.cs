@@ -23,7 +23,10 @@ internal static class InitNegotiator
     /// <summary>
     /// Capabilities wanted when the kernel offers them. WRITEBACK_CACHE stays off: the kernel would own size and
     /// mtime, which is wrong for a store other writers change. Locks are not negotiated (they stay local).
-    /// No flags2 bit is wanted, so INIT_EXT is not set either.
+    /// No flags2 bit is wanted, so INIT_EXT is not set either. READDIRPLUS_AUTO is left out on purpose: with it the
+    /// kernel sends plain READDIR after the first page (ls reads every page before it stats anything), then one
+    /// LOOKUP per entry. A listing here carries every entry's attributes anyway, so READDIRPLUS is always the cheaper
+    /// answer: measured on 2,000 objects, `ls -l` went from 656 LOOKUPs to none.
     /// </summary>
     public const FuseInitFlags Wanted =
         FuseInitFlags.AsyncRead |
@@ -31,7 +34,6 @@ internal static class InitNegotiator
         FuseInitFlags.BigWrites |
         FuseInitFlags.AutoInvalData |
         FuseInitFlags.DoReaddirplus |
-        FuseInitFlags.ReaddirplusAuto |
         FuseInitFlags.AsyncDio |
         FuseInitFlags.ParallelDirops |
         FuseInitFlags.MaxPages |

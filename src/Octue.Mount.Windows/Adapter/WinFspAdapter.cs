@@ -23,6 +23,7 @@ internal sealed partial class WinFspAdapter
     private const uint FileAppendData = 0x4;
     private const uint FileExecute = 0x20;
     private const uint CleanupDelete = 0x01;
+    private const int MaxDirInfoNameLength = 255;
     private static readonly TimeSpan ShutdownDrainTimeout = TimeSpan.FromSeconds(30);
 
     private readonly IFileSystem _fs;
@@ -495,6 +496,27 @@ internal sealed partial class WinFspAdapter
             file.Listing = snapshot;
         }
         return new IoResult(NtStatus.Success, FillDirectoryBuffer(snapshot, marker, buffer, length));
+    }
+
+    /// <summary>
+    /// GetDirInfoByName: the directory entry of one name (FindFirstFile on an exact name), answered with a single
+    /// lookup instead of a listing of the whole directory. WinFsp's buffer holds names of up to 255 characters.
+    /// </summary>
+    public unsafe int GetDirInfoByName(OpenFile directory, string windowsName, FspDirInfo* dirInfo)
+    {
+        if (directory.Kind != NodeKind.Directory)
+            return NtStatus.NotADirectory;
+        if (windowsName.Length > MaxDirInfoNameLength)
+            return NtStatus.ObjectNameNotFound;
+        VfsResult<NodeAttributes> found = DispatcherWait.Run(_fs.LookupAsync(directory.Node, WindowsNames.ToObjectName(windowsName), Ct));
+        if (!found.IsOk)
+            return found.Error == VfsError.NotFound ? NtStatus.ObjectNameNotFound : NtStatusMap.FromVfsError(found.Error);
+        _fs.Forget(found.Value.NodeId, 1);
+        new Span<byte>(dirInfo, DirInfoBuffer.HeaderSize).Clear();
+        dirInfo->Size = (ushort)(DirInfoBuffer.HeaderSize + windowsName.Length * sizeof(char));
+        dirInfo->FileInfo = FileInfoMapper.ToFileInfo(found.Value);
+        windowsName.AsSpan().CopyTo(new Span<char>((byte*)dirInfo + DirInfoBuffer.HeaderSize, windowsName.Length));
+        return NtStatus.Success;
     }
 
     private static unsafe uint FillDirectoryBuffer(DirectorySnapshot snapshot, string? marker, nint buffer, uint length)

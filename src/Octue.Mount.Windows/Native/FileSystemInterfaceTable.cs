@@ -32,6 +32,7 @@ internal static unsafe class FileSystemInterfaceTable
     public const int GetSecurity = 16;
     public const int SetSecurity = 17;
     public const int ReadDirectory = 18;
+    public const int GetDirInfoByName = 24;
     public const int SetDelete = 26;
     public const int GetEa = 29;
     public const int SetEa = 30;
@@ -61,6 +62,7 @@ internal static unsafe class FileSystemInterfaceTable
         slots[Rename] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, char*, byte, int>)&WinFspCallbacks.Rename;
         slots[GetSecurity] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, nuint*, int>)&WinFspCallbacks.GetSecurity;
         slots[ReadDirectory] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, char*, void*, uint, uint*, int>)&WinFspCallbacks.ReadDirectory;
+        slots[GetDirInfoByName] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, FspDirInfo*, int>)&WinFspCallbacks.GetDirInfoByName;
         slots[GetEa] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, uint, uint*, int>)&WinFspCallbacks.GetEa;
         slots[SetEa] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, uint, FspFileInfo*, int>)&WinFspCallbacks.SetEa;
         return (nint)slots;

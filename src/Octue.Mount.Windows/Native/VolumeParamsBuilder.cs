@@ -20,6 +20,8 @@ namespace Octue.Mount.Windows.Native;
 /// <item>IrpTimeout at WinFsp's maximum, 10 minutes: WinFsp cancels a request the file system has not answered by
 /// then, and an upload at Cleanup of a large file over a slow link can take minutes. (A longer upload still
 /// completes and is verified; only the application's CloseHandle stops waiting for it.)</item>
+/// <item>PassQueryDirectoryFileName: a directory query for one exact name (FindFirstFile without wildcards) becomes a
+/// GetDirInfoByName, one lookup, instead of a listing of the whole directory.</item>
 /// <item>MaxComponentLength 255 characters, sector 4096, FileSystemName "octue-mount".</item>
 /// </list>
 /// </summary>
@@ -46,6 +48,7 @@ internal static unsafe class VolumeParamsBuilder
             Flags = VolumeFlags.CaseSensitiveSearch | VolumeFlags.CasePreservedNames | VolumeFlags.UnicodeOnDisk |
                     VolumeFlags.ExtendedAttributes | VolumeFlags.CasePreservedExtendedAttributes |
                     VolumeFlags.UmFileContextIsFullContext | VolumeFlags.PostCleanupWhenModifiedOnly | VolumeFlags.FlushAndPurgeOnCleanup |
+                    VolumeFlags.PassQueryDirectoryFileName |
                     (options.ReadOnly ? VolumeFlags.ReadOnlyVolume : VolumeFlags.None),
             Flags2 = VolumeFlags2.VolumeInfoTimeoutValid | VolumeFlags2.DirInfoTimeoutValid |
                      VolumeFlags2.SecurityTimeoutValid | VolumeFlags2.EaTimeoutValid,

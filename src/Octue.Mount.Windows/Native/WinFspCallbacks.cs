@@ -262,6 +262,13 @@ internal static unsafe class WinFspCallbacks
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int GetDirInfoByName(nint fileSystem, ulong* fullContext, char* fileName, FspDirInfo* dirInfo)
+    {
+        try { return AdapterOf(fileSystem).GetDirInfoByName(FileOf(fullContext), new string(fileName), dirInfo); }
+        catch (Exception e) { return Failed(fileSystem, e); }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int GetEa(nint fileSystem, ulong* fullContext, void* ea, uint eaLength, uint* bytesTransferred)
     {
         try

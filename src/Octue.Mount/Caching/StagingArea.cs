@@ -10,10 +10,8 @@ namespace Octue.Mount.Caching;
 /// to <c>conflicts/BUCKET/TIME-ID-ESCAPED_OBJECT_NAME</c> with a <c>.json</c> description beside it; the file name
 /// is percent-escaped, so no object name can place it outside that folder.
 /// </summary>
-internal sealed class StagingArea : IDisposable
+internal sealed class StagingArea
 {
-    private FileStream? _ownership;
-
     private const string DataExtension = ".data";
     private const string SidecarExtension = ".json";
 
@@ -26,29 +24,6 @@ internal sealed class StagingArea : IDisposable
 
     public string StagingDirectory { get; }
     public string ConflictsDirectory { get; }
-
-    /// <summary>
-    /// Takes an exclusive lock on <c>staging/.lock</c> for this process's lifetime. False when another running mount
-    /// holds it: that mount's staged files are in use and must not be recovered from under it.
-    /// </summary>
-    public bool TryTakeOwnership()
-    {
-        try
-        {
-            _ownership = new FileStream(Path.Combine(StagingDirectory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        _ownership?.Dispose();
-        _ownership = null;
-    }
 
     /// <summary>Creates an empty staged file for an object; the sidecar is on disk before the data file exists.</summary>
     public async Task<StagedFile> CreateAsync(string bucket, string objectName, long baseGeneration, string? contentType,
@@ -65,8 +40,20 @@ internal sealed class StagingArea : IDisposable
             ContentType = contentType,
             Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
         };
-        await sidecar.WriteAsync(sidecarPath, ct).ConfigureAwait(false);
+        // The data file is created (empty, and held open: its lock tells other mounts it is in use) before the
+        // sidecar, and the sidecar is on disk before the first byte is written.
         var handle = File.OpenHandle(dataPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        try
+        {
+            await sidecar.WriteAsync(sidecarPath, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            handle.Dispose();
+            File.Delete(dataPath);
+            throw;
+        }
+
         return new StagedFile(dataPath, sidecarPath, handle, sidecar);
     }
 
@@ -103,6 +90,45 @@ internal sealed class StagingArea : IDisposable
         }
 
         return target;
+    }
+
+    /// <summary>
+    /// True when a running process (this one or another mount sharing the cache folder) holds the staged file open:
+    /// it is being written, not left behind.
+    /// </summary>
+    public static bool IsInUse(string dataPath)
+    {
+        try
+        {
+            using var probe = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.None, 1);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Empty data files without a sidecar, left by a stop between their creation and their sidecar's.</summary>
+    public void DeleteOrphans()
+    {
+        foreach (var dataPath in Directory.EnumerateFiles(StagingDirectory, "*" + DataExtension))
+        {
+            if (!File.Exists(Path.ChangeExtension(dataPath, SidecarExtension)) && new FileInfo(dataPath).Length == 0 && !IsInUse(dataPath))
+            {
+                try
+                {
+                    File.Delete(dataPath);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
     }
 
     /// <summary>Staged files left by a process that stopped before their upload was confirmed.</summary>

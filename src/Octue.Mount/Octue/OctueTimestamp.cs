@@ -9,7 +9,7 @@ namespace Octue.Mount.Octue;
 /// and as older versions wrote them (posix seconds as a float, or the text of a Python datetime). Naive times are UTC.
 /// Precision is the microsecond, Python's.
 /// </summary>
-internal static class OctueTimestamp
+public static class OctueTimestamp
 {
     /// <summary>The ISO 8601 text Python's <c>datetime.isoformat()</c> gives for a UTC time (microseconds only when non-zero).</summary>
     public static string ToIsoString(DateTimeOffset timestamp)
@@ -21,9 +21,11 @@ internal static class OctueTimestamp
         return text + "+00:00";
     }
 
+    /// <summary>Drops sub-microsecond ticks (Python's datetime has microsecond precision).</summary>
     public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset timestamp) =>
         new(timestamp.Ticks - timestamp.Ticks % 10, timestamp.Offset);
 
+    /// <summary>The stored form: <c>{"_type": "datetime", "value": "…+00:00"}</c>, or null.</summary>
     public static JsonNode? ToNode(DateTimeOffset? timestamp) =>
         timestamp is null ? null : new JsonObject { ["_type"] = "datetime", ["value"] = ToIsoString(timestamp.Value) };
 
@@ -48,6 +50,7 @@ internal static class OctueTimestamp
         }
     }
 
+    /// <summary>Reads posix seconds or an ISO 8601 / Python <c>str(datetime)</c> text; naive times are UTC. Null when not understood.</summary>
     public static DateTimeOffset? FromText(string text)
     {
         var trimmed = text.Trim();

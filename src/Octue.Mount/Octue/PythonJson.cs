@@ -13,8 +13,9 @@ namespace Octue.Mount.Octue;
 /// Integers and floats stay distinct: a number written as <c>1</c> stays <c>1</c>, one written as <c>1.0</c> stays
 /// <c>1.0</c>, and floats use Python's shortest <c>repr</c>.
 /// </summary>
-internal static class PythonJson
+public static class PythonJson
 {
+    /// <summary>Serialises <paramref name="node"/> as <c>json.dumps(node, sort_keys=sortKeys, indent=indent)</c> would.</summary>
     public static string Serialize(JsonNode? node, bool sortKeys = false, int? indent = null)
     {
         var builder = new StringBuilder();
@@ -22,6 +23,7 @@ internal static class PythonJson
         return builder.ToString();
     }
 
+    /// <summary>A JSON string literal as Python writes it (ASCII only; <c>\uXXXX</c> escapes in lower-case hex).</summary>
     public static string Quote(string value)
     {
         var builder = new StringBuilder(value.Length + 2);

@@ -22,15 +22,17 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
     private readonly MediaEndpoints _endpoints;
     private readonly MediaUploader _uploader;
     private readonly ILogger _logger;
+    private readonly TimeSpan _readStallTimeout;
 
     private GcsObjectStore(StorageClient client, ObjectStoreOptions options, ILogger logger)
     {
         _client = client;
         _logger = logger;
+        _readStallTimeout = options.ReadStallTimeout;
         _retry = new RetryPolicy(options.MaxRetries, options.InitialBackoff, options.MaxBackoff, logger);
         _endpoints = new MediaEndpoints(client.Service.BaseUri);
         _uploader = new MediaUploader(client.Service.HttpClient, _endpoints, client.Service.Serializer, _retry, logger,
-            options.ResumableThreshold, options.UploadChunkSize);
+            options.ResumableThreshold, options.UploadChunkSize, (bucket, name, ct) => StatAsync(bucket, name, null, ct));
     }
 
     /// <summary>The API base the store talks to (<c>…/storage/v1/</c>).</summary>
@@ -45,7 +47,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GcsObjectStore>();
-        string? emulator = EmulatorEndpoint.Resolve(options.EmulatorHost);
+        string? emulator = EmulatorEndpoint.Resolve(options.EmulatorHost, options.Environment);
         if (emulator is not null)
         {
             logger.LogInformation("Using the storage emulator at {Emulator}", emulator);
@@ -91,7 +93,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
     public Task<Stream> OpenReadAsync(string bucket, string name, long offset = 0, long? length = null, long? generation = null,
         CancellationToken cancellationToken = default) =>
         ObjectReadStream.OpenAsync(_client.Service.HttpClient, _endpoints, _retry, _logger, bucket, name, offset, length, generation,
-            (g, ct) => StatAsync(bucket, name, g, ct), cancellationToken);
+            _readStallTimeout, (g, ct) => StatAsync(bucket, name, g, ct), cancellationToken);
 
     public async Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -100,9 +102,9 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         string target = ObjectInfoMapper.Uri(bucket, name);
         await using UploadSource source = await UploadSource.PrepareAsync(content, options.Crc32c, options.Md5, cancellationToken)
             .ConfigureAwait(false);
-        GcsObject stored = await _uploader.UploadAsync(bucket, name, source, options, cancellationToken).ConfigureAwait(false);
-        ObjectInfo info = ObjectInfoMapper.ToInfo(stored, bucket);
-        string? mismatch = DescribeMismatch(info, source);
+        UploadResult result = await _uploader.UploadAsync(bucket, name, source, options, cancellationToken).ConfigureAwait(false);
+        ObjectInfo info = result.Stored;
+        string? mismatch = DescribeMismatch(info, source.Length, result);
         if (mismatch is not null)
         {
             _logger.LogError("upload {Target}: the stored object does not match what was sent: {Mismatch}", target, mismatch);
@@ -228,11 +230,11 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? DescribeMismatch(ObjectInfo stored, UploadSource sent)
+    private static string? DescribeMismatch(ObjectInfo stored, long sentLength, UploadResult sent)
     {
-        if (stored.Size != sent.Length)
+        if (stored.Size != sentLength)
         {
-            return $"size {stored.Size}, sent {sent.Length}";
+            return $"size {stored.Size}, sent {sentLength}";
         }
         if (stored.Crc32c is { } crc && crc != sent.Crc32c)
         {

@@ -11,10 +11,11 @@ using GcsObject = Google.Apis.Storage.v1.Data.Object;
 namespace Octue.Mount.Storage;
 
 /// <summary>
-/// Sends object bytes to GCS with their CRC32C and MD5 in the object resource, so the server recomputes them
-/// and refuses (400, nothing created) bytes that changed on the way. Small objects go in one multipart request;
-/// from the resumable threshold on, a resumable session sends chunks and, after a failed chunk, asks the server
-/// how much it holds and continues from there.
+/// Sends object bytes to GCS with their CRC32C and MD5, so the server recomputes them and refuses (400, nothing
+/// created) bytes that changed on the way. Small objects go in one multipart request with the hashes in the object
+/// resource. From the resumable threshold on, a resumable session sends chunks, hashing them as they go (one pass
+/// over the content) and declaring the hashes in <c>x-goog-hash</c> on the final chunk; after a failed chunk it
+/// asks the server how much it holds and continues from there.
 /// </summary>
 internal sealed class MediaUploader
 {
@@ -27,10 +28,12 @@ internal sealed class MediaUploader
     private readonly ILogger _logger;
     private readonly int _resumableThreshold;
     private readonly int _defaultChunkSize;
+    private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
 
     public MediaUploader(HttpClient http, MediaEndpoints endpoints, ISerializer json, RetryPolicy retry, ILogger logger,
-        int resumableThreshold, int defaultChunkSize)
+        int resumableThreshold, int defaultChunkSize, Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
     {
+        _stat = stat;
         _http = http;
         _endpoints = endpoints;
         _json = json;
@@ -40,42 +43,62 @@ internal sealed class MediaUploader
         _defaultChunkSize = defaultChunkSize;
     }
 
-    public Task<GcsObject> UploadAsync(string bucket, string name, UploadSource source, UploadOptions options, CancellationToken cancellationToken)
-    {
-        var resource = new GcsObject
-        {
-            Bucket = bucket,
-            Name = name,
-            ContentType = options.ContentType ?? DefaultContentType,
-            Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
-            Crc32c = GcsHash.ToBase64(source.Crc32c),
-            Md5Hash = GcsHash.ToBase64(source.Md5),
-        };
-        string metadataJson = _json.Serialize(resource);
-        return source.Length < _resumableThreshold
-            ? UploadInOneRequestAsync(bucket, name, source, resource.ContentType, metadataJson, options.IfGenerationMatch, cancellationToken)
-            : UploadResumableAsync(bucket, name, source, resource.ContentType, metadataJson, options, cancellationToken);
-    }
+    public Task<UploadResult> UploadAsync(string bucket, string name, UploadSource source, UploadOptions options, CancellationToken cancellationToken) =>
+        source.Length < _resumableThreshold
+            ? UploadInOneRequestAsync(bucket, name, source, options, cancellationToken)
+            : UploadResumableAsync(bucket, name, source, options, cancellationToken);
 
-    private async Task<GcsObject> UploadInOneRequestAsync(string bucket, string name, UploadSource source, string contentType,
-        string metadataJson, long? ifGenerationMatch, CancellationToken cancellationToken)
+    private string MetadataJson(string bucket, string name, UploadOptions options, uint? crc32c, byte[]? md5) => _json.Serialize(new GcsObject
+    {
+        Bucket = bucket,
+        Name = name,
+        ContentType = options.ContentType ?? DefaultContentType,
+        Metadata = options.Metadata is null ? null : new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
+        Crc32c = crc32c is { } crc ? GcsHash.ToBase64(crc) : null,
+        Md5Hash = md5 is null ? null : GcsHash.ToBase64(md5),
+    });
+
+    private async Task<UploadResult> UploadInOneRequestAsync(string bucket, string name, UploadSource source, UploadOptions options,
+        CancellationToken cancellationToken)
     {
         int length = (int)source.Length;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
         {
             await source.ReadAtAsync(0, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-            return await _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (_, ct) =>
+            uint crc32c = source.Crc32c ?? Crc32C.Compute(buffer.AsSpan(0, length));
+            byte[] md5 = source.Md5 ?? GcsHash.ComputeMd5(buffer.AsSpan(0, length));
+            string metadataJson = MetadataJson(bucket, name, options, crc32c, md5);
+            string contentType = options.ContentType ?? DefaultContentType;
+            ObjectInfo stored = await _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (attempt, ct) =>
             {
-                using var body = new MultipartContent("related", "octue_" + Guid.NewGuid().ToString("N"));
-                body.Add(new StringContent(metadataJson, Encoding.UTF8, "application/json"));
-                var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
-                media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-                body.Add(media);
-                using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", ifGenerationMatch)) { Content = body };
-                using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-                return await ReadObjectAsync(response, ct).ConfigureAwait(false);
+                try
+                {
+                    using var body = new MultipartContent("related", "octue_" + Guid.NewGuid().ToString("N"));
+                    body.Add(new StringContent(metadataJson, Encoding.UTF8, "application/json"));
+                    var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
+                    media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+                    body.Add(media);
+                    using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", options.IfGenerationMatch)) { Content = body };
+                    using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+                    return ObjectInfoMapper.ToInfo(await ReadObjectAsync(response, ct).ConfigureAwait(false), bucket);
+                }
+                catch (HttpStatusFailure failure) when (attempt > 0 && failure.Status == HttpStatusCode.PreconditionFailed)
+                {
+                    // An earlier attempt may have created the object and only its reply was lost; then the
+                    // precondition now fails against our own write. If exactly our bytes are stored, that attempt won.
+                    ObjectInfo? now = await _stat(bucket, name, ct).ConfigureAwait(false);
+                    if (now is not null && now.Size == length && now.Crc32c == crc32c && now.Md5 is { } storedMd5
+                        && storedMd5.AsSpan().SequenceEqual(md5))
+                    {
+                        _logger.LogInformation("upload gs://{Bucket}/{Name}: a retried upload found its earlier attempt stored (generation {Generation})",
+                            bucket, name, now.Generation);
+                        return now;
+                    }
+                    throw;
+                }
             }, cancellationToken).ConfigureAwait(false);
+            return new UploadResult(stored, crc32c, md5);
         }
         finally
         {
@@ -83,9 +106,11 @@ internal sealed class MediaUploader
         }
     }
 
-    private async Task<GcsObject> UploadResumableAsync(string bucket, string name, UploadSource source, string contentType,
-        string metadataJson, UploadOptions options, CancellationToken cancellationToken)
+    private async Task<UploadResult> UploadResumableAsync(string bucket, string name, UploadSource source, UploadOptions options,
+        CancellationToken cancellationToken)
     {
+        string contentType = options.ContentType ?? DefaultContentType;
+        string metadataJson = MetadataJson(bucket, name, options, source.Crc32c, source.Md5);
         string target = ObjectInfoMapper.Uri(bucket, name);
         int chunkSize = options.ChunkSize ?? _defaultChunkSize;
         if (chunkSize < 256 * 1024 || chunkSize % (256 * 1024) != 0)
@@ -111,6 +136,7 @@ internal sealed class MediaUploader
         }, cancellationToken).ConfigureAwait(false);
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+        using var hashes = new ChunkHashing(source);
         try
         {
             long persisted = 0;
@@ -119,11 +145,11 @@ internal sealed class MediaUploader
             {
                 try
                 {
-                    (GcsObject? done, long next) = await SendChunkAsync(session, source, persisted, buffer, chunkSize, cancellationToken)
+                    (GcsObject? done, long next) = await SendChunkAsync(session, source, hashes, persisted, buffer, chunkSize, cancellationToken)
                         .ConfigureAwait(false);
                     if (done is not null)
                     {
-                        return done;
+                        return new UploadResult(ObjectInfoMapper.ToInfo(done, bucket), hashes.Crc32c, hashes.Md5);
                     }
                     if (next > persisted)
                     {
@@ -138,7 +164,7 @@ internal sealed class MediaUploader
                     (GcsObject? done, long held) = await QueryAsync(session, source.Length, target, cancellationToken).ConfigureAwait(false);
                     if (done is not null)
                     {
-                        return done;
+                        return new UploadResult(ObjectInfoMapper.ToInfo(done, bucket), hashes.Crc32c, hashes.Md5);
                     }
                     persisted = held;
                 }
@@ -159,15 +185,22 @@ internal sealed class MediaUploader
     }
 
     /// <summary>Sends the chunk starting at <paramref name="offset"/>; returns the object when the upload completed, else the bytes now held.</summary>
-    private async Task<(GcsObject? Done, long Persisted)> SendChunkAsync(Uri session, UploadSource source, long offset, byte[] buffer,
-        int chunkSize, CancellationToken cancellationToken)
+    private async Task<(GcsObject? Done, long Persisted)> SendChunkAsync(Uri session, UploadSource source, ChunkHashing hashes,
+        long offset, byte[] buffer, int chunkSize, CancellationToken cancellationToken)
     {
         int count = (int)Math.Min(chunkSize, source.Length - offset);
         await source.ReadAtAsync(offset, buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+        hashes.Add(offset, buffer.AsSpan(0, count));
         using var request = new HttpRequestMessage(HttpMethod.Put, session)
         {
             Content = new ReadOnlyMemoryContent(buffer.AsMemory(0, count)),
         };
+        if (offset + count == source.Length)
+        {
+            // The final chunk declares the hashes of the whole; the server refuses to create an object that differs.
+            request.Headers.TryAddWithoutValidation(GoogHashHeader.Name,
+                $"crc32c={GcsHash.ToBase64(hashes.Crc32c)},md5={GcsHash.ToBase64(hashes.Md5)}");
+        }
         request.Content.Headers.ContentRange = count == 0
             ? new ContentRangeHeaderValue(source.Length)
             : new ContentRangeHeaderValue(offset, offset + count - 1, source.Length);

@@ -24,6 +24,7 @@ internal sealed class ObjectReadStream : Stream
     private readonly string _name;
     private readonly long _start;
     private readonly Func<long?, CancellationToken, Task<ObjectInfo?>> _stat;
+    private readonly TimeSpan _stallTimeout;
 
     private long _position;
     private long _end;
@@ -40,8 +41,9 @@ internal sealed class ObjectReadStream : Stream
     private bool _disposed;
 
     private ObjectReadStream(HttpClient http, MediaEndpoints endpoints, RetryPolicy retry, ILogger logger, string bucket, string name,
-        long offset, long? generation, Func<long?, CancellationToken, Task<ObjectInfo?>> stat)
+        long offset, long? generation, TimeSpan stallTimeout, Func<long?, CancellationToken, Task<ObjectInfo?>> stat)
     {
+        _stallTimeout = stallTimeout;
         _http = http;
         _endpoints = endpoints;
         _retry = retry;
@@ -61,7 +63,7 @@ internal sealed class ObjectReadStream : Stream
     /// and returns the stream positioned at <paramref name="offset"/>.
     /// </summary>
     public static async Task<Stream> OpenAsync(HttpClient http, MediaEndpoints endpoints, RetryPolicy retry, ILogger logger,
-        string bucket, string name, long offset, long? length, long? generation,
+        string bucket, string name, long offset, long? length, long? generation, TimeSpan stallTimeout,
         Func<long?, CancellationToken, Task<ObjectInfo?>> stat, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -69,11 +71,15 @@ internal sealed class ObjectReadStream : Stream
         {
             throw new ArgumentOutOfRangeException(nameof(length), length, "A read length cannot be negative.");
         }
-        var stream = new ObjectReadStream(http, endpoints, retry, logger, bucket, name, offset, generation, stat);
+        var stream = new ObjectReadStream(http, endpoints, retry, logger, bucket, name, offset, generation, stallTimeout, stat);
         try
         {
             await retry.ExecuteAsync("read", stream.Target,
-                (_, ct) => stream.OpenFirstAsync(length, ct), cancellationToken).ConfigureAwait(false);
+                async (_, ct) =>
+                {
+                    using CancellationTokenSource stall = stream.StallGuard(ct);
+                    await stream.OpenFirstAsync(length, stall.Token).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -117,12 +123,13 @@ internal sealed class ObjectReadStream : Stream
         {
             try
             {
+                using CancellationTokenSource stall = StallGuard(cancellationToken);
                 if (_body is null)
                 {
-                    await ResumeAsync(cancellationToken).ConfigureAwait(false);
+                    await ResumeAsync(stall.Token).ConfigureAwait(false);
                 }
-                await SkipUnrequestedBytesAsync(target, cancellationToken).ConfigureAwait(false);
-                int read = await _body!.ReadAsync(target, cancellationToken).ConfigureAwait(false);
+                await SkipUnrequestedBytesAsync(target, stall.Token).ConfigureAwait(false);
+                int read = await _body!.ReadAsync(target, stall.Token).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new IOException($"The response ended at byte {_position} of {_end}.");
@@ -184,6 +191,17 @@ internal sealed class ObjectReadStream : Stream
         base.Dispose(disposing);
     }
 
+    /// <summary>
+    /// A token that also fires when the server sends nothing for the stall timeout: a connection that hangs
+    /// mid-body is then abandoned and resumed like a broken one (the caller's own cancellation still wins).
+    /// </summary>
+    private CancellationTokenSource StallGuard(CancellationToken cancellationToken)
+    {
+        CancellationTokenSource stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stall.CancelAfter(_stallTimeout);
+        return stall;
+    }
+
     private async Task OpenFirstAsync(long? length, CancellationToken cancellationToken)
     {
         CloseResponse();
@@ -224,6 +242,7 @@ internal sealed class ObjectReadStream : Stream
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _endpoints.Download(_bucket, _name, _generation));
         request.Headers.Range = range;
+        request.Options.Set(StoredBytesHandler.StoredBytes, true);
         HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
             .ConfigureAwait(false);
         if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
@@ -267,8 +286,9 @@ internal sealed class ObjectReadStream : Stream
 
     private async Task PrepareVerificationAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        // Hashes in x-goog-hash describe the whole object only on a 200; otherwise ask for the object's metadata.
-        (uint? crc, byte[]? md5) = response.StatusCode == HttpStatusCode.OK ? GoogHashHeader.Parse(response.Headers) : (null, null);
+        // x-goog-hash always describes the whole object, and this response carries the whole object (a 200, or a
+        // 206 whose range covers it all). Servers that leave it off a 206 make us ask for the object's metadata.
+        (uint? crc, byte[]? md5) = GoogHashHeader.Parse(response.Headers);
         if (crc is null && md5 is null)
         {
             ObjectInfo? info = await _stat(_generation, cancellationToken).ConfigureAwait(false)
@@ -327,10 +347,9 @@ internal sealed class ObjectReadStream : Stream
             return response.Content.Headers.ContentRange?.Length
                 ?? throw new IOException("A partial response without the object's total length in Content-Range.");
         }
-        // A 200 carries the whole object; x-goog-stored-content-length names its size even when the body is cut short.
+        // A 200 carries the whole object as stored; x-goog-stored-content-length names its size even when the body is cut short.
         if (response.Headers.TryGetValues("x-goog-stored-content-length", out IEnumerable<string>? stored)
-            && long.TryParse(stored.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long storedLength)
-            && response.Content.Headers.ContentEncoding.Count == 0)
+            && long.TryParse(stored.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long storedLength))
         {
             return storedLength;
         }

@@ -36,7 +36,13 @@ public sealed class ObjectStoreOptions
     /// <summary>No single wait between retries is longer than this.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(16);
 
+    /// <summary>A read that receives nothing for this long is abandoned and resumed, like a broken connection.</summary>
+    public TimeSpan ReadStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Where environment variables are read (tests replace it so they never depend on the machine's).</summary>
+    internal Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
     /// <summary>Wraps the HTTP handler under the client; lets tests interfere with bytes on the wire.</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? HttpHandlerWrapper { get; init; }
@@ -59,6 +65,10 @@ public sealed class ObjectStoreOptions
         if (InitialBackoff < TimeSpan.Zero || MaxBackoff < InitialBackoff)
         {
             throw new ArgumentException($"Backoff bounds must satisfy 0 <= InitialBackoff ({InitialBackoff}) <= MaxBackoff ({MaxBackoff}).");
+        }
+        if (ReadStallTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ReadStallTimeout must be positive; got {ReadStallTimeout}.");
         }
         if (Anonymous && CredentialsFile is not null)
         {

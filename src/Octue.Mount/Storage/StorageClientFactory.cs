@@ -26,10 +26,7 @@ internal static class StorageClientFactory
         {
             builder.GoogleCredential = LoadKeyFile(keyFile);
         }
-        if (options.HttpHandlerWrapper is { } wrap)
-        {
-            builder.HttpClientFactory = new WrappingHttpClientFactory(wrap);
-        }
+        builder.HttpClientFactory = new StoredBytesHttpClientFactory(options.HttpHandlerWrapper);
         try
         {
             return builder.Build();
@@ -58,9 +55,23 @@ internal static class StorageClientFactory
         }
     }
 
-    /// <summary>The library's HTTP client factory with the message handler wrapped (for tests).</summary>
-    private sealed class WrappingHttpClientFactory(Func<HttpMessageHandler, HttpMessageHandler> wrap) : HttpClientFactory
+    /// <summary>
+    /// The library's HTTP client factory with the socket handler's automatic decompression swapped for
+    /// <see cref="StoredBytesHandler"/>, and (for tests) a wrapper between the two.
+    /// </summary>
+    private sealed class StoredBytesHttpClientFactory(Func<HttpMessageHandler, HttpMessageHandler>? wrap) : HttpClientFactory
     {
-        protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args) => wrap(base.CreateHandler(args));
+        protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)
+        {
+            bool gzip = args.GZipEnabled;
+            args.GZipEnabled = false; // no automatic decompression at the socket: StoredBytesHandler decides per request
+            HttpMessageHandler handler = base.CreateHandler(args);
+            args.GZipEnabled = gzip;
+            if (wrap is not null)
+            {
+                handler = wrap(handler);
+            }
+            return new StoredBytesHandler(handler);
+        }
     }
 }

@@ -4,9 +4,9 @@ using Octue.Mount.Integrity;
 namespace Octue.Mount.Storage;
 
 /// <summary>
-/// The bytes of an upload with their length and hashes known before the first byte is sent (GCS needs the hashes
-/// up front to refuse corrupt bytes). A seekable stream is hashed in a first pass and rewound; any other stream is
-/// spooled to a temporary file (deleted on dispose) while it is hashed, so resumable chunks can be re-read.
+/// The bytes of an upload, re-readable from any offset (resumable chunks may be sent again), with whatever hashes
+/// are already known. A seekable stream is used in place; any other stream is spooled to a temporary file
+/// (deleted on dispose) and hashed on the way, since that pass is free.
 /// </summary>
 internal sealed class UploadSource : IAsyncDisposable
 {
@@ -14,7 +14,7 @@ internal sealed class UploadSource : IAsyncDisposable
 
     private readonly Stream? _ownedStream;
 
-    private UploadSource(Stream stream, long start, long length, uint crc32c, byte[] md5, Stream? owned)
+    private UploadSource(Stream stream, long start, long length, uint? crc32c, byte[]? md5, Stream? owned)
     {
         Stream = stream;
         Start = start;
@@ -30,9 +30,11 @@ internal sealed class UploadSource : IAsyncDisposable
 
     public long Length { get; }
 
-    public uint Crc32c { get; }
+    /// <summary>The content's CRC32C when known before sending (given by the caller, or computed while spooling).</summary>
+    public uint? Crc32c { get; }
 
-    public byte[] Md5 { get; }
+    /// <summary>The content's MD5 when known before sending.</summary>
+    public byte[]? Md5 { get; }
 
     public static async Task<UploadSource> PrepareAsync(Stream content, uint? knownCrc32c, byte[]? knownMd5, CancellationToken cancellationToken)
     {
@@ -44,18 +46,7 @@ internal sealed class UploadSource : IAsyncDisposable
         if (content.CanSeek)
         {
             long start = content.Position;
-            long length = content.Length - start;
-            if (knownCrc32c is { } crc && knownMd5 is not null)
-            {
-                return new UploadSource(content, start, length, crc, knownMd5, owned: null);
-            }
-            (uint computedCrc, byte[] computedMd5, long hashed) = await HashAsync(content, copyTo: null, cancellationToken).ConfigureAwait(false);
-            if (hashed != length)
-            {
-                throw new IOException($"The upload content changed length while it was hashed ({hashed} bytes read, {length} expected).");
-            }
-            content.Position = start;
-            return new UploadSource(content, start, length, knownCrc32c ?? computedCrc, knownMd5 ?? computedMd5, owned: null);
+            return new UploadSource(content, start, content.Length - start, knownCrc32c, knownMd5, owned: null);
         }
 
         string path = Path.Combine(Path.GetTempPath(), $"octue-upload-{Guid.NewGuid():N}.tmp");
@@ -63,9 +54,8 @@ internal sealed class UploadSource : IAsyncDisposable
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);
         try
         {
-            (uint computedCrc, byte[] computedMd5, long length) = await HashAsync(content, spool, cancellationToken).ConfigureAwait(false);
+            (uint computedCrc, byte[] computedMd5, long length) = await SpoolAsync(content, spool, cancellationToken).ConfigureAwait(false);
             await spool.FlushAsync(cancellationToken).ConfigureAwait(false);
-            spool.Position = 0;
             return new UploadSource(spool, 0, length, knownCrc32c ?? computedCrc, knownMd5 ?? computedMd5, owned: spool);
         }
         catch
@@ -84,7 +74,7 @@ internal sealed class UploadSource : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _ownedStream?.DisposeAsync() ?? ValueTask.CompletedTask;
 
-    private static async Task<(uint Crc32c, byte[] Md5, long Length)> HashAsync(Stream content, Stream? copyTo, CancellationToken cancellationToken)
+    private static async Task<(uint Crc32c, byte[] Md5, long Length)> SpoolAsync(Stream content, Stream copyTo, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(PassBufferSize);
         try
@@ -94,10 +84,7 @@ internal sealed class UploadSource : IAsyncDisposable
             while ((read = await content.ReadAsync(buffer.AsMemory(0, PassBufferSize), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 hasher.Append(buffer.AsSpan(0, read));
-                if (copyTo is not null)
-                {
-                    await copyTo.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                }
+                await copyTo.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
             return (hasher.Crc32c, hasher.GetMd5(), hasher.Length);
         }

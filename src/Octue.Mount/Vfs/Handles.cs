@@ -24,7 +24,14 @@ internal sealed class FileHandle
     /// <summary>The object this handle's view is based on (null = a new file not yet uploaded).</summary>
     public ObjectInfo? Base { get; set; }
 
-    public IObjectReader? Reader { get; set; }
+    /// <summary>The reader of <see cref="Base"/>, opened on the first read.</summary>
+    public IObjectReader? Reader
+    {
+        get => Volatile.Read(ref ReaderField);
+        set => Volatile.Write(ref ReaderField, value);
+    }
+
+    internal IObjectReader? ReaderField;
     public StagedFile? Staged { get; set; }
 
     /// <summary>Set when an upload lost its race: the bytes went to conflicts/ and further writes fail with Stale.</summary>

@@ -176,7 +176,14 @@ public sealed partial class OctueFileSystem
             return VfsError.InvalidArgument;
         }
 
-        await h.Gate.WaitAsync(ct).ConfigureAwait(false);
+        // Read-only handles never change state after open: the kernel's parallel reads run concurrently (the
+        // reader is safe for that). Writable handles serialise reads with writes and uploads.
+        var gated = h.CanWrite;
+        if (gated)
+        {
+            await h.Gate.WaitAsync(ct).ConfigureAwait(false);
+        }
+
         try
         {
             int read;
@@ -186,8 +193,7 @@ public sealed partial class OctueFileSystem
             }
             else if (h.Base is { } baseObject)
             {
-                h.Reader ??= _reads.OpenReader(baseObject);
-                read = await h.Reader.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+                read = await ReaderOf(h, baseObject).ReadAsync(offset, buffer, ct).ConfigureAwait(false);
             }
             else
             {
@@ -203,13 +209,22 @@ public sealed partial class OctueFileSystem
             _logger.LogError(e, "Integrity check failed reading {Object}: the read is refused", h.Node);
             return VfsError.IoError;
         }
+        catch (Exception e) when (e is ObjectNotFoundException or PreconditionFailedException)
+        {
+            // The generation this handle was opened on was replaced or deleted: reopen to see the new one.
+            _logger.LogInformation("{Object} changed while open for reading; the handle is stale", h.Node);
+            return VfsError.Stale;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "read", h.Node.ToString());
         }
         finally
         {
-            h.Gate.Release();
+            if (gated)
+            {
+                h.Gate.Release();
+            }
         }
     }
 
@@ -410,6 +425,25 @@ public sealed partial class OctueFileSystem
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
+    /// <summary>The handle's reader, opened on first use; concurrent first reads keep one and dispose the other.</summary>
+    private IObjectReader ReaderOf(FileHandle handle, ObjectInfo baseObject)
+    {
+        if (handle.Reader is { } existing)
+        {
+            return existing;
+        }
+
+        var created = _reads.OpenReader(baseObject);
+        var winner = Interlocked.CompareExchange(ref handle.ReaderField, created, null);
+        if (winner is not null)
+        {
+            _ = created.DisposeAsync().AsTask();
+            return winner;
+        }
+
+        return created;
+    }
+
     private void Register(FileHandle handle)
     {
         _nodes.AddOpen(handle.Node);
@@ -437,7 +471,7 @@ public sealed partial class OctueFileSystem
                 baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
-                var reader = handle.Reader ??= _reads.OpenReader(baseObject);
+                var reader = ReaderOf(handle, baseObject);
                 var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
                 try
                 {

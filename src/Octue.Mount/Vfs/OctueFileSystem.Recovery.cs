@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
@@ -13,12 +14,19 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private async Task RecoverStagedFilesAsync(CancellationToken ct)
     {
+        _staging.DeleteOrphans();
         foreach (var (dataPath, sidecarPath, sidecar) in _staging.FindLeftovers())
         {
             if (sidecar is null)
             {
                 _logger.LogError("Staged file {Path} has an unreadable sidecar {Sidecar}; left in place for inspection", dataPath, sidecarPath);
                 _metrics.Recovered("unreadable");
+                continue;
+            }
+
+            if (StagingArea.IsInUse(dataPath))
+            {
+                // Held open by a running mount that shares this cache folder: not left behind.
                 continue;
             }
 
@@ -77,7 +85,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>True when the object now holds exactly the staged bytes (same size and CRC32C).</summary>
-    private async Task<bool> AlreadyUploadedAsync(string dataPath, Caching.StagingSidecar sidecar, CancellationToken ct)
+    private async Task<bool> AlreadyUploadedAsync(string dataPath, StagingSidecar sidecar, CancellationToken ct)
     {
         var current = await _store.StatAsync(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
         if (current?.Crc32c is not { } remote || current.Size != new FileInfo(dataPath).Length)

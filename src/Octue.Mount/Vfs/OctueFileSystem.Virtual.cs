@@ -17,8 +17,25 @@ public sealed partial class OctueFileSystem
     private static async Task<DirectoryListing> LoadManifestAsync(IObjectStore store, MountSource source, ILogger logger, CancellationToken ct)
     {
         var uri = $"gs://{source.Bucket}/{source.ObjectName}";
-        var info = await store.StatAsync(source.Bucket!, source.ObjectName!, ct).ConfigureAwait(false)
-                   ?? throw new MountSourceNotFoundException($"Manifest {uri} does not exist.");
+        ObjectInfo? info;
+        try
+        {
+            info = await store.StatAsync(source.Bucket!, source.ObjectName!, ct).ConfigureAwait(false);
+        }
+        catch (PermissionDeniedException e)
+        {
+            throw new MountSourceNotFoundException($"Manifest {uri} cannot be read with these credentials: {e.Message}", e);
+        }
+        catch (ObjectNotFoundException e)
+        {
+            throw new MountSourceNotFoundException($"Manifest {uri} does not exist (no bucket '{source.Bucket}').", e);
+        }
+
+        if (info is null)
+        {
+            throw new MountSourceNotFoundException($"Manifest {uri} does not exist.");
+        }
+
         string json;
         await using (var stream = await store.OpenReadAsync(info.Bucket, info.Name, 0, null, info.Generation, ct).ConfigureAwait(false))
         using (var reader = new StreamReader(stream, Encoding.UTF8))

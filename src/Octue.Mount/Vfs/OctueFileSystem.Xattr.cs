@@ -40,7 +40,9 @@ public sealed partial class OctueFileSystem
             return view.Error;
         }
 
-        return view.Value.Keys.ToArray();
+        var names = new string[view.Value.Count];
+        view.Value.Keys.CopyTo(names, 0);
+        return names;
     }
 
     public ValueTask<VfsError> SetXattrAsync(ulong node, string name, ReadOnlyMemory<byte> value, XattrFlags flags, CancellationToken ct = default)
@@ -96,13 +98,22 @@ public sealed partial class OctueFileSystem
             return view;
         }
 
-        var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
-        if (!info.IsOk)
+        ObjectInfo obj;
+        if (PendingWriter(node) is { } pending && PendingObject(node, pending) is { } pendingObject)
         {
-            return info.Error;
+            obj = pendingObject;
+        }
+        else
+        {
+            var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
+            if (!info.IsOk)
+            {
+                return info.Error;
+            }
+
+            obj = info.Value;
         }
 
-        var obj = info.Value;
         AddObjectFacts(view, obj);
         if (node.Kind == NodeKind.File)
         {
@@ -174,8 +185,10 @@ public sealed partial class OctueFileSystem
             view[XattrNames.OctueTagPrefix + name] = value is null ? "null" : PythonJson.Serialize(value);
         }
 
+        var sorted = new List<string>(labels);
+        sorted.Sort(StringComparer.Ordinal);
         var array = new JsonArray();
-        foreach (var label in labels.OrderBy(l => l, StringComparer.Ordinal))
+        foreach (var label in sorted)
         {
             array.Add(label);
         }
@@ -316,21 +329,34 @@ public sealed partial class OctueFileSystem
                 return true;
             }
 
-            JsonNode? node;
-            try
-            {
-                node = JsonNode.Parse(value);
-            }
-            catch (JsonException e)
-            {
-                throw new OctueFormatException($"value of tag '{tag}'", "a tag value must be JSON (quote text: \"north\")", e);
-            }
-
-            tags[tag] = node;
+            tags[tag] = ParseTagValue(tag, value);
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A tag value is JSON (<c>30</c>, <c>true</c>, <c>"north"</c>, <c>{"a": [1, 2]}</c>). Because setfattr strips the
+    /// double quotes of <c>-v "north"</c>, text that is not JSON and does not try to be (no leading <c>{</c>, <c>[</c> or
+    /// <c>"</c>) is taken as a JSON string; malformed JSON is refused.
+    /// </summary>
+    private static JsonNode? ParseTagValue(string tag, string value)
+    {
+        try
+        {
+            return JsonNode.Parse(value);
+        }
+        catch (JsonException e)
+        {
+            var trimmed = value.TrimStart();
+            if (trimmed.Length == 0 || trimmed[0] is '{' or '[' or '"')
+            {
+                throw new OctueFormatException($"value of tag '{tag}'", "a tag value must be JSON, such as 30, true, \"north\" or {\"a\": [1, 2]}", e);
+            }
+
+            return JsonValue.Create(value);
+        }
     }
 
     private static List<string> ParseLabels(string? value)
@@ -376,7 +402,14 @@ public sealed partial class OctueFileSystem
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = await StatAsync(node.Bucket, node.ObjectName, ct).ConfigureAwait(false);
+            var pending = PendingWriter(node);
+            var current = pending is not null ? PendingObject(node, pending) : null;
+            if (current is null)
+            {
+                pending = null;
+                current = await StatAsync(node.Bucket, node.ObjectName, ct).ConfigureAwait(false);
+            }
+
             if (current is null)
             {
                 return VfsError.NotFound;
@@ -457,6 +490,13 @@ public sealed partial class OctueFileSystem
                 return VfsError.NotSupported;
             }
 
+            if (pending is not null)
+            {
+                // Not uploaded yet (cp --preserve sets xattrs before close): the change rides with the upload.
+                CarryIntoWriters(node, patch);
+                return VfsError.None;
+            }
+
             try
             {
                 _metrics.Request("patch");
@@ -471,6 +511,29 @@ public sealed partial class OctueFileSystem
                 _metadata.InvalidateStat(node.Bucket, node.ObjectName);
             }
         }
+    }
+
+    /// <summary>The writer of a file created here and not uploaded yet, if the node is one.</summary>
+    private static FileHandle? PendingWriter(Node node) => ActiveWriter(node) is { Base: null } writer ? writer : null;
+
+    /// <summary>What a file not uploaded yet will be: its staged size, metadata and content type.</summary>
+    private static ObjectInfo? PendingObject(Node node, FileHandle writer)
+    {
+        if (writer.Staged is not { } staged)
+        {
+            return null;
+        }
+
+        return new ObjectInfo
+        {
+            Bucket = node.Bucket,
+            Name = node.ObjectName,
+            Size = staged.Length,
+            ContentType = staged.Sidecar.ContentType,
+            Metadata = new Dictionary<string, string>(staged.Sidecar.Metadata, StringComparer.Ordinal),
+            Updated = PosixMetadata.FromNs(writer.ModifiedNs),
+            Created = PosixMetadata.FromNs(writer.ModifiedNs),
+        };
     }
 
     /// <summary>Open writers upload metadata captured when they staged: give them the change so their upload keeps it.</summary>

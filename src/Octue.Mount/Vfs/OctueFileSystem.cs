@@ -69,7 +69,17 @@ public sealed partial class OctueFileSystem : IFileSystem
         switch (source.Kind)
         {
             case MountSourceKind.Bucket:
-                if (!await store.BucketExistsAsync(source.Bucket!, ct).ConfigureAwait(false))
+                bool exists;
+                try
+                {
+                    exists = await store.BucketExistsAsync(source.Bucket!, ct).ConfigureAwait(false);
+                }
+                catch (PermissionDeniedException e)
+                {
+                    throw new MountSourceNotFoundException($"Bucket '{source.Bucket}' cannot be read with these credentials: {e.Message}", e);
+                }
+
+                if (!exists)
                 {
                     throw new MountSourceNotFoundException($"Bucket '{source.Bucket}' does not exist or cannot be read.");
                 }
@@ -95,14 +105,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         var fs = new OctueFileSystem(options, store, loggerFactory, root);
-        if (fs._staging.TryTakeOwnership())
-        {
-            await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
-        }
-        else
-        {
-            fs._logger.LogWarning("Another running mount uses the cache folder {Folder}: its staged files are left to it", options.CacheDirectory);
-        }
+        await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
         fs._logger.LogInformation("File system ready on {Source}", source);
         return fs;
     }
@@ -155,7 +158,6 @@ public sealed partial class OctueFileSystem : IFileSystem
         _files.Clear();
         _directories.Clear();
         await _reads.DisposeAsync().ConfigureAwait(false);
-        _staging.Dispose();
         _metadata.Dispose();
         _metrics.Dispose();
     }

@@ -24,10 +24,10 @@ public sealed class InitNegotiatorTests
         Assert.Equal(1u, reply.TimeGran);
         var flags = (FuseInitFlags)reply.Flags;
         foreach (var wanted in new[] { FuseInitFlags.AsyncRead, FuseInitFlags.AtomicOTrunc, FuseInitFlags.ParallelDirops, FuseInitFlags.DoReaddirplus,
-                     FuseInitFlags.ReaddirplusAuto, FuseInitFlags.BigWrites, FuseInitFlags.AutoInvalData, FuseInitFlags.AsyncDio, FuseInitFlags.MaxPages })
+                     FuseInitFlags.BigWrites, FuseInitFlags.AutoInvalData, FuseInitFlags.AsyncDio, FuseInitFlags.MaxPages })
             Assert.True(flags.HasFlag(wanted), $"{wanted} should be negotiated");
         foreach (var unwanted in new[] { FuseInitFlags.WritebackCache, FuseInitFlags.PosixLocks, FuseInitFlags.FlockLocks, FuseInitFlags.SpliceRead,
-                     FuseInitFlags.HandleKillpriv, FuseInitFlags.PosixAcl, FuseInitFlags.InitExt, FuseInitFlags.SetxattrExt })
+                     FuseInitFlags.HandleKillpriv, FuseInitFlags.PosixAcl, FuseInitFlags.ReaddirplusAuto, FuseInitFlags.InitExt, FuseInitFlags.SetxattrExt })
             Assert.False(flags.HasFlag(unwanted), $"{unwanted} must stay off");
         Assert.Equal(0u, reply.Flags2);
     }

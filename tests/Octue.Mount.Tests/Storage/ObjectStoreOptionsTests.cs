@@ -27,7 +27,44 @@ public sealed class ObjectStoreOptionsTests
     {
         string path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.json");
         var error = Assert.Throws<PermissionDeniedException>(() =>
-            GcsObjectStore.Create(new ObjectStoreOptions { CredentialsFile = path, EmulatorHost = null }));
+            GcsObjectStore.Create(new ObjectStoreOptions { CredentialsFile = path, Environment = _ => null }));
         Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public void Anonymous_access_talks_to_production_without_credentials()
+    {
+        using GcsObjectStore store = GcsObjectStore.Create(new ObjectStoreOptions { Anonymous = true, Environment = _ => null });
+        Assert.Equal("https://storage.googleapis.com/storage/v1/", store.BaseUri);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:4443")]
+    [InlineData("http://127.0.0.1:4443")]
+    [InlineData("http://127.0.0.1:4443/storage/v1/")]
+    public void The_emulator_variable_is_honoured_in_every_form(string value)
+    {
+        using GcsObjectStore store = GcsObjectStore.Create(new ObjectStoreOptions
+        {
+            Environment = name => name == "STORAGE_EMULATOR_HOST" ? value : null,
+        });
+        Assert.Equal("http://127.0.0.1:4443/storage/v1/", store.BaseUri);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_key_is_a_permission_error_naming_it()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"not-a-key-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, "{\"type\": \"authorized_user\"}");
+        try
+        {
+            var error = Assert.Throws<PermissionDeniedException>(() =>
+                GcsObjectStore.Create(new ObjectStoreOptions { CredentialsFile = path, Environment = _ => null }));
+            Assert.Contains(path, error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

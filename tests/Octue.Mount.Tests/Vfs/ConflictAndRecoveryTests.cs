@@ -183,6 +183,29 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_second_mount_sharing_the_cache_folder_leaves_the_first_ones_open_files_alone()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var first = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await first.Fs.CreateAsync(IFileSystem.RootId, "in-progress.txt", 0b110_100_100, OpenFlags.Write);
+        await first.Fs.WriteAsync(created.Value.Handle, 0, "not finished"u8.ToArray());
+
+        await using (var second = await OctueFileSystem.CreateAsync(new FileSystemOptions
+        {
+            Source = MountSource.Parse($"gs://{bucket}", null),
+            CacheDirectory = first.CacheDirectory,
+        }, _fixture.Store))
+        {
+            Assert.False(_fixture.Exists(bucket, "in-progress.txt"));
+        }
+
+        await first.Fs.WriteAsync(created.Value.Handle, 12, ", now finished"u8.ToArray());
+        Assert.Equal(VfsError.None, await first.Fs.ReleaseAsync(created.Value.Handle));
+        Assert.Equal("not finished, now finished", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "in-progress.txt")));
+        Assert.Empty(ConflictFiles(first.CacheDirectory));
+    }
+
+    [Fact]
     public async Task A_staged_file_written_by_a_crashed_process_is_recovered()
     {
         // What a process that died mid-write leaves: a sidecar and a data file, nothing else.

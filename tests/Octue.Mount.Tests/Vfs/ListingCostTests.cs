@@ -1,13 +1,19 @@
 using Octue.Mount.Emulator;
 using Octue.Mount.Vfs;
+using Xunit.Abstractions;
 
 namespace Octue.Mount.Tests.Vfs;
 
 public sealed class ListingCostTests : IClassFixture<VfsFixture>
 {
     private readonly VfsFixture _fixture;
+    private readonly ITestOutputHelper _output;
 
-    public ListingCostTests(VfsFixture fixture) => _fixture = fixture;
+    public ListingCostTests(VfsFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+    }
 
     [Fact]
     public async Task A_directory_of_10000_objects_lists_with_attributes_in_at_most_11_list_requests_and_no_stat()
@@ -25,6 +31,7 @@ public sealed class ListingCostTests : IClassFixture<VfsFixture>
 
         var entries = await mount.ReadDirectoryAsync(dir.NodeId);
 
+        _output.WriteLine($"10,000 entries: {_fixture.Emulator.Requests.Count(RequestKind.ListObjects)} list requests, {_fixture.Emulator.Requests.Count(RequestKind.GetObject)} stats");
         Assert.Equal(10_002, entries.Count);
         Assert.True(_fixture.Emulator.Requests.Count(RequestKind.ListObjects) <= 11, $"{_fixture.Emulator.Requests.Count(RequestKind.ListObjects)} list requests");
         Assert.Equal(0, _fixture.Emulator.Requests.Count(RequestKind.GetObject));

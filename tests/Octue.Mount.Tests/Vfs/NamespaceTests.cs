@@ -127,6 +127,12 @@ public sealed class NamespaceTests : IClassFixture<VfsFixture>
                 CacheDirectory = cache,
             }, _fixture.Store));
             Assert.Contains("manifest.json", manifest.Message);
+            var noBucket = await Assert.ThrowsAsync<MountSourceNotFoundException>(() => OctueFileSystem.CreateAsync(new FileSystemOptions
+            {
+                Source = MountSource.Parse("gs://no-such-bucket-here/manifest.json", null),
+                CacheDirectory = cache,
+            }, _fixture.Store));
+            Assert.Contains("manifest.json", noBucket.Message);
         }
         finally
         {

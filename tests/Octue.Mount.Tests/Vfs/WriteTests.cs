@@ -163,6 +163,44 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_handle_whose_object_was_replaced_before_its_first_read_is_stale()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "f", "first version");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("f");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        _fixture.Put(bucket, "f", "second version, longer");
+        var read = await mount.Fs.ReadAsync(handle.Value, 0, new byte[100]);
+        Assert.Equal(VfsError.Stale, read.Error);
+        await mount.Fs.ReleaseAsync(handle.Value);
+        Assert.Equal("second version, longer", Encoding.UTF8.GetString(await mount.ReadAllAsync("f")));
+    }
+
+    [Fact]
+    public async Task Parallel_reads_on_one_handle_return_the_right_bytes()
+    {
+        var bucket = _fixture.NewBucket();
+        var data = new byte[3 * 1024 * 1024 + 17];
+        new Random(5).NextBytes(data);
+        _fixture.Emulator.Store.PutObject(bucket, "big.bin", data);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("big.bin");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        const int Piece = 128 * 1024;
+        var result = new byte[data.Length];
+        var offsets = Enumerable.Range(0, (data.Length + Piece - 1) / Piece).Select(i => (long)i * Piece).Reverse().ToArray();
+        await Parallel.ForEachAsync(offsets, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (offset, ct) =>
+        {
+            var length = (int)Math.Min(Piece, data.Length - offset);
+            var read = await mount.Fs.ReadAsync(handle.Value, offset, result.AsMemory((int)offset, length), ct);
+            Assert.Equal(length, read.Value);
+        });
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle.Value));
+        Assert.Equal(data, result);
+    }
+
+    [Fact]
     public async Task Chmod_and_utimes_are_kept_in_gsutil_metadata()
     {
         var bucket = _fixture.NewBucket();

@@ -105,7 +105,8 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         var before = new Dictionary<string, string>(_fixture.Metadata(bucket, "d.json"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.SHOUTY", "1"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.a-b", "1"));
-        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "not json"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "{\"broken\": "));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags.ok", "\"unterminated"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.tags", "{\"good\": 1, \"Bad\": 2}"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"fine\", \"a_b\"]"));
         Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, "user.octue.timestamp", "yesterday"));
@@ -123,6 +124,9 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         Assert.Equal(VfsError.NoData, await mount.Fs.RemoveXattrAsync(file.NodeId, "user.octue.tags.count"));
         Assert.False(DatafileMetadata.FromObjectMetadata(_fixture.Metadata(bucket, "d.json")).Tags.ContainsKey("count"));
 
+        // setfattr -v "north" strips the quotes: plain text becomes a JSON string.
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.plain", "north east"));
+        Assert.Equal("\"north east\"", await GetAsync(mount, file.NodeId, "user.octue.tags.plain"));
         Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.labels", "[\"wind\", \"offshore\"]"));
         Assert.Equal("[\"offshore\", \"wind\"]", await GetAsync(mount, file.NodeId, "user.octue.labels"));
         Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.gcs.content_type", "application/json"));
@@ -130,6 +134,28 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         Assert.Equal("team-a", _fixture.Metadata(bucket, "d.json")["owner"]);
         Assert.True(_fixture.Emulator.Store.TryGetObject(bucket, "d.json", out var obj));
         Assert.Equal("application/json", obj.ContentType);
+    }
+
+    [Fact]
+    public async Task Xattrs_set_on_a_file_before_its_first_upload_ride_with_the_upload()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "copied.csv", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "a,b\n"u8.ToArray());
+        var node = created.Value.Attributes.NodeId;
+        Assert.Equal(VfsError.None, await SetAsync(mount, node, "user.octue.tags.site", "\"north\""));
+        Assert.Equal(VfsError.None, await SetAsync(mount, node, "user.gcs.meta.origin", "cp"));
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, node, "user.octue.labels", "[\"Bad_Label\"]"));
+        Assert.Equal("\"north\"", await GetAsync(mount, node, "user.octue.tags.site"));
+        Assert.False(_fixture.Exists(bucket, "copied.csv"));
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+
+        var metadata = _fixture.Metadata(bucket, "copied.csv");
+        Assert.Equal("north", DatafileMetadata.FromObjectMetadata(metadata).Tags["site"]!.GetValue<string>());
+        Assert.Equal("cp", metadata["origin"]);
+        Assert.Equal("\"north\"", await GetAsync(mount, node, "user.octue.tags.site"));
     }
 
     [Fact]

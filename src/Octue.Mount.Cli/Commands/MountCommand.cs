@@ -1,0 +1,127 @@
+using System.CommandLine;
+using Octue.Mount.Cli.Logging;
+using Octue.Mount.Cli.Mounting;
+using Octue.Mount.Linux;
+
+namespace Octue.Mount.Cli.Commands;
+
+/// <summary>
+/// <c>octue-mount mount SOURCE MOUNTPOINT [options]</c>: mounts a bucket, a prefix, a manifest or a project and
+/// returns once the mount answers. Also the mount(8) helper's form (<c>SOURCE DIR [-sfnv] -o OPTIONS</c>).
+/// </summary>
+internal static class MountCommand
+{
+    public static Command Create()
+    {
+        var targets = new Argument<string[]>("source-and-mountpoint")
+        {
+            Description = "SOURCE MOUNTPOINT, or just MOUNTPOINT with --project. SOURCE: gs://BUCKET[/PREFIX] or gs://BUCKET/PATH/MANIFEST.json.",
+            Arity = new ArgumentArity(1, 2),
+        };
+        var project = new Option<string?>("--project") { Description = "Mount every bucket of this Google Cloud project (one directory per bucket)." };
+        var foreground = new Option<bool>("--foreground") { Description = "Stay in the foreground until unmounted (for systemd and containers)." };
+        var options = new Option<string[]>("-o") { Description = "Mount options as key=value,... (the same names as fstab; see README).", AllowMultipleArgumentsPerToken = false };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Folder for cached content and staged writes (default: one per source under ~/.cache/octue-mount)." };
+        var cacheSize = new Option<string?>("--cache-size") { Description = "Size bound of the content cache, e.g. 10G (default 10G)." };
+        var ttl = new Option<string?>("--metadata-ttl") { Description = "How long file attributes and listings are trusted, e.g. 1, 0.5, 5s (default 1 s)." };
+        var readOnly = new Option<bool>("--read-only") { Description = "Refuse every change." };
+        var uid = new Option<string?>("--uid") { Description = "Owner of files without stored POSIX attributes (default: you)." };
+        var gid = new Option<string?>("--gid") { Description = "Group of files without stored POSIX attributes (default: yours)." };
+        var fileMode = new Option<string?>("--file-mode") { Description = "Permission bits of files, octal (default 644)." };
+        var dirMode = new Option<string?>("--dir-mode") { Description = "Permission bits of directories, octal (default 755)." };
+        var allowOther = new Option<bool>("--allow-other") { Description = "Let other users use the mount (as non-root this needs user_allow_other in /etc/fuse.conf)." };
+        var nonEmpty = new Option<bool>("--nonempty") { Description = "Mount over a directory that is not empty." };
+        var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info (default), warning, error or none." };
+        var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file (a background mount otherwise logs nowhere)." };
+        var credentials = new Option<string?>("--credentials") { Description = "Service account key file (default: Application Default Credentials)." };
+        // mount(8) passes these to helpers: -f fake, -n no mtab, -s sloppy, -v verbose.
+        var fake = new Option<bool>("-f") { Hidden = true };
+        var noMtab = new Option<bool>("-n") { Hidden = true };
+        var sloppy = new Option<bool>("-s") { Hidden = true };
+        var verbose = new Option<bool>("-v") { Hidden = true };
+        var notifyReady = new Option<bool>(DetachedLauncher.NotifyReadyOption) { Hidden = true };
+
+        var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
+        {
+            targets, project, foreground, options, cacheDir, cacheSize, ttl, readOnly, uid, gid, fileMode, dirMode,
+            allowOther, nonEmpty, logLevel, logFile, credentials, fake, noMtab, sloppy, verbose, notifyReady,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            MountSettings settings;
+            try
+            {
+                var positional = result.GetValue(targets) ?? [];
+                settings = positional.Length == 2
+                    ? new MountSettings { Source = positional[0], MountPoint = positional[1] }
+                    : new MountSettings { MountPoint = positional.Length == 1 ? positional[0] : "" };
+                foreach (var list in result.GetValue(options) ?? [])
+                    settings = MountOptionParser.ApplyList(settings, list);
+                settings = Apply(settings, "project", result.GetValue(project));
+                settings = Apply(settings, "cache_dir", result.GetValue(cacheDir));
+                settings = Apply(settings, "cache_size", result.GetValue(cacheSize));
+                settings = Apply(settings, "metadata_ttl", result.GetValue(ttl));
+                settings = Apply(settings, "uid", result.GetValue(uid));
+                settings = Apply(settings, "gid", result.GetValue(gid));
+                settings = Apply(settings, "file_mode", result.GetValue(fileMode));
+                settings = Apply(settings, "dir_mode", result.GetValue(dirMode));
+                settings = Apply(settings, "log_level", result.GetValue(logLevel));
+                settings = Apply(settings, "log_file", result.GetValue(logFile));
+                settings = Apply(settings, "credentials", result.GetValue(credentials));
+                if (result.GetValue(readOnly))
+                    settings = settings with { ReadOnly = true };
+                if (result.GetValue(allowOther))
+                    settings = settings with { AllowOther = true };
+                if (result.GetValue(nonEmpty))
+                    settings = settings with { NonEmpty = true };
+                if (result.GetValue(foreground))
+                    settings = settings with { Foreground = true };
+                if (settings.MountPoint.Length == 0)
+                    throw new MountOptionException("No mount point given.");
+                if (positional.Length == 1 && settings.Project is null)
+                    throw new MountOptionException("Give SOURCE and MOUNTPOINT (or --project PROJECT and MOUNTPOINT).");
+            }
+            catch (MountOptionException ex)
+            {
+                Console.Error.WriteLine($"octue-mount: {ex.Message}");
+                return 2;
+            }
+            if (result.GetValue(fake))
+                return 0;
+            if (!OperatingSystem.IsLinux())
+            {
+                Console.Error.WriteLine("octue-mount: the mount verb runs on Linux; on Windows use the WinFsp build.");
+                return 1;
+            }
+            if (!settings.Foreground)
+                return await DetachedLauncher.LaunchAsync(Environment.GetCommandLineArgs()[1..], ct);
+
+            var notify = result.GetValue(notifyReady);
+            if (notify)
+                UnixProcess.StartNewSession();
+            using var loggerFactory = CliLogging.Create(settings.LogLevel, settings.LogFile);
+            var host = new MountHost(settings, loggerFactory);
+            try
+            {
+                return await host.RunAsync(message =>
+                {
+                    Console.WriteLine(message);
+                    if (!notify)
+                        return;
+                    Console.WriteLine(DetachedLauncher.ReadyMarker);
+                    Console.Out.Flush();
+                    UnixProcess.DetachStandardStreams();
+                }, ct);
+            }
+            catch (MountFailedException ex)
+            {
+                Console.Error.WriteLine($"octue-mount: {ex.Message}");
+                return ex.ExitCode;
+            }
+        });
+        return command;
+    }
+
+    private static MountSettings Apply(MountSettings settings, string key, string? value) =>
+        value is null ? settings : MountOptionParser.Apply(settings, $"{key}={value}");
+}

@@ -1,0 +1,153 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Linux;
+using Octue.Mount.Linux.Mounting;
+using Octue.Mount.Storage;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Cli.Mounting;
+
+/// <summary>
+/// Runs one mount in this process until it is unmounted or the process is told to stop (SIGTERM, SIGINT, SIGHUP):
+/// checks the mount point, opens the store, builds the file system, mounts it, reports readiness, then on the way
+/// out unmounts lazily, lets in-flight uploads finish and disposes the file system.
+/// </summary>
+internal sealed class MountHost
+{
+    private readonly MountSettings _settings;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+
+    public MountHost(MountSettings settings, ILoggerFactory loggerFactory)
+    {
+        _settings = settings;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("octue-mount");
+    }
+
+    public FuseMountOptions FuseOptions(MountSource source) => new()
+    {
+        Source = DescribeSource(source),
+        AllowOther = _settings.AllowOther,
+        ReadOnly = _settings.ReadOnly,
+        AllowNonEmpty = _settings.NonEmpty,
+    };
+
+    public static string DescribeSource(MountSource source) => source.Kind switch
+    {
+        MountSourceKind.Project => "gcs-project:" + source.Project,
+        MountSourceKind.Manifest => $"gs://{source.Bucket}/{source.ObjectName}",
+        _ => $"gs://{source.Bucket}/{source.Prefix}".TrimEnd('/'),
+    };
+
+    /// <summary>
+    /// Mounts and serves until told to stop. <paramref name="onReady"/> runs once the mount answers; failures before
+    /// that throw <see cref="MountFailedException"/> with a message for the user.
+    /// </summary>
+    public async Task<int> RunAsync(Action<string> onReady, CancellationToken ct)
+    {
+        MountSource source;
+        try
+        {
+            source = MountSource.Parse(_settings.Source, _settings.Project);
+        }
+        catch (FormatException ex)
+        {
+            throw new MountFailedException(ex.Message, 2);
+        }
+        var fuseOptions = FuseOptions(source);
+        try
+        {
+            await FuseMount.CheckMountPointAsync(_settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+        }
+        catch (FuseMountException ex)
+        {
+            throw new MountFailedException(ex.Message, 1);
+        }
+
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
+        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; stop.TrySetResult(); });
+        // The command line also turns SIGTERM/SIGINT into this token, and may be the one that sees the signal.
+        using var cancelled = ct.Register(() => stop.TrySetResult());
+
+        var store = OpenStore();
+        try
+        {
+            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            await using (fileSystem.ConfigureAwait(false))
+            {
+                FuseMount mount;
+                try
+                {
+                    mount = await FuseMount.MountAsync(fileSystem, _settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+                }
+                catch (FuseMountException ex)
+                {
+                    throw new MountFailedException(ex.Message, 1);
+                }
+                await using (mount.ConfigureAwait(false))
+                {
+                    onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
+                    await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
+                    _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
+                }
+            }
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+        return 0;
+    }
+
+    private IObjectStore OpenStore()
+    {
+        try
+        {
+            return GcsObjectStore.Create(new ObjectStoreOptions
+            {
+                CredentialsFile = _settings.CredentialsFile,
+                LoggerFactory = _loggerFactory,
+            });
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new MountFailedException(
+                $"Cannot reach Google Cloud Storage: {ex.Message} " +
+                "Sign in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS, pass --credentials FILE, " +
+                "or point STORAGE_EMULATOR_HOST at an emulator.", 1);
+        }
+    }
+
+    private async Task<OctueFileSystem> CreateFileSystemAsync(MountSource source, IObjectStore store, CancellationToken ct)
+    {
+        var options = new FileSystemOptions
+        {
+            Source = source,
+            CacheDirectory = _settings.ResolveCacheDirectory(),
+            CacheSizeBytes = _settings.CacheSizeBytes,
+            MetadataTtl = _settings.MetadataTtl,
+            ReadOnly = _settings.ReadOnly,
+            Uid = _settings.Uid ?? UnixProcess.EffectiveUid,
+            Gid = _settings.Gid ?? UnixProcess.EffectiveGid,
+            FileMode = _settings.FileMode,
+            DirectoryMode = _settings.DirectoryMode,
+        };
+        try
+        {
+            return await OctueFileSystem.CreateAsync(options, store, _loggerFactory, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new MountFailedException($"Cannot mount {DescribeSource(source)}: {ex.Message}", 1);
+        }
+    }
+}
+
+/// <summary>A mount that failed before it was ready; <see cref="Exception.Message"/> is for the user.</summary>
+internal sealed class MountFailedException(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

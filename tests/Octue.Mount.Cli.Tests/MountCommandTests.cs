@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+using Octue.Mount.Emulator;
+using Octue.Mount.Linux.Mounting;
+using Octue.Mount.Linux.Tests.Mounts;
+
+namespace Octue.Mount.Cli.Tests;
+
+/// <summary>The mount and unmount verbs as a user runs them: background mode, errors, and an /etc/fstab-style line through mount(8).</summary>
+[Collection(CliMountCollection.Name)]
+public sealed class MountCommandTests : IAsyncLifetime
+{
+    private GcsEmulator _emulator = null!;
+
+    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
+
+    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+
+    private Dictionary<string, string> Environment => new() { ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort };
+
+    private Task<ToolResult> Cli(params string[] arguments) =>
+        Tool.RunAsync(MountProcess.CliPath, arguments, TimeSpan.FromSeconds(90), Environment);
+
+    [Fact]
+    public async Task Background_mount_returns_once_ready_and_unmount_stops_the_daemon()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("background");
+        _emulator.Store.PutObject("background", "hello.txt", "hi\n"u8.ToArray());
+        var mountPoint = temp.CreateDirectory("mnt");
+        try
+        {
+            var mount = await Cli("mount", "gs://background", mountPoint, "--cache-dir", temp.Combine("cache"));
+            mount.EnsureSuccess("octue-mount mount");
+            Assert.Contains("Mounted gs://background", mount.Stdout);
+            // Returned only when ready: the file is there right away.
+            Assert.Equal("hi\n", (await Tool.RunAsync("cat", Path.Combine(mountPoint, "hello.txt"))).EnsureSuccess("cat").Stdout);
+            var daemon = (await Tool.RunAsync("pgrep", "-f", "--", $"--cache-dir {temp.Combine("cache")}")).Stdout.Trim();
+            Assert.NotEmpty(daemon);
+
+            (await Cli("unmount", mountPoint)).EnsureSuccess("octue-mount unmount");
+            Assert.Null(MountTable.Find(mountPoint));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while ((await Tool.RunAsync("kill", "-0", daemon.Split('\n')[0])).ExitCode == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.NotEqual(0, (await Tool.RunAsync("kill", "-0", daemon.Split('\n')[0])).ExitCode);
+
+            var again = await Cli("unmount", mountPoint);
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("not a mount point", again.Stderr);
+        }
+        finally
+        {
+            await MountProcess.CleanUpAsync(mountPoint);
+        }
+    }
+
+    [Theory]
+    [InlineData("missing-bucket", true, "missing-bucket")]
+    [InlineData("present", false, "does not exist")]
+    public async Task A_mount_that_cannot_work_fails_with_a_clear_message(string bucket, bool createMountPoint, string expected)
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("present");
+        var mountPoint = createMountPoint ? temp.CreateDirectory("mnt") : temp.Combine("nowhere");
+        var result = await Cli("mount", $"gs://{bucket}", mountPoint, "--cache-dir", temp.Combine("cache"));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.Null(MountTable.Find(mountPoint));
+    }
+
+    [Fact]
+    public async Task A_non_empty_or_busy_mount_point_is_refused()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("refused");
+        var mountPoint = temp.CreateDirectory("mnt");
+        File.WriteAllText(Path.Combine(mountPoint, "existing"), "x");
+        var notEmpty = await Cli("mount", "gs://refused", mountPoint, "--foreground", "--cache-dir", temp.Combine("cache"));
+        Assert.Equal(1, notEmpty.ExitCode);
+        Assert.Contains("not empty", notEmpty.Stderr);
+
+        var bad = await Cli("mount", "gs://refused", mountPoint, "-o", "colour=blue");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("colour", bad.Stderr);
+
+        File.Delete(Path.Combine(mountPoint, "existing"));
+        await using var mount = await MountProcess.StartAsync(_emulator.HostAndPort, "gs://refused", mountPoint, temp.Combine("cache"));
+        var busy = await Cli("mount", "gs://refused", mountPoint, "--foreground", "--cache-dir", temp.Combine("cache2"));
+        Assert.Equal(1, busy.ExitCode);
+        Assert.Contains("busy", busy.Stderr);
+    }
+
+    [Fact]
+    public async Task An_fstab_line_mounts_through_mount8_and_the_helper()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("fstab");
+        _emulator.Store.PutObject("fstab", "from-fstab.txt", "fstab\n"u8.ToArray());
+        var mountPoint = temp.CreateDirectory("mnt");
+        // mount(8) runs /sbin/mount.<type>; a type of our own keeps any installed helper untouched.
+        var type = $"octue-mount-test{System.Environment.ProcessId}";
+        var helper = $"/sbin/mount.{type}";
+        // The same helper ./install writes.
+        File.WriteAllText(helper, $"#!/bin/sh\nexec {MountProcess.CliPath} mount \"$@\"\n");
+        (await Tool.RunAsync("chmod", "755", helper)).EnsureSuccess("chmod");
+        var fstab = temp.Combine("fstab");
+        File.WriteAllText(fstab, $"gs://fstab {mountPoint} {type} rw,_netdev,nofail,cache_dir={temp.Combine("cache")},metadata_ttl=2,file_mode=640 0 0\n");
+        try
+        {
+            var result = await Tool.RunAsync("mount", ["-T", fstab, mountPoint], TimeSpan.FromSeconds(90), Environment);
+            result.EnsureSuccess("mount -T fstab");
+            Assert.Equal("fstab\n", (await Tool.RunAsync("cat", Path.Combine(mountPoint, "from-fstab.txt"))).EnsureSuccess("cat").Stdout);
+            Assert.Equal("640", (await Tool.RunAsync("stat", "-c", "%a", Path.Combine(mountPoint, "from-fstab.txt"))).EnsureSuccess("stat").Stdout.Trim());
+            (await Tool.RunAsync("umount", mountPoint)).EnsureSuccess("umount");
+            Assert.Null(MountTable.Find(mountPoint));
+        }
+        finally
+        {
+            await MountProcess.CleanUpAsync(mountPoint);
+            File.Delete(helper);
+        }
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CliMountCollection
+{
+    public const string Name = "CLI mounts";
+}

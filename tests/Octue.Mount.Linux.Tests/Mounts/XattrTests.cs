@@ -1,0 +1,58 @@
+using System.Text;
+using Octue.Mount.Octue;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Linux.Tests.Mounts;
+
+/// <summary>Octue tags and labels as extended attributes, read with getfattr and written with setfattr.</summary>
+[Collection(MountCollection.Name)]
+public sealed class XattrTests(EmulatorFixture fixture)
+{
+    [Fact]
+    public async Task Getfattr_shows_tags_and_labels_and_setfattr_writes_a_tag_the_client_sees()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("xattr");
+        var metadata = new DatafileMetadata
+        {
+            Id = "a10603a0-194c-40d0-a7b7-fcf9952c3690",
+            Tags = TagDict.Parse("{\"manufacturer\": \"Vestas\", \"height\": 110.5}"),
+            Labels = new LabelSet(["met-mast", "wind"]),
+        };
+        fixture.Emulator.Store.PutObject(bucket, "data/mast.csv", "a,b\n1,2\n"u8.ToArray(), metadata.ToObjectMetadata(), "text/csv");
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+        var file = mount.Path("data", "mast.csv");
+
+        var dump = (await Tool.RunAsync("getfattr", "-d", "-m", "user.octue", "--absolute-names", file)).EnsureSuccess("getfattr -d").Stdout;
+        Assert.Contains("user.octue.id=\"a10603a0-194c-40d0-a7b7-fcf9952c3690\"", dump);
+        Assert.Contains("user.octue.tags.manufacturer=", dump);
+        Assert.Contains("Vestas", dump);
+        Assert.Contains("user.octue.labels=", dump);
+        Assert.Contains("met-mast", dump);
+
+        var all = (await Tool.RunAsync("getfattr", "-d", "-m", "-", "--absolute-names", file)).EnsureSuccess("getfattr -m -").Stdout;
+        Assert.Contains("user.gcs.crc32c", all);
+
+        var missing = await Tool.RunAsync("getfattr", "-n", "user.octue.tags.nothing", "--absolute-names", file);
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("No such attribute", missing.Stderr);
+
+        // setfattr strips one level of double quotes, so the JSON text "north" is written as "\"north\"".
+        (await Tool.RunAsync("setfattr", "-n", "user.octue.tags.site", "-v", "\"\\\"north\\\"\"", file)).EnsureSuccess("setfattr");
+
+        using var client = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = fixture.Emulator.HostAndPort });
+        var info = await client.StatAsync(bucket, "data/mast.csv");
+        Assert.NotNull(info);
+        var tags = DatafileMetadata.FromObjectMetadata(info.Metadata).Tags;
+        Assert.Equal("north", tags["site"]!.GetValue<string>());
+        Assert.Equal("Vestas", tags["manufacturer"]!.GetValue<string>());
+
+        var invalid = await Tool.RunAsync("setfattr", "-n", "user.octue.tags.Bad-Name", "-v", "1", file);
+        Assert.NotEqual(0, invalid.ExitCode);
+        Assert.Contains("Invalid argument", invalid.Stderr);
+
+        var back = (await Tool.RunAsync("getfattr", "-n", "user.octue.tags.site", "--only-values", "--absolute-names", file)).EnsureSuccess("getfattr -n").Stdout;
+        Assert.Equal("\"north\"", back.Trim());
+        Assert.Equal("a,b\n1,2\n", Encoding.UTF8.GetString(fixture.Emulator.Store.TryGetObject(bucket, "data/mast.csv", out var stored) ? stored.Data : []));
+    }
+}

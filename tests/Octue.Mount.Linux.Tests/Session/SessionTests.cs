@@ -1,0 +1,274 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using Octue.Mount.Emulator;
+using Octue.Mount.Linux.Native;
+using Octue.Mount.Linux.Protocol;
+using Octue.Mount.Linux.Session;
+using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Storage;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Linux.Tests.Session;
+
+/// <summary>
+/// The request loop and dispatcher driven through a SEQPACKET socket pair standing in for /dev/fuse (one message per
+/// read, like the device), with the real <see cref="OctueFileSystem"/> over the emulator behind it. This is where
+/// the reply rules are checked byte for byte: lengths, negative errnos, no reply to FORGET, INTERRUPT handling.
+/// </summary>
+public sealed class SessionTests : IAsyncLifetime
+{
+    private const int SockSeqPacket = 5;
+    private readonly TempDirectory _temp = new();
+    private readonly Channel<byte[]> _replies = Channel.CreateUnbounded<byte[]>();
+    private GcsEmulator _emulator = null!;
+    private GcsObjectStore _store = null!;
+    private OctueFileSystem _fs = null!;
+    private FuseSession _session = null!;
+    private int _kernelFd = -1;
+    private ulong _unique = 100;
+
+    public async Task InitializeAsync()
+    {
+        _emulator = await GcsEmulator.StartAsync();
+        _emulator.Store.CreateBucket("session");
+        _emulator.Store.PutObject("session", "hello.txt", "hello\n"u8.ToArray());
+        _store = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _emulator.HostAndPort, MaxRetries = 0 });
+        _fs = await OctueFileSystem.CreateAsync(new FileSystemOptions
+        {
+            Source = MountSource.Parse("gs://session", null),
+            CacheDirectory = _temp.Combine("cache"),
+            MetadataTtl = TimeSpan.Zero,
+        }, _store);
+
+        var (daemonFd, kernelFd) = CreatePair();
+        _kernelFd = kernelFd;
+        _session = new FuseSession(new FuseDevice(daemonFd), _fs, new FuseSessionOptions { ReaderThreads = 2 }, NullLogger.Instance);
+        _session.Start();
+        new Thread(ReadReplies) { IsBackground = true }.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        // shutdown (not just close) wakes the reply reader and shows the daemon's readers the end of the connection.
+        if (_kernelFd >= 0)
+            LibC.Shutdown(_kernelFd, LibC.SHUT_RDWR);
+        await _session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        if (_kernelFd >= 0)
+            LibC.Close(_kernelFd);
+        await _fs.DisposeAsync();
+        _store.Dispose();
+        await _emulator.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private void ReadReplies()
+    {
+        var buffer = new byte[2 << 20];
+        while (true)
+        {
+            var n = ReadInto(_kernelFd, buffer);
+            if (n <= 0)
+            {
+                _replies.Writer.TryComplete();
+                return;
+            }
+            _replies.Writer.TryWrite(buffer.AsSpan(0, (int)n).ToArray());
+        }
+    }
+
+    private ulong Send(FuseOpcode opcode, ulong node, params byte[][] args)
+    {
+        var unique = _unique += 2;
+        SendRaw(opcode, unique, node, args);
+        return unique;
+    }
+
+    private void SendRaw(FuseOpcode opcode, ulong unique, ulong node, params byte[][] args)
+    {
+        var length = FuseInHeader.Size + args.Sum(a => a.Length);
+        var message = new byte[length];
+        var header = new FuseInHeader { Length = (uint)length, Opcode = opcode, Unique = unique, NodeId = node };
+        MemoryMarshal.Write(message, in header);
+        var offset = FuseInHeader.Size;
+        foreach (var arg in args)
+        {
+            arg.CopyTo(message, offset);
+            offset += arg.Length;
+        }
+        Assert.Equal(length, WriteAll(_kernelFd, message));
+    }
+
+    private static unsafe (int Daemon, int Kernel) CreatePair()
+    {
+        var pair = stackalloc int[2];
+        Assert.Equal(0, LibC.SocketPair(LibC.AF_UNIX, SockSeqPacket | LibC.O_CLOEXEC, 0, pair));
+        return (pair[0], pair[1]);
+    }
+
+    private static unsafe nint ReadInto(int fd, byte[] buffer)
+    {
+        fixed (byte* pointer = buffer)
+            return LibC.Read(fd, pointer, buffer.Length);
+    }
+
+    private static unsafe int WriteAll(int fd, byte[] message)
+    {
+        fixed (byte* pointer = message)
+            return (int)LibC.Write(fd, pointer, message.Length);
+    }
+
+    private async Task<(FuseOutHeader Header, byte[] Payload)> ReceiveAsync(TimeSpan? timeout = null)
+    {
+        var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20));
+        var header = MemoryMarshal.Read<FuseOutHeader>(message);
+        Assert.Equal((uint)message.Length, header.Length);
+        Assert.True(header.Error <= 0 && header.Error > -1000, $"error {header.Error} is not a negative errno");
+        if (header.Error != 0)
+            Assert.Equal(FuseOutHeader.Size, message.Length);
+        return (header, message[FuseOutHeader.Size..]);
+    }
+
+    private static byte[] Bytes<T>(T value) where T : unmanaged
+    {
+        var bytes = new byte[System.Runtime.CompilerServices.Unsafe.SizeOf<T>()];
+        MemoryMarshal.Write(bytes, in value);
+        return bytes;
+    }
+
+    private static byte[] Name(string name) => System.Text.Encoding.UTF8.GetBytes(name + "\0");
+
+    private async Task InitAsync()
+    {
+        SendRaw(FuseOpcode.Init, 2, 0, Bytes(new FuseInitIn { Major = 7, Minor = 45, MaxReadahead = 131072, Flags = 0x73fffffb, Flags2 = 0x5fd }));
+        var (header, payload) = await ReceiveAsync();
+        Assert.Equal(2UL, header.Unique);
+        Assert.Equal(0, header.Error);
+        Assert.Equal(FuseInitOut.Size, payload.Length);
+        var init = MemoryMarshal.Read<FuseInitOut>(payload);
+        Assert.Equal(45u, init.Minor);
+        Assert.Equal(1u << 20, init.MaxWrite);
+        await _session.Initialized.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Init_then_lookup_answers_an_entry_or_a_16_byte_enoent()
+    {
+        await InitAsync();
+        var found = Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var (header, payload) = await ReceiveAsync();
+        Assert.Equal(found, header.Unique);
+        Assert.Equal(0, header.Error);
+        Assert.Equal(FuseEntryOut.Size, payload.Length);
+        var entry = MemoryMarshal.Read<FuseEntryOut>(payload);
+        Assert.NotEqual(0UL, entry.NodeId);
+        Assert.Equal(6UL, entry.Attr.FileSize);
+        Assert.Equal(FileModes.Regular, entry.Attr.Mode & FileModes.TypeMask);
+
+        var missing = Send(FuseOpcode.Lookup, 1, Name("nothing-here"));
+        var miss = await ReceiveAsync();
+        Assert.Equal(missing, miss.Header.Unique);
+        Assert.Equal(-Errno.ENOENT, miss.Header.Error);
+
+        // Open, read and release the file through its handle.
+        Send(FuseOpcode.Open, entry.NodeId, Bytes(new FuseOpenIn()));
+        var opened = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload);
+        Send(FuseOpcode.Read, entry.NodeId, Bytes(new FuseReadIn { Fh = opened.Fh, ReadSize = 4096 }));
+        Assert.Equal("hello\n"u8.ToArray(), (await ReceiveAsync()).Payload);
+        Send(FuseOpcode.Release, entry.NodeId, Bytes(new FuseReleaseIn { Fh = opened.Fh }));
+        Assert.Empty((await ReceiveAsync()).Payload);
+    }
+
+    [Fact]
+    public async Task Forget_gets_no_reply_and_unsupported_opcodes_get_the_right_errno()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        SendRaw(FuseOpcode.Forget, _unique += 2, node, Bytes(new FuseForgetIn { NLookup = 1 }));
+        var link = Send(FuseOpcode.Link, 1, Bytes(new FuseLinkIn { OldNodeId = node }), Name("hard"));
+        var reply = await ReceiveAsync();
+        Assert.Equal(link, reply.Header.Unique);
+        Assert.Equal(-Errno.EPERM, reply.Header.Error);
+
+        var unknown = Send((FuseOpcode)99, 1);
+        reply = await ReceiveAsync();
+        Assert.Equal(unknown, reply.Header.Unique);
+        Assert.Equal(-Errno.ENOSYS, reply.Header.Error);
+
+        Send(FuseOpcode.Rename2, 1, Bytes(new FuseRename2In { NewDir = 1, Flags = FuseRename2In.Exchange }), Name("hello.txt"), Name("other.txt"));
+        Assert.Equal(-Errno.EINVAL, (await ReceiveAsync()).Header.Error);
+    }
+
+    [Fact]
+    public async Task Xattr_size_queries_and_foreign_namespaces()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+
+        Send(FuseOpcode.GetXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 0 }), Name("user.gcs.size"));
+        var size = await ReceiveAsync();
+        Assert.Equal(FuseGetXattrOut.Size, size.Payload.Length);
+        Assert.Equal(1u, MemoryMarshal.Read<FuseGetXattrOut>(size.Payload).ValueSize); // "6"
+
+        Send(FuseOpcode.GetXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 64 }), Name("user.gcs.size"));
+        Assert.Equal("6"u8.ToArray(), (await ReceiveAsync()).Payload);
+
+        Send(FuseOpcode.ListXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 1 }));
+        Assert.Equal(-Errno.ERANGE, (await ReceiveAsync()).Header.Error);
+
+        Send(FuseOpcode.GetXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 64 }), Name("security.capability"));
+        Assert.Equal(-Errno.ENODATA, (await ReceiveAsync()).Header.Error);
+    }
+
+    [Fact]
+    public async Task Readdirplus_lists_the_bucket_with_attributes()
+    {
+        await InitAsync();
+        Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+        var handle = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload).Fh;
+        Send(FuseOpcode.ReadDirPlus, 1, Bytes(new FuseReadIn { Fh = handle, ReadSize = 4096 }));
+        var payload = (await ReceiveAsync()).Payload;
+        var names = new List<string>();
+        for (var offset = 0; offset < payload.Length;)
+        {
+            var nameLength = BitConverter.ToInt32(payload, offset + FuseEntryOut.Size + 16);
+            names.Add(System.Text.Encoding.UTF8.GetString(payload, offset + DirentPacker.DirentPlusHeaderSize, nameLength));
+            if (names[^1] == "hello.txt")
+                Assert.Equal(6UL, BitConverter.ToUInt64(payload, offset + 40 + 8)); // entry.attr.size
+            offset += DirentPacker.DirentPlusSize(nameLength);
+        }
+        Assert.Equal([".", "..", "hello.txt"], names);
+        Send(FuseOpcode.ReleaseDir, 1, Bytes(new FuseReleaseIn { Fh = handle }));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+    }
+
+    [Fact]
+    public async Task Interrupt_of_an_unknown_request_asks_for_a_retry_and_of_a_slow_one_ends_it_with_eintr()
+    {
+        await InitAsync();
+        SendRaw(FuseOpcode.Interrupt, 9001, 0, Bytes(new FuseInterruptIn { Unique = 9000 }));
+        var retry = await ReceiveAsync();
+        Assert.Equal(9001UL, retry.Header.Unique);
+        Assert.Equal(-Errno.EAGAIN, retry.Header.Error);
+
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(20), Bucket = "session", Times = 10 });
+        var slow = Send(FuseOpcode.Lookup, 1, Name("slow.txt"));
+        await Task.Delay(500);
+        SendRaw(FuseOpcode.Interrupt, slow | 1, 0, Bytes(new FuseInterruptIn { Unique = slow }));
+        var reply = await ReceiveAsync(TimeSpan.FromSeconds(10));
+        _emulator.Faults.Clear();
+        Assert.Equal(slow, reply.Header.Unique);
+        Assert.Equal(-Errno.EINTR, reply.Header.Error);
+    }
+
+    [Fact]
+    public async Task The_session_ends_when_the_connection_closes()
+    {
+        await InitAsync();
+        LibC.Shutdown(_kernelFd, LibC.SHUT_RDWR);
+        await _session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, _session.ActiveHandlers);
+    }
+}

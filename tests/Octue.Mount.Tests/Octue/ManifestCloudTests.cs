@@ -1,0 +1,156 @@
+using System.Text;
+using global::Octue.Mount.Octue;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Tests.Octue;
+
+[Collection(EmulatorCollection.Name)]
+public sealed class ManifestCloudTests(EmulatorFixture fixture)
+{
+    [Fact]
+    public async Task Round_trip_storing_datasets_beside_the_manifest()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        temp.File("met/mast.csv", "1,2");
+        temp.File("met/sub/more.csv", "3,4");
+        temp.File("lidar/scan.bin", "scan");
+        var met = Dataset.FromLocalDirectory(Path.Combine(temp.Path, "met"), "met-mast");
+        met.Tags["height"] = 80;
+        var lidar = Dataset.FromLocalDirectory(Path.Combine(temp.Path, "lidar"));
+        var manifest = new Manifest([new("met_mast", met), new("lidar", lidar)], name: "inputs");
+
+        var uri = await manifest.ToCloudAsync("project", bucket, "runs/1/manifest.json", storeDatasets: true, fixture.Options());
+
+        Assert.Equal($"gs://{bucket}/runs/1/manifest.json", uri);
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "runs/1/manifest.json", out var stored));
+        Assert.Equal(
+            $"{{\n    \"datasets\": {{\n        \"lidar\": \"gs://{bucket}/runs/1/lidar\",\n        \"met_mast\": \"gs://{bucket}/runs/1/met-mast\"\n    }},\n    \"id\": \"{manifest.Id}\",\n    \"name\": \"inputs\"\n}}",
+            Encoding.UTF8.GetString(stored.Data));
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "runs/1/met-mast/sub/more.csv", out _));
+
+        var back = await Manifest.FromCloudAsync("project", bucket, "runs/1/manifest.json", fixture.Options());
+        Assert.Equal(manifest.Id, back.Id);
+        Assert.Equal("inputs", back.Name);
+        Assert.Equal(new[] { "met_mast", "lidar" }.Order(), back.Datasets.Keys.Order());
+        Assert.Equal(met.Id, back.Datasets["met_mast"].Id);
+        Assert.Equal(met.Tags, back.Datasets["met_mast"].Tags);
+        Assert.Equal(new[] { "mast.csv", "sub/more.csv" }, back.Datasets["met_mast"].Files.Select(f => f.PathInDataset));
+
+        var localManifest = await back.DownloadAsync(Path.Combine(temp.Path, "download"), fixture.Options());
+        Assert.Equal("3,4", await File.ReadAllTextAsync(Path.Combine(temp.Path, "download", "met_mast", "sub", "more.csv")));
+        var reread = await Manifest.FromLocalFileAsync(localManifest, fixture.Options());
+        Assert.Equal(manifest.Id, reread.Id);
+        Assert.Equal(met.Tags, reread.Datasets["met_mast"].Tags);
+    }
+
+    [Fact]
+    public async Task Referring_to_datasets_where_they_are_in_any_bucket()
+    {
+        var bucket = fixture.NewBucket();
+        var other = fixture.NewBucket();
+        var store = fixture.Emulator.Store;
+        store.PutObject(other, "data/ds/a.txt", [1]);
+        store.PutObject(other, "data/ds/.octue", Encoding.UTF8.GetBytes("{\"dataset\": {\"id\": \"d1\", \"name\": \"ds\", \"tags\": {}, \"labels\": [], \"path\": \"x\"}}"));
+        store.PutObject(bucket, "loose/one.txt", [2]);
+        store.PutObject(other, "loose/two.txt", [3]);
+
+        var byFolder = await Dataset.FromCloudAsync($"gs://{other}/data/ds", fixture.Options());
+        var byFiles = new Dataset("mixed", [
+            await Datafile.FromCloudAsync($"gs://{bucket}/loose/one.txt", fixture.Options()),
+            await Datafile.FromCloudAsync($"gs://{other}/loose/two.txt", fixture.Options()),
+        ]);
+        byFiles.Labels.Add("mixed");
+        var manifest = new Manifest([new("ds", byFolder), new("mixed", byFiles)]);
+
+        await manifest.ToCloudAsync($"gs://{bucket}/m.json", storeDatasets: false, fixture.Options());
+
+        Assert.Equal(new[] { "loose/one.txt", "m.json" }, store.ListObjectNames(bucket).Order(StringComparer.Ordinal));
+        var back = await Manifest.FromCloudAsync($"gs://{bucket}/m.json", fixture.Options());
+        Assert.Equal("d1", back.Datasets["ds"].Id);
+        Assert.Equal(new[] { "a.txt" }, back.Datasets["ds"].Files.Select(f => f.PathInDataset));
+        Assert.Equal(byFiles.Id, back.Datasets["mixed"].Id);
+        Assert.Equal(new[] { "mixed" }, back.Datasets["mixed"].Labels);
+        Assert.Equal(new[] { $"gs://{bucket}/loose/one.txt", $"gs://{other}/loose/two.txt" },
+            back.Datasets["mixed"].Files.Select(f => f.CloudPath.ToString()));
+    }
+
+    [Fact]
+    public async Task A_local_manifest_may_name_cloud_datasets_which_are_copied_when_stored()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        fixture.Emulator.Store.PutObject(bucket, "existing/remote/r.txt", Encoding.ASCII.GetBytes("remote"), SpecExamples.NewDatafileMetadata);
+        temp.File("m/local/l.txt", "local");
+        var path = temp.File("m/manifest.json", $"{{\"id\": \"m1\", \"datasets\": {{\"local\": \"local\", \"remote\": \"gs://{bucket}/existing/remote\"}}}}");
+
+        var manifest = await Manifest.FromLocalFileAsync(path, fixture.Options());
+        await manifest.ToCloudAsync($"gs://{bucket}/out/manifest.json", storeDatasets: true, fixture.Options());
+
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "out/local/l.txt", out _));
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "out/remote/r.txt", out var copied));
+        Assert.Equal(SpecExamples.NewDatafileMetadata["octue__tags"], copied.Metadata["octue__tags"]);
+        var back = await Manifest.FromCloudAsync($"gs://{bucket}/out/manifest.json", fixture.Options());
+        Assert.Equal("m1", back.Id);
+        Assert.Equal($"gs://{bucket}/out/remote", back.Datasets["remote"].CloudPath.ToString());
+    }
+
+    [Fact]
+    public async Task Local_datasets_cannot_be_referred_to_without_storing_them()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        temp.File("d/a.txt", "a");
+        var manifest = new Manifest([new("d", Dataset.FromLocalDirectory(Path.Combine(temp.Path, "d")))]);
+        var error = await Assert.ThrowsAsync<OctueFormatException>(() => manifest.ToCloudAsync($"gs://{bucket}/m.json", storeDatasets: false, fixture.Options()));
+        Assert.Contains("storeDatasets", error.Rule);
+        Assert.Empty(fixture.Emulator.Store.ListObjectNames(bucket));
+    }
+
+    [Fact]
+    public async Task Spec_manifests_read_back_to_the_stated_values()
+    {
+        var bucket = fixture.NewBucket();
+        var store = fixture.Emulator.Store;
+        store.PutObject(bucket, "outputs/my-dataset/dataset.json",
+            Encoding.UTF8.GetBytes(SpecExamples.OldDatasetJson.Replace("gs://my-bucket/", $"gs://{bucket}/")));
+        store.PutObject(bucket, "outputs/my-dataset/file_0.txt", [1]);
+        store.PutObject(bucket, "outputs/my-dataset/file_1.txt", [2]);
+        store.PutObject(bucket, "datasets/my-dataset/.octue", Encoding.UTF8.GetBytes(SpecExamples.NewOctue));
+        store.PutObject(bucket, "datasets/my-dataset/file_0.txt", [3]);
+        store.PutObject(bucket, "old.json", Encoding.UTF8.GetBytes(SpecExamples.OldManifest.Replace("gs://my-bucket/", $"gs://{bucket}/")));
+        store.PutObject(bucket, "new.json", Encoding.UTF8.GetBytes(SpecExamples.NewManifest.Replace("gs://my-bucket/", $"gs://{bucket}/")));
+        store.PutObject(bucket, "url.json", Encoding.UTF8.GetBytes(
+            $"{{\"id\": \"u\", \"datasets\": {{\"d\": \"https://storage.googleapis.com/{bucket}/datasets/my-dataset?ignored=1\"}}}}"));
+        store.PutObject(bucket, "minimal.json", Encoding.UTF8.GetBytes(SpecExamples.MinimalManifest));
+
+        var old = await Manifest.FromCloudAsync($"gs://{bucket}/old.json", fixture.Options());
+        Assert.Equal(SpecExamples.ManifestId, old.Id);
+        Assert.Equal(SpecExamples.DatasetId, old.Datasets["my-dataset"].Id);
+        Assert.Equal(2, old.Datasets["my-dataset"].Files.Count);
+
+        var current = await Manifest.FromCloudAsync($"gs://{bucket}/new.json", fixture.Options());
+        Assert.Equal(SpecExamples.ManifestId, current.Id);
+        Assert.Null(current.Name);
+        Assert.Equal("my-dataset", current.Datasets["my_dataset"].Name);
+        Assert.Equal(new[] { "offshore" }, current.Datasets["my_dataset"].Labels);
+
+        var url = await Manifest.FromCloudAsync($"gs://{bucket}/url.json", fixture.Options());
+        Assert.Equal(SpecExamples.DatasetId, url.Datasets["d"].Id);
+
+        var minimal = await Manifest.FromCloudAsync($"gs://{bucket}/minimal.json", fixture.Options());
+        Assert.Equal("8ead7669-8162-4f64-8cd5-4abe92509e17", minimal.Id);
+        Assert.Empty(minimal.Datasets);
+        Assert.Equal("data/input/raw_met_mast_data", minimal.LocalDatasetPaths["raw_met_mast_data"]);
+    }
+
+    [Fact]
+    public async Task Malformed_or_missing_manifests_give_clear_errors()
+    {
+        var bucket = fixture.NewBucket();
+        fixture.Emulator.Store.PutObject(bucket, "bad.json", Encoding.UTF8.GetBytes("{\"datasets\": 3}"));
+        var error = await Assert.ThrowsAsync<OctueFormatException>(() => Manifest.FromCloudAsync($"gs://{bucket}/bad.json", fixture.Options()));
+        Assert.Contains("datasets", error.Field);
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => Manifest.FromCloudAsync($"gs://{bucket}/none.json", fixture.Options()));
+    }
+}
