@@ -243,7 +243,6 @@ internal sealed class ChunkFetcher
         lease ??= await AcquireForReadAsync(length).ConfigureAwait(false);
         byte[] buffer = _pool.Rent(length);
         HotChunk? hot = null; // once published, the hot chunk owns the buffer and the lease
-        bool verifyAfterStore;
         try
         {
             Memory<byte> data = buffer.AsMemory(0, length);
@@ -286,24 +285,18 @@ internal sealed class ChunkFetcher
             {
                 throw Fail(entry, epoch, $"chunk {chunk} downloaded with bytes that differ from the copy checked earlier");
             }
-            // The chunk that completes the object is checked before anyone can read it. A CRC32C check needs only
-            // the chunk CRCs; an MD5 check reads every chunk back, so that chunk is first written to disk and
-            // served only from there, after the check.
-            bool complete = outcome == KnowledgeOutcome.Complete;
-            verifyAfterStore = complete && entry.Crc32c is null;
-            if (complete && !verifyAfterStore)
+            // The chunk that completes the object is checked before anyone can read it: it is neither in memory
+            // for others nor on disk until the check passed.
+            if (outcome == KnowledgeOutcome.Complete)
             {
-                await VerifyAsync(entry, epoch).ConfigureAwait(false);
+                await VerifyAsync(entry, epoch, chunk, data).ConfigureAwait(false);
             }
-            if (!verifyAfterStore)
+            HotChunk candidate = new(slot, buffer, length, lease, _pool);
+            if (_cache.PublishHot(candidate, epoch))
             {
-                HotChunk candidate = new(slot, buffer, length, lease, _pool);
-                if (_cache.PublishHot(candidate, epoch))
-                {
-                    hot = candidate;
-                    // Waiters read from memory from now on; the disk write below does not delay them.
-                    _cache.EndFetch(slot, claim, error: null);
-                }
+                hot = candidate;
+                // Waiters read from memory from now on; the disk write below does not delay them.
+                _cache.EndFetch(slot, claim, error: null);
             }
 
             try
@@ -331,12 +324,6 @@ internal sealed class ChunkFetcher
             }
         }
 
-        // The buffer and its budget were given back first: the MD5 check takes its own, and holding one while
-        // waiting for another could deadlock a budget of one chunk.
-        if (verifyAfterStore)
-        {
-            await VerifyAsync(entry, epoch).ConfigureAwait(false);
-        }
     }
 
     /// <summary>
@@ -393,7 +380,11 @@ internal sealed class ChunkFetcher
         return total;
     }
 
-    private async Task VerifyAsync(CacheEntry entry, int epoch)
+    /// <summary>
+    /// The full-object check, once every chunk CRC is known. <paramref name="currentChunk"/> is the chunk whose
+    /// download completed the object, still only in <paramref name="currentData"/> (-1 when none).
+    /// </summary>
+    private async Task VerifyAsync(CacheEntry entry, int epoch, int currentChunk = -1, ReadOnlyMemory<byte> currentData = default)
     {
         bool matches;
         string detail;
@@ -405,7 +396,7 @@ internal sealed class ChunkFetcher
         }
         else if (entry.Md5 is byte[] expectedMd5)
         {
-            byte[] actual = await ComputeMd5Async(entry, epoch).ConfigureAwait(false);
+            byte[] actual = await ComputeMd5Async(entry, currentChunk, currentData).ConfigureAwait(false);
             matches = actual.AsSpan().SequenceEqual(expectedMd5);
             detail = $"the MD5 of the bytes read is {GcsHash.ToBase64(actual)}, the object's is {GcsHash.ToBase64(expectedMd5)}";
         }
@@ -425,46 +416,78 @@ internal sealed class ChunkFetcher
     }
 
     /// <summary>
-    /// MD5 cannot be combined from pieces, so objects without a CRC32C are hashed in order from the cache
-    /// (downloading again any chunk evicted meanwhile).
+    /// MD5 cannot be combined from pieces, so objects without a CRC32C are hashed in order: the completing chunk from
+    /// its download buffer, the others from memory or the cache in small pieces, and any part evicted meanwhile
+    /// streamed again from the store. Small pooled pieces keep this outside the memory budget's chunk-sized
+    /// buffers, so it never waits for budget while holding some.
     /// </summary>
-    private async Task<byte[]> ComputeMd5Async(CacheEntry entry, int epoch)
+    private async Task<byte[]> ComputeMd5Async(CacheEntry entry, int currentChunk, ReadOnlyMemory<byte> currentData)
     {
+        const int PieceSize = 256 * 1024;
         ChunkLayout layout = entry.Layout;
         using IncrementalHash md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using MemoryBudget.Lease lease = await AcquireForReadAsync(Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize)))
-            .ConfigureAwait(false);
-        byte[] buffer = _pool.Rent(layout.ChunkSize);
+        byte[] piece = ArrayPool<byte>.Shared.Rent(PieceSize);
         try
         {
             for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
             {
+                if (chunk == currentChunk)
+                {
+                    md5.AppendData(currentData.Span);
+                    continue;
+                }
                 int length = layout.ChunkLength(chunk);
-                Memory<byte> data = buffer.AsMemory(0, length);
+                int done = 0;
                 ChunkSlot slot = _cache.Pin(entry, chunk);
                 try
                 {
-                    ChunkRead read = await _cache.TryReadAsync(slot, 0, data, _shutdown).ConfigureAwait(false);
-                    if (read.Outcome == ChunkReadOutcome.Miss)
+                    while (done < length)
                     {
-                        int received = await DownloadAsync(entry, epoch, layout.ChunkStart(chunk), data).ConfigureAwait(false);
-                        if (received != length || _cache.CheckKnown(entry, chunk, Crc32C.Compute(data.Span)) == KnowledgeOutcome.Mismatch)
+                        Memory<byte> destination = piece.AsMemory(0, Math.Min(PieceSize, length - done));
+                        if (!_cache.TryReadHot(slot, done, destination)
+                            && (await _cache.TryReadAsync(slot, done, destination, _shutdown).ConfigureAwait(false)).Outcome == ChunkReadOutcome.Miss)
                         {
-                            throw Fail(entry, epoch, $"chunk {chunk} changed between two downloads");
+                            break;
                         }
+                        md5.AppendData(destination.Span);
+                        done += destination.Length;
                     }
                 }
                 finally
                 {
                     _cache.Unpin(slot);
                 }
-                md5.AppendData(data.Span);
+                if (done < length)
+                {
+                    await HashFromStoreAsync(entry, md5, layout.ChunkStart(chunk) + done, length - done, piece).ConfigureAwait(false);
+                }
             }
             return md5.GetHashAndReset();
         }
         finally
         {
-            _pool.Return(buffer);
+            ArrayPool<byte>.Shared.Return(piece);
+        }
+    }
+
+    private async Task HashFromStoreAsync(CacheEntry entry, IncrementalHash md5, long start, long length, byte[] piece)
+    {
+        long total = 0;
+        Stream stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, length, entry.Key.Generation, _shutdown)
+            .ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            int n;
+            while (total < length && (n = await stream.ReadAsync(piece.AsMemory(0, (int)Math.Min(piece.Length, length - total)), _shutdown).ConfigureAwait(false)) > 0)
+            {
+                md5.AppendData(piece.AsSpan(0, n));
+                total += n;
+            }
+        }
+        CachingMetrics.BytesReadFromStore.Add(total);
+        if (total != length)
+        {
+            throw new TransientStoreException($"{entry.Key}: the download of bytes {start}-{start + length - 1} ended after {total} bytes.");
         }
     }
 

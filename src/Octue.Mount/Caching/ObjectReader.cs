@@ -60,6 +60,15 @@ internal sealed class ObjectReader : IObjectReader
 
         int count = (int)Math.Min(buffer.Length, size - offset);
         StartReadAhead(offset, count);
+        // A read spanning several chunks downloads the later ones in parallel with the first (budget permitting).
+        int lastChunk = _layout.ChunkOf(offset + count - 1);
+        for (int chunk = _layout.ChunkOf(offset) + 1; chunk <= lastChunk; chunk++)
+        {
+            if (!_fetcher.TryStartPrefetch(_entry, chunk, _epoch))
+            {
+                break;
+            }
+        }
 
         int done = 0;
         while (done < count)

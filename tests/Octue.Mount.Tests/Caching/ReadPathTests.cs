@@ -161,8 +161,13 @@ public sealed class ReadPathTests : IDisposable
         await using (ObjectReaderFactory first = NewFactory(options))
         await using (IObjectReader reader = first.OpenReader(obj))
         {
-            byte[] all = new byte[data.Length];
-            await ReadExactlyAsync(reader, 0, all);
+            // One chunk at a time, each written before the next, so the LRU order is 0, 1, 2, 3.
+            byte[] piece = new byte[Chunk];
+            for (int chunk = 0; chunk < 4; chunk++)
+            {
+                await ReadExactlyAsync(reader, (long)chunk * Chunk, piece);
+                await first.WhenIdleAsync();
+            }
             Assert.Equal(IntegrityState.Verified, first.GetIntegrity("b", "again.bin", obj.Generation));
         }
 
