@@ -88,9 +88,11 @@ internal static class MountCommand
             }
             if (result.GetValue(fake))
                 return 0;
+            if (OperatingSystem.IsWindows())
+                return await RunOnWindowsAsync(settings, ct);
             if (!OperatingSystem.IsLinux())
             {
-                Console.Error.WriteLine("octue-mount: the mount verb runs on Linux; on Windows use the WinFsp build.");
+                Console.Error.WriteLine("octue-mount: mounting needs Linux (FUSE) or Windows (WinFsp).");
                 return 1;
             }
             if (!settings.Foreground)
@@ -120,6 +122,20 @@ internal static class MountCommand
             }
         });
         return command;
+    }
+
+    private static async Task<int> RunOnWindowsAsync(MountSettings settings, CancellationToken ct)
+    {
+        using var loggerFactory = CliLogging.Create(settings.LogLevel, settings.LogFile);
+        try
+        {
+            return await new MountHost(settings, loggerFactory).RunOnWindowsAsync(ct);
+        }
+        catch (MountFailedException ex)
+        {
+            Console.Error.WriteLine($"octue-mount: {ex.Message}");
+            return ex.ExitCode;
+        }
     }
 
     private static MountSettings Apply(MountSettings settings, string key, string? value) =>

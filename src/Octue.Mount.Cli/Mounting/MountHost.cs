@@ -4,6 +4,7 @@ using Octue.Mount.Linux;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Storage;
 using Octue.Mount.Vfs;
+using Octue.Mount.Windows;
 
 namespace Octue.Mount.Cli.Mounting;
 
@@ -102,6 +103,37 @@ internal sealed class MountHost
         return 0;
     }
 
+    /// <summary>
+    /// The Windows form of a mount: the same store and file system, served through WinFsp at a drive letter or
+    /// folder until Ctrl+C. WinFsp mounts live as long as their process, so there is no background mode here.
+    /// </summary>
+    public async Task<int> RunOnWindowsAsync(CancellationToken ct)
+    {
+        MountSource source;
+        try
+        {
+            source = MountSource.Parse(_settings.Source, _settings.Project);
+        }
+        catch (FormatException ex)
+        {
+            throw new MountFailedException(ex.Message, 2);
+        }
+        var store = OpenStore();
+        try
+        {
+            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            await using (fileSystem.ConfigureAwait(false))
+            {
+                var options = WinFspMountOptions.For(FileSystemOptionsFor(source), _loggerFactory);
+                return await WindowsMountRunner.RunAsync(fileSystem, _settings.MountPoint, options, Console.Out, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+
     private IObjectStore OpenStore()
     {
         try
@@ -123,18 +155,7 @@ internal sealed class MountHost
 
     private async Task<OctueFileSystem> CreateFileSystemAsync(MountSource source, IObjectStore store, CancellationToken ct)
     {
-        var options = new FileSystemOptions
-        {
-            Source = source,
-            CacheDirectory = _settings.ResolveCacheDirectory(),
-            CacheSizeBytes = _settings.CacheSizeBytes,
-            MetadataTtl = _settings.MetadataTtl,
-            ReadOnly = _settings.ReadOnly,
-            Uid = _settings.Uid ?? UnixProcess.EffectiveUid,
-            Gid = _settings.Gid ?? UnixProcess.EffectiveGid,
-            FileMode = _settings.FileMode,
-            DirectoryMode = _settings.DirectoryMode,
-        };
+        var options = FileSystemOptionsFor(source);
         try
         {
             return await OctueFileSystem.CreateAsync(options, store, _loggerFactory, ct).ConfigureAwait(false);
@@ -144,6 +165,20 @@ internal sealed class MountHost
             throw new MountFailedException($"Cannot mount {DescribeSource(source)}: {ex.Message}", 1);
         }
     }
+
+    private FileSystemOptions FileSystemOptionsFor(MountSource source) => new()
+    {
+        Source = source,
+        CacheDirectory = _settings.ResolveCacheDirectory(),
+        CacheSizeBytes = _settings.CacheSizeBytes,
+        MetadataTtl = _settings.MetadataTtl,
+        ReadOnly = _settings.ReadOnly,
+        // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
+        Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),
+        Gid = _settings.Gid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveGid),
+        FileMode = _settings.FileMode,
+        DirectoryMode = _settings.DirectoryMode,
+    };
 }
 
 /// <summary>A mount that failed before it was ready; <see cref="Exception.Message"/> is for the user.</summary>

@@ -35,7 +35,9 @@ internal sealed record MountSettings
         if (string.IsNullOrEmpty(baseDirectory))
         {
             var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            baseDirectory = Linux.UnixProcess.IsRoot || string.IsNullOrEmpty(home) ? "/var/cache" : Path.Combine(home, ".cache");
+            baseDirectory = OperatingSystem.IsWindows()
+                ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+                : Linux.UnixProcess.IsRoot || string.IsNullOrEmpty(home) ? "/var/cache" : Path.Combine(home, ".cache");
         }
         return Path.Combine(baseDirectory, "octue-mount", SafeFolderName(Source ?? ("project-" + Project)));
     }
