@@ -159,6 +159,21 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_tag_set_through_the_file_system_is_seen_by_Datafile_FromCloudAsync()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "sdk.json", "[1, 2, 3]"u8.ToArray(), NewFormat);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("sdk.json");
+
+        Assert.Equal(VfsError.None, await SetAsync(mount, file.NodeId, "user.octue.tags.turbine", "{\"id\": 7}"));
+
+        var datafile = await Datafile.FromCloudAsync($"gs://{bucket}/sdk.json", new TransferOptions { Store = _fixture.Store });
+        Assert.Equal(7, datafile.Tags["turbine"]!["id"]!.GetValue<int>());
+        Assert.Equal("Vestas", datafile.Tags["manufacturer"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_dataset_directory_carries_its_octue_metadata_and_writes_rewrite_it()
     {
         var bucket = _fixture.NewBucket();
