@@ -33,24 +33,21 @@ internal static class EmulatorCommand
             }
             await using (emulator)
             {
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                // Signal handlers must not run the rest of this method inline: it disposes the registrations,
+                // which would wait on the very signal dispatch that is calling us. Hence a TCS with asynchronous continuations.
+                var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using var cancelled = ct.Register(() => stop.TrySetResult());
                 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
                 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
                 Console.Out.WriteLine($"listening on {emulator.Endpoint.GetLeftPart(UriPartial.Authority)}");
                 await Console.Out.FlushAsync(CancellationToken.None);
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                await stop.Task;
                 return 0;
 
                 void Stop(PosixSignalContext context)
                 {
                     context.Cancel = true;
-                    stop.Cancel();
+                    stop.TrySetResult();
                 }
             }
         });
