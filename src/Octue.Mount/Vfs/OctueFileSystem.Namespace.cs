@@ -63,18 +63,29 @@ public sealed partial class OctueFileSystem
         }
 
         var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
-        if (!existing.IsOk)
+        string prefix;
+        if (existing.IsOk)
+        {
+            if (existing.Value.Kind != NodeKind.Directory)
+            {
+                return VfsError.NotDirectory;
+            }
+
+            prefix = existing.Value.ObjectName;
+        }
+        else if (existing.Error == VfsError.NotFound && _nodes.GetChild(dir!, name) is { IsDirectory: true, Role: DirectoryRole.Prefix } known)
+        {
+            // An implicit directory (no placeholder object) stops existing in GCS when its last object goes, as in
+            // `rm -r`: unlink every file, then rmdir. The caller still holds the directory, so removing it succeeds
+            // once the listing below confirms that nothing has appeared under the prefix meanwhile.
+            prefix = known.ObjectName;
+        }
+        else
         {
             return existing.Error;
         }
 
-        if (existing.Value.Kind != NodeKind.Directory)
-        {
-            return VfsError.NotDirectory;
-        }
-
         var bucket = dir!.Bucket;
-        var prefix = existing.Value.ObjectName;
         try
         {
             _metrics.Request("list");

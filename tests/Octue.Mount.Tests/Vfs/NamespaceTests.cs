@@ -34,6 +34,27 @@ public sealed class NamespaceTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task Rm_r_of_an_implicit_directory_removes_it_once_its_last_file_is_gone()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "implicit/a.txt", "A");
+        _fixture.Put(bucket, "implicit/inner/b.txt", "B");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var dir = await mount.LookupPathAsync("implicit");
+        var inner = await mount.LookupPathAsync("implicit/inner");
+
+        // What `rm -r implicit` does: unlink the files depth-first, rmdir each directory after its contents.
+        Assert.Equal(VfsError.NotEmpty, await mount.Fs.RemoveDirectoryAsync(IFileSystem.RootId, "implicit"));
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(inner.NodeId, "b.txt"));
+        Assert.Equal(VfsError.None, await mount.Fs.RemoveDirectoryAsync(dir.NodeId, "inner"));
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(dir.NodeId, "a.txt"));
+        Assert.Equal(VfsError.None, await mount.Fs.RemoveDirectoryAsync(IFileSystem.RootId, "implicit"));
+        Assert.Empty(_fixture.Emulator.Store.ListObjectNames(bucket));
+        Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(IFileSystem.RootId, "implicit"));
+        Assert.Equal(VfsError.NotFound, await mount.Fs.RemoveDirectoryAsync(IFileSystem.RootId, "never-was"));
+    }
+
+    [Fact]
     public async Task Rename_moves_files_and_directories_and_honours_noreplace()
     {
         var bucket = _fixture.NewBucket();
