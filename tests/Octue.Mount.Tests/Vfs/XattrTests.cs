@@ -1,5 +1,6 @@
 using System.Text;
 using Octue.Mount.Octue;
+using Octue.Mount.Tests.Octue;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;
@@ -11,24 +12,8 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
     public XattrTests(VfsFixture fixture) => _fixture = fixture;
 
     // Verbatim object metadata written by the Python SDK (spec/octue-format.md).
-    private static readonly Dictionary<string, string> NewFormat = new()
-    {
-        ["octue__id"] = "\"a10603a0-194c-40d0-a7b7-fcf9952c3690\"",
-        ["octue__timestamp"] = "{\"_type\": \"datetime\", \"value\": \"2021-03-08T19:39:21.123456+00:00\"}",
-        ["octue__tags"] = "{\"manufacturer\": \"Vestas\", \"height\": 110.5, \"is_cleaned\": true, \"nested\": {\"a\": [1, 2]}}",
-        ["octue__labels"] = "{\"_type\": \"set\", \"items\": [\"met-mast\", \"wind\"]}",
-        ["octue__sdk_version"] = "\"0.69.0\"",
-    };
-
-    private static readonly Dictionary<string, string> OldFormat = new()
-    {
-        ["timestamp"] = "1615232361.123456",
-        ["id"] = "\"a10603a0-194c-40d0-a7b7-fcf9952c3690\"",
-        ["hash_value"] = "\"56871f17ed4cd62aae848088c4a471deb35184ca38d49ce05fd7307f1898b7e2\"",
-        ["cluster"] = "0",
-        ["sequence"] = "0",
-        ["tags"] = "[\"blah:shah:nah\", \"hello\"]",
-    };
+    private static readonly Dictionary<string, string> NewFormat = SpecExamples.NewDatafileMetadata;
+    private static readonly Dictionary<string, string> OldFormat = SpecExamples.OldDatafileMetadata;
 
     private static async Task<string> GetAsync(MountedBucket mount, ulong node, string name)
     {
