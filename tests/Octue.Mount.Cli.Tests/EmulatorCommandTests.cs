@@ -16,6 +16,11 @@ public sealed partial class EmulatorCommandTests
     [InlineData(SigInt)]
     public async Task ServesUntilSignalledThenExitsZero(int signal)
     {
+        // A shell without job control starts background commands with SIGINT ignored, and that disposition is
+        // inherited across exec; a process started so rightly keeps ignoring SIGINT (as nohup'd servers do). The
+        // test asks how the emulator behaves in a terminal, so its child must start with SIGINT at its default.
+        if (signal == SigInt)
+            UnignoreInterrupt();
         using var process = Start("emulator", "--port", "0");
         try
         {
@@ -86,6 +91,20 @@ public sealed partial class EmulatorCommandTests
         info.Environment.Remove("STORAGE_EMULATOR_HOST");
         return Process.Start(info) ?? throw new InvalidOperationException("could not start octue-mount");
     }
+
+    /// <summary>Sets SIGINT to its default in this process only when it was ignored (never replaces a real handler).</summary>
+    private static void UnignoreInterrupt()
+    {
+        var previous = Signal(SigInt, SigDefault);
+        if (previous != SigIgnore)
+            Signal(SigInt, previous);
+    }
+
+    private static readonly nint SigDefault = 0;
+    private static readonly nint SigIgnore = 1;
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    private static partial nint Signal(int signal, nint handler);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
