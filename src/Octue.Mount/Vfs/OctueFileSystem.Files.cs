@@ -497,6 +497,15 @@ public sealed partial class OctueFileSystem
             handle.Staged = staged;
             return VfsError.None;
         }
+        catch (Exception e) when (baseObject is not null && e is ObjectNotFoundException or PreconditionFailedException)
+        {
+            // The generation this handle opened was replaced or deleted elsewhere before its first write: writing on
+            // top of it would lose the other writer's update, so the handle is stale, as it would be at upload.
+            staged?.Delete();
+            _metrics.Conflict();
+            _logger.LogWarning("{Object} changed elsewhere before this handle's first write; the handle is stale", node);
+            return VfsError.Stale;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             staged?.Delete();

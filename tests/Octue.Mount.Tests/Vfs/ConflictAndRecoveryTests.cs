@@ -45,6 +45,23 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_writer_whose_object_was_replaced_before_its_first_write_gets_stale()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "edited.txt", "original content");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("edited.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.ReadWrite);
+        Assert.True(handle.IsOk);
+
+        _fixture.Put(bucket, "edited.txt", "replaced by another machine");
+        // A partial overwrite needs the opened generation's bytes, which no longer exist.
+        Assert.Equal(VfsError.Stale, (await mount.Fs.WriteAsync(handle.Value, 0, "X"u8.ToArray())).Error);
+        await mount.Fs.ReleaseAsync(handle.Value);
+        Assert.Equal("replaced by another machine", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "edited.txt")));
+    }
+
+    [Fact]
     public async Task Counters_report_requests_bytes_and_conflicts()
     {
         var bucket = _fixture.NewBucket();
