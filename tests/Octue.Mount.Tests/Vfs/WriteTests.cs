@@ -86,6 +86,27 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task Utimes_then_chmod_after_close_but_before_release_keep_the_given_mtime()
+    {
+        // rsync's order: write the temporary file, close it (FLUSH uploads), set its times, then its mode; the
+        // kernel sends RELEASE asynchronously, so both setattrs can arrive while the handle is still open.
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "synced.bin", 0b110_000_000, OpenFlags.Write);
+        var node = created.Value.Attributes.NodeId;
+        Assert.Equal(1 << 20, (await mount.Fs.WriteAsync(created.Value.Handle, 0, new byte[1 << 20])).Value);
+        Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Value.Handle));
+
+        const long mtime = 1_600_000_000L * 1_000_000_000;
+        Assert.True((await mount.Fs.SetAttributesAsync(node, null, new SetAttributes { ModifiedNs = mtime, AccessedNs = mtime })).IsOk);
+        Assert.True((await mount.Fs.SetAttributesAsync(node, null, new SetAttributes { Mode = 0b110_100_100 })).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+
+        Assert.Equal("1600000000", _fixture.Metadata(bucket, "synced.bin")[PosixMetadata.MtimeKey]);
+        Assert.Equal(mtime, (await mount.Fs.GetAttributesAsync(node)).Value.ModifiedNs);
+    }
+
+    [Fact]
     public async Task A_write_in_the_middle_of_an_existing_object_keeps_the_rest_and_its_metadata()
     {
         var bucket = _fixture.NewBucket();
