@@ -275,6 +275,17 @@ public sealed partial class OctueFileSystem
             return checkedTarget;
         }
 
+        if (_nodes.GetChild(fromDir!, name) is { Kind: NodeKind.File } open)
+        {
+            // Bytes or attributes still staged on an open handle (a file renamed while written, a new file not yet
+            // uploaded, or rsync's utimes between close and the asynchronous RELEASE) go up first, so the copy carries them.
+            var flushed = await UploadOpenWritersAsync(open, ct).ConfigureAwait(false);
+            if (flushed != VfsError.None)
+            {
+                return flushed;
+            }
+        }
+
         var source = await ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
         if (!source.IsOk)
         {
@@ -337,6 +348,42 @@ public sealed partial class OctueFileSystem
         {
             return ErrorMapping.Map(e, _logger, "rename", $"{fromDir}{name} -> {toDir}{newName}");
         }
+    }
+
+    /// <summary>Uploads whatever the node's open write handles hold staged and not yet uploaded.</summary>
+    private async ValueTask<VfsError> UploadOpenWritersAsync(Node node, CancellationToken ct)
+    {
+        FileHandle[] writers;
+        lock (node.WriteHandles)
+        {
+            writers = node.WriteHandles.ToArray();
+        }
+
+        foreach (var writer in writers)
+        {
+            await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var error = await UploadIfDirtyAsync(writer, ct).ConfigureAwait(false);
+                if (error != VfsError.None)
+                {
+                    return error;
+                }
+            }
+            finally
+            {
+                writer.Gate.Release();
+            }
+        }
+
+        if (writers.Length > 0)
+        {
+            // A file created by this mount may still be cached as absent: the rename must see what was just uploaded.
+            _metadata.InvalidateObject(node.Bucket, node.ObjectName);
+            _metadata.InvalidateListing(node.Parent?.Bucket ?? node.Bucket, node.Parent?.ObjectName ?? "");
+        }
+
+        return VfsError.None;
     }
 
     /// <summary>Server-side copy with preconditions on both ends, then a delete of exactly the copied generation.</summary>

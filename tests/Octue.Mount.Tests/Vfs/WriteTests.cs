@@ -107,6 +107,43 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_file_renamed_between_close_and_release_keeps_its_bytes_and_the_mtime_set_after_close()
+    {
+        // rsync: write ".name.XXXX", close, utimes, rename to "name"; RELEASE may come after all of that.
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, ".synced.bin.tmp", 0b110_000_000, OpenFlags.Write);
+        var node = created.Value.Attributes.NodeId;
+        var content = Encoding.UTF8.GetBytes("renamed while open");
+        Assert.Equal(content.Length, (await mount.Fs.WriteAsync(created.Value.Handle, 0, content)).Value);
+        Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Value.Handle));
+
+        const long mtime = 1_600_000_000L * 1_000_000_000;
+        Assert.True((await mount.Fs.SetAttributesAsync(node, null, new SetAttributes { ModifiedNs = mtime })).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, ".synced.bin.tmp", IFileSystem.RootId, "synced.bin", RenameFlags.None));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+
+        Assert.Equal(content, _fixture.Bytes(bucket, "synced.bin"));
+        Assert.Equal("1600000000", _fixture.Metadata(bucket, "synced.bin")[PosixMetadata.MtimeKey]);
+        Assert.False(_fixture.Exists(bucket, ".synced.bin.tmp"));
+        Assert.Empty(Directory.Exists(Path.Combine(mount.CacheDirectory, "conflicts"))
+            ? Directory.GetFiles(Path.Combine(mount.CacheDirectory, "conflicts"), "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task A_new_file_renamed_before_its_first_upload_is_uploaded_under_the_new_name()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "draft.txt", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "draft"u8.ToArray());
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "draft.txt", IFileSystem.RootId, "final.txt", RenameFlags.None));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+        Assert.Equal("draft"u8.ToArray(), _fixture.Bytes(bucket, "final.txt"));
+        Assert.False(_fixture.Exists(bucket, "draft.txt"));
+    }
+
+    [Fact]
     public async Task A_write_in_the_middle_of_an_existing_object_keeps_the_rest_and_its_metadata()
     {
         var bucket = _fixture.NewBucket();
