@@ -520,9 +520,23 @@ public sealed partial class OctueFileSystem
 
     private async ValueTask<VfsResult<NodeAttributes>> SetStagedAttributesAsync(Node node, FileHandle writer, SetAttributes changes, CancellationToken ct)
     {
+        // The kernel sends RELEASE asynchronously after close, so a setattr (rsync's utimes right after close) can
+        // pick a writer that is released while it waits for the gate. Its upload is then done: the change must go
+        // to the object itself, not into a staged copy nobody will upload.
+        return await SetStagedAttributesUnlessReleasedAsync(node, writer, changes, ct).ConfigureAwait(false)
+               ?? await SetAttributesAsync(node.Id, null, changes, ct).ConfigureAwait(false);
+    }
+
+    private async ValueTask<VfsResult<NodeAttributes>?> SetStagedAttributesUnlessReleasedAsync(Node node, FileHandle writer, SetAttributes changes, CancellationToken ct)
+    {
         await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (!_files.ContainsKey(writer.Id))
+            {
+                return null;
+            }
+
             if (writer.Conflicted)
             {
                 return VfsError.Stale;

@@ -212,8 +212,10 @@ public sealed partial class OctueFileSystem : IFileSystem
     /// <summary>Attributes of a file being written: the staged size, the time of the last change.</summary>
     private NodeAttributes StagedAttributes(Node node, FileHandle handle)
     {
-        var staged = handle.Staged!;
-        var metadata = staged.Sidecar.Metadata;
+        // Read once: a concurrent release may drop the staged copy after ActiveWriter picked this handle; the
+        // uploaded object (the handle's base by then) describes the same bytes.
+        var staged = handle.Staged;
+        var metadata = staged?.Sidecar.Metadata ?? handle.Base?.Metadata ?? ObjectInfo.EmptyMetadata;
         var modified = handle.ModifiedNs;
         var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
         var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
@@ -221,7 +223,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         {
             NodeId = node.Id,
             Kind = NodeKind.File,
-            Size = staged.Length,
+            Size = staged?.Length ?? handle.Base?.Size ?? 0,
             Mode = mode,
             Uid = metadata.TryGetValue(PosixMetadata.UidKey, out var u) && uint.TryParse(u, out var uid) ? uid : _uid,
             Gid = metadata.TryGetValue(PosixMetadata.GidKey, out var g) && uint.TryParse(g, out var gid) ? gid : _gid,

@@ -70,7 +70,7 @@ public sealed class CopyTests(EmulatorFixture fixture)
     }
 
     [Fact]
-    public async Task Rsync_a_both_ways_keeps_content()
+    public async Task Rsync_a_both_ways_keeps_content_and_modification_times()
     {
         using var temp = new TempDirectory();
         var source = temp.CreateDirectory("source");
@@ -94,6 +94,13 @@ public sealed class CopyTests(EmulatorFixture fixture)
         (await Tool.RunAsync("rsync", ["-a", mount.Path("r") + "/", temp.Combine("back") + "/"], TimeSpan.FromMinutes(2))).EnsureSuccess("rsync -a out of the mount");
 
         Assert.Equal((await Checksums(source)).Stdout, (await Checksums(temp.Combine("back"))).Stdout);
+        // rsync -a keeps modification times: through the mount (stored in object metadata) and back out of it.
+        foreach (var relative in files.Keys)
+        {
+            var expected = File.GetLastWriteTimeUtc(Path.Combine(source, relative));
+            Assert.Equal(expected, File.GetLastWriteTimeUtc(Path.Combine(mount.Path("r"), relative)));
+            Assert.Equal(expected, File.GetLastWriteTimeUtc(Path.Combine(temp.Combine("back"), relative)));
+        }
         // A second run into the mount finds every file already there (same sizes and contents) and sends nothing new.
         var again = (await Tool.RunAsync("rsync", ["-a", "--checksum", "--itemize-changes", source + "/", mount.Path("r") + "/"], TimeSpan.FromMinutes(2))).EnsureSuccess("second rsync");
         Assert.DoesNotContain(again.Stdout.Split('\n'), line => line.StartsWith(">f+", StringComparison.Ordinal) || line.StartsWith(">fc", StringComparison.Ordinal));
