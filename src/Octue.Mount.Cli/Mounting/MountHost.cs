@@ -146,10 +146,11 @@ internal sealed class MountHost
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new MountFailedException(
-                $"Cannot reach Google Cloud Storage: {ex.Message} " +
-                "Sign in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS, pass --credentials FILE, " +
-                "or point STORAGE_EMULATOR_HOST at an emulator.", 1);
+            // The store's own message already says how to sign in when credentials are missing; add it otherwise.
+            var advice = ex.Message.Contains("gcloud auth", StringComparison.Ordinal) ? "" :
+                " Sign in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS, pass --credentials FILE, " +
+                "or point STORAGE_EMULATOR_HOST at an emulator.";
+            throw new MountFailedException($"Cannot reach Google Cloud Storage: {ex.Message}{advice}", 1);
         }
     }
 
