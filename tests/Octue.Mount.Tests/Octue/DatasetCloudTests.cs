@@ -73,6 +73,48 @@ public sealed class DatasetCloudTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task Round_trip_keeps_nested_tag_values_and_datafile_timestamps()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        var dataset = LocalDataset(temp);
+        dataset.Tags["nested"] = new JsonObject { ["levels"] = new JsonArray(1, 1.0, "ü", new JsonObject { ["deep"] = new JsonArray() }), ["none"] = null };
+        dataset.Tags["matrix"] = new JsonArray(new JsonArray(1, 2), new JsonArray(3.5, -0.0));
+        var withOffset = new DateTimeOffset(2024, 2, 29, 23, 59, 58, TimeSpan.FromHours(2)).AddTicks(1234560);
+        var files = dataset.Files.ToDictionary(f => f.PathInDataset!);
+        files["file_0.txt"].Timestamp = SpecExamples.DatafileTimestamp;
+        files["file_0.txt"].Tags["nested"] = new JsonObject { ["a"] = new JsonArray(1, 2), ["b"] = new JsonObject { ["c"] = "Zoë" } };
+        files["sub/file_1.txt"].Timestamp = withOffset;
+        files["sub/file_1.txt"].Tags["list"] = new JsonArray(true, false, null, 10, 10.0);
+        // sub/deeper/file_2.txt keeps no timestamp: "none" must come back as none, not as a default date.
+
+        var uri = await dataset.ToCloudAsync($"gs://{bucket}/out/my-dataset", fixture.Options());
+        var back = await Dataset.FromCloudAsync(uri, fixture.Options());
+
+        Assert.Equal(
+            "{\"location\": 108346, \"depth\": 12.0, \"site\": \"\\u00cele d'Yeu\", \"nested\": {\"levels\": [1, 1.0, \"\\u00fc\", {\"deep\": []}], \"none\": null}, \"matrix\": [[1, 2], [3.5, -0.0]]}",
+            back.Tags.ToJson());
+        var backFiles = back.Files.ToDictionary(f => f.PathInDataset!);
+        Assert.Equal("{\"index\": 0, \"nested\": {\"a\": [1, 2], \"b\": {\"c\": \"Zo\\u00eb\"}}}", backFiles["file_0.txt"].Tags.ToJson());
+        Assert.Equal("Zoë", backFiles["file_0.txt"].Tags["nested"]!["b"]!["c"]!.GetValue<string>());
+        Assert.Equal("{\"index\": 1, \"list\": [true, false, null, 10, 10.0]}", backFiles["sub/file_1.txt"].Tags.ToJson());
+
+        Assert.Equal(SpecExamples.DatafileTimestamp, backFiles["file_0.txt"].Timestamp);
+        Assert.Equal(withOffset, backFiles["sub/file_1.txt"].Timestamp);
+        Assert.Equal(TimeSpan.Zero, backFiles["sub/file_1.txt"].Timestamp!.Value.Offset);
+        Assert.Null(backFiles["sub/deeper/file_2.txt"].Timestamp);
+
+        // The same values survive the local copy written by a download.
+        var local = Dataset.FromLocalDirectory(await back.DownloadAsync(Path.Combine(temp.Path, "copy"), fixture.Options()));
+        Assert.Equal(back.Tags.ToJson(), local.Tags.ToJson());
+        var localFiles = local.Files.ToDictionary(f => f.PathInDataset!);
+        Assert.Equal(SpecExamples.DatafileTimestamp, localFiles["file_0.txt"].Timestamp);
+        Assert.Equal(withOffset, localFiles["sub/file_1.txt"].Timestamp);
+        Assert.Null(localFiles["sub/deeper/file_2.txt"].Timestamp);
+        Assert.Equal(backFiles["sub/file_1.txt"].Tags.ToJson(), localFiles["sub/file_1.txt"].Tags.ToJson());
+    }
+
+    [Fact]
     public async Task Re_upload_skips_files_whose_crc32c_matches()
     {
         using var temp = new TempFolder();

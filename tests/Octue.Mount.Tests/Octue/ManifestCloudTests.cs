@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using global::Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
@@ -73,6 +74,111 @@ public sealed class ManifestCloudTests(EmulatorFixture fixture)
         Assert.Equal(new[] { "mixed" }, back.Datasets["mixed"].Labels);
         Assert.Equal(new[] { $"gs://{bucket}/loose/one.txt", $"gs://{other}/loose/two.txt" },
             back.Datasets["mixed"].Files.Select(f => f.CloudPath.ToString()));
+    }
+
+    private static readonly DateTimeOffset MastTimestamp = new DateTimeOffset(2023, 6, 1, 8, 30, 0, TimeSpan.FromHours(-5)).AddTicks(7);
+    private static readonly DateTimeOffset ScanTimestamp = SpecExamples.DatafileTimestamp;
+
+    // A dataset carrying every kind of value a round trip could lose: labels, float vs int, nested and unicode tags,
+    // datafile timestamps (one with an offset, one with microseconds, one absent) and files in sub-folders.
+    private static Dataset RichDataset(TempFolder temp, string folder, string name)
+    {
+        temp.File($"{folder}/mast.csv", "1,2");
+        temp.File($"{folder}/sub/more.csv", "3,4");
+        temp.File($"{folder}/sub/deeper/scan.bin", "scan");
+        var dataset = Dataset.FromLocalDirectory(Path.Combine(temp.Path, folder), name);
+        dataset.Tags["height"] = 80;
+        dataset.Tags["ratio"] = 1.0;
+        dataset.Tags["site"] = "Île d'Yeu — 風";
+        dataset.Tags["layout"] = new JsonObject { ["rows"] = new JsonArray(1, 1.0, new JsonObject { ["k"] = "ß" }), ["empty"] = new JsonObject() };
+        dataset.Labels.Add("met-mast");
+        dataset.Labels.Add("offshore");
+        var files = dataset.Files.ToDictionary(f => f.PathInDataset!);
+        files["mast.csv"].Timestamp = MastTimestamp;
+        files["mast.csv"].Tags["count"] = 1;
+        files["mast.csv"].Tags["scale"] = 1.0;
+        files["sub/deeper/scan.bin"].Timestamp = ScanTimestamp;
+        files["sub/deeper/scan.bin"].Tags["nested"] = new JsonObject { ["a"] = new JsonArray(2, 2.5), ["name"] = "naïve" };
+        files["sub/deeper/scan.bin"].Labels.Add("lidar");
+        return dataset;
+    }
+
+    // pathPrefix: how the datafiles' paths in the dataset begin ("" under the dataset's folder, "<bucket>/<folder>/"
+    // for a dataset given as a file list).
+    private static void AssertRichDatasetSurvived(Dataset expected, Dataset actual, string pathPrefix = "")
+    {
+        Assert.Equal(expected.Id, actual.Id);
+        Assert.Equal(new[] { "met-mast", "offshore" }, actual.Labels.Order(StringComparer.Ordinal));
+        // The serialised form keeps number text, so 1 and 1.0 differ here; keys are compared sorted because a
+        // manifest's own dataset objects are written with sorted keys, as the Python SDK writes them.
+        Assert.Equal(
+            "{\"height\": 80, \"layout\": {\"empty\": {}, \"rows\": [1, 1.0, {\"k\": \"\\u00df\"}]}, \"ratio\": 1.0, \"site\": \"\\u00cele d'Yeu \\u2014 \\u98a8\"}",
+            PythonJson.Serialize(actual.Tags.ToJsonObject(), sortKeys: true));
+        Assert.Equal("Île d'Yeu — 風", actual.Tags["site"]!.GetValue<string>());
+        Assert.True(PythonJson.IsInteger(actual.Tags["height"]!.AsValue()));
+        Assert.False(PythonJson.IsInteger(actual.Tags["ratio"]!.AsValue()));
+
+        Assert.Equal(new[] { "mast.csv", "sub/deeper/scan.bin", "sub/more.csv" }.Select(p => pathPrefix + p), actual.Files.Select(f => f.PathInDataset));
+        var files = actual.Files.ToDictionary(f => f.PathInDataset![pathPrefix.Length..]);
+        foreach (var file in expected.Files)
+            Assert.Equal(file.Id, files[file.PathInDataset!].Id);
+        Assert.Equal(MastTimestamp.AddTicks(-7), files["mast.csv"].Timestamp);
+        Assert.Equal(ScanTimestamp, files["sub/deeper/scan.bin"].Timestamp);
+        Assert.Null(files["sub/more.csv"].Timestamp);
+        Assert.Equal("{\"count\": 1, \"scale\": 1.0}", files["mast.csv"].Tags.ToJson());
+        Assert.Equal("{\"nested\": {\"a\": [2, 2.5], \"name\": \"na\\u00efve\"}}", files["sub/deeper/scan.bin"].Tags.ToJson());
+        Assert.Equal(new[] { "lidar" }, files["sub/deeper/scan.bin"].Labels);
+        Assert.Empty(files["sub/more.csv"].Labels);
+    }
+
+    [Fact]
+    public async Task Round_trip_storing_datasets_keeps_labels_timestamps_numbers_nested_unicode_tags_and_sub_folders()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        var met = RichDataset(temp, "met", "met-mast");
+        var manifest = new Manifest([new("met_mast", met)], name: "inputs");
+
+        var uri = await manifest.ToCloudAsync($"gs://{bucket}/runs/2/manifest.json", storeDatasets: true, fixture.Options());
+
+        var back = await Manifest.FromCloudAsync(uri, fixture.Options());
+        Assert.Equal(manifest.Id, back.Id);
+        Assert.Equal("inputs", back.Name);
+        Assert.Equal($"gs://{bucket}/runs/2/met-mast", back.Datasets["met_mast"].CloudPath?.ToString());
+        AssertRichDatasetSurvived(met, back.Datasets["met_mast"]);
+
+        // And through a local download and back.
+        var localManifest = await back.DownloadAsync(Path.Combine(temp.Path, "download"), fixture.Options());
+        var reread = await Manifest.FromLocalFileAsync(localManifest, fixture.Options());
+        Assert.Equal(manifest.Id, reread.Id);
+        AssertRichDatasetSurvived(met, reread.Datasets["met_mast"]);
+    }
+
+    [Fact]
+    public async Task Round_trip_referring_to_datasets_in_a_second_bucket_keeps_labels_timestamps_numbers_nested_unicode_tags_and_sub_folders()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        var other = fixture.NewBucket();
+        var byFolder = RichDataset(temp, "by-folder", "met-mast");
+        await byFolder.ToCloudAsync($"gs://{other}/data/met-mast", fixture.Options());
+        // A second dataset the manifest describes itself (a file list with its own id, tags and labels).
+        var uploaded = RichDataset(temp, "by-files", "listed");
+        await uploaded.ToCloudAsync($"gs://{other}/elsewhere/listed", fixture.Options());
+        var byFiles = new Dataset("listed", uploaded.Files) { Id = uploaded.Id, Tags = uploaded.Tags, Labels = uploaded.Labels };
+        var manifest = new Manifest([new("folder", byFolder), new("files", byFiles)]);
+
+        await manifest.ToCloudAsync($"gs://{bucket}/m.json", storeDatasets: false, fixture.Options());
+
+        Assert.Equal(new[] { "m.json" }, fixture.Emulator.Store.ListObjectNames(bucket));
+        var back = await Manifest.FromCloudAsync($"gs://{bucket}/m.json", fixture.Options());
+        Assert.Equal(manifest.Id, back.Id);
+        Assert.Equal($"gs://{other}/data/met-mast", back.Datasets["folder"].CloudPath?.ToString());
+        AssertRichDatasetSurvived(byFolder, back.Datasets["folder"]);
+        Assert.True(back.Datasets["files"].HasExplicitFileList);
+        Assert.Equal(uploaded.Files.Select(f => f.CloudPath!.ToString()).Order(StringComparer.Ordinal),
+            back.Datasets["files"].Files.Select(f => f.CloudPath!.ToString()));
+        AssertRichDatasetSurvived(uploaded, back.Datasets["files"], pathPrefix: $"{other}/elsewhere/listed/");
     }
 
     [Fact]
