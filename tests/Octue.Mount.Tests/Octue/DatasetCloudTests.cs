@@ -201,6 +201,61 @@ public sealed class DatasetCloudTests(EmulatorFixture fixture)
         Assert.Equal(new[] { "b.txt" }, plain.Files.Select(f => f.PathInDataset));
     }
 
+    // Each metadata file names a different dataset, so the one read shows which file won.
+    private const string OctueNamingA = "{\"dataset\": {\"id\": \"id-a\", \"name\": \"from-octue\", \"tags\": {\"which\": \"octue\"}, \"labels\": [\"octue\"], \"path\": \"x\"}}";
+    private const string DatasetMetadataNamingB = "{\"id\": \"id-b\", \"name\": \"from-dataset-metadata\", \"tags\": \"['b']\"}";
+
+    private static string DatasetJsonNamingC(string bucket) =>
+        $"{{\"files\": [\"gs://{bucket}/d/a.txt\"], \"id\": \"id-c\", \"name\": \"from-dataset-json\", \"tags\": \"['c']\"}}";
+
+    [Fact]
+    public async Task Octue_file_wins_over_both_old_metadata_files()
+    {
+        var bucket = fixture.NewBucket();
+        var store = fixture.Emulator.Store;
+        store.PutObject(bucket, "d/dataset.json", Encoding.UTF8.GetBytes(DatasetJsonNamingC(bucket)));
+        store.PutObject(bucket, "d/dataset_metadata.json", Encoding.UTF8.GetBytes(DatasetMetadataNamingB));
+        store.PutObject(bucket, "d/.octue", Encoding.UTF8.GetBytes(OctueNamingA));
+        store.PutObject(bucket, "d/a.txt", [1]);
+        store.PutObject(bucket, "d/b.txt", [2]);
+
+        var dataset = await Dataset.FromCloudAsync($"gs://{bucket}/d", fixture.Options());
+
+        Assert.Equal("id-a", dataset.Id);
+        Assert.Equal("from-octue", dataset.Name);
+        Assert.Equal("{\"which\": \"octue\"}", dataset.Tags.ToJson());
+        Assert.Equal(new[] { "octue" }, dataset.Labels);
+        // dataset.json's file list is not used, and no metadata file is a datafile.
+        Assert.False(dataset.HasExplicitFileList);
+        Assert.Equal(new[] { "a.txt", "b.txt" }, dataset.Files.Select(f => f.PathInDataset));
+    }
+
+    [Fact]
+    public async Task Dataset_metadata_json_wins_over_dataset_json()
+    {
+        var bucket = fixture.NewBucket();
+        var store = fixture.Emulator.Store;
+        store.PutObject(bucket, "d/dataset.json", Encoding.UTF8.GetBytes(DatasetJsonNamingC(bucket)));
+        store.PutObject(bucket, "d/dataset_metadata.json", Encoding.UTF8.GetBytes(DatasetMetadataNamingB));
+        store.PutObject(bucket, "d/a.txt", [1]);
+        store.PutObject(bucket, "d/b.txt", [2]);
+
+        var dataset = await Dataset.FromCloudAsync($"gs://{bucket}/d", fixture.Options());
+
+        Assert.Equal("id-b", dataset.Id);
+        Assert.Equal("from-dataset-metadata", dataset.Name);
+        Assert.Equal(new[] { "b" }, dataset.Labels);
+        Assert.False(dataset.HasExplicitFileList);
+        Assert.Equal(new[] { "a.txt", "b.txt" }, dataset.Files.Select(f => f.PathInDataset));
+
+        // Without the newer file, dataset.json is read, file list and all.
+        store.DeleteObject(bucket, "d/dataset_metadata.json");
+        var older = await Dataset.FromCloudAsync($"gs://{bucket}/d", fixture.Options());
+        Assert.Equal("id-c", older.Id);
+        Assert.True(older.HasExplicitFileList);
+        Assert.Equal(new[] { "a.txt" }, older.Files.Select(f => f.PathInDataset));
+    }
+
     [Fact]
     public async Task Malformed_octue_file_gives_a_clear_error()
     {
