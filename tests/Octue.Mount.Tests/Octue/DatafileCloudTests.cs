@@ -193,7 +193,7 @@ public sealed class DatafileCloudTests(EmulatorFixture fixture)
     }
 
     [Fact]
-    public async Task Truncated_download_is_resumed_or_refused_never_left_short()
+    public async Task Truncated_download_is_resumed_from_the_last_byte_received()
     {
         using var temp = new TempFolder();
         var bucket = fixture.NewBucket();
@@ -201,20 +201,43 @@ public sealed class DatafileCloudTests(EmulatorFixture fixture)
         fixture.Emulator.Store.PutObject(bucket, "f.txt", content);
         var datafile = await Datafile.FromCloudAsync($"gs://{bucket}/f.txt", fixture.Options());
         var target = Path.Combine(temp.Path, "f.txt");
-        fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.TruncateMedia, Bucket = bucket, ObjectName = "f.txt", AfterBytes = 100, Times = 3 });
+        // Every response stops after 1000 bytes. Starting again from byte 0 could never finish; resuming where the
+        // last response stopped finishes in five responses (1000, 1000, 1000, 1000, 96 bytes).
+        fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.TruncateMedia, Bucket = bucket, ObjectName = "f.txt", AfterBytes = 1000, Times = 1000 });
+        var downloadsBefore = fixture.Emulator.Requests.Count(RequestKind.Download);
         try
         {
             await datafile.DownloadAsync(target, fixture.Options());
-            Assert.Equal(content, await File.ReadAllBytesAsync(target));
-        }
-        catch (ObjectStoreException)
-        {
-            Assert.Empty(Directory.GetFiles(temp.Path));
         }
         finally
         {
             fixture.Emulator.Faults.Clear();
         }
+        Assert.Equal(5, fixture.Emulator.Requests.Count(RequestKind.Download) - downloadsBefore);
+        Assert.Equal(content, await File.ReadAllBytesAsync(target));
+        Assert.Equal(new[] { target }, Directory.GetFiles(temp.Path, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Download_that_never_progresses_is_refused_and_leaves_no_file()
+    {
+        using var temp = new TempFolder();
+        var bucket = fixture.NewBucket();
+        fixture.Emulator.Store.PutObject(bucket, "f.txt", Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray());
+        var datafile = await Datafile.FromCloudAsync($"gs://{bucket}/f.txt", fixture.Options());
+        var target = Path.Combine(temp.Path, "f.txt");
+        // Every response ends before its first byte: retries run out without a byte received.
+        fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.TruncateMedia, Bucket = bucket, ObjectName = "f.txt", AfterBytes = 0, Times = 1000 });
+        try
+        {
+            var error = await Assert.ThrowsAsync<TransientStoreException>(() => datafile.DownloadAsync(target, fixture.Options()));
+            Assert.Contains($"gs://{bucket}/f.txt", error.Message);
+        }
+        finally
+        {
+            fixture.Emulator.Faults.Clear();
+        }
+        Assert.Empty(Directory.GetFiles(temp.Path, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
