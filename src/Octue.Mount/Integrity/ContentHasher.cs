@@ -11,10 +11,13 @@ public sealed class ContentHasher : IDisposable
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private readonly Crc32CHasher _crc = new();
 
+    /// <summary>How many bytes have been appended.</summary>
     public long Length => _crc.Length;
 
+    /// <summary>CRC-32C of everything appended so far (0 for no bytes).</summary>
     public uint Crc32c => _crc.Value;
 
+    /// <summary>Adds the next piece of the content to both hashes.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
         _crc.Append(data);
@@ -24,5 +27,6 @@ public sealed class ContentHasher : IDisposable
     /// <summary>MD5 of everything appended so far (the hasher can keep going afterwards).</summary>
     public byte[] GetMd5() => _md5.GetCurrentHash();
 
+    /// <summary>Releases the MD5 state; the hasher cannot be used afterwards.</summary>
     public void Dispose() => _md5.Dispose();
 }

@@ -9,6 +9,7 @@ public sealed class Crc32CHasher
     /// <summary>How many bytes have been appended.</summary>
     public long Length { get; private set; }
 
+    /// <summary>Adds the next piece of the content.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
         Value = Crc32C.Append(Value, data);

@@ -9,6 +9,7 @@ namespace Octue.Mount.Integrity;
 /// </summary>
 public static class GcsHash
 {
+    /// <summary>A CRC-32C in GCS's form: base64 of its four big-endian bytes (<c>"123456789"</c> gives <c>4waSgw==</c>).</summary>
     public static string ToBase64(uint crc32c)
     {
         Span<byte> bytes = stackalloc byte[4];
@@ -16,6 +17,7 @@ public static class GcsHash
         return Convert.ToBase64String(bytes);
     }
 
+    /// <summary>An MD5 digest in GCS's form: base64 of its 16 bytes.</summary>
     public static string ToBase64(byte[] md5)
     {
         ArgumentNullException.ThrowIfNull(md5);

@@ -6,6 +6,7 @@ namespace Octue.Mount.Storage;
 /// </summary>
 public static class EmulatorEndpoint
 {
+    /// <summary>The environment variable Google's clients read an emulator address from.</summary>
     public const string EnvironmentVariable = "STORAGE_EMULATOR_HOST";
 
     private const string ApiPath = "/storage/v1/";

@@ -55,6 +55,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         return new GcsObjectStore(StorageClientFactory.Create(options, emulator), options, logger);
     }
 
+    /// <inheritdoc />
     public async Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -87,14 +88,17 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         return new ObjectListing(objects, prefixes, string.IsNullOrEmpty(page.NextPageToken) ? null : page.NextPageToken);
     }
 
+    /// <inheritdoc />
     public Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken cancellationToken = default) =>
         StatAsync(bucket, name, generation: null, cancellationToken);
 
+    /// <inheritdoc />
     public Task<Stream> OpenReadAsync(string bucket, string name, long offset = 0, long? length = null, long? generation = null,
         CancellationToken cancellationToken = default) =>
         ObjectReadStream.OpenAsync(_client.Service.HttpClient, _endpoints, _retry, _logger, bucket, name, offset, length, generation,
             _readStallTimeout, (g, ct) => StatAsync(bucket, name, g, ct), cancellationToken);
 
+    /// <inheritdoc />
     public async Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -114,6 +118,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         return info;
     }
 
+    /// <inheritdoc />
     public async Task<ObjectInfo> PatchMetadataAsync(string bucket, string name, MetadataPatch patch, long? ifMetagenerationMatch = null,
         CancellationToken cancellationToken = default)
     {
@@ -133,6 +138,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         return ObjectInfoMapper.ToInfo(result, bucket);
     }
 
+    /// <inheritdoc />
     public async Task<ObjectInfo> CopyAsync(string sourceBucket, string sourceName, string destinationBucket, string destinationName,
         long? ifSourceGenerationMatch = null, long? ifGenerationMatch = null, CancellationToken cancellationToken = default)
     {
@@ -149,6 +155,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         return ObjectInfoMapper.ToInfo(result, destinationBucket);
     }
 
+    /// <inheritdoc />
     public Task DeleteAsync(string bucket, string name, long? ifGenerationMatch = null, CancellationToken cancellationToken = default)
     {
         var options = new DeleteObjectOptions { IfGenerationMatch = ifGenerationMatch, RetryOptions = RetryOptions.Never };
@@ -166,6 +173,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<string>> ListBucketsAsync(string project, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
@@ -181,6 +189,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     public async Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default)
     {
         // Listing (not bucket metadata) is what "can be read" means, and it is what public buckets allow anonymously.
@@ -195,6 +204,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <inheritdoc />
     public Task CreateBucketAsync(string project, string bucket, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
@@ -212,6 +222,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
         }, cancellationToken);
     }
 
+    /// <summary>Releases the HTTP client and its connections; the store cannot be used afterwards.</summary>
     public void Dispose() => _client.Dispose();
 
     private async Task<ObjectInfo?> StatAsync(string bucket, string name, long? generation, CancellationToken cancellationToken)

@@ -39,6 +39,7 @@ public sealed class ObjectStoreOptions
     /// <summary>A read that receives nothing for this long is abandoned and resumed, like a broken connection.</summary>
     public TimeSpan ReadStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where the store logs retries, resumptions and integrity failures; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Where environment variables are read (tests replace it so they never depend on the machine's).</summary>
