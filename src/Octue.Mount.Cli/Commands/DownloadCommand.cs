@@ -16,17 +16,18 @@ internal static class DownloadCommand
         var source = new Argument<string>("source") { Description = "What to download: gs://bucket/path of a datafile, dataset or manifest." };
         var destination = new Argument<string>("destination") { Description = "Local file or folder." };
         var kind = OctueCommandSupport.KindOption();
+        var credentials = OctueCommandSupport.CredentialsOption();
         var parallelism = OctueCommandSupport.ParallelismOption();
         var force = OctueCommandSupport.ForceOption();
         var command = new Command("download", "Download a datafile, dataset or manifest from Cloud Storage, verified against its CRC32C.")
         {
-            source, destination, kind, parallelism, force,
+            source, destination, kind, parallelism, force, credentials,
         };
         command.SetAction((parse, cancellationToken) => OctueCommandSupport.RunAsync(async () =>
         {
             var from = CloudPath.Parse(parse.GetValue(source)!);
             var to = parse.GetValue(destination)!;
-            var store = OctueCommandSupport.CreateStore();
+            var store = OctueCommandSupport.CreateStore(parse.GetValue(credentials));
             var bar = new TransferProgressBar("download");
             var options = new TransferOptions
             {

@@ -16,11 +16,12 @@ internal static class InfoCommand
     {
         var source = new Argument<string>("source") { Description = "gs://bucket/path of a datafile, dataset or manifest." };
         var kind = OctueCommandSupport.KindOption();
-        var command = new Command("info", "Print a datafile's, dataset's or manifest's Octue metadata as JSON.") { source, kind };
+        var credentials = OctueCommandSupport.CredentialsOption();
+        var command = new Command("info", "Print a datafile's, dataset's or manifest's Octue metadata as JSON.") { source, kind, credentials };
         command.SetAction((parse, cancellationToken) => OctueCommandSupport.RunAsync(async () =>
         {
             var path = CloudPath.Parse(parse.GetValue(source)!);
-            var store = OctueCommandSupport.CreateStore();
+            var store = OctueCommandSupport.CreateStore(parse.GetValue(credentials));
             var options = new TransferOptions { Store = store };
             var chosen = parse.GetValue(kind);
             if (chosen == OctueContainerKind.Auto)

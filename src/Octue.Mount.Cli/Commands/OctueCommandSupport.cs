@@ -24,8 +24,19 @@ internal static class OctueCommandSupport
         Description = "Transfer every file, even those whose destination already has the same CRC32C.",
     };
 
-    /// <summary>The store for the data verbs: Cloud Storage, or the server named by STORAGE_EMULATOR_HOST.</summary>
-    public static IObjectStore CreateStore() => GcsObjectStore.Create(new ObjectStoreOptions());
+    /// <summary>The same option, with the same meaning, as the mount command's <c>--credentials</c>.</summary>
+    public static Option<string?> CredentialsOption() => new("--credentials")
+    {
+        Description = "Service account key file (default: Application Default Credentials).",
+    };
+
+    /// <summary>
+    /// The store for the data verbs: Cloud Storage with the given key file (Application Default Credentials when null),
+    /// or the server named by STORAGE_EMULATOR_HOST. A key file that is missing or not a service-account key fails here,
+    /// naming the file, before any request is made.
+    /// </summary>
+    public static IObjectStore CreateStore(string? credentialsFile) =>
+        GcsObjectStore.Create(new ObjectStoreOptions { CredentialsFile = credentialsFile });
 
     /// <summary>Runs a verb's work, turning the failures a user can cause into one clear line on stderr and exit code 1.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> work)

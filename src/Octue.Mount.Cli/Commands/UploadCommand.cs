@@ -15,11 +15,12 @@ internal static class UploadCommand
         var source = new Argument<string>("source") { Description = "Local file (datafile), folder (dataset) or manifest JSON file." };
         var destination = new Argument<string>("destination") { Description = "Where to put it: gs://bucket/path." };
         var kind = OctueCommandSupport.KindOption();
+        var credentials = OctueCommandSupport.CredentialsOption();
         var parallelism = OctueCommandSupport.ParallelismOption();
         var force = OctueCommandSupport.ForceOption();
         var command = new Command("upload", "Upload a datafile, dataset or manifest to Cloud Storage, verified (CRC32C and MD5).")
         {
-            source, destination, kind, parallelism, force,
+            source, destination, kind, parallelism, force, credentials,
         };
         command.SetAction((parse, cancellationToken) => OctueCommandSupport.RunAsync(async () =>
         {
@@ -28,7 +29,7 @@ internal static class UploadCommand
             var bar = new TransferProgressBar("upload");
             var options = new TransferOptions
             {
-                Store = OctueCommandSupport.CreateStore(),
+                Store = OctueCommandSupport.CreateStore(parse.GetValue(credentials)),
                 Parallelism = OctueCommandSupport.Parallelism(parse.GetValue(parallelism)),
                 SkipUnchanged = !parse.GetValue(force),
                 Progress = bar,
