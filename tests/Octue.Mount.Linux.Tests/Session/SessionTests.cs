@@ -128,6 +128,7 @@ public sealed class SessionTests : IAsyncLifetime
     {
         var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20));
         var header = MemoryMarshal.Read<FuseOutHeader>(message);
+        Assert.NotEqual(0UL, header.Unique);
         Assert.Equal((uint)message.Length, header.Length);
         Assert.True(header.Error <= 0 && header.Error > -1000, $"error {header.Error} is not a negative errno");
         if (header.Error != 0)
@@ -267,6 +268,43 @@ public sealed class SessionTests : IAsyncLifetime
         _emulator.Faults.Clear();
         Assert.Equal(slow, reply.Header.Unique);
         Assert.Equal(-Errno.EINTR, reply.Header.Error);
+    }
+
+    [Fact]
+    public async Task A_listing_without_a_name_the_kernel_holds_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        // Another client deletes the object; the next listing of the root (no metadata cache here) no longer has it.
+        await _store.DeleteAsync("session", "hello.txt");
+        var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+
+        // The reply and the notification travel on different threads: either may arrive first.
+        byte[]? notification = null;
+        var replied = false;
+        while (notification is null || !replied)
+        {
+            var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            var header = MemoryMarshal.Read<FuseOutHeader>(message);
+            Assert.Equal((uint)message.Length, header.Length);
+            if (header.Unique == 0)
+            {
+                notification = message;
+                continue;
+            }
+            Assert.Equal(opendir, header.Unique);
+            Assert.Equal(0, header.Error);
+            replied = true;
+        }
+
+        Assert.Equal((int)FuseNotifyCode.InvalEntry, MemoryMarshal.Read<FuseOutHeader>(notification).Error);
+        var payload = notification.AsSpan(FuseOutHeader.Size);
+        var inval = MemoryMarshal.Read<FuseNotifyInvalEntryOut>(payload);
+        Assert.Equal(1UL, inval.Parent);
+        Assert.Equal((uint)"hello.txt".Length, inval.NameLength);
+        Assert.Equal(0u, inval.Flags);
+        Assert.Equal(Name("hello.txt"), payload[FuseNotifyInvalEntryOut.Size..].ToArray());
     }
 
     [Fact]
