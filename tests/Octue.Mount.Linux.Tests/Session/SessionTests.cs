@@ -207,6 +207,57 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(-Errno.EINVAL, (await ReceiveAsync()).Header.Error);
     }
 
+    /// <summary>Per spec/fuse-notes.md §1.8-1.9: ENOSYS where the kernel's sticky fallback is wanted, EOPNOTSUPP for FALLOCATE.</summary>
+    [Theory]
+    [InlineData(FuseOpcode.Lseek, 24, Errno.ENOSYS)]             // generic lseek for ever
+    [InlineData(FuseOpcode.Statx, 24, Errno.ENOSYS)]             // GETATTR instead
+    [InlineData(FuseOpcode.CopyFileRange, 56, Errno.ENOSYS)]     // the kernel copies through READ/WRITE
+    [InlineData(FuseOpcode.CopyFileRange64, 56, Errno.ENOSYS)]
+    [InlineData(FuseOpcode.TmpFile, 16, Errno.ENOSYS)]           // O_TMPFILE fails with EOPNOTSUPP from then on
+    [InlineData(FuseOpcode.Fallocate, 32, Errno.EOPNOTSUPP)]     // "header only, or EOPNOTSUPP"
+    [InlineData(FuseOpcode.GetLk, 48, Errno.ENOSYS)]             // POSIX_LOCKS is not negotiated: locks stay local
+    [InlineData(FuseOpcode.SetLk, 48, Errno.ENOSYS)]
+    [InlineData(FuseOpcode.SetLkW, 48, Errno.ENOSYS)]
+    public async Task Unsupported_operations_get_the_errno_the_kernel_expects(FuseOpcode opcode, int argumentSize, int errno)
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        var target = opcode == FuseOpcode.TmpFile ? 1UL : node;
+        var unique = opcode == FuseOpcode.TmpFile
+            ? Send(opcode, target, new byte[argumentSize], Name("tmp"))
+            : Send(opcode, target, new byte[argumentSize]);
+        var reply = await ReceiveAsync();
+        Assert.Equal(unique, reply.Header.Unique);
+        Assert.Equal(-errno, reply.Header.Error);
+    }
+
+    [Fact]
+    public async Task Replies_leave_out_of_order_a_fast_request_is_answered_while_a_slow_read_waits()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        Send(FuseOpcode.Open, node, Bytes(new FuseOpenIn()));
+        var fh = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload).Fh;
+
+        // The read's download is held back by the emulator; nothing else needs the network.
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = "session", RequestKind = RequestKind.Download });
+        var read = Send(FuseOpcode.Read, node, Bytes(new FuseReadIn { Fh = fh, ReadSize = 4096 }));
+        var statfs = Send(FuseOpcode.StatFs, 1);
+        var getattr = Send(FuseOpcode.GetAttr, 1, Bytes(new FuseGetAttrIn()));
+
+        var first = await ReceiveAsync();
+        var second = await ReceiveAsync();
+        Assert.Equal([statfs, getattr], new[] { first.Header.Unique, second.Header.Unique }.Order().ToArray());
+        Assert.Equal(FuseStatfsOut.Size, (first.Header.Unique == statfs ? first : second).Payload.Length);
+
+        var last = await ReceiveAsync(TimeSpan.FromSeconds(30));
+        _emulator.Faults.Clear();
+        Assert.Equal(read, last.Header.Unique);
+        Assert.Equal("hello\n"u8.ToArray(), last.Payload);
+    }
+
     [Fact]
     public async Task Xattr_size_queries_and_foreign_namespaces()
     {
