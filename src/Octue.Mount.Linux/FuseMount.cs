@@ -78,7 +78,8 @@ public sealed class FuseMount : IAsyncDisposable
         if (connectionId >= 0 && options.ReadAheadKb > 0 && !Mounting.FuseConnectionControl.TrySetReadAhead(connectionId, options.ReadAheadKb))
             logger.LogInformation("Could not raise the readahead of {MountPoint} to {Kilobytes} KiB ({Path} is writable by root only); sequential reads use the kernel's default",
                 target, options.ReadAheadKb, Mounting.FuseConnectionControl.ReadAheadPath(connectionId));
-        logger.LogInformation("Mounted {Source} at {MountPoint} (connection {Connection})", options.Source, target, connectionId);
+        logger.LogInformation("Mounted {Source} at {MountPoint} (connection {Connection}, {Mounter})", options.Source, target, connectionId,
+            viaFusermount ? "through fusermount3" : "with mount(2)");
         return mount;
     }
 

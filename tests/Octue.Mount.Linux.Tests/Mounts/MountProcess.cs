@@ -32,6 +32,8 @@ public sealed class MountProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public string Path(params string[] parts) => System.IO.Path.Combine([MountPoint, .. parts]);
 
     /// <summary>The built CLI next to the test assembly (copied there by the project reference).</summary>
