@@ -330,32 +330,69 @@ public sealed class SessionTests : IAsyncLifetime
         // Another client deletes the object; the next listing of the root (no metadata cache here) no longer has it.
         await _store.DeleteAsync("session", "hello.txt");
         var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
+        Assert.Equal(0, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
 
-        // The reply and the notification travel on different threads: either may arrive first.
+    [Fact]
+    public async Task A_file_that_became_a_directory_elsewhere_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        await _store.DeleteAsync("session", "hello.txt");
+        _emulator.Store.PutObject("session", "hello.txt/inside", "now a folder\n"u8.ToArray());
+        var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
+        Assert.Equal(0, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
+
+    [Fact]
+    public async Task A_getattr_that_finds_the_object_gone_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        await _store.DeleteAsync("session", "hello.txt");
+        var getattr = Send(FuseOpcode.GetAttr, node, Bytes(new FuseGetAttrIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(getattr);
+        Assert.Equal(-Errno.ENOENT, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
+
+    /// <summary>The reply to <paramref name="unique"/> and one notification: they leave from different threads, in either order.</summary>
+    private async Task<(FuseOutHeader Reply, byte[] Notification)> ReceiveReplyAndNotificationAsync(ulong unique)
+    {
         byte[]? notification = null;
-        var replied = false;
-        while (notification is null || !replied)
+        FuseOutHeader? reply = null;
+        while (notification is null || reply is null)
         {
             var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
             var header = MemoryMarshal.Read<FuseOutHeader>(message);
             Assert.Equal((uint)message.Length, header.Length);
             if (header.Unique == 0)
             {
+                Assert.Null(notification);
                 notification = message;
                 continue;
             }
-            Assert.Equal(opendir, header.Unique);
-            Assert.Equal(0, header.Error);
-            replied = true;
+            Assert.Equal(unique, header.Unique);
+            reply = header;
         }
+        return (reply.Value, notification);
+    }
 
+    private static void AssertInvalEntry(byte[] notification, ulong parent, string name)
+    {
         Assert.Equal((int)FuseNotifyCode.InvalEntry, MemoryMarshal.Read<FuseOutHeader>(notification).Error);
         var payload = notification.AsSpan(FuseOutHeader.Size);
         var inval = MemoryMarshal.Read<FuseNotifyInvalEntryOut>(payload);
-        Assert.Equal(1UL, inval.Parent);
-        Assert.Equal((uint)"hello.txt".Length, inval.NameLength);
+        Assert.Equal(parent, inval.Parent);
+        Assert.Equal((uint)System.Text.Encoding.UTF8.GetByteCount(name), inval.NameLength);
         Assert.Equal(0u, inval.Flags);
-        Assert.Equal(Name("hello.txt"), payload[FuseNotifyInvalEntryOut.Size..].ToArray());
+        Assert.Equal(Name(name), payload[FuseNotifyInvalEntryOut.Size..].ToArray());
     }
 
     [Fact]
