@@ -4,16 +4,25 @@ using Octue.Mount.Linux.Tests.Mounts;
 
 namespace Octue.Mount.Cli.Tests;
 
-/// <summary><c>octue-mount demo</c>: the sample bucket and manifest are mounted, browsable, and unmounted on SIGTERM.</summary>
+/// <summary>
+/// <c>octue-mount demo</c>: the sample bucket and manifest are mounted, browsable, and unmounted on Ctrl-C (SIGINT)
+/// or SIGTERM.
+/// </summary>
 [Collection(CliMountCollection.Name)]
 public sealed class DemoCommandTests
 {
-    [Fact]
-    public async Task The_demo_mounts_a_sample_bucket_and_manifest_and_stops_cleanly()
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task The_demo_mounts_a_sample_bucket_and_manifest_and_stops_cleanly_on_a_signal(string signal)
     {
         using var temp = new TempDirectory();
         var root = temp.Combine("demo");
-        var start = new ProcessStartInfo(MountProcess.CliPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A background job of a shell starts with SIGINT ignored, and children inherit that; a terminal's Ctrl-C
+        // reaches a process whose SIGINT has its default disposition, which env restores here.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(MountProcess.CliPath);
         start.ArgumentList.Add("demo");
         start.ArgumentList.Add(root);
         using var demo = Process.Start(start)!;
@@ -40,9 +49,10 @@ public sealed class DemoCommandTests
             Assert.Contains("scan-001.json", (await Tool.RunAsync("ls", Path.Combine(manifest, "lidar"))).EnsureSuccess("ls lidar").Stdout);
             (await Tool.RunAsync("cp", "/etc/hostname", Path.Combine(bucket, "copied.txt"))).EnsureSuccess("cp into the demo");
 
-            await Tool.RunAsync("kill", "-TERM", demo.Id.ToString());
+            (await Tool.RunAsync("kill", $"-{signal}", demo.Id.ToString())).EnsureSuccess("kill");
             await demo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(0, demo.ExitCode);
+            Assert.Contains("Unmounted; demo stopped.", await demo.StandardOutput.ReadToEndAsync());
             Assert.Null(MountTable.Find(bucket));
             Assert.Null(MountTable.Find(manifest));
         }

@@ -70,6 +70,57 @@ public sealed class MountCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_dev_fuse_the_mount_fails_saying_so()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("nodevice");
+        var mountPoint = temp.CreateDirectory("mnt");
+        // A container started without the device: in a private mount namespace of its own, /dev is replaced by a
+        // tmpfs holding only the ordinary character devices. Nothing outside that namespace changes.
+        const string script = """
+            set -e
+            mount --make-rprivate /
+            mkdir "$4/host-dev"
+            mount --rbind /dev "$4/host-dev"
+            mount -t tmpfs none /dev
+            for device in null zero full random urandom tty; do
+                touch "/dev/$device"
+                mount --bind "$4/host-dev/$device" "/dev/$device"
+            done
+            umount -l "$4/host-dev"
+            test ! -e /dev/fuse
+            exec "$1" mount gs://nodevice "$2" --cache-dir "$3"
+            """;
+        var result = await Tool.RunAsync("unshare", ["--mount", "bash", "-c", script, "bash", MountProcess.CliPath, mountPoint, temp.Combine("cache"), temp.Path],
+            TimeSpan.FromSeconds(90), Environment);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("/dev/fuse does not exist", result.Stderr);
+        Assert.Contains("modprobe fuse", result.Stderr);
+        Assert.Null(MountTable.Find(mountPoint));
+        Assert.True(File.Exists("/dev/fuse"));
+    }
+
+    /// <summary>
+    /// A key file that is not there fails before any request: the file is checked when the client is built. (A
+    /// machine with no credentials at all is not tested: Application Default Credentials then probe the GCE
+    /// metadata server at 169.254.169.254.)
+    /// </summary>
+    [Fact]
+    public async Task A_missing_credentials_file_fails_with_a_clear_message_and_no_request()
+    {
+        using var temp = new TempDirectory();
+        var mountPoint = temp.CreateDirectory("mnt");
+        var missing = temp.Combine("no-such-key.json");
+        // No emulator: the real endpoint would be used if the key were accepted, so nothing else may point anywhere.
+        var result = await Tool.RunAsync("env", ["-u", "STORAGE_EMULATOR_HOST", "-u", "GOOGLE_APPLICATION_CREDENTIALS", MountProcess.CliPath,
+            "mount", "gs://some-bucket", mountPoint, "--cache-dir", temp.Combine("cache"), "--credentials", missing], TimeSpan.FromSeconds(90));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"The credentials file '{missing}' does not exist", result.Stderr);
+        Assert.Contains("gcloud auth application-default login", result.Stderr);
+        Assert.Null(MountTable.Find(mountPoint));
+    }
+
+    [Fact]
     public async Task A_non_empty_or_busy_mount_point_is_refused()
     {
         using var temp = new TempDirectory();

@@ -40,11 +40,13 @@ internal static class MountCommand
         var sloppy = new Option<bool>("-s") { Hidden = true };
         var verbose = new Option<bool>("-v") { Hidden = true };
         var notifyReady = new Option<bool>(DetachedLauncher.NotifyReadyOption) { Hidden = true };
+        // Mounts through fusermount3 even as root, so the path every non-root user takes can be exercised as root.
+        var viaFusermount = new Option<bool>("--via-fusermount") { Hidden = true };
 
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
             targets, project, foreground, options, cacheDir, cacheSize, ttl, readOnly, uid, gid, fileMode, dirMode,
-            allowOther, nonEmpty, logLevel, logFile, credentials, fake, noMtab, sloppy, verbose, notifyReady,
+            allowOther, nonEmpty, logLevel, logFile, credentials, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -76,6 +78,8 @@ internal static class MountCommand
                     settings = settings with { NonEmpty = true };
                 if (result.GetValue(foreground))
                     settings = settings with { Foreground = true };
+                if (result.GetValue(viaFusermount))
+                    settings = settings with { ViaFusermount = true };
                 if (settings.MountPoint.Length == 0)
                     throw new MountOptionException("No mount point given.");
                 if (positional.Length == 1 && settings.Project is null)

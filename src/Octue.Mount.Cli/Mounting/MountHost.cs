@@ -32,6 +32,7 @@ internal sealed class MountHost
         AllowOther = _settings.AllowOther,
         ReadOnly = _settings.ReadOnly,
         AllowNonEmpty = _settings.NonEmpty,
+        ForceFusermount = _settings.ViaFusermount,
     };
 
     public static string DescribeSource(MountSource source) => source.Kind switch

@@ -23,6 +23,9 @@ internal sealed record MountSettings
     public string? CredentialsFile { get; init; }
     public bool Foreground { get; init; }
 
+    /// <summary>Mount through fusermount3 even as root (the path of non-root users, for tests).</summary>
+    public bool ViaFusermount { get; init; }
+
     /// <summary>
     /// The cache folder: the one given, else one per source under the user's cache directory, so staged writes of a
     /// crashed mount are found again by the next mount of the same source.

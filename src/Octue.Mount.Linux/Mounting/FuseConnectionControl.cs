@@ -14,10 +14,9 @@ public static class FuseConnectionControl
     /// <summary>Raises the readahead of the mount's bdi (the INIT reply can only lower it).</summary>
     public static bool TrySetReadAhead(int minor, int kilobytes)
     {
-        var path = $"/sys/class/bdi/0:{minor.ToString(CultureInfo.InvariantCulture)}/read_ahead_kb";
         try
         {
-            File.WriteAllText(path, kilobytes.ToString(CultureInfo.InvariantCulture));
+            File.WriteAllText(ReadAheadPath(minor), kilobytes.ToString(CultureInfo.InvariantCulture));
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -25,6 +24,9 @@ public static class FuseConnectionControl
             return false;
         }
     }
+
+    /// <summary>The readahead knob of the backing device of the FUSE mount whose st_dev is 0:<paramref name="minor"/>.</summary>
+    public static string ReadAheadPath(int minor) => $"/sys/class/bdi/0:{minor.ToString(CultureInfo.InvariantCulture)}/read_ahead_kb";
 
     /// <summary>
     /// Aborts a connection: every pending and future request fails at once, so no caller stays hung on a daemon

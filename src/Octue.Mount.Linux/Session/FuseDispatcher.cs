@@ -97,12 +97,15 @@ internal sealed class FuseDispatcher
         FuseOpcode.Access or FuseOpcode.FsyncDir => Empty(request),
         // Hard links cannot be represented in an object store.
         FuseOpcode.Link => Fail(request, Errno.EPERM),
-        // Sticky ENOSYS: the kernel falls back for ever (generic lseek, userspace copy, GETATTR instead of STATX, ...).
+        // Sticky ENOSYS: the kernel falls back for ever (generic lseek, userspace copy, GETATTR instead of STATX, ...);
+        // O_TMPFILE then fails with EOPNOTSUPP without asking again.
         FuseOpcode.Lseek or FuseOpcode.CopyFileRange or FuseOpcode.CopyFileRange64 or FuseOpcode.Statx or
             FuseOpcode.SyncFs or FuseOpcode.Bmap or FuseOpcode.Ioctl or FuseOpcode.Poll or FuseOpcode.GetLk or
-            FuseOpcode.SetLk or FuseOpcode.SetLkW or FuseOpcode.SetupMapping or FuseOpcode.RemoveMapping
+            FuseOpcode.SetLk or FuseOpcode.SetLkW or FuseOpcode.SetupMapping or FuseOpcode.RemoveMapping or
+            FuseOpcode.TmpFile
             => Fail(request, Errno.ENOSYS),
-        FuseOpcode.Fallocate or FuseOpcode.TmpFile => Fail(request, Errno.EOPNOTSUPP),
+        // Preallocation means nothing to an object store; callers such as posix_fallocate then write zeros themselves.
+        FuseOpcode.Fallocate => Fail(request, Errno.EOPNOTSUPP),
         _ => Fail(request, Errno.ENOSYS),
     };
 

@@ -170,6 +170,24 @@ internal sealed class NodeTable
         }
     }
 
+    /// <summary>The children of <paramref name="parent"/> the kernel holds lookups on, by the names it knows them under.</summary>
+    public List<Node> KnownChildren(Node parent)
+    {
+        lock (_lock)
+        {
+            var result = new List<Node>();
+            foreach (var ((parentId, _), node) in _byName)
+            {
+                if (parentId == parent.Id && node.LookupCount > 0)
+                {
+                    result.Add(node);
+                }
+            }
+
+            return result;
+        }
+    }
+
     /// <summary>Every live node below <paramref name="ancestor"/> (for directory renames).</summary>
     public List<Node> Descendants(Node ancestor)
     {

@@ -36,6 +36,11 @@ public sealed partial class OctueFileSystem
         var resolved = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!resolved.IsOk)
         {
+            if (resolved.Error == VfsError.NotFound)
+            {
+                InvalidateKnownEntry(dir, name);
+            }
+
             return resolved.Error;
         }
 
@@ -69,6 +74,11 @@ public sealed partial class OctueFileSystem
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
         if (!info.IsOk)
         {
+            if (info.Error == VfsError.NotFound && !n.Detached && n.Parent is { } parent)
+            {
+                InvalidateKnownEntry(parent, n.Name);
+            }
+
             return info.Error;
         }
 
@@ -364,7 +374,43 @@ public sealed partial class OctueFileSystem
             _ => await ListVirtualDirectoryAsync(dir, ct).ConfigureAwait(false),
         };
         _metadata.PutListing(cacheBucket, cacheKey, listing);
+        InvalidateVanishedEntries(dir, listing);
         return listing;
+    }
+
+    /// <summary>
+    /// Drops from the kernel's dentry cache the names it holds under <paramref name="dir"/> that a fresh listing no
+    /// longer shows, or shows as another kind: another client deleted or replaced them, and the kernel would
+    /// otherwise trust its entry until the entry timeout. Files created here and not uploaded yet are not listed and stay.
+    /// </summary>
+    private void InvalidateVanishedEntries(Node dir, DirectoryListing listing)
+    {
+        if (InvalidationSink is not { } sink)
+        {
+            return;
+        }
+
+        foreach (var child in _nodes.KnownChildren(dir))
+        {
+            if (listing.TryGet(child.Name, out var entry) && entry.Kind == child.Kind)
+            {
+                continue;
+            }
+
+            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name))
+            {
+                sink.InvalidateEntry(dir.Id, child.Name);
+            }
+        }
+    }
+
+    /// <summary>A name the kernel holds an entry for was found missing: its dentry must not outlive the object.</summary>
+    private void InvalidateKnownEntry(Node dir, string name)
+    {
+        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null)
+        {
+            sink.InvalidateEntry(dir.Id, name);
+        }
     }
 
     private async Task<DirectoryListing> ListBucketsAsync(CancellationToken ct)

@@ -32,13 +32,18 @@ public sealed class MountProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public string Path(params string[] parts) => System.IO.Path.Combine([MountPoint, .. parts]);
 
     /// <summary>The built CLI next to the test assembly (copied there by the project reference).</summary>
     public static string CliPath => System.IO.Path.Combine(AppContext.BaseDirectory, "octue-mount");
 
-    /// <summary>Starts <c>octue-mount mount SOURCE MOUNTPOINT --foreground</c> and waits until it reports the mount ready.</summary>
-    public static async Task<MountProcess> StartAsync(string emulatorHostAndPort, string source, string mountPoint, string cacheDirectory,
+    /// <summary>
+    /// Starts <c>octue-mount mount SOURCE MOUNTPOINT --foreground</c> (no SOURCE when it is null, as with
+    /// <c>--project</c>) and waits until it reports the mount ready.
+    /// </summary>
+    public static async Task<MountProcess> StartAsync(string emulatorHostAndPort, string? source, string mountPoint, string cacheDirectory,
         params string[] extraArguments)
     {
         if (MountTable.Find(mountPoint) is null)
@@ -52,8 +57,9 @@ public sealed class MountProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = "/tmp",
         };
-        foreach (var argument in new[] { "mount", source, mountPoint, "--foreground", "--cache-dir", cacheDirectory,
-                     "--log-level", Environment.GetEnvironmentVariable("OCTUE_MOUNT_TEST_LOG_LEVEL") ?? "debug", "--log-file", logFile }.Concat(extraArguments))
+        string[] targets = source is null ? [mountPoint] : [source, mountPoint];
+        foreach (var argument in new[] { "mount" }.Concat(targets).Concat(["--foreground", "--cache-dir", cacheDirectory,
+                     "--log-level", Environment.GetEnvironmentVariable("OCTUE_MOUNT_TEST_LOG_LEVEL") ?? "debug", "--log-file", logFile]).Concat(extraArguments))
             start.ArgumentList.Add(argument);
         start.Environment["STORAGE_EMULATOR_HOST"] = emulatorHostAndPort;
         var process = Process.Start(start)!;

@@ -37,22 +37,31 @@ public sealed class XattrTests(EmulatorFixture fixture)
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("No such attribute", missing.Stderr);
 
-        // setfattr strips one level of double quotes, so the JSON text "north" is written as "\"north\"".
-        (await Tool.RunAsync("setfattr", "-n", "user.octue.tags.site", "-v", "\"\\\"north\\\"\"", file)).EnsureSuccess("setfattr");
-
         using var client = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = fixture.Emulator.HostAndPort });
-        var info = await client.StatAsync(bucket, "data/mast.csv");
-        Assert.NotNull(info);
-        var tags = DatafileMetadata.FromObjectMetadata(info.Metadata).Tags;
-        Assert.Equal("north", tags["site"]!.GetValue<string>());
-        Assert.Equal("Vestas", tags["manufacturer"]!.GetValue<string>());
+        async Task<string?> SiteAsync()
+        {
+            var info = await client.StatAsync(bucket, "data/mast.csv");
+            Assert.NotNull(info);
+            var tags = DatafileMetadata.FromObjectMetadata(info.Metadata).Tags;
+            Assert.Equal("Vestas", tags["manufacturer"]!.GetValue<string>());
+            return tags["site"]?.GetValue<string>();
+        }
+
+        // The form the README shows, exactly as typed in a shell: setfattr takes the quotes off and sends north,
+        // which the mount reads as a JSON string.
+        (await Tool.BashAsync("setfattr -n user.octue.tags.site -v '\"north\"' \"$1\"", file)).EnsureSuccess("setfattr -v '\"north\"'");
+        Assert.Equal("north", await SiteAsync());
+
+        // setfattr strips one level of double quotes, so the JSON text "south" itself is written as "\"south\"".
+        (await Tool.RunAsync("setfattr", "-n", "user.octue.tags.site", "-v", "\"\\\"south\\\"\"", file)).EnsureSuccess("setfattr");
+        Assert.Equal("south", await SiteAsync());
 
         var invalid = await Tool.RunAsync("setfattr", "-n", "user.octue.tags.Bad-Name", "-v", "1", file);
         Assert.NotEqual(0, invalid.ExitCode);
         Assert.Contains("Invalid argument", invalid.Stderr);
 
         var back = (await Tool.RunAsync("getfattr", "-n", "user.octue.tags.site", "--only-values", "--absolute-names", file)).EnsureSuccess("getfattr -n").Stdout;
-        Assert.Equal("\"north\"", back.Trim());
+        Assert.Equal("\"south\"", back.Trim());
         Assert.Equal("a,b\n1,2\n", Encoding.UTF8.GetString(fixture.Emulator.Store.TryGetObject(bucket, "data/mast.csv", out var stored) ? stored.Data : []));
     }
 }

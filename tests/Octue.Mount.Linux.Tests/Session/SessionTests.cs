@@ -128,6 +128,7 @@ public sealed class SessionTests : IAsyncLifetime
     {
         var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20));
         var header = MemoryMarshal.Read<FuseOutHeader>(message);
+        Assert.NotEqual(0UL, header.Unique);
         Assert.Equal((uint)message.Length, header.Length);
         Assert.True(header.Error <= 0 && header.Error > -1000, $"error {header.Error} is not a negative errno");
         if (header.Error != 0)
@@ -206,6 +207,57 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(-Errno.EINVAL, (await ReceiveAsync()).Header.Error);
     }
 
+    /// <summary>Per spec/fuse-notes.md §1.8-1.9: ENOSYS where the kernel's sticky fallback is wanted, EOPNOTSUPP for FALLOCATE.</summary>
+    [Theory]
+    [InlineData(FuseOpcode.Lseek, 24, Errno.ENOSYS)]             // generic lseek for ever
+    [InlineData(FuseOpcode.Statx, 24, Errno.ENOSYS)]             // GETATTR instead
+    [InlineData(FuseOpcode.CopyFileRange, 56, Errno.ENOSYS)]     // the kernel copies through READ/WRITE
+    [InlineData(FuseOpcode.CopyFileRange64, 56, Errno.ENOSYS)]
+    [InlineData(FuseOpcode.TmpFile, 16, Errno.ENOSYS)]           // O_TMPFILE fails with EOPNOTSUPP from then on
+    [InlineData(FuseOpcode.Fallocate, 32, Errno.EOPNOTSUPP)]     // "header only, or EOPNOTSUPP"
+    [InlineData(FuseOpcode.GetLk, 48, Errno.ENOSYS)]             // POSIX_LOCKS is not negotiated: locks stay local
+    [InlineData(FuseOpcode.SetLk, 48, Errno.ENOSYS)]
+    [InlineData(FuseOpcode.SetLkW, 48, Errno.ENOSYS)]
+    public async Task Unsupported_operations_get_the_errno_the_kernel_expects(FuseOpcode opcode, int argumentSize, int errno)
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        var target = opcode == FuseOpcode.TmpFile ? 1UL : node;
+        var unique = opcode == FuseOpcode.TmpFile
+            ? Send(opcode, target, new byte[argumentSize], Name("tmp"))
+            : Send(opcode, target, new byte[argumentSize]);
+        var reply = await ReceiveAsync();
+        Assert.Equal(unique, reply.Header.Unique);
+        Assert.Equal(-errno, reply.Header.Error);
+    }
+
+    [Fact]
+    public async Task Replies_leave_out_of_order_a_fast_request_is_answered_while_a_slow_read_waits()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        Send(FuseOpcode.Open, node, Bytes(new FuseOpenIn()));
+        var fh = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload).Fh;
+
+        // The read's download is held back by the emulator; nothing else needs the network.
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = "session", RequestKind = RequestKind.Download });
+        var read = Send(FuseOpcode.Read, node, Bytes(new FuseReadIn { Fh = fh, ReadSize = 4096 }));
+        var statfs = Send(FuseOpcode.StatFs, 1);
+        var getattr = Send(FuseOpcode.GetAttr, 1, Bytes(new FuseGetAttrIn()));
+
+        var first = await ReceiveAsync();
+        var second = await ReceiveAsync();
+        Assert.Equal([statfs, getattr], new[] { first.Header.Unique, second.Header.Unique }.Order().ToArray());
+        Assert.Equal(FuseStatfsOut.Size, (first.Header.Unique == statfs ? first : second).Payload.Length);
+
+        var last = await ReceiveAsync(TimeSpan.FromSeconds(30));
+        _emulator.Faults.Clear();
+        Assert.Equal(read, last.Header.Unique);
+        Assert.Equal("hello\n"u8.ToArray(), last.Payload);
+    }
+
     [Fact]
     public async Task Xattr_size_queries_and_foreign_namespaces()
     {
@@ -267,6 +319,80 @@ public sealed class SessionTests : IAsyncLifetime
         _emulator.Faults.Clear();
         Assert.Equal(slow, reply.Header.Unique);
         Assert.Equal(-Errno.EINTR, reply.Header.Error);
+    }
+
+    [Fact]
+    public async Task A_listing_without_a_name_the_kernel_holds_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        // Another client deletes the object; the next listing of the root (no metadata cache here) no longer has it.
+        await _store.DeleteAsync("session", "hello.txt");
+        var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
+        Assert.Equal(0, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
+
+    [Fact]
+    public async Task A_file_that_became_a_directory_elsewhere_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        await _store.DeleteAsync("session", "hello.txt");
+        _emulator.Store.PutObject("session", "hello.txt/inside", "now a folder\n"u8.ToArray());
+        var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
+        Assert.Equal(0, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
+
+    [Fact]
+    public async Task A_getattr_that_finds_the_object_gone_sends_an_inval_entry_notification()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        await _store.DeleteAsync("session", "hello.txt");
+        var getattr = Send(FuseOpcode.GetAttr, node, Bytes(new FuseGetAttrIn()));
+        var (reply, notification) = await ReceiveReplyAndNotificationAsync(getattr);
+        Assert.Equal(-Errno.ENOENT, reply.Error);
+        AssertInvalEntry(notification, 1, "hello.txt");
+    }
+
+    /// <summary>The reply to <paramref name="unique"/> and one notification: they leave from different threads, in either order.</summary>
+    private async Task<(FuseOutHeader Reply, byte[] Notification)> ReceiveReplyAndNotificationAsync(ulong unique)
+    {
+        byte[]? notification = null;
+        FuseOutHeader? reply = null;
+        while (notification is null || reply is null)
+        {
+            var message = await _replies.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            var header = MemoryMarshal.Read<FuseOutHeader>(message);
+            Assert.Equal((uint)message.Length, header.Length);
+            if (header.Unique == 0)
+            {
+                Assert.Null(notification);
+                notification = message;
+                continue;
+            }
+            Assert.Equal(unique, header.Unique);
+            reply = header;
+        }
+        return (reply.Value, notification);
+    }
+
+    private static void AssertInvalEntry(byte[] notification, ulong parent, string name)
+    {
+        Assert.Equal((int)FuseNotifyCode.InvalEntry, MemoryMarshal.Read<FuseOutHeader>(notification).Error);
+        var payload = notification.AsSpan(FuseOutHeader.Size);
+        var inval = MemoryMarshal.Read<FuseNotifyInvalEntryOut>(payload);
+        Assert.Equal(parent, inval.Parent);
+        Assert.Equal((uint)System.Text.Encoding.UTF8.GetByteCount(name), inval.NameLength);
+        Assert.Equal(0u, inval.Flags);
+        Assert.Equal(Name(name), payload[FuseNotifyInvalEntryOut.Size..].ToArray());
     }
 
     [Fact]
