@@ -314,6 +314,53 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task SetDelete_vets_setting_the_flag_allows_clearing_it_and_the_delete_waits_for_cleanup()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("kept.txt", [1]);
+        env.Put("doomed.txt", [2]);
+        env.Put("full/a.txt", [3]);
+        NativeHarness n = env.Native;
+
+        // Set, then cleared again (a DeleteFile cancelled, or FileDispositionInformationEx toggled): nothing is deleted.
+        var (_, kept, _) = await n.Open(@"\kept.txt", Delete);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(kept!, @"\kept.txt", true));
+        Assert.Equal(NtStatus.Success, await n.SetDelete(kept!, @"\kept.txt", false));
+        await n.Cleanup(kept!, @"\kept.txt", 0);
+        await n.Close(kept!);
+        Assert.NotNull(env.Get("kept.txt"));
+
+        // Set: the object stays until the Cleanup that carries FspCleanupDelete.
+        var (_, doomed, _) = await n.Open(@"\doomed.txt", Delete);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(doomed!, @"\doomed.txt", true));
+        Assert.NotNull(env.Get("doomed.txt"));
+        await n.Cleanup(doomed!, @"\doomed.txt", CleanupDelete);
+        Assert.Null(env.Get("doomed.txt"));
+        await n.Close(doomed!);
+
+        // A directory with children refuses the flag; clearing it is still fine and deletes nothing.
+        var (_, full, _) = await n.Open(@"\full", Delete);
+        Assert.Equal(NtStatus.DirectoryNotEmpty, await n.SetDelete(full!, @"\full", true));
+        Assert.Equal(NtStatus.Success, await n.SetDelete(full!, @"\full", false));
+        await n.Close(full!);
+        Assert.NotNull(env.Get("full/a.txt"));
+
+        // An empty directory accepts it and goes at its cleanup.
+        var (_, empty, _) = await n.Create(@"\empty", DirectoryFile);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(empty!, @"\empty", true));
+        Assert.NotNull(env.Get("empty/"));
+        await n.Cleanup(empty!, @"\empty", CleanupDelete);
+        await n.Close(empty!);
+        Assert.Null(env.Get("empty/"));
+
+        // The volume root cannot be deleted.
+        var (_, root, _) = await n.Open(@"\", Delete);
+        Assert.Equal(NtStatus.CannotDelete, await n.SetDelete(root!, @"\", true));
+        await n.Close(root!);
+        Assert.Equal(0, n.Adapter.OpenCount);
+    }
+
+    [Fact]
     public async Task A_new_file_deleted_at_its_cleanup_never_reaches_the_bucket()
     {
         await using EmulatorFileSystem env = await Start();

@@ -400,8 +400,20 @@ internal sealed partial class WinFspAdapter
     /// <summary>Whether a delete may proceed (the delete itself happens at Cleanup): a directory must be empty.</summary>
     public int CanDelete(OpenFile file) => DispatcherWait.Run(CanDeleteAsync(file));
 
+    /// <summary>
+    /// SetDelete (FileDispositionInformation and FileDispositionInformationEx): WinFsp keeps the delete-pending flag
+    /// itself and reports it at Cleanup (FspCleanupDelete), where the delete happens; this call only vets setting it,
+    /// under the same rules as <see cref="CanDelete"/>. Clearing it always succeeds: nothing was deleted yet, and
+    /// WinFsp may set and clear it any number of times on one open.
+    /// </summary>
+    public int SetDelete(OpenFile file, bool deleteFile) =>
+        deleteFile ? DispatcherWait.Run(CanDeleteAsync(file)) : NtStatus.Success;
+
     private async ValueTask<int> CanDeleteAsync(OpenFile file)
     {
+        // The mount's root is the volume itself, which NTFS refuses to delete too.
+        if (file.Node == IFileSystem.RootId)
+            return NtStatus.CannotDelete;
         if (file.Kind != NodeKind.Directory)
             return NtStatus.Success;
         VfsResult<List<DirectoryEntry>> entries = await ListAsync(file.Node).ConfigureAwait(false);
