@@ -530,6 +530,53 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_last_write_time_set_on_a_handle_survives_writes_that_reach_the_file_system_after_it()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("copy.bin", "x"u8.ToArray());
+        NativeHarness n = env.Native;
+        ulong when = FileTime.FromUnixNanoseconds(1_577_836_800L * 1_000_000_000); // 2020-01-01T00:00:00Z
+
+        // CopyFile's order: data, then the source's times, then CloseHandle; the cached pages reach the file system
+        // at Cleanup (FlushAndPurgeOnCleanup), after the time was set. WinFsp then sends no FspCleanupSetLastWriteTime.
+        var (_, ctx, _) = await n.Open(@"\copy.bin", ReadData | WriteData);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, "hello"u8.ToArray())).Status);
+        Assert.Equal(NtStatus.Success, (await n.SetBasicInfo(ctx!, WinFileAttributes.Unchanged, when)).Status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 5, " world"u8.ToArray())).Status);
+        await n.Cleanup(ctx!, null, 0);
+        await n.Close(ctx!);
+
+        Assert.Equal("hello world", Encoding.UTF8.GetString(env.Get("copy.bin")!));
+        Assert.Equal("1577836800", env.MetadataOf("copy.bin")["goog-reserved-file-mtime"]);
+        var (_, again, _) = await n.Open(@"\copy.bin", ReadData);
+        Assert.Equal(when, (await n.GetFileInfo(again!)).Info.LastWriteTime);
+        await n.Close(again!);
+    }
+
+    [Fact]
+    public async Task Overwrite_merges_or_replaces_the_readonly_attribute()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("o.txt", "0123456789"u8.ToArray());
+        NativeHarness n = env.Native;
+        var (_, ctx, _) = await n.Open(@"\o.txt", ReadData | WriteData);
+
+        // CREATE_ALWAYS with FILE_ATTRIBUTE_READONLY: merged into the (normal) attributes.
+        var readOnly = await n.Overwrite(ctx!, WinFileAttributes.ReadOnly, replaceAttributes: false);
+        Assert.Equal((NtStatus.Success, 0UL, WinFileAttributes.ReadOnly), (readOnly.Status, readOnly.Info.FileSize, readOnly.Info.FileAttributes));
+        // Merging NORMAL keeps READONLY; replacing (FILE_SUPERSEDE) with NORMAL clears it.
+        var merged = await n.Overwrite(ctx!, WinFileAttributes.Normal, replaceAttributes: false);
+        Assert.Equal(WinFileAttributes.ReadOnly, merged.Info.FileAttributes);
+        var replaced = await n.Overwrite(ctx!, WinFileAttributes.Normal, replaceAttributes: true);
+        Assert.Equal((NtStatus.Success, WinFileAttributes.Normal), (replaced.Status, replaced.Info.FileAttributes));
+
+        await n.Cleanup(ctx!, null, 0);
+        await n.Close(ctx!);
+        Assert.Empty(env.Get("o.txt")!);
+        Assert.Equal(WinFileAttributes.Normal, (await n.GetSecurityByName(@"\o.txt")).Attributes);
+    }
+
+    [Fact]
     public async Task Symbolic_links_show_as_empty_read_only_files()
     {
         await using EmulatorFileSystem env = await Start();

@@ -157,11 +157,11 @@ internal sealed class NativeHarness : IDisposable
         return (status, context, info);
     });
 
-    public unsafe Task<(int Status, FspFileInfo Info)> Overwrite(NativeContext context) => OnDispatcherThread(() =>
+    public unsafe Task<(int Status, FspFileInfo Info)> Overwrite(NativeContext context, uint fileAttributes = 0x80, bool replaceAttributes = false) => OnDispatcherThread(() =>
     {
         FspFileInfo info;
         var f = (delegate* unmanaged[Cdecl]<nint, ulong*, uint, byte, ulong, FspFileInfo*, int>)Slot(FileSystemInterfaceTable.Overwrite);
-        int status = f(FileSystem, context.Pointer, 0x80, 0, 0, &info);
+        int status = f(FileSystem, context.Pointer, fileAttributes, replaceAttributes ? (byte)1 : (byte)0, 0, &info);
         return (status, info);
     });
 

@@ -177,19 +177,29 @@ internal sealed partial class WinFspAdapter
         return NtStatus.Success;
     }
 
+    /// <summary>
+    /// Overwrite (CREATE_ALWAYS, TRUNCATE_EXISTING, FILE_SUPERSEDE): truncates the file and applies the given
+    /// attributes, which replace the current ones when <paramref name="replaceAttributes"/> is set (supersede) and are
+    /// merged into them otherwise. Of the attributes only READONLY is kept (as the POSIX write bits).
+    /// </summary>
     public int Overwrite(OpenFile file, uint fileAttributes, bool replaceAttributes, out FspFileInfo info)
     {
         var outcome = new OpenOutcome();
-        int status = DispatcherWait.Run(OverwriteCoreAsync(file, outcome));
+        int status = DispatcherWait.Run(OverwriteCoreAsync(file, fileAttributes, replaceAttributes, outcome));
         info = outcome.Info;
         return status;
     }
 
-    private async ValueTask<int> OverwriteCoreAsync(OpenFile file, OpenOutcome outcome)
+    private async ValueTask<int> OverwriteCoreAsync(OpenFile file, uint fileAttributes, bool replaceAttributes, OpenOutcome outcome)
     {
         if (file.Kind != NodeKind.File)
             return NtStatus.FileIsADirectory;
-        VfsResult<NodeAttributes> set = await _fs.SetAttributesAsync(file.Node, file.Handle, new SetAttributes { Size = 0 }, Ct).ConfigureAwait(false);
+        VfsResult<NodeAttributes> current = await _fs.GetAttributesAsync(file.Node, file.Handle, Ct).ConfigureAwait(false);
+        if (!current.IsOk)
+            return NtStatusMap.FromVfsError(current.Error);
+        uint merged = replaceAttributes ? fileAttributes : fileAttributes | FileInfoMapper.ToFileInfo(current.Value).FileAttributes;
+        var changes = new SetAttributes { Size = 0, Mode = FileInfoMapper.ModeForAttributes(merged, current.Value.Mode) };
+        VfsResult<NodeAttributes> set = await _fs.SetAttributesAsync(file.Node, file.Handle, changes, Ct).ConfigureAwait(false);
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
         outcome.Info = FileInfoMapper.ToFileInfo(set.Value);
@@ -215,10 +225,28 @@ internal sealed partial class WinFspAdapter
         }
         if (file.Writable && file.Handle is ulong handle)
         {
+            RestoreExplicitLastWriteTime(file, handle, fileName);
             VfsError error = DispatcherWait.Run(_fs.FlushAsync(handle, Ct));
             if (error != VfsError.None)
                 _log.LogError("Flushing {Path} when its last handle closed failed: {Error}", fileName, error);
         }
+    }
+
+    /// <summary>
+    /// Puts back the last-write time the application set on this handle when data was written after it (see
+    /// <see cref="OpenFile.ExplicitLastWriteTime"/>), so the upload carries it. Without an explicit time the VFS's
+    /// own stamp of the last write is the time WinFsp asks for with FspCleanupSetLastWriteTime.
+    /// </summary>
+    private void RestoreExplicitLastWriteTime(OpenFile file, ulong handle, string? fileName)
+    {
+        if (file.ExplicitLastWriteTime is not ulong time || !file.ChangedSinceExplicitTime)
+            return;
+        var changes = new SetAttributes { ModifiedNs = FileTime.ToUnixNanoseconds(time) };
+        VfsResult<NodeAttributes> set = DispatcherWait.Run(_fs.SetAttributesAsync(file.Node, handle, changes, Ct));
+        if (set.IsOk)
+            file.ChangedSinceExplicitTime = false;
+        else
+            _log.LogWarning("Keeping the last-write time set on {Path} failed: {Error}", fileName, set.Error);
     }
 
     private async ValueTask<VfsError> DeleteAsync(OpenFile file, string fileName)
@@ -305,6 +333,8 @@ internal sealed partial class WinFspAdapter
         VfsResult<int> written = await _fs.WriteAsync(handle, (long)offset, data, Ct).ConfigureAwait(false);
         if (!written.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(written.Error));
+        if (file.ExplicitLastWriteTime is not null && written.Value > 0)
+            file.ChangedSinceExplicitTime = true;
         VfsResult<NodeAttributes> after = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
         if (!after.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(after.Error));
@@ -361,6 +391,11 @@ internal sealed partial class WinFspAdapter
         VfsResult<NodeAttributes> set = DispatcherWait.Run(_fs.SetAttributesAsync(file.Node, file.Handle, changes, Ct));
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
+        if (lastWriteTime != 0)
+        {
+            file.ExplicitLastWriteTime = lastWriteTime;
+            file.ChangedSinceExplicitTime = false;
+        }
         info = FileInfoMapper.ToFileInfo(set.Value);
         return NtStatus.Success;
     }
@@ -391,6 +426,8 @@ internal sealed partial class WinFspAdapter
             _fs.SetAttributesAsync(file.Node, file.Handle, new SetAttributes { Size = (long)newSize }, Ct));
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
+        if (file.ExplicitLastWriteTime is not null)
+            file.ChangedSinceExplicitTime = true;
         info = FileInfoMapper.ToFileInfo(set.Value);
         return NtStatus.Success;
     }
