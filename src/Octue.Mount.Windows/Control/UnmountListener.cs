@@ -48,6 +48,14 @@ internal sealed class UnmountListener : IAsyncDisposable
                 {
                     await server.WaitForConnectionAsync(_stop.Token).ConfigureAwait(false);
                 }
+                catch (IOException e)
+                {
+                    // A client that connected and went away at once (ERROR_NO_DATA): wait for the next one.
+                    _log.LogDebug(e, "An unmount client left before it was served");
+                    await server.DisposeAsync().ConfigureAwait(false);
+                    server = UnmountPipe.CreateServer(_pipeName);
+                    continue;
+                }
                 catch
                 {
                     await server.DisposeAsync().ConfigureAwait(false);
