@@ -163,6 +163,29 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_paging_write_through_a_read_only_open_goes_to_the_open_that_can_write()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("shared.txt", "0123456789"u8.ToArray());
+        NativeHarness n = env.Native;
+        // The reader opened first and started caching; the writer's cached data is then written through the
+        // reader's file object.
+        var (_, reader, _) = await n.Open(@"\shared.txt", ReadData);
+        var (_, writer, _) = await n.Open(@"\shared.txt", ReadData | WriteData);
+
+        var paged = await n.Write(reader!, 2, "ab"u8.ToArray(), constrainedIo: true);
+        Assert.Equal((NtStatus.Success, 2u, 10UL), (paged.Status, paged.Written, paged.Info.FileSize));
+        await n.Cleanup(writer!, null, 0);
+        Assert.Equal("01ab456789", Encoding.UTF8.GetString(env.Get("shared.txt")!));
+        await n.Close(writer!);
+
+        // With no open able to write, the write is refused and nothing changes.
+        Assert.Equal(NtStatus.InvalidHandle, (await n.Write(reader!, 0, "zz"u8.ToArray(), constrainedIo: true)).Status);
+        await n.Close(reader!);
+        Assert.Equal("01ab456789", Encoding.UTF8.GetString(env.Get("shared.txt")!));
+    }
+
+    [Fact]
     public async Task An_empty_file_created_and_closed_exists_even_when_Cleanup_is_not_posted()
     {
         await using EmulatorFileSystem env = await Start();

@@ -303,12 +303,16 @@ internal sealed partial class WinFspAdapter
 
     /// <summary>
     /// Write: <paramref name="toEndOfFile"/> appends at the current size; <paramref name="constrainedIo"/> (paging I/O)
-    /// must not extend the file, so it is clipped at the current size.
+    /// must not extend the file, so it is clipped at the current size. Paging writes of cached data come through the
+    /// file object that started caching the file, which may be an open without write access while another open
+    /// wrote the data: such a write goes to a writable open of the same file.
     /// </summary>
     public async ValueTask<IoResult> WriteAsync(OpenFile file, ReadOnlyMemory<byte> data, ulong offset, bool toEndOfFile, bool constrainedIo)
     {
-        if (file.Handle is not ulong handle || !file.Writable)
+        OpenFile? writer = file.Writable && file.Handle is not null ? file : WritableOpenOf(file.Node);
+        if (writer?.Handle is not ulong handle)
             return IoResult.Fail(file.Kind == NodeKind.Directory ? NtStatus.FileIsADirectory : NtStatus.InvalidHandle);
+        file = writer;
         if (toEndOfFile || constrainedIo)
         {
             VfsResult<NodeAttributes> current = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
@@ -633,6 +637,17 @@ internal sealed partial class WinFspAdapter
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>An open of <paramref name="node"/> that can write, or null when there is none.</summary>
+    private OpenFile? WritableOpenOf(ulong node)
+    {
+        foreach (OpenFile open in _open.Keys)
+        {
+            if (open.Node == node && open.Writable && open.Handle is not null && Volatile.Read(ref open.Closed) == 0)
+                return open;
+        }
+        return null;
+    }
 
     private OpenFile Track(OpenFile file)
     {
