@@ -370,14 +370,15 @@ internal sealed partial class WinFspAdapter
     }
 
     /// <summary>
-    /// SetBasicInfo: last-write and last-access times (a zero FILETIME means "unchanged") and the read-only attribute
-    /// (as POSIX write bits). Creation and change times are not stored by the VFS and are ignored.
+    /// SetBasicInfo: last-write and last-access times (a zero FILETIME means "unchanged") and, for files, the
+    /// read-only attribute (as POSIX write bits). Creation and change times are not stored by the VFS and are ignored.
     /// </summary>
     public int SetBasicInfo(OpenFile file, uint fileAttributes, ulong lastAccessTime, ulong lastWriteTime, out FspFileInfo info)
     {
         info = default;
         uint? mode = null;
-        if (fileAttributes != WinFileAttributes.Unchanged)
+        // READONLY is a file's attribute here (see FileInfoMapper); on a directory it is accepted and not kept.
+        if (fileAttributes != WinFileAttributes.Unchanged && file.Kind == NodeKind.File)
         {
             VfsResult<NodeAttributes> current = DispatcherWait.Run(_fs.GetAttributesAsync(file.Node, file.Handle, Ct));
             if (!current.IsOk)
