@@ -26,20 +26,10 @@ internal static class UnmountPipeName
     /// backslash; a folder is its full path (so a relative path matches the absolute one), with backslashes, no
     /// trailing separator, and upper case (Windows paths are case-insensitive).
     /// </summary>
-    public static string NormalizeMountPoint(string mountPoint, Func<string, string> fullPath)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(mountPoint);
-        string path = mountPoint.Trim().Replace('/', '\\');
-        if (IsDrive(path))
-            return char.ToUpperInvariant(path[0]) + ":";
-        string full = fullPath(path).Replace('/', '\\');
-        return full.TrimEnd('\\').ToUpperInvariant();
-    }
+    public static string NormalizeMountPoint(string mountPoint, Func<string, string> fullPath) =>
+        WindowsMountPoint.ForWinFsp(mountPoint, fullPath).ToUpperInvariant();
 
     /// <summary>The user a pipe belongs to: the Windows account (domain and name), or the login name elsewhere.</summary>
     public static string CurrentUser() =>
         OperatingSystem.IsWindows() ? Environment.UserDomainName + "\\" + Environment.UserName : Environment.UserName;
-
-    private static bool IsDrive(string path) =>
-        path.Length is 2 or 3 && char.IsAsciiLetter(path[0]) && path[1] == ':' && (path.Length == 2 || path[2] == '\\');
 }
