@@ -239,7 +239,8 @@ internal sealed partial class WinFspAdapter
     /// </summary>
     private void RestoreExplicitLastWriteTime(OpenFile file, ulong handle, string? fileName)
     {
-        if (file.ExplicitLastWriteTime is not ulong time || !file.ChangedSinceExplicitTime)
+        ulong time = file.ExplicitLastWriteTime;
+        if (time == 0 || !file.ChangedSinceExplicitTime)
             return;
         var changes = new SetAttributes { ModifiedNs = FileTime.ToUnixNanoseconds(time) };
         VfsResult<NodeAttributes> set = DispatcherWait.Run(_fs.SetAttributesAsync(file.Node, handle, changes, Ct));
@@ -337,7 +338,7 @@ internal sealed partial class WinFspAdapter
         VfsResult<int> written = await _fs.WriteAsync(handle, (long)offset, data, Ct).ConfigureAwait(false);
         if (!written.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(written.Error));
-        if (file.ExplicitLastWriteTime is not null && written.Value > 0)
+        if (file.ExplicitLastWriteTime != 0 && written.Value > 0)
             file.ChangedSinceExplicitTime = true;
         VfsResult<NodeAttributes> after = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
         if (!after.IsOk)
@@ -431,7 +432,7 @@ internal sealed partial class WinFspAdapter
             _fs.SetAttributesAsync(file.Node, file.Handle, new SetAttributes { Size = (long)newSize }, Ct));
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
-        if (file.ExplicitLastWriteTime is not null)
+        if (file.ExplicitLastWriteTime != 0)
             file.ChangedSinceExplicitTime = true;
         info = FileInfoMapper.ToFileInfo(set.Value);
         return NtStatus.Success;
