@@ -8,9 +8,9 @@ namespace Octue.Mount.Windows.Control;
 /// <summary>
 /// Both ends of the unmount pipe, restricted to the user who mounted and to this machine.
 /// <para>
-/// On Windows the server's pipe gets an ACL of its own: full control for the current user, owned by that user, and
-/// an explicit deny for the NETWORK group, since named pipes are otherwise reachable from other machines over SMB
-/// (.NET does not set PIPE_REJECT_REMOTE_CLIENTS). Elsewhere .NET implements named pipes as Unix-domain sockets,
+/// On Windows the server's pipe gets an ACL of its own: owned by, and fully open to, the current token's owner (the
+/// user; in an elevated window, the Administrators group), and an explicit deny for the NETWORK group, since named
+/// pipes are otherwise reachable from other machines over SMB (.NET does not set PIPE_REJECT_REMOTE_CLIENTS). Elsewhere .NET implements named pipes as Unix-domain sockets,
 /// which are local by nature, and <see cref="PipeOptions.CurrentUserOnly"/> checks the peer's user. The client
 /// always asks for CurrentUserOnly, so it refuses to talk to a pipe another user created under the same name.
 /// </para>
@@ -29,11 +29,13 @@ internal static class UnmountPipe
     [SupportedOSPlatform("windows")]
     private static NamedPipeServerStream CreateWindowsServer(string pipeName)
     {
+        // The token's owner SID, as .NET's own CurrentUserOnly servers use: the client's CurrentUserOnly check compares
+        // the pipe's owner with exactly that SID (which is BUILTIN\Administrators in an elevated session).
         using WindowsIdentity identity = WindowsIdentity.GetCurrent();
-        SecurityIdentifier user = identity.User ?? throw new InvalidOperationException("The current Windows user has no SID.");
+        SecurityIdentifier owner = identity.Owner ?? throw new InvalidOperationException("The current Windows token has no owner SID.");
         var security = new PipeSecurity();
-        security.SetOwner(user);
-        security.AddAccessRule(new PipeAccessRule(user, PipeAccessRights.FullControl, AccessControlType.Allow));
+        security.SetOwner(owner);
+        security.AddAccessRule(new PipeAccessRule(owner, PipeAccessRights.FullControl, AccessControlType.Allow));
         security.AddAccessRule(new PipeAccessRule(new SecurityIdentifier(WellKnownSidType.NetworkSid, null),
             PipeAccessRights.FullControl, AccessControlType.Deny));
         return NamedPipeServerStreamAcl.Create(pipeName, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances,
