@@ -34,8 +34,9 @@ public sealed class WinFspHost : IAsyncDisposable
     public string MountPoint { get; }
 
     /// <summary>
-    /// Mounts <paramref name="fs"/> at <paramref name="mountPoint"/>: <c>X:</c>, <c>*</c> (next free drive letter from
-    /// Z: down) or a folder path that does not exist yet (WinFsp creates it as a reparse point).
+    /// Mounts <paramref name="fs"/> at <paramref name="mountPoint"/>: <c>X:</c> (or <c>x:</c>, <c>X:\</c>), <c>*</c>
+    /// (next free drive letter from Z: down) or a folder path, relative or absolute, that does not exist yet (WinFsp
+    /// creates it as a reparse point).
     /// </summary>
     /// <exception cref="PlatformNotSupportedException">Not on Windows.</exception>
     /// <exception cref="WinFspNotInstalledException">WinFsp is not installed.</exception>
@@ -68,7 +69,7 @@ public sealed class WinFspHost : IAsyncDisposable
         *(nint*)((byte*)fileSystem + FspOffsets.FileSystemUserContext) = GCHandle.ToIntPtr(adapterHandle);
         adapter.FileSystem = fileSystem;
 
-        string? requested = mountPoint == "*" ? null : mountPoint;
+        string? requested = mountPoint == "*" ? null : WindowsMountPoint.ForWinFsp(mountPoint);
         status = api.SetMountPoint(fileSystem, requested);
         if (status != NtStatus.Success)
         {

@@ -163,6 +163,29 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_paging_write_through_a_read_only_open_goes_to_the_open_that_can_write()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("shared.txt", "0123456789"u8.ToArray());
+        NativeHarness n = env.Native;
+        // The reader opened first and started caching; the writer's cached data is then written through the
+        // reader's file object.
+        var (_, reader, _) = await n.Open(@"\shared.txt", ReadData);
+        var (_, writer, _) = await n.Open(@"\shared.txt", ReadData | WriteData);
+
+        var paged = await n.Write(reader!, 2, "ab"u8.ToArray(), constrainedIo: true);
+        Assert.Equal((NtStatus.Success, 2u, 10UL), (paged.Status, paged.Written, paged.Info.FileSize));
+        await n.Cleanup(writer!, null, 0);
+        Assert.Equal("01ab456789", Encoding.UTF8.GetString(env.Get("shared.txt")!));
+        await n.Close(writer!);
+
+        // With no open able to write, the write is refused and nothing changes.
+        Assert.Equal(NtStatus.InvalidHandle, (await n.Write(reader!, 0, "zz"u8.ToArray(), constrainedIo: true)).Status);
+        await n.Close(reader!);
+        Assert.Equal("01ab456789", Encoding.UTF8.GetString(env.Get("shared.txt")!));
+    }
+
+    [Fact]
     public async Task An_empty_file_created_and_closed_exists_even_when_Cleanup_is_not_posted()
     {
         await using EmulatorFileSystem env = await Start();
@@ -310,6 +333,53 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
         await n.Cleanup(empty!, @"\empty", CleanupDelete);
         await n.Close(empty!);
         Assert.Null(env.Get("empty/"));
+        Assert.Equal(0, n.Adapter.OpenCount);
+    }
+
+    [Fact]
+    public async Task SetDelete_vets_setting_the_flag_allows_clearing_it_and_the_delete_waits_for_cleanup()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("kept.txt", [1]);
+        env.Put("doomed.txt", [2]);
+        env.Put("full/a.txt", [3]);
+        NativeHarness n = env.Native;
+
+        // Set, then cleared again (a DeleteFile cancelled, or FileDispositionInformationEx toggled): nothing is deleted.
+        var (_, kept, _) = await n.Open(@"\kept.txt", Delete);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(kept!, @"\kept.txt", true));
+        Assert.Equal(NtStatus.Success, await n.SetDelete(kept!, @"\kept.txt", false));
+        await n.Cleanup(kept!, @"\kept.txt", 0);
+        await n.Close(kept!);
+        Assert.NotNull(env.Get("kept.txt"));
+
+        // Set: the object stays until the Cleanup that carries FspCleanupDelete.
+        var (_, doomed, _) = await n.Open(@"\doomed.txt", Delete);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(doomed!, @"\doomed.txt", true));
+        Assert.NotNull(env.Get("doomed.txt"));
+        await n.Cleanup(doomed!, @"\doomed.txt", CleanupDelete);
+        Assert.Null(env.Get("doomed.txt"));
+        await n.Close(doomed!);
+
+        // A directory with children refuses the flag; clearing it is still fine and deletes nothing.
+        var (_, full, _) = await n.Open(@"\full", Delete);
+        Assert.Equal(NtStatus.DirectoryNotEmpty, await n.SetDelete(full!, @"\full", true));
+        Assert.Equal(NtStatus.Success, await n.SetDelete(full!, @"\full", false));
+        await n.Close(full!);
+        Assert.NotNull(env.Get("full/a.txt"));
+
+        // An empty directory accepts it and goes at its cleanup.
+        var (_, empty, _) = await n.Create(@"\empty", DirectoryFile);
+        Assert.Equal(NtStatus.Success, await n.SetDelete(empty!, @"\empty", true));
+        Assert.NotNull(env.Get("empty/"));
+        await n.Cleanup(empty!, @"\empty", CleanupDelete);
+        await n.Close(empty!);
+        Assert.Null(env.Get("empty/"));
+
+        // The volume root cannot be deleted.
+        var (_, root, _) = await n.Open(@"\", Delete);
+        Assert.Equal(NtStatus.CannotDelete, await n.SetDelete(root!, @"\", true));
+        await n.Close(root!);
         Assert.Equal(0, n.Adapter.OpenCount);
     }
 
@@ -480,6 +550,53 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
         Assert.Equal(WinFileAttributes.ReadOnly, ro.FileAttributes);
         await n.Cleanup(ctx!, @"\t.txt", 0);
         await n.Close(ctx!);
+    }
+
+    [Fact]
+    public async Task A_last_write_time_set_on_a_handle_survives_writes_that_reach_the_file_system_after_it()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("copy.bin", "x"u8.ToArray());
+        NativeHarness n = env.Native;
+        ulong when = FileTime.FromUnixNanoseconds(1_577_836_800L * 1_000_000_000); // 2020-01-01T00:00:00Z
+
+        // CopyFile's order: data, then the source's times, then CloseHandle; the cached pages reach the file system
+        // at Cleanup (FlushAndPurgeOnCleanup), after the time was set. WinFsp then sends no FspCleanupSetLastWriteTime.
+        var (_, ctx, _) = await n.Open(@"\copy.bin", ReadData | WriteData);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, "hello"u8.ToArray())).Status);
+        Assert.Equal(NtStatus.Success, (await n.SetBasicInfo(ctx!, WinFileAttributes.Unchanged, when)).Status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 5, " world"u8.ToArray())).Status);
+        await n.Cleanup(ctx!, null, 0);
+        await n.Close(ctx!);
+
+        Assert.Equal("hello world", Encoding.UTF8.GetString(env.Get("copy.bin")!));
+        Assert.Equal("1577836800", env.MetadataOf("copy.bin")["goog-reserved-file-mtime"]);
+        var (_, again, _) = await n.Open(@"\copy.bin", ReadData);
+        Assert.Equal(when, (await n.GetFileInfo(again!)).Info.LastWriteTime);
+        await n.Close(again!);
+    }
+
+    [Fact]
+    public async Task Overwrite_merges_or_replaces_the_readonly_attribute()
+    {
+        await using EmulatorFileSystem env = await Start();
+        env.Put("o.txt", "0123456789"u8.ToArray());
+        NativeHarness n = env.Native;
+        var (_, ctx, _) = await n.Open(@"\o.txt", ReadData | WriteData);
+
+        // CREATE_ALWAYS with FILE_ATTRIBUTE_READONLY: merged into the (normal) attributes.
+        var readOnly = await n.Overwrite(ctx!, WinFileAttributes.ReadOnly, replaceAttributes: false);
+        Assert.Equal((NtStatus.Success, 0UL, WinFileAttributes.ReadOnly), (readOnly.Status, readOnly.Info.FileSize, readOnly.Info.FileAttributes));
+        // Merging NORMAL keeps READONLY; replacing (FILE_SUPERSEDE) with NORMAL clears it.
+        var merged = await n.Overwrite(ctx!, WinFileAttributes.Normal, replaceAttributes: false);
+        Assert.Equal(WinFileAttributes.ReadOnly, merged.Info.FileAttributes);
+        var replaced = await n.Overwrite(ctx!, WinFileAttributes.Normal, replaceAttributes: true);
+        Assert.Equal((NtStatus.Success, WinFileAttributes.Normal), (replaced.Status, replaced.Info.FileAttributes));
+
+        await n.Cleanup(ctx!, null, 0);
+        await n.Close(ctx!);
+        Assert.Empty(env.Get("o.txt")!);
+        Assert.Equal(WinFileAttributes.Normal, (await n.GetSecurityByName(@"\o.txt")).Attributes);
     }
 
     [Fact]

@@ -83,6 +83,9 @@ public class MappingTests
 
         FspFileInfo dir = FileInfoMapper.ToFileInfo(file with { Kind = NodeKind.Directory, Mode = 0x1ED, Size = 4096 });
         Assert.Equal(WinFileAttributes.Directory, dir.FileAttributes);
+        // A 0555 directory is not READONLY: WinFsp would refuse to delete it, POSIX would not.
+        FspFileInfo lockedDir = FileInfoMapper.ToFileInfo(file with { Kind = NodeKind.Directory, Mode = 0x16D });
+        Assert.Equal(WinFileAttributes.Directory, lockedDir.FileAttributes);
         Assert.Equal(0UL, dir.FileSize);
 
         FspFileInfo link = FileInfoMapper.ToFileInfo(file with { Kind = NodeKind.Symlink, Mode = 0x1FF, Size = 12 });

@@ -82,7 +82,13 @@ internal sealed class NativeHarness : IDisposable
     public RecordingResponder Responder { get; }
     public nint FileSystem { get; }
 
-    private static unsafe void* Slot(int slot) => FileSystemInterfaceTable.Pointer[slot];
+    /// <summary>The callback in <paramref name="slot"/>; an empty slot fails the test rather than jumping to NULL.</summary>
+    private static unsafe void* Slot(int slot)
+    {
+        void* callback = FileSystemInterfaceTable.Pointer[slot];
+        Assert.True(callback != null, $"slot {slot} of the interface table is empty");
+        return callback;
+    }
 
     /// <summary>Runs one native call on its own thread, as a WinFsp dispatcher thread would.</summary>
     private static Task<T> OnDispatcherThread<T>(Func<T> call) =>
@@ -151,11 +157,11 @@ internal sealed class NativeHarness : IDisposable
         return (status, context, info);
     });
 
-    public unsafe Task<(int Status, FspFileInfo Info)> Overwrite(NativeContext context) => OnDispatcherThread(() =>
+    public unsafe Task<(int Status, FspFileInfo Info)> Overwrite(NativeContext context, uint fileAttributes = 0x80, bool replaceAttributes = false) => OnDispatcherThread(() =>
     {
         FspFileInfo info;
         var f = (delegate* unmanaged[Cdecl]<nint, ulong*, uint, byte, ulong, FspFileInfo*, int>)Slot(FileSystemInterfaceTable.Overwrite);
-        int status = f(FileSystem, context.Pointer, 0x80, 0, 0, &info);
+        int status = f(FileSystem, context.Pointer, fileAttributes, replaceAttributes ? (byte)1 : (byte)0, 0, &info);
         return (status, info);
     });
 
@@ -280,6 +286,13 @@ internal sealed class NativeHarness : IDisposable
         var f = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, int>)Slot(FileSystemInterfaceTable.CanDelete);
         fixed (char* name = path)
             return f(FileSystem, context.Pointer, name);
+    });
+
+    public unsafe Task<int> SetDelete(NativeContext context, string path, bool deleteFile) => OnDispatcherThread(() =>
+    {
+        var f = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, byte, int>)Slot(FileSystemInterfaceTable.SetDelete);
+        fixed (char* name = path)
+            return f(FileSystem, context.Pointer, name, deleteFile ? (byte)1 : (byte)0);
     });
 
     public unsafe Task<int> Rename(NativeContext context, string from, string to, bool replaceIfExists) => OnDispatcherThread(() =>

@@ -89,7 +89,7 @@ public unsafe class StructLayoutTests
             FileSystemInterfaceTable.Flush, FileSystemInterfaceTable.GetFileInfo, FileSystemInterfaceTable.SetBasicInfo,
             FileSystemInterfaceTable.SetFileSize, FileSystemInterfaceTable.CanDelete, FileSystemInterfaceTable.Rename,
             FileSystemInterfaceTable.GetSecurity, FileSystemInterfaceTable.ReadDirectory, FileSystemInterfaceTable.GetDirInfoByName,
-            FileSystemInterfaceTable.GetEa,
+            FileSystemInterfaceTable.SetDelete, FileSystemInterfaceTable.GetEa,
             FileSystemInterfaceTable.SetEa,
         ];
         for (int slot = 0; slot < FileSystemInterfaceTable.SlotCount; slot++)

@@ -34,6 +34,17 @@ internal sealed class OpenFile
     /// <summary>The listing ReadDirectory pages through; taken afresh whenever WinFsp asks from the start (no marker).</summary>
     public DirectorySnapshot? Listing { get; set; }
 
+    /// <summary>
+    /// The last-write time (FILETIME) this open set explicitly with SetBasicInfo. NTFS keeps such a time for the rest
+    /// of the handle's life, but the VFS stamps every write with the current time, and Windows often writes after
+    /// setting it (CopyFile sets the source's time, then the cached pages reach the file system at Cleanup).
+    /// 0 (WinFsp's "unchanged") when none was set; one 64-bit value, so concurrent writes never see half of it.
+    /// </summary>
+    public ulong ExplicitLastWriteTime { get; set; }
+
+    /// <summary>Whether data or size changed through this open after <see cref="ExplicitLastWriteTime"/> was set.</summary>
+    public bool ChangedSinceExplicitTime { get; set; }
+
     /// <summary>Set once Close ran, so a late asynchronous completion or a shutdown does not release twice.</summary>
     public int Closed;
 }

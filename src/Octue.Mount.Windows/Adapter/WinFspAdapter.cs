@@ -177,19 +177,29 @@ internal sealed partial class WinFspAdapter
         return NtStatus.Success;
     }
 
+    /// <summary>
+    /// Overwrite (CREATE_ALWAYS, TRUNCATE_EXISTING, FILE_SUPERSEDE): truncates the file and applies the given
+    /// attributes, which replace the current ones when <paramref name="replaceAttributes"/> is set (supersede) and are
+    /// merged into them otherwise. Of the attributes only READONLY is kept (as the POSIX write bits).
+    /// </summary>
     public int Overwrite(OpenFile file, uint fileAttributes, bool replaceAttributes, out FspFileInfo info)
     {
         var outcome = new OpenOutcome();
-        int status = DispatcherWait.Run(OverwriteCoreAsync(file, outcome));
+        int status = DispatcherWait.Run(OverwriteCoreAsync(file, fileAttributes, replaceAttributes, outcome));
         info = outcome.Info;
         return status;
     }
 
-    private async ValueTask<int> OverwriteCoreAsync(OpenFile file, OpenOutcome outcome)
+    private async ValueTask<int> OverwriteCoreAsync(OpenFile file, uint fileAttributes, bool replaceAttributes, OpenOutcome outcome)
     {
         if (file.Kind != NodeKind.File)
             return NtStatus.FileIsADirectory;
-        VfsResult<NodeAttributes> set = await _fs.SetAttributesAsync(file.Node, file.Handle, new SetAttributes { Size = 0 }, Ct).ConfigureAwait(false);
+        VfsResult<NodeAttributes> current = await _fs.GetAttributesAsync(file.Node, file.Handle, Ct).ConfigureAwait(false);
+        if (!current.IsOk)
+            return NtStatusMap.FromVfsError(current.Error);
+        uint merged = replaceAttributes ? fileAttributes : fileAttributes | FileInfoMapper.ToFileInfo(current.Value).FileAttributes;
+        var changes = new SetAttributes { Size = 0, Mode = FileInfoMapper.ModeForAttributes(merged, current.Value.Mode) };
+        VfsResult<NodeAttributes> set = await _fs.SetAttributesAsync(file.Node, file.Handle, changes, Ct).ConfigureAwait(false);
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
         outcome.Info = FileInfoMapper.ToFileInfo(set.Value);
@@ -215,10 +225,29 @@ internal sealed partial class WinFspAdapter
         }
         if (file.Writable && file.Handle is ulong handle)
         {
+            RestoreExplicitLastWriteTime(file, handle, fileName);
             VfsError error = DispatcherWait.Run(_fs.FlushAsync(handle, Ct));
             if (error != VfsError.None)
                 _log.LogError("Flushing {Path} when its last handle closed failed: {Error}", fileName, error);
         }
+    }
+
+    /// <summary>
+    /// Puts back the last-write time the application set on this handle when data was written after it (see
+    /// <see cref="OpenFile.ExplicitLastWriteTime"/>), so the upload carries it. Without an explicit time the VFS's
+    /// own stamp of the last write is the time WinFsp asks for with FspCleanupSetLastWriteTime.
+    /// </summary>
+    private void RestoreExplicitLastWriteTime(OpenFile file, ulong handle, string? fileName)
+    {
+        ulong time = file.ExplicitLastWriteTime;
+        if (time == 0 || !file.ChangedSinceExplicitTime)
+            return;
+        var changes = new SetAttributes { ModifiedNs = FileTime.ToUnixNanoseconds(time) };
+        VfsResult<NodeAttributes> set = DispatcherWait.Run(_fs.SetAttributesAsync(file.Node, handle, changes, Ct));
+        if (set.IsOk)
+            file.ChangedSinceExplicitTime = false;
+        else
+            _log.LogWarning("Keeping the last-write time set on {Path} failed: {Error}", fileName, set.Error);
     }
 
     private async ValueTask<VfsError> DeleteAsync(OpenFile file, string fileName)
@@ -275,12 +304,16 @@ internal sealed partial class WinFspAdapter
 
     /// <summary>
     /// Write: <paramref name="toEndOfFile"/> appends at the current size; <paramref name="constrainedIo"/> (paging I/O)
-    /// must not extend the file, so it is clipped at the current size.
+    /// must not extend the file, so it is clipped at the current size. Paging writes of cached data come through the
+    /// file object that started caching the file, which may be an open without write access while another open
+    /// wrote the data: such a write goes to a writable open of the same file.
     /// </summary>
     public async ValueTask<IoResult> WriteAsync(OpenFile file, ReadOnlyMemory<byte> data, ulong offset, bool toEndOfFile, bool constrainedIo)
     {
-        if (file.Handle is not ulong handle || !file.Writable)
+        OpenFile? writer = file.Writable && file.Handle is not null ? file : WritableOpenOf(file.Node);
+        if (writer?.Handle is not ulong handle)
             return IoResult.Fail(file.Kind == NodeKind.Directory ? NtStatus.FileIsADirectory : NtStatus.InvalidHandle);
+        file = writer;
         if (toEndOfFile || constrainedIo)
         {
             VfsResult<NodeAttributes> current = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
@@ -305,6 +338,8 @@ internal sealed partial class WinFspAdapter
         VfsResult<int> written = await _fs.WriteAsync(handle, (long)offset, data, Ct).ConfigureAwait(false);
         if (!written.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(written.Error));
+        if (file.ExplicitLastWriteTime != 0 && written.Value > 0)
+            file.ChangedSinceExplicitTime = true;
         VfsResult<NodeAttributes> after = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
         if (!after.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(after.Error));
@@ -336,14 +371,15 @@ internal sealed partial class WinFspAdapter
     }
 
     /// <summary>
-    /// SetBasicInfo: last-write and last-access times (a zero FILETIME means "unchanged") and the read-only attribute
-    /// (as POSIX write bits). Creation and change times are not stored by the VFS and are ignored.
+    /// SetBasicInfo: last-write and last-access times (a zero FILETIME means "unchanged") and, for files, the
+    /// read-only attribute (as POSIX write bits). Creation and change times are not stored by the VFS and are ignored.
     /// </summary>
     public int SetBasicInfo(OpenFile file, uint fileAttributes, ulong lastAccessTime, ulong lastWriteTime, out FspFileInfo info)
     {
         info = default;
         uint? mode = null;
-        if (fileAttributes != WinFileAttributes.Unchanged)
+        // READONLY is a file's attribute here (see FileInfoMapper); on a directory it is accepted and not kept.
+        if (fileAttributes != WinFileAttributes.Unchanged && file.Kind == NodeKind.File)
         {
             VfsResult<NodeAttributes> current = DispatcherWait.Run(_fs.GetAttributesAsync(file.Node, file.Handle, Ct));
             if (!current.IsOk)
@@ -361,6 +397,11 @@ internal sealed partial class WinFspAdapter
         VfsResult<NodeAttributes> set = DispatcherWait.Run(_fs.SetAttributesAsync(file.Node, file.Handle, changes, Ct));
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
+        if (lastWriteTime != 0)
+        {
+            file.ExplicitLastWriteTime = lastWriteTime;
+            file.ChangedSinceExplicitTime = false;
+        }
         info = FileInfoMapper.ToFileInfo(set.Value);
         return NtStatus.Success;
     }
@@ -391,6 +432,8 @@ internal sealed partial class WinFspAdapter
             _fs.SetAttributesAsync(file.Node, file.Handle, new SetAttributes { Size = (long)newSize }, Ct));
         if (!set.IsOk)
             return NtStatusMap.FromVfsError(set.Error);
+        if (file.ExplicitLastWriteTime != 0)
+            file.ChangedSinceExplicitTime = true;
         info = FileInfoMapper.ToFileInfo(set.Value);
         return NtStatus.Success;
     }
@@ -400,8 +443,20 @@ internal sealed partial class WinFspAdapter
     /// <summary>Whether a delete may proceed (the delete itself happens at Cleanup): a directory must be empty.</summary>
     public int CanDelete(OpenFile file) => DispatcherWait.Run(CanDeleteAsync(file));
 
+    /// <summary>
+    /// SetDelete (FileDispositionInformation and FileDispositionInformationEx): WinFsp keeps the delete-pending flag
+    /// itself and reports it at Cleanup (FspCleanupDelete), where the delete happens; this call only vets setting it,
+    /// under the same rules as <see cref="CanDelete"/>. Clearing it always succeeds: nothing was deleted yet, and
+    /// WinFsp may set and clear it any number of times on one open.
+    /// </summary>
+    public int SetDelete(OpenFile file, bool deleteFile) =>
+        deleteFile ? DispatcherWait.Run(CanDeleteAsync(file)) : NtStatus.Success;
+
     private async ValueTask<int> CanDeleteAsync(OpenFile file)
     {
+        // The mount's root is the volume itself, which NTFS refuses to delete too.
+        if (file.Node == IFileSystem.RootId)
+            return NtStatus.CannotDelete;
         if (file.Kind != NodeKind.Directory)
             return NtStatus.Success;
         VfsResult<List<DirectoryEntry>> entries = await ListAsync(file.Node).ConfigureAwait(false);
@@ -584,6 +639,17 @@ internal sealed partial class WinFspAdapter
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>An open of <paramref name="node"/> that can write, or null when there is none.</summary>
+    private OpenFile? WritableOpenOf(ulong node)
+    {
+        foreach (OpenFile open in _open.Keys)
+        {
+            if (open.Node == node && open.Writable && open.Handle is not null && Volatile.Read(ref open.Closed) == 0)
+                return open;
+        }
+        return null;
+    }
 
     private OpenFile Track(OpenFile file)
     {

@@ -15,8 +15,10 @@ internal static class WinFileAttributes
 
 /// <summary>
 /// POSIX-style <see cref="NodeAttributes"/> → <c>FSP_FSCTL_FILE_INFO</c>.
-/// Directories get FILE_ATTRIBUTE_DIRECTORY; a file or directory whose owner-write bit (0200) is clear gets
-/// FILE_ATTRIBUTE_READONLY; a file with no other attribute gets FILE_ATTRIBUTE_NORMAL. Symbolic links are not
+/// Directories get FILE_ATTRIBUTE_DIRECTORY; a file whose owner-write bit (0200) is clear gets
+/// FILE_ATTRIBUTE_READONLY; a file with no other attribute gets FILE_ATTRIBUTE_NORMAL. Directories never get
+/// READONLY: on Windows it does not protect a folder's contents (Explorer uses it to mark customized folders), but
+/// WinFsp refuses to delete anything that carries it, while POSIX lets an empty 0555 directory be removed. Symbolic links are not
 /// reparse points on this volume (reparse-point support is not implemented): they show as read-only, empty files.
 /// The node id is the file's index number, so tools that compare file ids see a stable identity.
 /// </summary>
@@ -27,7 +29,7 @@ internal static class FileInfoMapper
     public static FspFileInfo ToFileInfo(in NodeAttributes a)
     {
         uint attributes = a.Kind == NodeKind.Directory ? WinFileAttributes.Directory : 0;
-        if ((a.Mode & 0x80) == 0 || a.Kind == NodeKind.Symlink)
+        if ((a.Kind == NodeKind.File && (a.Mode & 0x80) == 0) || a.Kind == NodeKind.Symlink)
             attributes |= WinFileAttributes.ReadOnly;
         if (attributes == 0)
             attributes = WinFileAttributes.Normal;

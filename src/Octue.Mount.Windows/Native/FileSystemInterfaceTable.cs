@@ -63,6 +63,8 @@ internal static unsafe class FileSystemInterfaceTable
         slots[GetSecurity] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, nuint*, int>)&WinFspCallbacks.GetSecurity;
         slots[ReadDirectory] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, char*, void*, uint, uint*, int>)&WinFspCallbacks.ReadDirectory;
         slots[GetDirInfoByName] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, FspDirInfo*, int>)&WinFspCallbacks.GetDirInfoByName;
+        // SetDelete takes precedence over CanDelete when both are set; CanDelete stays for WinFsp versions before 1.4.
+        slots[SetDelete] = (delegate* unmanaged[Cdecl]<nint, ulong*, char*, byte, int>)&WinFspCallbacks.SetDelete;
         slots[GetEa] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, uint, uint*, int>)&WinFspCallbacks.GetEa;
         slots[SetEa] = (delegate* unmanaged[Cdecl]<nint, ulong*, void*, uint, FspFileInfo*, int>)&WinFspCallbacks.SetEa;
         return (nint)slots;

@@ -234,6 +234,13 @@ internal static unsafe class WinFspCallbacks
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    public static int SetDelete(nint fileSystem, ulong* fullContext, char* fileName, byte deleteFile)
+    {
+        try { return AdapterOf(fileSystem).SetDelete(FileOf(fullContext), deleteFile != 0); }
+        catch (Exception e) { return Failed(fileSystem, e); }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     public static int Rename(nint fileSystem, ulong* fullContext, char* fileName, char* newFileName, byte replaceIfExists)
     {
         try { return AdapterOf(fileSystem).Rename(FileOf(fullContext), new string(fileName), new string(newFileName), replaceIfExists != 0); }
