@@ -654,7 +654,9 @@ public sealed partial class OctueFileSystem
 
     /// <summary>
     /// Uploads the staged copy when it differs from the object: CRC32C sent and checked by the store, and
-    /// IfGenerationMatch = the generation the copy was based on (0 for a new file). A lost race keeps the bytes in
+    /// IfGenerationMatch = the generation the copy was based on (0 for a new file), plus IfMetagenerationMatch = the
+    /// metageneration its metadata was merged with, so a metadata change made elsewhere meanwhile is never
+    /// overwritten unseen: it is merged again and the upload retried. A lost race on the bytes keeps them in
     /// conflicts/ and gives Stale. Called with the handle's gate held.
     /// </summary>
     private async ValueTask<VfsError> UploadIfDirtyAsync(FileHandle handle, CancellationToken ct)
@@ -680,58 +682,98 @@ public sealed partial class OctueFileSystem
 
         var bucket = node.Bucket;
         var name = node.ObjectName;
-        try
+        for (var metadataRaces = 0; ; metadataRaces++)
         {
-            await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-        }
-
-        var metadata = staged.Sidecar.Metadata;
-        PosixMetadata.SetModified(metadata, handle.ModifiedNs);
-        staged.Sidecar.Bucket = bucket;
-        staged.Sidecar.ObjectName = name;
-        try
-        {
-            ObjectInfo info;
-            await using (var content = staged.OpenReadStream())
+            try
             {
-                _metrics.Request("upload");
-                info = await _store.UploadAsync(bucket, name, content, new UploadOptions
+                await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+            }
+
+            var metadata = staged.Sidecar.Metadata;
+            PosixMetadata.SetModified(metadata, handle.ModifiedNs);
+            staged.Sidecar.Bucket = bucket;
+            staged.Sidecar.ObjectName = name;
+            var baseGeneration = staged.Sidecar.BaseGeneration;
+            long? baseMetageneration = baseGeneration != 0 && handle.Base is { } mergedWith && mergedWith.Generation == baseGeneration
+                ? mergedWith.Metageneration
+                : null;
+            try
+            {
+                ObjectInfo info;
+                await using (var content = staged.OpenReadStream())
                 {
-                    ContentType = staged.Sidecar.ContentType,
-                    Metadata = metadata,
-                    IfGenerationMatch = staged.Sidecar.BaseGeneration,
-                }, ct).ConfigureAwait(false);
-            }
+                    _metrics.Request("upload");
+                    info = await _store.UploadAsync(bucket, name, content, new UploadOptions
+                    {
+                        ContentType = staged.Sidecar.ContentType,
+                        Metadata = metadata,
+                        IfGenerationMatch = baseGeneration,
+                        IfMetagenerationMatch = baseMetageneration,
+                    }, ct).ConfigureAwait(false);
+                }
 
-            _metrics.Upload();
-            await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
-            await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
-            handle.Base = info;
-            if (handle.Reader is { } oldReader)
+                _metrics.Upload();
+                await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
+                await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
+                handle.Base = info;
+                if (handle.Reader is { } oldReader)
+                {
+                    await oldReader.DisposeAsync().ConfigureAwait(false);
+                    handle.Reader = null;
+                }
+
+                Updated(node, info);
+                return VfsError.None;
+            }
+            catch (PreconditionFailedException e)
             {
-                await oldReader.DisposeAsync().ConfigureAwait(false);
-                handle.Reader = null;
-            }
+                if (baseMetageneration is not null && metadataRaces < MaxPreconditionRetries)
+                {
+                    var onlyMetadataChanged = await SameGenerationAsync(bucket, name, baseGeneration, ct).ConfigureAwait(false);
+                    if (!onlyMetadataChanged.IsOk)
+                    {
+                        return onlyMetadataChanged.Error;
+                    }
 
-            Updated(node, info);
-            return VfsError.None;
+                    if (onlyMetadataChanged.Value)
+                    {
+                        // Someone changed the metadata after our merge read it: merge their change and upload again.
+                        _logger.LogDebug("Metadata of gs://{Bucket}/{Name} changed during its upload; merging again", bucket, name);
+                        continue;
+                    }
+                }
+
+                var reason = baseGeneration == 0
+                    ? "the object was created by someone else meanwhile"
+                    : baseMetageneration is not null && metadataRaces >= MaxPreconditionRetries
+                        ? "its metadata kept changing during the upload"
+                        : $"the object changed since generation {baseGeneration}";
+                var kept = _staging.KeepConflict(staged, reason);
+                handle.Staged = null;
+                handle.Conflicted = true;
+                _metrics.Conflict();
+                _metadata.InvalidateObject(bucket, name);
+                _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
+                return VfsError.Stale;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+            }
         }
-        catch (PreconditionFailedException e)
+    }
+
+    /// <summary>True when the object still has the generation (an upload then failed on its metageneration alone).</summary>
+    private async ValueTask<VfsResult<bool>> SameGenerationAsync(string bucket, string name, long generation, CancellationToken ct)
+    {
+        try
         {
-            var reason = staged.Sidecar.BaseGeneration == 0
-                ? "the object was created by someone else meanwhile"
-                : $"the object changed since generation {staged.Sidecar.BaseGeneration}";
-            var kept = _staging.KeepConflict(staged, reason);
-            handle.Staged = null;
-            handle.Conflicted = true;
-            _metrics.Conflict();
-            _metadata.InvalidateObject(bucket, name);
-            _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
-            return VfsError.Stale;
+            var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
+            return current is not null && current.Generation == generation;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Octue.Mount.Storage;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;
@@ -179,6 +180,53 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         Assert.Equal("elsewhere", metadata["added"]);
         Assert.False(metadata.ContainsKey("keep"));
         Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+    }
+
+    [Fact]
+    public async Task A_metadata_patch_landing_between_the_merge_and_the_upload_is_merged_not_overwritten()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "raced.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        using var otherClient = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _fixture.Emulator.HostAndPort });
+        var store = new MetadataChangingStore(_fixture.Store, otherClient, times: 1);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", store: store);
+        var file = await mount.LookupPathAsync("raced.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 })).IsOk);
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle.Value));
+
+        Assert.Equal(1, store.Patches);
+        Assert.Equal(2, store.Uploads);
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "raced.txt")));
+        var metadata = _fixture.Metadata(bucket, "raced.txt");
+        Assert.Equal("{\"patch\": 1}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
+    public async Task Metadata_that_keeps_changing_during_every_upload_gives_stale_and_keeps_the_bytes()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "busy-tags.txt", "v1", new Dictionary<string, string> { ["keep"] = "yes" });
+        using var otherClient = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _fixture.Emulator.HostAndPort });
+        var store = new MetadataChangingStore(_fixture.Store, otherClient, times: int.MaxValue);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", store: store);
+        var file = await mount.LookupPathAsync("busy-tags.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "mine"u8.ToArray());
+
+        Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(handle.Value));
+
+        // A few merges were tried, each beaten by a newer change; nothing of the other client's was overwritten.
+        Assert.True(store.Uploads > 1, $"{store.Uploads} upload attempts");
+        Assert.Equal("v1", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "busy-tags.txt")));
+        Assert.Equal($"{{\"patch\": {store.Patches}}}", _fixture.Metadata(bucket, "busy-tags.txt")["octue__tags"]);
+        Assert.Equal("mine", File.ReadAllText(Assert.Single(ConflictFiles(mount.CacheDirectory))));
     }
 
     [Fact]
