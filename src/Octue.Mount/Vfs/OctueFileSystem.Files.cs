@@ -370,8 +370,7 @@ public sealed partial class OctueFileSystem
 
         if (n.IsDirectory)
         {
-            // Implicit directories have no object to keep attributes on: mode and time changes are accepted and not kept.
-            return changes.Size is not null ? VfsError.IsDirectory : await GetAttributesAsync(node, null, ct).ConfigureAwait(false);
+            return changes.Size is not null ? VfsError.IsDirectory : await SetDirectoryAttributesAsync(n, changes, ct).ConfigureAwait(false);
         }
 
         if (n.Kind == NodeKind.Symlink && changes.Size is not null)
@@ -595,7 +594,6 @@ public sealed partial class OctueFileSystem
     /// <summary>chmod/chown/utimes on a file with no open writer: a metadata PATCH with a metageneration precondition.</summary>
     private async ValueTask<VfsResult<NodeAttributes>> PatchPosixMetadataAsync(Node node, SetAttributes changes, CancellationToken ct)
     {
-        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -606,35 +604,7 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                patch.Clear();
-                if (changes.ModifiedNs is { } mtime)
-                {
-                    var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-                    PosixMetadata.SetModified(updated, mtime);
-                    foreach (var key in new[] { PosixMetadata.MtimeKey, PosixMetadata.GcsfuseMtimeKey, PosixMetadata.RcloneMtimeKey })
-                    {
-                        if (updated.TryGetValue(key, out var value))
-                        {
-                            patch[key] = value;
-                        }
-                    }
-                }
-
-                if (changes.Mode is { } mode)
-                {
-                    patch[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
-                }
-
-                if (changes.Uid is { } uid)
-                {
-                    patch[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                if (changes.Gid is { } gid)
-                {
-                    patch[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
+                var patch = PosixPatch(current, changes);
                 _metrics.Request("patch");
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
                     current.Metageneration, ct).ConfigureAwait(false);
@@ -650,6 +620,41 @@ public sealed partial class OctueFileSystem
                 return ErrorMapping.Map(e, _logger, "setattr", node.ToString());
             }
         }
+    }
+
+    /// <summary>The metadata keys a chmod/chown/utimes changes on <paramref name="current"/> (gcsfuse's and rclone's mtimes refreshed when present).</summary>
+    private static Dictionary<string, string?> PosixPatch(ObjectInfo current, SetAttributes changes)
+    {
+        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (changes.ModifiedNs is { } mtime)
+        {
+            var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+            PosixMetadata.SetModified(updated, mtime);
+            foreach (var key in new[] { PosixMetadata.MtimeKey, PosixMetadata.GcsfuseMtimeKey, PosixMetadata.RcloneMtimeKey })
+            {
+                if (updated.TryGetValue(key, out var value))
+                {
+                    patch[key] = value;
+                }
+            }
+        }
+
+        if (changes.Mode is { } mode)
+        {
+            patch[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
+        }
+
+        if (changes.Uid is { } uid)
+        {
+            patch[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (changes.Gid is { } gid)
+        {
+            patch[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return patch;
     }
 
     /// <summary>
