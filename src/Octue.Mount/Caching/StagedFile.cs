@@ -76,6 +76,9 @@ internal sealed class StagedFile : IDisposable
         }
     }
 
+    /// <summary>Writes the sidecar again after its metadata changed (chmod, utimes, xattrs), so a crash keeps the change.</summary>
+    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, ct));
+
     /// <summary>Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>.</summary>
     public async ValueTask MarkUploadedAsync(long generation, CancellationToken ct)
     {

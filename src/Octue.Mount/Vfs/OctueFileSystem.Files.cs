@@ -146,17 +146,16 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
         };
-        var error = await StageAsync(handle, copyContent: false, ct).ConfigureAwait(false);
+        // The mode is in the sidecar from its first write, so a crash before the upload keeps it.
+        var permissions = mode & 0xFFF;
+        var metadata = permissions != 0 && permissions != _options.FileMode
+            ? new Dictionary<string, string> { [PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions) }
+            : null;
+        var error = await StageAsync(handle, copyContent: false, ct, metadata).ConfigureAwait(false);
         if (error != VfsError.None)
         {
             _nodes.Forget(node.Id, 1);
             return error;
-        }
-
-        var permissions = mode & 0xFFF;
-        if (permissions != 0 && permissions != _options.FileMode)
-        {
-            handle.Staged!.Sidecar.Metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
         }
 
         Register(handle);
@@ -457,8 +456,12 @@ public sealed partial class OctueFileSystem
         _files[handle.Id] = handle;
     }
 
-    /// <summary>Creates the handle's staged copy (sidecar first), filled with the object's verified bytes when asked.</summary>
-    private async ValueTask<VfsError> StageAsync(FileHandle handle, bool copyContent, CancellationToken ct)
+    /// <summary>
+    /// Creates the handle's staged copy (sidecar first), filled with the object's verified bytes when asked. A new
+    /// file's sidecar starts with <paramref name="newFileMetadata"/>; a copy of an object with the object's metadata.
+    /// </summary>
+    private async ValueTask<VfsError> StageAsync(FileHandle handle, bool copyContent, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? newFileMetadata = null)
     {
         var node = handle.Node;
         var baseObject = handle.Base;
@@ -467,7 +470,7 @@ public sealed partial class OctueFileSystem
         {
             var contentType = baseObject is null ? ContentTypes.Guess(node.Name) : baseObject.ContentType;
             staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, contentType,
-                baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
+                baseObject?.Metadata ?? newFileMetadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
                 var reader = ReaderOf(handle, baseObject);
@@ -558,12 +561,13 @@ public sealed partial class OctueFileSystem
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             }
 
+            var metadata = staged.Sidecar.Metadata;
             if (changes.ModifiedNs is { } mtime)
             {
                 writer.ModifiedNs = mtime;
+                PosixMetadata.SetModified(metadata, mtime);
             }
 
-            var metadata = staged.Sidecar.Metadata;
             if (changes.Mode is { } mode)
             {
                 metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
@@ -577,6 +581,12 @@ public sealed partial class OctueFileSystem
             if (changes.Gid is { } gid)
             {
                 metadata[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (changes.ModifiedNs is not null || changes.Mode is not null || changes.Uid is not null || changes.Gid is not null)
+            {
+                // Only the upload takes the sidecar to GCS: until then a crash must not lose the change.
+                await staged.SaveSidecarAsync(ct).ConfigureAwait(false);
             }
 
             return StagedAttributes(node, writer);

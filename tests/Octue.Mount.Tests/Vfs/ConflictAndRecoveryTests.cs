@@ -139,6 +139,41 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task Chmod_utimes_and_xattrs_set_while_a_file_is_dirty_survive_a_crash()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "edited.txt", "before");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+
+        // An existing file, written and then given a mode, a time and a tag before any upload.
+        var edited = await mount.LookupPathAsync("edited.txt");
+        var handle = await mount.Fs.OpenAsync(edited.NodeId, OpenFlags.ReadWrite);
+        await mount.Fs.WriteAsync(handle.Value, 6, " and after"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(edited.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000, ModifiedNs = 1_600_000_000L * 1_000_000_000 })).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.SetXattrAsync(edited.NodeId, "user.octue.tags.site", "\"north\""u8.ToArray(), XattrFlags.None));
+
+        // A new file, created with a mode and tagged before its first upload.
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "new.txt", 0b110_000_000, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "new bytes"u8.ToArray());
+        Assert.Equal(VfsError.None, await mount.Fs.SetXattrAsync(created.Value.Attributes.NodeId, "user.gcs.meta.origin", "lab"u8.ToArray(), XattrFlags.None));
+
+        // The process dies: no flush, no release.
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("before and after", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "edited.txt")));
+        var metadata = _fixture.Metadata(bucket, "edited.txt");
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Equal("1600000000", metadata["goog-reserved-file-mtime"]);
+        Assert.Equal("{\"site\": \"north\"}", metadata["octue__tags"]);
+
+        Assert.Equal("new bytes", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "new.txt")));
+        var createdMetadata = _fixture.Metadata(bucket, "new.txt");
+        Assert.Equal("600", createdMetadata["goog-reserved-posix-mode"]);
+        Assert.Equal("lab", createdMetadata["origin"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
     public async Task A_staged_file_whose_object_changed_meanwhile_is_kept_in_conflicts_at_the_next_start()
     {
         var bucket = _fixture.NewBucket();
