@@ -470,7 +470,7 @@ public sealed partial class OctueFileSystem
         {
             var contentType = baseObject is null ? ContentTypes.Guess(node.Name) : baseObject.ContentType;
             staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, contentType,
-                baseObject?.Metadata ?? newFileMetadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
+                baseObject?.Metadata ?? newFileMetadata ?? ObjectInfo.EmptyMetadata, ct, baseObject?.Metageneration).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
                 var reader = ReaderOf(handle, baseObject);
@@ -732,7 +732,7 @@ public sealed partial class OctueFileSystem
                 }
 
                 _metrics.Upload();
-                await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
+                await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
                 await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
                 handle.Base = info;
                 if (handle.Reader is { } oldReader)
@@ -815,29 +815,16 @@ public sealed partial class OctueFileSystem
             return;
         }
 
-        var merged = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-        foreach (var (key, value) in staged.Sidecar.Metadata)
-        {
-            if (!baseObject.Metadata.TryGetValue(key, out var original) || original != value)
-            {
-                merged[key] = value;
-            }
-        }
-
-        foreach (var key in baseObject.Metadata.Keys)
-        {
-            if (!staged.Sidecar.Metadata.ContainsKey(key))
-            {
-                merged.Remove(key);
-            }
-        }
-
+        var merged = MetadataMerge.Merge(current.Metadata, baseObject.Metadata, staged.Sidecar.Metadata);
         staged.Sidecar.Metadata = merged;
         if (current.ContentType != baseObject.ContentType && staged.Sidecar.ContentType == baseObject.ContentType)
         {
             staged.Sidecar.ContentType = current.ContentType;
         }
 
+        // The sidecar's base moves with the merge, so a recovery after a crash merges from the same point.
+        staged.Sidecar.BaseMetageneration = current.Metageneration;
+        staged.Sidecar.BaseMetadata = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
         handle.Base = current;
     }
 

@@ -174,6 +174,35 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_metadata_change_made_elsewhere_after_a_crash_is_merged_by_the_recovery_not_overwritten()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "tagged.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("tagged.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 })).IsOk);
+
+        // The process dies; while it is down another client changes the object's metadata (not its bytes).
+        await mount.Fs.DisposeAsync();
+        await _fixture.Store.PatchMetadataAsync(bucket, "tagged.txt", new MetadataPatch
+        {
+            Metadata = new Dictionary<string, string?> { ["octue__tags"] = "{\"a\": 2}", ["keep"] = null, ["added"] = "elsewhere" },
+        });
+
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "tagged.txt")));
+        var metadata = _fixture.Metadata(bucket, "tagged.txt");
+        Assert.Equal("{\"a\": 2}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
     public async Task A_staged_file_whose_object_changed_meanwhile_is_kept_in_conflicts_at_the_next_start()
     {
         var bucket = _fixture.NewBucket();
