@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Octue.Mount.Storage;
 
 namespace Octue.Mount.Caching;
 
@@ -74,6 +75,17 @@ internal sealed class StagedFile : IDisposable
             Sidecar.Clean = false;
             await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Writes the sidecar again after its metadata changed (chmod, utimes, xattrs), so a crash keeps the change.</summary>
+    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, ct));
+
+    /// <summary>Records a confirmed upload: the staged copy is now the object <paramref name="uploaded"/>, metadata included.</summary>
+    public ValueTask MarkUploadedAsync(ObjectInfo uploaded, CancellationToken ct)
+    {
+        Sidecar.BaseMetageneration = uploaded.Metageneration;
+        Sidecar.BaseMetadata = new Dictionary<string, string>(uploaded.Metadata, StringComparer.Ordinal);
+        return MarkUploadedAsync(uploaded.Generation, ct);
     }
 
     /// <summary>Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>.</summary>

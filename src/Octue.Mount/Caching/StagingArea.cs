@@ -27,7 +27,7 @@ internal sealed class StagingArea
 
     /// <summary>Creates an empty staged file for an object; the sidecar is on disk before the data file exists.</summary>
     public async Task<StagedFile> CreateAsync(string bucket, string objectName, long baseGeneration, string? contentType,
-        IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+        IReadOnlyDictionary<string, string> metadata, CancellationToken ct, long? baseMetageneration = null)
     {
         var id = Guid.NewGuid().ToString("N");
         var sidecarPath = Path.Combine(StagingDirectory, id + SidecarExtension);
@@ -39,6 +39,8 @@ internal sealed class StagingArea
             BaseGeneration = baseGeneration,
             ContentType = contentType,
             Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+            BaseMetageneration = baseMetageneration,
+            BaseMetadata = baseMetageneration is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
         };
         // The data file is created (empty, and held open: its lock tells other mounts it is in use) before the
         // sidecar, and the sidecar is on disk before the first byte is written.

@@ -15,6 +15,14 @@ internal sealed record StagingSidecar
     /// <summary>The generation the staged copy was based on (0 = a new object); the upload's IfGenerationMatch.</summary>
     public long BaseGeneration { get; set; }
 
+    /// <summary>
+    /// The metageneration and metadata of the object the copy is based on, as of staging or of the last merge (null
+    /// for a new object, and in sidecars written before they were kept). With them, a recovery after a crash merges
+    /// metadata changed elsewhere meanwhile and uploads with IfMetagenerationMatch, as a live upload does.
+    /// </summary>
+    public long? BaseMetageneration { get; set; }
+    public Dictionary<string, string>? BaseMetadata { get; set; }
+
     public string? ContentType { get; set; }
     public Dictionary<string, string> Metadata { get; set; } = new();
 

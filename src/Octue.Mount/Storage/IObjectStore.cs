@@ -146,6 +146,8 @@ public sealed record UploadOptions
 
     /// <summary>0 = the object must not exist; n = the live generation must be n.</summary>
     public long? IfGenerationMatch { get; init; }
+    /// <summary>n = the live object's metageneration must be n (no metadata change since it was read); checked with the upload's last byte.</summary>
+    public long? IfMetagenerationMatch { get; init; }
     /// <summary>Known CRC32C of the content; computed when null.</summary>
     public uint? Crc32c { get; init; }
     /// <summary>Known MD5 of the content; computed when null.</summary>

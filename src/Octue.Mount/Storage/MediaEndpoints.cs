@@ -21,10 +21,18 @@ internal sealed class MediaEndpoints
         return new Uri(generation is { } g ? $"{uri}&generation={g}" : uri);
     }
 
-    public Uri Upload(string bucket, string uploadType, long? ifGenerationMatch)
+    public Uri Upload(string bucket, string uploadType, UploadOptions options)
     {
         string uri = $"{_uploadBase}b/{Escape(bucket)}/o?uploadType={uploadType}";
-        return new Uri(ifGenerationMatch is { } g ? $"{uri}&ifGenerationMatch={g}" : uri);
+        if (options.IfGenerationMatch is { } g)
+        {
+            uri += $"&ifGenerationMatch={g}";
+        }
+        if (options.IfMetagenerationMatch is { } m)
+        {
+            uri += $"&ifMetagenerationMatch={m}";
+        }
+        return new Uri(uri);
     }
 
     /// <summary>Object names may hold any character, '/' included: every reserved character is percent-encoded.</summary>

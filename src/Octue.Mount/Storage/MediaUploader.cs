@@ -79,7 +79,7 @@ internal sealed class MediaUploader
                     var media = new ReadOnlyMemoryContent(buffer.AsMemory(0, length));
                     media.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
                     body.Add(media);
-                    using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", options.IfGenerationMatch)) { Content = body };
+                    using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "multipart", options)) { Content = body };
                     using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
                     return ObjectInfoMapper.ToInfo(await ReadObjectAsync(response, ct).ConfigureAwait(false), bucket);
                 }
@@ -119,7 +119,7 @@ internal sealed class MediaUploader
         }
         Uri session = await _retry.ExecuteAsync("upload", target, async (_, ct) =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "resumable", options.IfGenerationMatch))
+            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "resumable", options))
             {
                 Content = new StringContent(metadataJson, Encoding.UTF8, "application/json"),
             };

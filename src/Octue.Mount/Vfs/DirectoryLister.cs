@@ -5,7 +5,8 @@ namespace Octue.Mount.Vfs;
 
 /// <summary>
 /// Lists one directory of a bucket with a single paged, delimited listing (1,000 entries a page) and applies
-/// <see cref="NameRules"/>: hidden names are logged, a file that collides with a directory is hidden.
+/// <see cref="NameRules"/>: hidden names are logged, a file that collides with a directory is hidden. The listing
+/// includes the sub-directories' <c>dir/</c> placeholders, so their attributes need no stat either.
 /// </summary>
 internal sealed class DirectoryLister
 {
@@ -26,8 +27,9 @@ internal sealed class DirectoryLister
     public async Task<DirectoryListing> ListAsync(string bucket, string prefix, CancellationToken ct)
     {
         var files = new List<ListingEntry>();
-        var directories = new HashSet<string>(StringComparer.Ordinal);
-        var entries = new List<ListingEntry>();
+        var directories = new List<string>();
+        var directoryNames = new HashSet<string>(StringComparer.Ordinal);
+        var placeholders = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         ObjectInfo? placeholder = null;
         string? token = null;
         do
@@ -39,6 +41,7 @@ internal sealed class DirectoryLister
                 Delimiter = "/",
                 PageSize = PageSize,
                 PageToken = token,
+                IncludeTrailingDelimiter = true,
             }, ct).ConfigureAwait(false);
 
             foreach (var obj in page.Objects)
@@ -50,6 +53,13 @@ internal sealed class DirectoryLister
                 }
 
                 var name = obj.Name[prefix.Length..];
+                if (name.IndexOf('/') == name.Length - 1)
+                {
+                    // A sub-directory's placeholder ("sub/"), listed beside its prefix.
+                    placeholders[name[..^1]] = obj;
+                    continue;
+                }
+
                 if (!NameRules.IsValidSegment(name))
                 {
                     Hidden(bucket, obj.Name, NameRules.Reason(name));
@@ -69,9 +79,9 @@ internal sealed class DirectoryLister
                     continue;
                 }
 
-                if (directories.Add(name))
+                if (directoryNames.Add(name))
                 {
-                    entries.Add(new ListingEntry(name, NodeKind.Directory, null, bucket, sub));
+                    directories.Add(name);
                 }
             }
 
@@ -79,9 +89,18 @@ internal sealed class DirectoryLister
         }
         while (!string.IsNullOrEmpty(token));
 
+        var entries = new List<ListingEntry>(directories.Count + files.Count);
+        foreach (var name in directories)
+        {
+            entries.Add(new ListingEntry(name, NodeKind.Directory, null, bucket, prefix + name + "/")
+            {
+                Placeholder = placeholders.GetValueOrDefault(name),
+            });
+        }
+
         foreach (var file in files)
         {
-            if (directories.Contains(file.Name))
+            if (directoryNames.Contains(file.Name))
             {
                 Hidden(bucket, file.ObjectName, "a directory has the same name (the directory is shown)");
                 continue;

@@ -8,6 +8,8 @@ namespace Octue.Mount.Vfs;
 internal readonly record struct ListingEntry(string Name, NodeKind Kind, ObjectInfo? Object, string Bucket, string ObjectName)
 {
     public DirectoryRole Role { get; init; }
+    /// <summary>A sub-directory's own <c>dir/</c> placeholder, which keeps its attributes (null: none, or not listed).</summary>
+    public ObjectInfo? Placeholder { get; init; }
     public IReadOnlyList<FileListEntry>? Files { get; init; }
     public ManifestDatasetInfo? Dataset { get; init; }
 }

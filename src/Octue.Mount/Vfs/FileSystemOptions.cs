@@ -18,6 +18,9 @@ public sealed record FileSystemOptions
     /// <summary>How long stat, negative and listing entries are trusted (close-to-open: open always revalidates). Zero disables the cache.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The clock metadata TTLs are measured on (tests pass one they move by hand).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Upper bound of metadata cache entries (a listing counts one per entry).</summary>
     public long MetadataCacheSize { get; init; } = 200_000;
 

@@ -13,10 +13,14 @@ internal sealed class MetadataCache : IDisposable
     private readonly MemoryCache _cache;
     private readonly TimeSpan _ttl;
 
-    public MetadataCache(TimeSpan ttl, long sizeLimit)
+    public MetadataCache(TimeSpan ttl, long sizeLimit, TimeProvider timeProvider)
     {
         _ttl = ttl;
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, sizeLimit) });
+        _cache = new MemoryCache(new MemoryCacheOptions
+        {
+            SizeLimit = Math.Max(1, sizeLimit),
+            Clock = new TimeProviderClock(timeProvider),
+        });
     }
 
     public bool Enabled => _ttl > TimeSpan.Zero;

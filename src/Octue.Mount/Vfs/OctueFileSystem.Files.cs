@@ -146,17 +146,16 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
         };
-        var error = await StageAsync(handle, copyContent: false, ct).ConfigureAwait(false);
+        // The mode is in the sidecar from its first write, so a crash before the upload keeps it.
+        var permissions = mode & 0xFFF;
+        var metadata = permissions != 0 && permissions != _options.FileMode
+            ? new Dictionary<string, string> { [PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions) }
+            : null;
+        var error = await StageAsync(handle, copyContent: false, ct, metadata).ConfigureAwait(false);
         if (error != VfsError.None)
         {
             _nodes.Forget(node.Id, 1);
             return error;
-        }
-
-        var permissions = mode & 0xFFF;
-        if (permissions != 0 && permissions != _options.FileMode)
-        {
-            handle.Staged!.Sidecar.Metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
         }
 
         Register(handle);
@@ -370,8 +369,7 @@ public sealed partial class OctueFileSystem
 
         if (n.IsDirectory)
         {
-            // Implicit directories have no object to keep attributes on: mode and time changes are accepted and not kept.
-            return changes.Size is not null ? VfsError.IsDirectory : await GetAttributesAsync(node, null, ct).ConfigureAwait(false);
+            return changes.Size is not null ? VfsError.IsDirectory : await SetDirectoryAttributesAsync(n, changes, ct).ConfigureAwait(false);
         }
 
         if (n.Kind == NodeKind.Symlink && changes.Size is not null)
@@ -458,8 +456,12 @@ public sealed partial class OctueFileSystem
         _files[handle.Id] = handle;
     }
 
-    /// <summary>Creates the handle's staged copy (sidecar first), filled with the object's verified bytes when asked.</summary>
-    private async ValueTask<VfsError> StageAsync(FileHandle handle, bool copyContent, CancellationToken ct)
+    /// <summary>
+    /// Creates the handle's staged copy (sidecar first), filled with the object's verified bytes when asked. A new
+    /// file's sidecar starts with <paramref name="newFileMetadata"/>; a copy of an object with the object's metadata.
+    /// </summary>
+    private async ValueTask<VfsError> StageAsync(FileHandle handle, bool copyContent, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? newFileMetadata = null)
     {
         var node = handle.Node;
         var baseObject = handle.Base;
@@ -468,7 +470,7 @@ public sealed partial class OctueFileSystem
         {
             var contentType = baseObject is null ? ContentTypes.Guess(node.Name) : baseObject.ContentType;
             staged = await _staging.CreateAsync(node.Bucket, node.ObjectName, baseObject?.Generation ?? 0, contentType,
-                baseObject?.Metadata ?? ObjectInfo.EmptyMetadata, ct).ConfigureAwait(false);
+                baseObject?.Metadata ?? newFileMetadata ?? ObjectInfo.EmptyMetadata, ct, baseObject?.Metageneration).ConfigureAwait(false);
             if (copyContent && baseObject is { Size: > 0 })
             {
                 var reader = ReaderOf(handle, baseObject);
@@ -559,12 +561,13 @@ public sealed partial class OctueFileSystem
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             }
 
+            var metadata = staged.Sidecar.Metadata;
             if (changes.ModifiedNs is { } mtime)
             {
                 writer.ModifiedNs = mtime;
+                PosixMetadata.SetModified(metadata, mtime);
             }
 
-            var metadata = staged.Sidecar.Metadata;
             if (changes.Mode is { } mode)
             {
                 metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
@@ -578,6 +581,12 @@ public sealed partial class OctueFileSystem
             if (changes.Gid is { } gid)
             {
                 metadata[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (changes.ModifiedNs is not null || changes.Mode is not null || changes.Uid is not null || changes.Gid is not null)
+            {
+                // Only the upload takes the sidecar to GCS: until then a crash must not lose the change.
+                await staged.SaveSidecarAsync(ct).ConfigureAwait(false);
             }
 
             return StagedAttributes(node, writer);
@@ -595,7 +604,6 @@ public sealed partial class OctueFileSystem
     /// <summary>chmod/chown/utimes on a file with no open writer: a metadata PATCH with a metageneration precondition.</summary>
     private async ValueTask<VfsResult<NodeAttributes>> PatchPosixMetadataAsync(Node node, SetAttributes changes, CancellationToken ct)
     {
-        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -606,35 +614,7 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                patch.Clear();
-                if (changes.ModifiedNs is { } mtime)
-                {
-                    var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-                    PosixMetadata.SetModified(updated, mtime);
-                    foreach (var key in new[] { PosixMetadata.MtimeKey, PosixMetadata.GcsfuseMtimeKey, PosixMetadata.RcloneMtimeKey })
-                    {
-                        if (updated.TryGetValue(key, out var value))
-                        {
-                            patch[key] = value;
-                        }
-                    }
-                }
-
-                if (changes.Mode is { } mode)
-                {
-                    patch[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
-                }
-
-                if (changes.Uid is { } uid)
-                {
-                    patch[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                if (changes.Gid is { } gid)
-                {
-                    patch[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
+                var patch = PosixPatch(current, changes);
                 _metrics.Request("patch");
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
                     current.Metageneration, ct).ConfigureAwait(false);
@@ -652,9 +632,46 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <summary>The metadata keys a chmod/chown/utimes changes on <paramref name="current"/> (gcsfuse's and rclone's mtimes refreshed when present).</summary>
+    private static Dictionary<string, string?> PosixPatch(ObjectInfo current, SetAttributes changes)
+    {
+        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (changes.ModifiedNs is { } mtime)
+        {
+            var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+            PosixMetadata.SetModified(updated, mtime);
+            foreach (var key in new[] { PosixMetadata.MtimeKey, PosixMetadata.GcsfuseMtimeKey, PosixMetadata.RcloneMtimeKey })
+            {
+                if (updated.TryGetValue(key, out var value))
+                {
+                    patch[key] = value;
+                }
+            }
+        }
+
+        if (changes.Mode is { } mode)
+        {
+            patch[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
+        }
+
+        if (changes.Uid is { } uid)
+        {
+            patch[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (changes.Gid is { } gid)
+        {
+            patch[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return patch;
+    }
+
     /// <summary>
     /// Uploads the staged copy when it differs from the object: CRC32C sent and checked by the store, and
-    /// IfGenerationMatch = the generation the copy was based on (0 for a new file). A lost race keeps the bytes in
+    /// IfGenerationMatch = the generation the copy was based on (0 for a new file), plus IfMetagenerationMatch = the
+    /// metageneration its metadata was merged with, so a metadata change made elsewhere meanwhile is never
+    /// overwritten unseen: it is merged again and the upload retried. A lost race on the bytes keeps them in
     /// conflicts/ and gives Stale. Called with the handle's gate held.
     /// </summary>
     private async ValueTask<VfsError> UploadIfDirtyAsync(FileHandle handle, CancellationToken ct)
@@ -680,58 +697,98 @@ public sealed partial class OctueFileSystem
 
         var bucket = node.Bucket;
         var name = node.ObjectName;
-        try
+        for (var metadataRaces = 0; ; metadataRaces++)
         {
-            await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-        }
-
-        var metadata = staged.Sidecar.Metadata;
-        PosixMetadata.SetModified(metadata, handle.ModifiedNs);
-        staged.Sidecar.Bucket = bucket;
-        staged.Sidecar.ObjectName = name;
-        try
-        {
-            ObjectInfo info;
-            await using (var content = staged.OpenReadStream())
+            try
             {
-                _metrics.Request("upload");
-                info = await _store.UploadAsync(bucket, name, content, new UploadOptions
+                await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+            }
+
+            var metadata = staged.Sidecar.Metadata;
+            PosixMetadata.SetModified(metadata, handle.ModifiedNs);
+            staged.Sidecar.Bucket = bucket;
+            staged.Sidecar.ObjectName = name;
+            var baseGeneration = staged.Sidecar.BaseGeneration;
+            long? baseMetageneration = baseGeneration != 0 && handle.Base is { } mergedWith && mergedWith.Generation == baseGeneration
+                ? mergedWith.Metageneration
+                : null;
+            try
+            {
+                ObjectInfo info;
+                await using (var content = staged.OpenReadStream())
                 {
-                    ContentType = staged.Sidecar.ContentType,
-                    Metadata = metadata,
-                    IfGenerationMatch = staged.Sidecar.BaseGeneration,
-                }, ct).ConfigureAwait(false);
-            }
+                    _metrics.Request("upload");
+                    info = await _store.UploadAsync(bucket, name, content, new UploadOptions
+                    {
+                        ContentType = staged.Sidecar.ContentType,
+                        Metadata = metadata,
+                        IfGenerationMatch = baseGeneration,
+                        IfMetagenerationMatch = baseMetageneration,
+                    }, ct).ConfigureAwait(false);
+                }
 
-            _metrics.Upload();
-            await staged.MarkUploadedAsync(info.Generation, ct).ConfigureAwait(false);
-            await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
-            handle.Base = info;
-            if (handle.Reader is { } oldReader)
+                _metrics.Upload();
+                await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
+                await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
+                handle.Base = info;
+                if (handle.Reader is { } oldReader)
+                {
+                    await oldReader.DisposeAsync().ConfigureAwait(false);
+                    handle.Reader = null;
+                }
+
+                Updated(node, info);
+                return VfsError.None;
+            }
+            catch (PreconditionFailedException e)
             {
-                await oldReader.DisposeAsync().ConfigureAwait(false);
-                handle.Reader = null;
-            }
+                if (baseMetageneration is not null && metadataRaces < MaxPreconditionRetries)
+                {
+                    var onlyMetadataChanged = await SameGenerationAsync(bucket, name, baseGeneration, ct).ConfigureAwait(false);
+                    if (!onlyMetadataChanged.IsOk)
+                    {
+                        return onlyMetadataChanged.Error;
+                    }
 
-            Updated(node, info);
-            return VfsError.None;
+                    if (onlyMetadataChanged.Value)
+                    {
+                        // Someone changed the metadata after our merge read it: merge their change and upload again.
+                        _logger.LogDebug("Metadata of gs://{Bucket}/{Name} changed during its upload; merging again", bucket, name);
+                        continue;
+                    }
+                }
+
+                var reason = baseGeneration == 0
+                    ? "the object was created by someone else meanwhile"
+                    : baseMetageneration is not null && metadataRaces >= MaxPreconditionRetries
+                        ? "its metadata kept changing during the upload"
+                        : $"the object changed since generation {baseGeneration}";
+                var kept = _staging.KeepConflict(staged, reason);
+                handle.Staged = null;
+                handle.Conflicted = true;
+                _metrics.Conflict();
+                _metadata.InvalidateObject(bucket, name);
+                _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
+                return VfsError.Stale;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
+            }
         }
-        catch (PreconditionFailedException e)
+    }
+
+    /// <summary>True when the object still has the generation (an upload then failed on its metageneration alone).</summary>
+    private async ValueTask<VfsResult<bool>> SameGenerationAsync(string bucket, string name, long generation, CancellationToken ct)
+    {
+        try
         {
-            var reason = staged.Sidecar.BaseGeneration == 0
-                ? "the object was created by someone else meanwhile"
-                : $"the object changed since generation {staged.Sidecar.BaseGeneration}";
-            var kept = _staging.KeepConflict(staged, reason);
-            handle.Staged = null;
-            handle.Conflicted = true;
-            _metrics.Conflict();
-            _metadata.InvalidateObject(bucket, name);
-            _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
-            return VfsError.Stale;
+            var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
+            return current is not null && current.Generation == generation;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -758,29 +815,16 @@ public sealed partial class OctueFileSystem
             return;
         }
 
-        var merged = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-        foreach (var (key, value) in staged.Sidecar.Metadata)
-        {
-            if (!baseObject.Metadata.TryGetValue(key, out var original) || original != value)
-            {
-                merged[key] = value;
-            }
-        }
-
-        foreach (var key in baseObject.Metadata.Keys)
-        {
-            if (!staged.Sidecar.Metadata.ContainsKey(key))
-            {
-                merged.Remove(key);
-            }
-        }
-
+        var merged = MetadataMerge.Merge(current.Metadata, baseObject.Metadata, staged.Sidecar.Metadata);
         staged.Sidecar.Metadata = merged;
         if (current.ContentType != baseObject.ContentType && staged.Sidecar.ContentType == baseObject.ContentType)
         {
             staged.Sidecar.ContentType = current.ContentType;
         }
 
+        // The sidecar's base moves with the merge, so a recovery after a crash merges from the same point.
+        staged.Sidecar.BaseMetageneration = current.Metageneration;
+        staged.Sidecar.BaseMetadata = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
         handle.Base = current;
     }
 

@@ -63,7 +63,7 @@ public sealed partial class OctueFileSystem
 
         if (n.IsDirectory)
         {
-            return DirectoryAttributes(n, n.Role == DirectoryRole.Prefix ? _metadata.TryGetListing(n.Bucket, n.ObjectName)?.Placeholder : null);
+            return await DirectoryAttributesAsync(n, ct).ConfigureAwait(false);
         }
 
         if (ActiveWriter(n) is { } writer)
@@ -132,7 +132,7 @@ public sealed partial class OctueFileSystem
         if (cookie <= 1)
         {
             var up = dir.Parent ?? dir;
-            result.Add(new DirectoryEntry("..", DirectoryAttributes(up), 2));
+            result.Add(new DirectoryEntry("..", DirectoryAttributes(up, KnownPlaceholder(up)), 2));
         }
 
         for (var i = (int)Math.Max(0, cookie - 2); i < entries.Count && result.Count < ReadDirectoryBatch; i++)
@@ -203,7 +203,7 @@ public sealed partial class OctueFileSystem
     {
         if (node.IsDirectory)
         {
-            return DirectoryAttributes(node);
+            return DirectoryAttributes(node, entry.Placeholder ?? KnownPlaceholder(node));
         }
 
         if (ActiveWriter(node) is { } writer)
@@ -308,6 +308,9 @@ public sealed partial class OctueFileSystem
         var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
         var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
         _metadata.PutDirectory(bucket, prefix, exists);
+        // Listings are in name order and a placeholder's name is the prefix itself, so it comes first when it exists:
+        // the probe also tells the directory's attributes, at no extra request.
+        _metadata.PutStat(bucket, prefix, page.Objects.Count > 0 && page.Objects[0].Name == prefix ? page.Objects[0] : null);
         return exists;
     }
 

@@ -41,6 +41,7 @@ public sealed partial class OctueFileSystem
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(dir.Bucket, prefix);
             _metadata.PutDirectory(dir.Bucket, prefix, true);
+            _metadata.PutStat(dir.Bucket, prefix, placeholder);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Directory, id => new Node(id, NodeKind.Directory, dir, name, dir.Bucket, prefix), addLookups: 1);
             return DirectoryAttributes(node, placeholder);
         }

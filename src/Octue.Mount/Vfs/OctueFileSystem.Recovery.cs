@@ -39,8 +39,21 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
+            await RecoverAsync(dataPath, sidecarPath, sidecar, uri, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Uploads one leftover staged file. Its metadata is merged with changes made elsewhere since it was staged (when
+    /// the sidecar knows its base) and sent with IfMetagenerationMatch; a race on the metadata alone is merged again.
+    /// </summary>
+    private async Task RecoverAsync(string dataPath, string sidecarPath, StagingSidecar sidecar, string uri, CancellationToken ct)
+    {
+        for (var metadataRaces = 0; ; metadataRaces++)
+        {
             try
             {
+                var (metadata, ifMetagenerationMatch) = await MetadataToRecoverAsync(sidecar, ct).ConfigureAwait(false);
                 ObjectInfo info;
                 await using (var content = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
                 {
@@ -48,8 +61,9 @@ public sealed partial class OctueFileSystem
                     info = await _store.UploadAsync(sidecar.Bucket, sidecar.ObjectName, content, new UploadOptions
                     {
                         ContentType = sidecar.ContentType,
-                        Metadata = sidecar.Metadata,
+                        Metadata = metadata,
                         IfGenerationMatch = sidecar.BaseGeneration,
+                        IfMetagenerationMatch = ifMetagenerationMatch,
                     }, ct).ConfigureAwait(false);
                 }
 
@@ -58,16 +72,34 @@ public sealed partial class OctueFileSystem
                 TryDelete(sidecarPath);
                 _metrics.Recovered("uploaded");
                 _logger.LogWarning("Recovered unsaved changes to {Uri} from a previous run (now generation {Generation})", uri, info.Generation);
+                return;
             }
             catch (PreconditionFailedException)
             {
+                // A lost race, on the metadata alone or on the bytes: decided below, outside this handler.
+            }
+            catch (ObjectStoreException e)
+            {
+                RecoveryFailed(e, uri, dataPath);
+                return;
+            }
+
+            try
+            {
+                if (sidecar.BaseGeneration != 0 && sidecar.BaseMetageneration is not null && metadataRaces < MaxPreconditionRetries &&
+                    (await _store.StatAsync(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false))?.Generation == sidecar.BaseGeneration)
+                {
+                    // Only the metadata changed while we uploaded: merge again.
+                    continue;
+                }
+
                 if (await AlreadyUploadedAsync(dataPath, sidecar, ct).ConfigureAwait(false))
                 {
                     // The process stopped after GCS took the upload and before it was recorded: nothing to recover.
                     TryDelete(dataPath);
                     TryDelete(sidecarPath);
                     _metrics.Recovered("already_uploaded");
-                    continue;
+                    return;
                 }
 
                 var kept = _staging.KeepConflict(dataPath, sidecarPath, sidecar,
@@ -75,13 +107,41 @@ public sealed partial class OctueFileSystem
                 _metrics.Recovered("conflict");
                 _metrics.Conflict();
                 _logger.LogWarning("Unsaved changes to {Uri} from a previous run could not be uploaded because the object changed meanwhile; kept in {Path}", uri, kept);
+                return;
             }
             catch (ObjectStoreException e)
             {
-                _metrics.Recovered("failed");
-                _logger.LogError(e, "Unsaved changes to {Uri} from a previous run could not be uploaded now; kept in {Path} for the next start", uri, dataPath);
+                RecoveryFailed(e, uri, dataPath);
+                return;
             }
         }
+    }
+
+    private void RecoveryFailed(ObjectStoreException e, string uri, string dataPath)
+    {
+        _metrics.Recovered("failed");
+        _logger.LogError(e, "Unsaved changes to {Uri} from a previous run could not be uploaded now; kept in {Path} for the next start", uri, dataPath);
+    }
+
+    /// <summary>
+    /// The metadata a recovered upload sends, and its metageneration precondition: the sidecar's, merged over the
+    /// object's when its metadata changed since the copy's base (the generation precondition decides the rest).
+    /// Sidecars that do not know their base (new objects, older sidecars) are uploaded as they are.
+    /// </summary>
+    private async Task<(IReadOnlyDictionary<string, string> Metadata, long? IfMetagenerationMatch)> MetadataToRecoverAsync(StagingSidecar sidecar, CancellationToken ct)
+    {
+        if (sidecar.BaseGeneration == 0 || sidecar.BaseMetageneration is not { } baseMetageneration || sidecar.BaseMetadata is not { } baseMetadata)
+        {
+            return (sidecar.Metadata, null);
+        }
+
+        var current = await _store.StatAsync(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
+        if (current is null || current.Generation != sidecar.BaseGeneration || current.Metageneration == baseMetageneration)
+        {
+            return (sidecar.Metadata, baseMetageneration);
+        }
+
+        return (MetadataMerge.Merge(current.Metadata, baseMetadata, sidecar.Metadata), current.Metageneration);
     }
 
     /// <summary>True when the object now holds exactly the staged bytes (same size and CRC32C).</summary>

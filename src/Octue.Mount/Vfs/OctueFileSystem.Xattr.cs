@@ -493,7 +493,7 @@ public sealed partial class OctueFileSystem
             if (pending is not null)
             {
                 // Not uploaded yet (cp --preserve sets xattrs before close): the change rides with the upload.
-                CarryIntoWriters(node, patch);
+                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
 
@@ -502,7 +502,7 @@ public sealed partial class OctueFileSystem
                 _metrics.Request("patch");
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, updated);
-                CarryIntoWriters(node, patch);
+                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
@@ -536,12 +536,23 @@ public sealed partial class OctueFileSystem
         };
     }
 
-    /// <summary>Open writers upload metadata captured when they staged: give them the change so their upload keeps it.</summary>
-    private static void CarryIntoWriters(Node node, MetadataPatch patch)
+    /// <summary>
+    /// Open writers upload metadata captured when they staged: give them the change so their upload keeps it, and
+    /// write it to their sidecars so a crash before that upload keeps it too. Each writer's gate is taken: its
+    /// upload reads the same metadata.
+    /// </summary>
+    private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, CancellationToken ct)
     {
+        FileHandle[] writers;
         lock (node.WriteHandles)
         {
-            foreach (var writer in node.WriteHandles)
+            writers = node.WriteHandles.ToArray();
+        }
+
+        foreach (var writer in writers)
+        {
+            await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
                 if (writer.Staged is not { } staged)
                 {
@@ -564,6 +575,12 @@ public sealed partial class OctueFileSystem
                 {
                     staged.Sidecar.ContentType = patch.ContentType;
                 }
+
+                await staged.SaveSidecarAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                writer.Gate.Release();
             }
         }
     }

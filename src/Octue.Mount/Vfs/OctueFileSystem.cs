@@ -37,7 +37,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _store = store;
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
-        _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize);
+        _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
         _metrics = new VfsMetrics();
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);

@@ -73,6 +73,39 @@ public sealed class PosixTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task Chmod_and_touch_on_directories_are_kept_and_the_mount_root_refuses_them()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("dirattr");
+        fixture.Emulator.Store.PutObject(bucket, "implicit/f.txt", "x"u8.ToArray());
+        await using (var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache1")))
+        {
+            var m = mount.MountPoint;
+            (await Tool.RunAsync("mkdir", $"{m}/made")).EnsureSuccess("mkdir");
+            (await Tool.RunAsync("chmod", "700", $"{m}/made", $"{m}/implicit")).EnsureSuccess("chmod on directories");
+            (await Tool.RunAsync("touch", "-d", "@1600000000", $"{m}/made")).EnsureSuccess("touch -d on a directory");
+            Assert.Equal("700 1600000000", (await Tool.RunAsync("stat", "-c", "%a %Y", $"{m}/made")).EnsureSuccess("stat").Stdout.Trim());
+
+            var root = await Tool.RunAsync("chmod", "700", m);
+            Assert.NotEqual(0, root.ExitCode);
+            Assert.Contains("not permitted", root.Stderr);
+        }
+
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "made/", out var made));
+        Assert.Equal("700", made.Metadata["goog-reserved-posix-mode"]);
+        Assert.Equal("1600000000", made.Metadata["goog-reserved-file-mtime"]);
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "implicit/", out var placeholder), "chmod of an implicit directory makes its placeholder");
+        Assert.Equal("700", placeholder.Metadata["goog-reserved-posix-mode"]);
+
+        // A new mount with an empty cache shows them, in a listing and on the directories themselves.
+        await using var again = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache2"));
+        var listed = (await Tool.RunAsync("ls", "-l", "--time-style=+%s", again.MountPoint)).EnsureSuccess("ls -l").Stdout;
+        Assert.Contains(listed.Split('\n'), line => line.StartsWith("drwx------", StringComparison.Ordinal) && line.EndsWith(" 1600000000 made", StringComparison.Ordinal));
+        Assert.Contains(listed.Split('\n'), line => line.StartsWith("drwx------", StringComparison.Ordinal) && line.EndsWith(" implicit", StringComparison.Ordinal));
+        Assert.Equal("700 1600000000", (await Tool.RunAsync("stat", "-c", "%a %Y", again.Path("made"))).EnsureSuccess("stat after remount").Stdout.Trim());
+    }
+
+    [Fact]
     public async Task The_mount_shows_in_the_mount_table_and_df()
     {
         using var temp = new TempDirectory();

@@ -5,7 +5,8 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Caching;
 
 /// <summary>The read path end to end: ObjectReader → GcsObjectStore → HTTP → the emulator.</summary>
-public sealed class EmulatorReadPathTests : IClassFixture<EmulatorReadFixture>, IDisposable
+[Collection(LargeObjectCollection.Name)]
+public sealed class EmulatorReadPathTests : IDisposable
 {
     private const int SmallChunk = 1024 * 1024;
     private readonly EmulatorReadFixture _fixture;

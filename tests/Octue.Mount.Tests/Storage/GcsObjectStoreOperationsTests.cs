@@ -206,6 +206,35 @@ public sealed class GcsObjectStoreOperationsTests(EmulatorFixture fixture) : ICl
         Assert.Equal([3], stored.Data);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_metageneration_preconditions_are_enforced(bool resumable)
+    {
+        string bucket = fixture.NewBucket();
+        using GcsObjectStore store = GcsObjectStore.Create(new ObjectStoreOptions
+        {
+            EmulatorHost = fixture.Emulator.HostAndPort,
+            ResumableThreshold = resumable ? 0 : ObjectStoreOptions.DefaultChunkSize,
+        });
+        ObjectInfo first = await store.UploadAsync(bucket, "o", new MemoryStream([1]));
+        ObjectInfo patched = await store.PatchMetadataAsync(bucket, "o", new MetadataPatch { Metadata = new Dictionary<string, string?> { ["k"] = "v" } });
+        Assert.Equal(first.Metageneration + 1, patched.Metageneration);
+
+        // The metadata changed since generation and metageneration were read: the upload is refused, nothing changes.
+        await Assert.ThrowsAsync<PreconditionFailedException>(() => store.UploadAsync(bucket, "o", new MemoryStream([2]),
+            new UploadOptions { IfGenerationMatch = first.Generation, IfMetagenerationMatch = first.Metageneration }));
+        Assert.True(Server.TryGetObject(bucket, "o", out StoredObject unchanged));
+        Assert.Equal([1], unchanged.Data);
+        Assert.Equal("v", unchanged.Metadata["k"]);
+
+        ObjectInfo second = await store.UploadAsync(bucket, "o", new MemoryStream([3]),
+            new UploadOptions { IfGenerationMatch = first.Generation, IfMetagenerationMatch = patched.Metageneration });
+        Assert.True(second.Generation > first.Generation);
+        Assert.True(Server.TryGetObject(bucket, "o", out StoredObject stored));
+        Assert.Equal([3], stored.Data);
+    }
+
     [Fact]
     public async Task A_wrong_known_hash_is_refused_by_the_server_and_nothing_is_stored()
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Octue.Mount.Storage;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;
@@ -138,6 +139,70 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task Chmod_utimes_and_xattrs_set_while_a_file_is_dirty_survive_a_crash()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "edited.txt", "before");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+
+        // An existing file, written and then given a mode, a time and a tag before any upload.
+        var edited = await mount.LookupPathAsync("edited.txt");
+        var handle = await mount.Fs.OpenAsync(edited.NodeId, OpenFlags.ReadWrite);
+        await mount.Fs.WriteAsync(handle.Value, 6, " and after"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(edited.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000, ModifiedNs = 1_600_000_000L * 1_000_000_000 })).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.SetXattrAsync(edited.NodeId, "user.octue.tags.site", "\"north\""u8.ToArray(), XattrFlags.None));
+
+        // A new file, created with a mode and tagged before its first upload.
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "new.txt", 0b110_000_000, OpenFlags.Write);
+        await mount.Fs.WriteAsync(created.Value.Handle, 0, "new bytes"u8.ToArray());
+        Assert.Equal(VfsError.None, await mount.Fs.SetXattrAsync(created.Value.Attributes.NodeId, "user.gcs.meta.origin", "lab"u8.ToArray(), XattrFlags.None));
+
+        // The process dies: no flush, no release.
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("before and after", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "edited.txt")));
+        var metadata = _fixture.Metadata(bucket, "edited.txt");
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Equal("1600000000", metadata["goog-reserved-file-mtime"]);
+        Assert.Equal("{\"site\": \"north\"}", metadata["octue__tags"]);
+
+        Assert.Equal("new bytes", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "new.txt")));
+        var createdMetadata = _fixture.Metadata(bucket, "new.txt");
+        Assert.Equal("600", createdMetadata["goog-reserved-posix-mode"]);
+        Assert.Equal("lab", createdMetadata["origin"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
+    public async Task A_metadata_change_made_elsewhere_after_a_crash_is_merged_by_the_recovery_not_overwritten()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "tagged.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("tagged.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 })).IsOk);
+
+        // The process dies; while it is down another client changes the object's metadata (not its bytes).
+        await mount.Fs.DisposeAsync();
+        await _fixture.Store.PatchMetadataAsync(bucket, "tagged.txt", new MetadataPatch
+        {
+            Metadata = new Dictionary<string, string?> { ["octue__tags"] = "{\"a\": 2}", ["keep"] = null, ["added"] = "elsewhere" },
+        });
+
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "tagged.txt")));
+        var metadata = _fixture.Metadata(bucket, "tagged.txt");
+        Assert.Equal("{\"a\": 2}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
     public async Task A_staged_file_whose_object_changed_meanwhile_is_kept_in_conflicts_at_the_next_start()
     {
         var bucket = _fixture.NewBucket();
@@ -179,6 +244,53 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         Assert.Equal("elsewhere", metadata["added"]);
         Assert.False(metadata.ContainsKey("keep"));
         Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+    }
+
+    [Fact]
+    public async Task A_metadata_patch_landing_between_the_merge_and_the_upload_is_merged_not_overwritten()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "raced.txt", "v1", new Dictionary<string, string> { ["octue__tags"] = "{\"a\": 1}", ["keep"] = "yes" });
+        using var otherClient = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _fixture.Emulator.HostAndPort });
+        var store = new MetadataChangingStore(_fixture.Store, otherClient, times: 1);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", store: store);
+        var file = await mount.LookupPathAsync("raced.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "v2"u8.ToArray());
+        Assert.True((await mount.Fs.SetAttributesAsync(file.NodeId, handle.Value, new SetAttributes { Mode = 0b110_000_000 })).IsOk);
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle.Value));
+
+        Assert.Equal(1, store.Patches);
+        Assert.Equal(2, store.Uploads);
+        Assert.Equal("v2", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "raced.txt")));
+        var metadata = _fixture.Metadata(bucket, "raced.txt");
+        Assert.Equal("{\"patch\": 1}", metadata["octue__tags"]);
+        Assert.Equal("elsewhere", metadata["added"]);
+        Assert.False(metadata.ContainsKey("keep"));
+        Assert.Equal("600", metadata["goog-reserved-posix-mode"]);
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
+
+    [Fact]
+    public async Task Metadata_that_keeps_changing_during_every_upload_gives_stale_and_keeps_the_bytes()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "busy-tags.txt", "v1", new Dictionary<string, string> { ["keep"] = "yes" });
+        using var otherClient = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _fixture.Emulator.HostAndPort });
+        var store = new MetadataChangingStore(_fixture.Store, otherClient, times: int.MaxValue);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", store: store);
+        var file = await mount.LookupPathAsync("busy-tags.txt");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
+        await mount.Fs.WriteAsync(handle.Value, 0, "mine"u8.ToArray());
+
+        Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(handle.Value));
+
+        // A few merges were tried, each beaten by a newer change; nothing of the other client's was overwritten.
+        Assert.True(store.Uploads > 1, $"{store.Uploads} upload attempts");
+        Assert.Equal("v1", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "busy-tags.txt")));
+        Assert.Equal($"{{\"patch\": {store.Patches}}}", _fixture.Metadata(bucket, "busy-tags.txt")["octue__tags"]);
+        Assert.Equal("mine", File.ReadAllText(Assert.Single(ConflictFiles(mount.CacheDirectory))));
     }
 
     [Fact]

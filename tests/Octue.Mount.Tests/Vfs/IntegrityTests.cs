@@ -59,6 +59,62 @@ public sealed class IntegrityTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_corrupted_download_of_a_multi_chunk_object_fails_the_read_that_completes_it_and_drops_the_cached_copy()
+    {
+        const int chunkSize = 64 * 1024;
+        const int chunks = 5;
+        var bucket = _fixture.NewBucket();
+        var data = Caching.PatternData.Create((4 * chunkSize) + 333, seed: 2);
+        _fixture.Emulator.Store.PutObject(bucket, "multi.bin", data);
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}",
+            configure: o => o with { ChunkSize = chunkSize, Parallelism = 1 });
+        var file = await mount.LookupPathAsync("multi.bin");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        Assert.True(handle.IsOk);
+
+        // GCS sends no hash with a ranged download, so damage is found when the object is complete: the fault
+        // damages the download that completes it. Chunks are read backwards, one read each, so nothing is read
+        // ahead and the downloads happen one at a time, in this order; the fifth is chunk 0's.
+        _fixture.Emulator.Faults.Add(new FaultRule
+        {
+            Kind = FaultKind.CorruptMedia, Bucket = bucket, ObjectName = "multi.bin", RequestKind = RequestKind.Download,
+            Skip = chunks - 1, Times = 1, AfterBytes = 100,
+        });
+        var buffer = new byte[chunkSize];
+        VfsError failure = VfsError.None;
+        for (var chunk = chunks - 1; chunk >= 0; chunk--)
+        {
+            var offset = chunk * chunkSize;
+            var length = Math.Min(chunkSize, data.Length - offset);
+            var read = await mount.Fs.ReadAsync(handle.Value, offset, buffer.AsMemory(0, length));
+            if (!read.IsOk)
+            {
+                Assert.Equal(0, chunk);
+                failure = read.Error;
+                break;
+            }
+
+            // Every read that succeeds returns the object's own bytes.
+            Assert.Equal(length, read.Value);
+            Assert.True(buffer.AsSpan(0, length).SequenceEqual(data.AsSpan(offset, length)), $"wrong bytes returned for chunk {chunk}");
+            Assert.Equal("unverified", await IntegrityAsync(mount, file.NodeId));
+        }
+
+        Assert.Equal(VfsError.IoError, failure);
+        Assert.Equal("failed", await IntegrityAsync(mount, file.NodeId));
+        // The handle that saw the failure returns nothing more, not even chunks it read before.
+        Assert.Equal(VfsError.IoError, (await mount.Fs.ReadAsync(handle.Value, chunkSize, buffer)).Error);
+        await mount.Fs.ReleaseAsync(handle.Value);
+        _fixture.Emulator.Faults.Clear();
+
+        // The cached chunks were dropped with the failure: a new full read downloads every chunk again and verifies.
+        var before = _fixture.Emulator.Requests.Count(RequestKind.Download);
+        Assert.Equal(data, await mount.ReadAllAsync("multi.bin"));
+        Assert.Equal(chunks, _fixture.Emulator.Requests.Count(RequestKind.Download) - before);
+        Assert.Equal("verified", await IntegrityAsync(mount, file.NodeId));
+    }
+
+    [Fact]
     public async Task A_file_written_through_the_mount_is_verified()
     {
         var bucket = _fixture.NewBucket();

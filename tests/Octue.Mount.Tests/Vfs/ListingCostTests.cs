@@ -51,34 +51,83 @@ public sealed class ListingCostTests : IClassFixture<VfsFixture>
     public async Task Each_directory_of_a_three_level_tree_lists_with_one_paged_listing_and_no_stat()
     {
         var bucket = _fixture.NewBucket();
-        var content = new byte[] { 7 };
-        var expected = new Dictionary<string, int> { ["l1"] = 1_500 + 1, ["l1/l2"] = 2_100 + 1, ["l1/l2/l3"] = 1_200 };
-        for (var i = 0; i < 1_500; i++)
+        var levels = new (string Path, string Stem, int Files, string? Subdirectory)[]
         {
-            _fixture.Emulator.Store.PutObject(bucket, $"l1/a-{i:D4}", content);
-        }
+            ("l1", "a", 1_500, "l2"), ("l1/l2", "b", 2_100, "l3"), ("l1/l2/l3", "c", 1_200, null),
+        };
+        // Each file has its own size and mtime, half of them in gsutil's key and half in gcsfuse's, and every
+        // fourth a mode, so attributes that came from anywhere but the file's own listing entry would differ.
+        var expected = new Dictionary<string, (long Size, long MtimeNs, uint Mode)>(StringComparer.Ordinal);
+        var epoch = DateTimeOffset.FromUnixTimeSeconds(1_600_000_000);
+        foreach (var (path, stem, files, _) in levels)
+        {
+            for (var i = 0; i < files; i++)
+            {
+                var name = $"{path}/{stem}-{i:D4}";
+                var size = (i % 7) + 1;
+                var mtime = epoch.AddSeconds(expected.Count * 3L);
+                var metadata = new Dictionary<string, string>();
+                if (i % 2 == 0)
+                {
+                    metadata["goog-reserved-file-mtime"] = mtime.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    metadata["gcsfuse_mtime"] = mtime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                }
 
-        for (var i = 0; i < 2_100; i++)
-        {
-            _fixture.Emulator.Store.PutObject(bucket, $"l1/l2/b-{i:D4}", content);
-        }
+                var mode = 0b110_100_100u;
+                if (i % 4 == 0)
+                {
+                    metadata["goog-reserved-posix-mode"] = "600";
+                    mode = 0b110_000_000u;
+                }
 
-        for (var i = 0; i < 1_200; i++)
-        {
-            _fixture.Emulator.Store.PutObject(bucket, $"l1/l2/l3/c-{i:D4}", content);
+                _fixture.Emulator.Store.PutObject(bucket, name, new byte[size], metadata);
+                expected[name] = (size, mtime.ToUnixTimeSeconds() * 1_000_000_000L, mode);
+            }
         }
 
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
-        foreach (var (path, count) in expected)
+        foreach (var (path, stem, files, subdirectory) in levels)
         {
             var dir = await mount.LookupPathAsync(path);
             _fixture.Emulator.Requests.Reset();
             var entries = await mount.ReadDirectoryAsync(dir.NodeId);
+
+            var lists = _fixture.Emulator.Requests.Count(RequestKind.ListObjects);
+            var count = files + (subdirectory is null ? 0 : 1);
             Assert.Equal(count + 2, entries.Count);
-            var pages = (count + 999) / 1000;
-            Assert.True(_fixture.Emulator.Requests.Count(RequestKind.ListObjects) <= pages + 1,
-                $"{path}: {_fixture.Emulator.Requests.Count(RequestKind.ListObjects)} list requests for {count} entries");
+            Assert.True(lists <= ((count + 999) / 1000) + 1, $"{path}: {lists} list requests for {count} entries");
             Assert.Equal(0, _fixture.Emulator.Requests.Count(RequestKind.GetObject));
+            Assert.Equal(0, _fixture.Emulator.Requests.Count(RequestKind.Download));
+
+            var seenFiles = 0;
+            foreach (var entry in entries)
+            {
+                if (entry.Name is "." or "..")
+                {
+                    Assert.Equal(NodeKind.Directory, entry.Attributes.Kind);
+                    continue;
+                }
+
+                if (entry.Name == subdirectory)
+                {
+                    Assert.Equal(NodeKind.Directory, entry.Attributes.Kind);
+                    continue;
+                }
+
+                Assert.StartsWith(stem + "-", entry.Name);
+                var want = expected[$"{path}/{entry.Name}"];
+                Assert.Equal(NodeKind.File, entry.Attributes.Kind);
+                Assert.True(want.Size == entry.Attributes.Size, $"{path}/{entry.Name}: size {entry.Attributes.Size}, expected {want.Size}");
+                Assert.True(want.MtimeNs == entry.Attributes.ModifiedNs, $"{path}/{entry.Name}: mtime {entry.Attributes.ModifiedNs}, expected {want.MtimeNs}");
+                Assert.True(want.Mode == entry.Attributes.Mode, $"{path}/{entry.Name}: mode {entry.Attributes.Mode}, expected {want.Mode}");
+                seenFiles++;
+            }
+
+            Assert.Equal(files, seenFiles);
+            _output.WriteLine($"{path}: {count} entries, {lists} list requests, 0 stats");
         }
     }
 

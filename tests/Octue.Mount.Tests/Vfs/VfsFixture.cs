@@ -59,16 +59,20 @@ public sealed class MountedBucket : IAsyncDisposable
     public string CacheDirectory { get; }
     public string Bucket { get; }
 
-    public static async Task<MountedBucket> CreateAsync(VfsFixture fixture, string source, TimeSpan? ttl = null, string? cacheDirectory = null, string? project = null)
+    /// <param name="configure">Changes to the default options (a smaller chunk size, a test clock).</param>
+    /// <param name="store">The store the file system talks to (a wrapper of the fixture's that disturbs some calls).</param>
+    public static async Task<MountedBucket> CreateAsync(VfsFixture fixture, string source, TimeSpan? ttl = null, string? cacheDirectory = null,
+        string? project = null, Func<FileSystemOptions, FileSystemOptions>? configure = null, IObjectStore? store = null)
     {
         var cache = cacheDirectory ?? Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
         var mountSource = MountSource.Parse(source, project);
-        var fs = await OctueFileSystem.CreateAsync(new FileSystemOptions
+        var options = new FileSystemOptions
         {
             Source = mountSource,
             CacheDirectory = cache,
             MetadataTtl = ttl ?? TimeSpan.FromSeconds(1),
-        }, fixture.Store);
+        };
+        var fs = await OctueFileSystem.CreateAsync(configure is null ? options : configure(options), store ?? fixture.Store);
         return new MountedBucket(fs, cache, mountSource.Bucket ?? "");
     }
 

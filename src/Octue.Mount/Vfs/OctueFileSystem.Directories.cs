@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+// Attributes of directories: kept on their "dir/" placeholder object, as files keep theirs.
+public sealed partial class OctueFileSystem
+{
+    /// <summary>A directory of a bucket below its root: the only kind that can have a <c>dir/</c> placeholder.</summary>
+    private static bool CanHavePlaceholder(Node dir) => dir.Role == DirectoryRole.Prefix && dir.ObjectName.Length > 0;
+
+    /// <summary>The directory's placeholder as far as the metadata cache knows it (null = none, or not known).</summary>
+    private ObjectInfo? KnownPlaceholder(Node dir)
+    {
+        TryKnownPlaceholder(dir, out var placeholder);
+        return placeholder;
+    }
+
+    private bool TryKnownPlaceholder(Node dir, out ObjectInfo? placeholder)
+    {
+        placeholder = null;
+        if (!CanHavePlaceholder(dir))
+        {
+            return true;
+        }
+
+        if (_metadata.TryGetListing(dir.Bucket, dir.ObjectName) is { } listing)
+        {
+            placeholder = listing.Placeholder;
+            return true;
+        }
+
+        return _metadata.TryGetStat(dir.Bucket, dir.ObjectName, out placeholder);
+    }
+
+    /// <summary>A directory's attributes: from its placeholder (cached, else one stat), else the mount's defaults.</summary>
+    private async ValueTask<VfsResult<NodeAttributes>> DirectoryAttributesAsync(Node dir, CancellationToken ct)
+    {
+        if (TryKnownPlaceholder(dir, out var known))
+        {
+            _metrics.MetadataHit();
+            return DirectoryAttributes(dir, known);
+        }
+
+        try
+        {
+            _metrics.MetadataMiss();
+            return DirectoryAttributes(dir, await StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "stat", dir.ToString());
+        }
+    }
+
+    /// <summary>
+    /// chmod/chown/utimes on a directory. Its placeholder keeps them (a PATCH with a metageneration precondition);
+    /// an implicit directory gets a placeholder carrying them (as <c>mkdir</c> would have made), so the change is
+    /// kept and the directory persists. The roots of buckets, projects and manifests and file-list datasets have
+    /// no object to keep attributes on: EPERM, never a change accepted and dropped.
+    /// </summary>
+    private async ValueTask<VfsResult<NodeAttributes>> SetDirectoryAttributesAsync(Node dir, SetAttributes changes, CancellationToken ct)
+    {
+        if (changes.ModifiedNs is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
+        {
+            return await DirectoryAttributesAsync(dir, ct).ConfigureAwait(false);
+        }
+
+        if (!CanHavePlaceholder(dir))
+        {
+            _logger.LogWarning("Attributes of {Directory} cannot be changed: no object holds them", dir);
+            return VfsError.NotPermitted;
+        }
+
+        var bucket = dir.Bucket;
+        var prefix = dir.ObjectName;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var current = await StatAsync(bucket, prefix, ct).ConfigureAwait(false);
+                ObjectInfo info;
+                if (current is null)
+                {
+                    var shown = DirectoryAttributes(dir);
+                    var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var (key, value) in PosixPatch(new ObjectInfo { Bucket = bucket, Name = prefix }, changes with { ModifiedNs = changes.ModifiedNs ?? shown.ModifiedNs }))
+                    {
+                        metadata[key] = value!;
+                    }
+
+                    _metrics.Request("upload");
+                    info = await _store.UploadAsync(bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
+                        new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    _metrics.Request("patch");
+                    info = await _store.PatchMetadataAsync(bucket, prefix, new MetadataPatch { Metadata = PosixPatch(current, changes) },
+                        current.Metageneration, ct).ConfigureAwait(false);
+                }
+
+                // The directory's own listing holds its placeholder too: drop it with the stale copy.
+                _metadata.InvalidateObject(bucket, prefix);
+                _metadata.InvalidateListing(bucket, prefix);
+                _metadata.PutStat(bucket, prefix, info);
+                _metadata.PutDirectory(bucket, prefix, true);
+                return DirectoryAttributes(dir, info);
+            }
+            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            {
+                // The placeholder was created or changed by someone else between our stat and our write: read it again.
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "setattr", dir.ToString());
+            }
+        }
+    }
+}
