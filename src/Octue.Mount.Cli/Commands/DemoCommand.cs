@@ -90,7 +90,7 @@ internal static class DemoCommand
                   getfattr -d -m - {bucketMount}/datasets/met-mast/2024-01.csv
                   getfattr -n user.octue.tags {manifestMount}/met_mast
                   ls {manifestMount}/lidar
-                  setfattr -n user.octue.tags.site -v '"\"south-ridge\""' {bucketMount}/datasets/met-mast/2024-02.csv
+                  setfattr -n user.octue.tags.site -v south-ridge {bucketMount}/datasets/met-mast/2024-02.csv
                   cp /etc/hostname {bucketMount}/datasets/met-mast/ && ls -l {bucketMount}/datasets/met-mast
 
                 Press Ctrl-C to unmount and stop.
