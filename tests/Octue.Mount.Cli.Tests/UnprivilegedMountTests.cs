@@ -16,8 +16,9 @@ public sealed class UnprivilegedMountTests : IAsyncLifetime
     private const string User = "octue-mount-test";
 
     /// <summary>
-    /// Runs in a private mount namespace, so nothing outside it changes: the host's /dev/fuse is often 0600 in
-    /// containers, so /dev is replaced by a tmpfs with the ordinary devices bound in and a /dev/fuse anyone may open.
+    /// Runs in a private mount namespace, so no mount outside it changes (only the test account, created once, stays):
+    /// the host's /dev/fuse is often 0600 in containers, so /dev is replaced by a tmpfs with the ordinary devices
+    /// bound in and a /dev/fuse anyone may open.
     /// The user mounts in the foreground as a job of this shell, so its exit status can be read. Results are printed
     /// as <c>key=value</c> lines for the test to check. Whatever happens, the trap unmounts, kills the daemon if it is
     /// still there and waits for it; the namespace (and anything left in it) goes when its last process exits.
@@ -35,6 +36,7 @@ public sealed class UnprivilegedMountTests : IAsyncLifetime
                 wait "$daemon" 2>/dev/null
             fi
             umount -l "$mnt" 2>/dev/null
+            umount -l "$dir/app" 2>/dev/null
             umount -l /dev 2>/dev/null
         }
         trap cleanup EXIT
@@ -63,6 +65,12 @@ public sealed class UnprivilegedMountTests : IAsyncLifetime
         done
         umount -l "$dir/host-dev"
         mknod -m 0666 /dev/fuse c 10 229
+        # The build output may sit in a folder the user cannot enter (a checkout under /root): it is shown to the
+        # user at a path of its own, read-only.
+        mkdir "$dir/app"
+        mount --bind -o ro "$(dirname "$cli")" "$dir/app"
+        cli=$dir/app/$(basename "$cli")
+        as_user "$cli" version >/dev/null
         set +e
 
         HOME=$dir/home as_user "$cli" mount "gs://$bucket" "$mnt" --foreground --cache-dir "$dir/cache" \
