@@ -32,10 +32,18 @@ public sealed class DemoCommandTests
         {
             var stderr = demo.StandardError.ReadToEndAsync();
             string? line;
+            var printed = new List<string>();
             while ((line = await demo.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && !line.StartsWith("Press Ctrl-C", StringComparison.Ordinal))
-            {
-            }
+                printed.Add(line.Trim());
             Assert.True(line is not null, "the demo ended early: " + (demo.HasExited ? await stderr : ""));
+
+            // The tag hint is typed as printed: a plain word, which the mount takes as a JSON string.
+            var hint = Assert.Single(printed, l => l.StartsWith("setfattr ", StringComparison.Ordinal));
+            Assert.Equal($"setfattr -n user.octue.tags.site -v south-ridge {Path.Combine(bucket, "datasets", "met-mast", "2024-02.csv")}", hint);
+            (await Tool.BashAsync(hint)).EnsureSuccess("the printed setfattr");
+            var site = (await Tool.RunAsync("getfattr", "-n", "user.octue.tags.site", "--only-values", "--absolute-names",
+                Path.Combine(bucket, "datasets", "met-mast", "2024-02.csv"))).EnsureSuccess("getfattr").Stdout;
+            Assert.Equal("\"south-ridge\"", site);
 
             var listing = (await Tool.RunAsync("ls", Path.Combine(bucket, "datasets", "met-mast"))).EnsureSuccess("ls").Stdout;
             Assert.Contains("2024-01.csv", listing);

@@ -69,6 +69,22 @@ public sealed class MountCommandTests : IAsyncLifetime
         Assert.Null(MountTable.Find(mountPoint));
     }
 
+    [Theory]
+    [InlineData("--read-chunk-size", "100K", "'read_chunk_size' must be a multiple of 64K")]
+    [InlineData("--read-parallelism", "0", "'read_parallelism' takes a whole number from 1 to 64")]
+    [InlineData("--read-memory-limit", "1M", "'read_memory_limit' (1M) must be at least 'read_chunk_size' (8M)")]
+    public async Task A_read_option_out_of_range_fails_naming_it_before_anything_is_mounted(string option, string value, string expected)
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("tuning");
+        var mountPoint = temp.CreateDirectory("mnt");
+        var result = await Cli("mount", "gs://tuning", mountPoint, "--cache-dir", temp.Combine("cache"), option, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.Null(MountTable.Find(mountPoint));
+        Assert.Equal(0, _emulator.Requests.Total);
+    }
+
     [Fact]
     public async Task Without_dev_fuse_the_mount_fails_saying_so()
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Cli.Mounting;
+using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Cli.Tests;
 
@@ -47,10 +48,57 @@ public sealed class MountOptionParserTests
     [InlineData("cache_dir", "needs a value")]
     [InlineData("metadata_ttl=-1", "duration")]
     [InlineData("log_level=loud", "Unknown log level")]
+    [InlineData("read_chunk_size=100K", "'read_chunk_size' must be a multiple of 64K from 64K to 256M")]
+    [InlineData("read_chunk_size=0", "'read_chunk_size' must be a multiple of 64K")]
+    [InlineData("read_chunk_size=512M", "'read_chunk_size' must be a multiple of 64K from 64K to 256M")]
+    [InlineData("read_chunk_size=big", "'read_chunk_size' takes a size such as")]
+    [InlineData("read_parallelism=0", "'read_parallelism' takes a whole number from 1 to 64")]
+    [InlineData("read_parallelism=65", "'read_parallelism' takes a whole number from 1 to 64")]
+    [InlineData("read_parallelism=2.5", "'read_parallelism' takes a whole number")]
+    [InlineData("read_memory_limit=lots", "'read_memory_limit' takes a size such as")]
     public void Bad_options_are_refused_with_a_message_naming_them(string option, string expected)
     {
         var error = Assert.Throws<MountOptionException>(() => MountOptionParser.ApplyList(Base, option));
         Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Read_options_set_the_chunk_size_parallelism_and_memory_limit()
+    {
+        var settings = MountOptionParser.Validate(MountOptionParser.ApplyList(Base, "read_chunk_size=1M,read_parallelism=16,read_memory_limit=64M"));
+        Assert.Equal(1 << 20, settings.ReadChunkSize);
+        Assert.Equal(16, settings.ReadParallelism);
+        Assert.Equal(64L << 20, settings.ReadMemoryLimit);
+        Assert.Equal(1536 << 10, MountOptionParser.ApplyList(Base, "read_chunk_size=1.5M").ReadChunkSize);
+        Assert.Equal(256 << 20, MountOptionParser.ApplyList(Base, "read_chunk_size=256M").ReadChunkSize);
+    }
+
+    [Theory]
+    [InlineData("read_memory_limit=4M", "'read_memory_limit' (4M) must be at least 'read_chunk_size' (8M)")]
+    [InlineData("read_memory_limit=32M,read_chunk_size=64M", "'read_memory_limit' (32M) must be at least 'read_chunk_size' (64M)")]
+    [InlineData("read_chunk_size=64M,read_memory_limit=32M", "'read_memory_limit' (32M) must be at least 'read_chunk_size' (64M)")]
+    public void A_memory_limit_smaller_than_one_chunk_is_refused_whatever_the_order(string options, string expected)
+    {
+        var settings = MountOptionParser.ApplyList(Base, options);
+        var error = Assert.Throws<MountOptionException>(() => MountOptionParser.Validate(settings));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void The_read_options_reach_the_file_system_and_default_to_its_own_defaults()
+    {
+        var source = MountSource.Parse("gs://bucket", null);
+        using var loggers = LoggerFactory.Create(_ => { });
+        var defaults = new FileSystemOptions { Source = source, CacheDirectory = "/tmp/c" };
+        var unset = new MountHost(Base, loggers).FileSystemOptionsFor(source);
+        Assert.Equal(defaults.ChunkSize, unset.ChunkSize);
+        Assert.Equal(defaults.Parallelism, unset.Parallelism);
+        Assert.Equal(defaults.MemoryBudget, unset.MemoryBudget);
+
+        var given = new MountHost(MountOptionParser.ApplyList(Base, "read_chunk_size=2M,read_parallelism=8,read_memory_limit=1G"), loggers).FileSystemOptionsFor(source);
+        Assert.Equal(2 << 20, given.ChunkSize);
+        Assert.Equal(8, given.Parallelism);
+        Assert.Equal(1L << 30, given.MemoryBudget);
     }
 
     [Theory]

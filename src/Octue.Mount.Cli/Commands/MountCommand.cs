@@ -24,6 +24,12 @@ internal static class MountCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Folder for cached content and staged writes (default: one per source under ~/.cache/octue-mount)." };
         var cacheSize = new Option<string?>("--cache-size") { Description = "Size bound of the content cache, e.g. 10G (default 10G)." };
         var ttl = new Option<string?>("--metadata-ttl") { Description = "How long file attributes and listings are trusted, e.g. 1, 0.5, 5s (default 1 s)." };
+        // The read path's knobs, named as rclone (--vfs-read-chunk-size, --vfs-read-chunk-streams) and mountpoint-s3
+        // (--read-part-size) users know them, all starting with "read" because they shape reads only: the memory
+        // limit bounds read-ahead buffers, not the process, so it is not called --memory-limit.
+        var readChunkSize = new Option<string?>("--read-chunk-size") { Description = "Size of each ranged GET (and cached chunk), a multiple of 64K up to 256M (default 8M)." };
+        var readParallelism = new Option<string?>("--read-parallelism") { Description = "Ranged GETs a sequential reader keeps in flight ahead of itself, 1 to 64 (default 4)." };
+        var readMemoryLimit = new Option<string?>("--read-memory-limit") { Description = "Memory for read-ahead buffers of the whole mount, at least one chunk (default 256M)." };
         var readOnly = new Option<bool>("--read-only") { Description = "Refuse every change." };
         var uid = new Option<string?>("--uid") { Description = "Owner of files without stored POSIX attributes (default: you)." };
         var gid = new Option<string?>("--gid") { Description = "Group of files without stored POSIX attributes (default: yours)." };
@@ -45,7 +51,7 @@ internal static class MountCommand
 
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
-            targets, project, foreground, options, cacheDir, cacheSize, ttl, readOnly, uid, gid, fileMode, dirMode,
+            targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, readOnly, uid, gid, fileMode, dirMode,
             allowOther, nonEmpty, logLevel, logFile, credentials, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
@@ -63,6 +69,9 @@ internal static class MountCommand
                 settings = Apply(settings, "cache_dir", result.GetValue(cacheDir));
                 settings = Apply(settings, "cache_size", result.GetValue(cacheSize));
                 settings = Apply(settings, "metadata_ttl", result.GetValue(ttl));
+                settings = Apply(settings, "read_chunk_size", result.GetValue(readChunkSize));
+                settings = Apply(settings, "read_parallelism", result.GetValue(readParallelism));
+                settings = Apply(settings, "read_memory_limit", result.GetValue(readMemoryLimit));
                 settings = Apply(settings, "uid", result.GetValue(uid));
                 settings = Apply(settings, "gid", result.GetValue(gid));
                 settings = Apply(settings, "file_mode", result.GetValue(fileMode));
@@ -84,6 +93,7 @@ internal static class MountCommand
                     throw new MountOptionException("No mount point given.");
                 if (positional.Length == 1 && settings.Project is null)
                     throw new MountOptionException("Give SOURCE and MOUNTPOINT (or --project PROJECT and MOUNTPOINT).");
+                settings = MountOptionParser.Validate(settings);
             }
             catch (MountOptionException ex)
             {

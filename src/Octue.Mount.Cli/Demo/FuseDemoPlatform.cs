@@ -39,7 +39,7 @@ internal sealed class FuseDemoPlatform : DemoPlatform
           getfattr -d -m - {layout.BucketMount}/datasets/met-mast/2024-01.csv
           getfattr -n user.octue.tags {layout.ManifestMount}/met_mast
           ls {layout.ManifestMount}/lidar
-          setfattr -n user.octue.tags.site -v '"\"south-ridge\""' {layout.BucketMount}/datasets/met-mast/2024-02.csv
+          setfattr -n user.octue.tags.site -v south-ridge {layout.BucketMount}/datasets/met-mast/2024-02.csv
           cp /etc/hostname {layout.BucketMount}/datasets/met-mast/ && ls -l {layout.BucketMount}/datasets/met-mast
 
         Press Ctrl-C to unmount and stop.

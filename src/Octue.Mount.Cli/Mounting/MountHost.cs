@@ -168,12 +168,15 @@ internal sealed class MountHost
         }
     }
 
-    private FileSystemOptions FileSystemOptionsFor(MountSource source) => new()
+    internal FileSystemOptions FileSystemOptionsFor(MountSource source) => new()
     {
         Source = source,
         CacheDirectory = _settings.ResolveCacheDirectory(),
         CacheSizeBytes = _settings.CacheSizeBytes,
         MetadataTtl = _settings.MetadataTtl,
+        ChunkSize = _settings.ReadChunkSize,
+        Parallelism = _settings.ReadParallelism,
+        MemoryBudget = _settings.ReadMemoryLimit,
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
         Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
 
 namespace Octue.Mount.Cli.Mounting;
 
@@ -17,6 +18,9 @@ internal static class MountOptionParser
         "exec", "noexec", "suid", "nosuid", "dev", "nodev", "async", "sync", "atime", "noatime", "relatime",
         "norelatime", "strictatime", "diratime", "nodiratime", "lazytime", "nolazytime", "loud", "silent",
     };
+
+    /// <summary>The read path refuses more; checked here too so the error names the option instead of failing the mount.</summary>
+    private const int MaxReadParallelism = 64;
 
     /// <summary>Splits an <c>-o</c> list on commas (a backslash escapes a comma inside a value).</summary>
     public static IReadOnlyList<string> Split(string list)
@@ -64,6 +68,9 @@ internal static class MountOptionParser
             "cache_dir" => settings with { CacheDirectory = Required(key, value) },
             "cache_size" => settings with { CacheSizeBytes = ParseSize(key, Required(key, value)) },
             "metadata_ttl" or "ttl" => settings with { MetadataTtl = ParseDuration(key, Required(key, value)) },
+            "read_chunk_size" => settings with { ReadChunkSize = ParseChunkSize(key, Required(key, value)) },
+            "read_parallelism" => settings with { ReadParallelism = ParseParallelism(key, Required(key, value)) },
+            "read_memory_limit" => settings with { ReadMemoryLimit = ParseSize(key, Required(key, value)) },
             "uid" => settings with { Uid = ParseId(key, Required(key, value)) },
             "gid" => settings with { Gid = ParseId(key, Required(key, value)) },
             "file_mode" => settings with { FileMode = ParseMode(key, Required(key, value)) },
@@ -72,7 +79,7 @@ internal static class MountOptionParser
             "log_file" => settings with { LogFile = Required(key, value) },
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, cache_dir=, cache_size=, metadata_ttl=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=."),
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=."),
         };
     }
 
@@ -82,6 +89,16 @@ internal static class MountOptionParser
             settings = Apply(settings, option);
         return settings;
     }
+
+    /// <summary>
+    /// Rules between options, checked once every option is applied so their order does not matter: the read memory
+    /// limit must hold one chunk, or a read could never get the buffer it waits for.
+    /// </summary>
+    public static MountSettings Validate(MountSettings settings) =>
+        settings.ReadMemoryLimit >= settings.ReadChunkSize
+            ? settings
+            : throw new MountOptionException(
+                $"Mount option 'read_memory_limit' ({FormatSize(settings.ReadMemoryLimit)}) must be at least 'read_chunk_size' ({FormatSize(settings.ReadChunkSize)}): it has to hold one chunk.");
 
     private static string Required(string key, string? value) =>
         string.IsNullOrEmpty(value) ? throw new MountOptionException($"Mount option '{key}' needs a value ({key}=...).") : value;
@@ -106,6 +123,35 @@ internal static class MountOptionParser
             throw new MountOptionException($"Mount option '{key}' takes octal permission bits such as 644, not '{value}'.");
         var mode = Convert.ToUInt32(digits, 8);
         return mode <= 0xFFF ? mode : throw new MountOptionException($"Mount option '{key}' is out of range: '{value}'.");
+    }
+
+    /// <summary>
+    /// A ranged GET's size, within the content cache's chunk layout: whole 64 KiB blocks (the unit it checksums), at
+    /// most 256 MiB. Checked here so a bad value fails with the option's name before anything is mounted.
+    /// </summary>
+    private static int ParseChunkSize(string key, string value)
+    {
+        var bytes = ParseSize(key, value);
+        return bytes >= ChunkLayout.BlockSize && bytes <= ChunkLayout.MaxChunkSize && bytes % ChunkLayout.BlockSize == 0
+            ? (int)bytes
+            : throw new MountOptionException($"Mount option '{key}' must be a multiple of 64K from 64K to 256M (such as 1M or 16M), not '{value}'.");
+    }
+
+    /// <summary>Chunks a sequential reader downloads ahead of itself, in parallel: 1 to 64.</summary>
+    private static int ParseParallelism(string key, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= MaxReadParallelism
+            ? count
+            : throw new MountOptionException($"Mount option '{key}' takes a whole number from 1 to {MaxReadParallelism}, not '{value}'.");
+
+    /// <summary>Bytes as the size options take them back: the largest binary suffix that divides them.</summary>
+    internal static string FormatSize(long bytes)
+    {
+        foreach (var (suffix, shift) in new[] { ("T", 40), ("G", 30), ("M", 20), ("K", 10) })
+        {
+            if (bytes != 0 && bytes % (1L << shift) == 0)
+                return (bytes >> shift).ToString(CultureInfo.InvariantCulture) + suffix;
+        }
+        return bytes.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Bytes with an optional K, M, G or T suffix (powers of 1024; a trailing B or iB is allowed).</summary>

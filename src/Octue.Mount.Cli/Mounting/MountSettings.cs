@@ -11,6 +11,15 @@ internal sealed record MountSettings
     public string? CacheDirectory { get; init; }
     public long CacheSizeBytes { get; init; } = 10L * 1024 * 1024 * 1024;
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Bytes of one ranged GET of the read path (and of one content-cache chunk).</summary>
+    public int ReadChunkSize { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Ranged GETs a sequential reader keeps in flight ahead of itself.</summary>
+    public int ReadParallelism { get; init; } = 4;
+
+    /// <summary>Bytes of download buffers all readers of the mount may hold at once.</summary>
+    public long ReadMemoryLimit { get; init; } = 256L * 1024 * 1024;
     public bool ReadOnly { get; init; }
     public uint? Uid { get; init; }
     public uint? Gid { get; init; }

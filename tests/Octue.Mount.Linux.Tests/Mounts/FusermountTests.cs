@@ -5,7 +5,8 @@ namespace Octue.Mount.Linux.Tests.Mounts;
 
 /// <summary>
 /// The path every non-root user takes: fusermount3 mounts and passes /dev/fuse back over a socket (_FUSE_COMMFD,
-/// SCM_RIGHTS), and <c>fusermount3 -u</c> unmounts. Forced here because the tests run as root.
+/// SCM_RIGHTS), and <c>fusermount3 -u</c> unmounts. Forced here as root; the CLI tests also mount as an ordinary user
+/// (UnprivilegedMountTests).
 /// </summary>
 [Collection(MountCollection.Name)]
 public sealed class FusermountTests(EmulatorFixture fixture)

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
+using Octue.Mount.Emulator;
 
 namespace Octue.Mount.Linux.Tests.Mounts;
 
@@ -99,5 +101,22 @@ public sealed class SourceAndOptionTests(EmulatorFixture fixture)
         Assert.Equal("1234 2345 750 directory", (await Tool.RunAsync("stat", "-c", "%u %g %a %F", mount.Path("dir"))).EnsureSuccess("stat dir").Stdout.Trim());
         Assert.Equal("1234 2345 640 regular file", (await Tool.RunAsync("stat", "-c", "%u %g %a %F", mount.Path("dir", "file.txt"))).EnsureSuccess("stat file").Stdout.Trim());
         Assert.Equal("1234 2345 750", (await Tool.RunAsync("stat", "-c", "%u %g %a", mount.MountPoint)).EnsureSuccess("stat root").Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task A_read_chunk_size_given_to_the_mount_sets_how_many_ranged_gets_a_cold_read_makes()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("chunks");
+        // Five and a bit MiB: one GET at the default 8 MiB chunk, six at 1 MiB.
+        var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 1000);
+        fixture.Emulator.Store.PutObject(bucket, "large.bin", content);
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"),
+            "--read-chunk-size", "1M");
+
+        var downloadsBefore = fixture.Emulator.Requests.Count(RequestKind.Download);
+        var read = (await Tool.RunAsync("sha256sum", mount.Path("large.bin"))).EnsureSuccess("sha256sum").Stdout;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), read.Split(' ')[0]);
+        Assert.Equal(6, fixture.Emulator.Requests.Count(RequestKind.Download) - downloadsBefore);
     }
 }
