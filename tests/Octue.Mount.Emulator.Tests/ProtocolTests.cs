@@ -144,6 +144,92 @@ public sealed class ProtocolTests(EmulatorFixture fixture) : IClassFixture<Emula
         Assert.False(Emulator.Store.TryGetObject(bucket, "hashed", out _));
     }
 
+    /// <summary>POSTs to a session URI, as Go's client library does (rclone uploads over 16 MiB this way).</summary>
+    private async Task<HttpResponseMessage> PostChunk(Uri session, byte[] body, string range, bool no308 = false, string? hash = null)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.Add("Content-Range", range);
+        using var request = new HttpRequestMessage(HttpMethod.Post, session) { Content = content };
+        if (no308)
+            request.Headers.Add("X-GUploader-No-308", "yes");
+        if (hash is not null)
+            request.Headers.Add("x-goog-hash", hash);
+        return await _http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task ResumableChunksMayBePostedToTheSessionUri()
+    {
+        var bucket = fixture.NewBucket();
+        var data = ConformanceTests.RandomBytes(1000, seed: 21);
+        var start = await _http.PostAsync($"upload/storage/v1/b/{bucket}/o?uploadType=resumable",
+            new StringContent("""{"name":"posted/chunks.bin","contentType":"application/x-p"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        var session = start.Headers.Location!;
+
+        var first = await PostChunk(session, data[..400], "bytes 0-399/*");
+        Assert.Equal(308, (int)first.StatusCode);
+        Assert.Equal("bytes=0-399", first.Headers.GetValues("Range").Single());
+
+        var status = await PostChunk(session, [], "bytes */1000");
+        Assert.Equal(308, (int)status.StatusCode);
+        Assert.Equal("bytes=0-399", status.Headers.GetValues("Range").Single());
+        Assert.False(Emulator.Store.TryGetObject(bucket, "posted/chunks.bin", out _));
+
+        // With X-GUploader-No-308 "incomplete" is a 200 that says 308 in a header, with the same Range.
+        var second = await PostChunk(session, data[400..800], "bytes 400-799/*", no308: true);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("308", second.Headers.GetValues("X-HTTP-Status-Code-Override").Single());
+        Assert.Equal("bytes=0-799", second.Headers.GetValues("Range").Single());
+        Assert.Empty(await second.Content.ReadAsByteArrayAsync());
+        var quiet = await PostChunk(session, [], "bytes */1000", no308: true);
+        Assert.Equal(HttpStatusCode.OK, quiet.StatusCode);
+        Assert.Equal("308", quiet.Headers.GetValues("X-HTTP-Status-Code-Override").Single());
+        Assert.Equal("bytes=0-799", quiet.Headers.GetValues("Range").Single());
+        Assert.False(Emulator.Store.TryGetObject(bucket, "posted/chunks.bin", out _));
+
+        var last = await PostChunk(session, data[800..], "bytes 800-999/1000", no308: true,
+            hash: "crc32c=" + GcsHash.ToBase64(Crc32C.Compute(data)));
+        Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        Assert.False(last.Headers.Contains("X-HTTP-Status-Code-Override"));
+        var resource = await JsonOf(last);
+        Assert.Equal("posted/chunks.bin", resource.GetProperty("name").GetString());
+        Assert.Equal("1000", resource.GetProperty("size").GetString());
+        Assert.True(Emulator.Store.TryGetObject(bucket, "posted/chunks.bin", out var stored));
+        Assert.Equal(data, stored.Data);
+        Assert.Equal("application/x-p", stored.ContentType);
+
+        // The finished session answers with the object, and a POST without upload_id still opens an upload.
+        Assert.Equal(HttpStatusCode.OK, (await PostChunk(session, [], "bytes */1000")).StatusCode);
+        var other = await _http.PostAsync($"upload/storage/v1/b/{bucket}/o?uploadType=resumable&name=other", null);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.NotEqual(session, other.Headers.Location);
+    }
+
+    [Fact]
+    public async Task APostedResumableUploadWithAWrongCrc32cIsRefusedAndCreatesNothing()
+    {
+        var bucket = fixture.NewBucket();
+        var data = ConformanceTests.RandomBytes(600, seed: 22);
+        var start = await _http.PostAsync($"upload/storage/v1/b/{bucket}/o?uploadType=resumable&name=bad-crc.bin", null);
+        var session = start.Headers.Location!;
+        Assert.Equal(308, (int)(await PostChunk(session, data[..512], "bytes 0-511/*")).StatusCode);
+        var status = await PostChunk(session, [], "bytes */600");
+        Assert.Equal(308, (int)status.StatusCode);
+        Assert.Equal("bytes=0-511", status.Headers.GetValues("Range").Single());
+
+        var wrong = data.ToArray();
+        wrong[0] ^= 0xFF;
+        var last = await PostChunk(session, data[512..], "bytes 512-599/600",
+            hash: "crc32c=" + GcsHash.ToBase64(Crc32C.Compute(wrong)));
+        Assert.Equal(HttpStatusCode.BadRequest, last.StatusCode);
+        Assert.Equal(400, (await JsonOf(last)).GetProperty("error").GetProperty("code").GetInt32());
+        Assert.False(Emulator.Store.TryGetObject(bucket, "bad-crc.bin", out _));
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"storage/v1/b/{bucket}/o/bad-crc.bin")).StatusCode);
+        // The refusal ended the session: nothing more can be added to it.
+        Assert.Equal(HttpStatusCode.NotFound, (await PostChunk(session, [], "bytes */600")).StatusCode);
+    }
+
     [Fact]
     public async Task MultipartAndMediaUploadsCheckDeclaredHashes()
     {

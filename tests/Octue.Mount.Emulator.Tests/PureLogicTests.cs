@@ -18,6 +18,18 @@ public sealed class PureLogicTests
     }
 
     [Theory]
+    [InlineData("POST", false, nameof(Operation.UploadStart))]
+    [InlineData("POST", true, nameof(Operation.UploadChunk))]
+    [InlineData("PUT", true, nameof(Operation.UploadChunk))]
+    [InlineData("PUT", false, nameof(Operation.Unknown))]
+    [InlineData("DELETE", true, nameof(Operation.UploadCancel))]
+    [InlineData("GET", true, nameof(Operation.Unknown))]
+    public void ASessionUriTakesChunksByPutOrPost(string method, bool hasUploadId, string expected)
+    {
+        Assert.Equal(expected, RouteParser.Parse(method, "/upload/storage/v1/b/bkt/o", hasUploadId, altMedia: false).Operation.ToString());
+    }
+
+    [Theory]
     [InlineData("bytes=0-9", 100, 0, 10)]
     [InlineData("bytes=90-", 100, 90, 10)]
     [InlineData("bytes=90-500", 100, 90, 10)]

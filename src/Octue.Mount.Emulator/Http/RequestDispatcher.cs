@@ -79,7 +79,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
         Operation.CopyTo => CopyEndpoints.CopyToAsync(c),
         Operation.Compose => ComposeEndpoint.ComposeAsync(c),
         Operation.UploadStart => UploadEndpoints.StartAsync(c),
-        Operation.UploadChunk => ResumableChunkEndpoint.PutAsync(c),
+        Operation.UploadChunk => ResumableChunkEndpoint.ChunkAsync(c),
         Operation.UploadCancel => ResumableChunkEndpoint.CancelAsync(c),
         _ => throw GcsException.NotFound($"No such endpoint: {c.Request.Method} {c.Request.Path}"),
     };

@@ -75,10 +75,12 @@ internal static class RouteParser
         {
             if (rest.Length != 3 || rest[2] != "o")
                 return new Route(Operation.Unknown);
+            // On a session URI (upload_id), PUT and POST both carry a chunk or a status query: the .NET and Node.js
+            // clients PUT, Go's client library (which rclone uses) POSTs. A POST without upload_id opens an upload.
             return method switch
             {
+                "PUT" or "POST" when hasUploadId => new Route(Operation.UploadChunk, rest[1]),
                 "POST" => new Route(Operation.UploadStart, rest[1]),
-                "PUT" when hasUploadId => new Route(Operation.UploadChunk, rest[1]),
                 "DELETE" when hasUploadId => new Route(Operation.UploadCancel, rest[1]),
                 _ => new Route(Operation.Unknown),
             };

@@ -1,23 +1,26 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
 
 namespace Octue.Mount.Emulator;
 
 /// <summary>
-/// PUT on a resumable session URI: a chunk (308 with the persisted range until the last byte, then 200 with the
-/// object), or a status query (<c>bytes */total</c>). Only chunks that arrived whole count; a chunk that overlaps
+/// PUT or POST on a resumable session URI: a chunk (308 with the persisted range until the last byte, then 200 with
+/// the object), or a status query (<c>bytes */total</c>). Only chunks that arrived whole count; a chunk that overlaps
 /// bytes already persisted is accepted from where the persisted bytes end. The object is created only when the
-/// persisted length equals the declared total, never short.
+/// persisted length equals the declared total, never short. A request with <c>X-GUploader-No-308: yes</c> (Go's
+/// client sends it: its HTTP stack reads 308 as a redirect) is told "incomplete" with a 200 carrying
+/// <c>X-HTTP-Status-Code-Override: 308</c> and the same <c>Range</c> instead.
 /// </summary>
 internal static class ResumableChunkEndpoint
 {
-    public static async Task PutAsync(EmulatorContext c)
+    public static async Task ChunkAsync(EmulatorContext c)
     {
         var session = c.Uploads.Find(QueryParameters.String(c.Request, "upload_id"))
             ?? throw GcsException.NotFound("No such upload session (it completed with an error, was cancelled, or never existed).");
         await session.Gate.WaitAsync(c.Aborted).ConfigureAwait(false);
         try
         {
-            await PutLockedAsync(c, session).ConfigureAwait(false);
+            await ChunkLockedAsync(c, session).ConfigureAwait(false);
         }
         finally
         {
@@ -33,7 +36,7 @@ internal static class ResumableChunkEndpoint
         await JsonReplies.WriteErrorAsync(c.Http, 499, "clientClosedRequest", "The upload was cancelled.").ConfigureAwait(false);
     }
 
-    private static async Task PutLockedAsync(EmulatorContext c, ResumableSession session)
+    private static async Task ChunkLockedAsync(EmulatorContext c, ResumableSession session)
     {
         if (session.Result is { } done)
         {
@@ -124,8 +127,14 @@ internal static class ResumableChunkEndpoint
     {
         if (session.Persisted > 0)
             c.Response.Headers.Range = "bytes=0-" + (session.Persisted - 1).ToString(CultureInfo.InvariantCulture);
-        return JsonReplies.WriteEmptyAsync(c.Http, 308);
+        if (!AsksForNo308(c.Request))
+            return JsonReplies.WriteEmptyAsync(c.Http, 308);
+        c.Response.Headers["X-HTTP-Status-Code-Override"] = "308";
+        return JsonReplies.WriteEmptyAsync(c.Http, 200);
     }
+
+    private static bool AsksForNo308(HttpRequest request) =>
+        string.Equals(request.Headers["X-GUploader-No-308"].ToString().Trim(), "yes", StringComparison.OrdinalIgnoreCase);
 
     private static async Task SkipAsync(Stream body, long count, CancellationToken ct)
     {
