@@ -615,7 +615,6 @@ public sealed partial class OctueFileSystem
                 }
 
                 var patch = PosixPatch(current, changes);
-                _metrics.Request("patch");
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
                     current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, info);
@@ -721,7 +720,6 @@ public sealed partial class OctueFileSystem
                 ObjectInfo info;
                 await using (var content = staged.OpenReadStream())
                 {
-                    _metrics.Request("upload");
                     info = await _store.UploadAsync(bucket, name, content, new UploadOptions
                     {
                         ContentType = staged.Sidecar.ContentType,

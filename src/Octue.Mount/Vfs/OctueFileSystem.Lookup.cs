@@ -304,7 +304,6 @@ public sealed partial class OctueFileSystem
     /// <summary>True when anything lies under the prefix (an implicit directory or its placeholder).</summary>
     private async Task<bool> ProbeDirectoryAsync(string bucket, string prefix, CancellationToken ct)
     {
-        _metrics.Request("list");
         var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
         var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
         _metadata.PutDirectory(bucket, prefix, exists);
@@ -316,7 +315,6 @@ public sealed partial class OctueFileSystem
 
     private async Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken ct)
     {
-        _metrics.Request("stat");
         var info = await _store.StatAsync(bucket, name, ct).ConfigureAwait(false);
         _metadata.PutStat(bucket, name, info);
         return info;
@@ -418,7 +416,6 @@ public sealed partial class OctueFileSystem
 
     private async Task<DirectoryListing> ListBucketsAsync(CancellationToken ct)
     {
-        _metrics.Request("list_buckets");
         var buckets = await _store.ListBucketsAsync(_options.Source.Project!, ct).ConfigureAwait(false);
         var entries = new List<ListingEntry>(buckets.Count);
         foreach (var bucket in buckets)

@@ -36,7 +36,6 @@ public sealed partial class OctueFileSystem
 
         try
         {
-            _metrics.Request("upload");
             var placeholder = await _store.UploadAsync(dir.Bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(dir.Bucket, prefix);
@@ -89,7 +88,6 @@ public sealed partial class OctueFileSystem
         var bucket = dir!.Bucket;
         try
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             ObjectInfo? placeholder = null;
             foreach (var obj in page.Objects)
@@ -111,7 +109,6 @@ public sealed partial class OctueFileSystem
 
             if (placeholder is not null)
             {
-                _metrics.Request("delete");
                 await _store.DeleteAsync(bucket, prefix, placeholder.Generation, ct).ConfigureAwait(false);
             }
 
@@ -171,7 +168,6 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                _metrics.Request("delete");
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
@@ -217,7 +213,6 @@ public sealed partial class OctueFileSystem
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
         try
         {
-            _metrics.Request("upload");
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
@@ -408,7 +403,6 @@ public sealed partial class OctueFileSystem
         ObjectInfo copy;
         try
         {
-            _metrics.Request("copy");
             copy = await _store.CopyAsync(source.Bucket, source.ObjectName, toDir.Bucket, destination, current.Generation, targetGeneration, ct).ConfigureAwait(false);
         }
         catch (PreconditionFailedException)
@@ -421,7 +415,6 @@ public sealed partial class OctueFileSystem
         var stale = false;
         try
         {
-            _metrics.Request("delete");
             await _store.DeleteAsync(source.Bucket, source.ObjectName, current.Generation, ct).ConfigureAwait(false);
         }
         catch (PreconditionFailedException)
@@ -455,7 +448,6 @@ public sealed partial class OctueFileSystem
         var targetPlaceholder = 0L;
         if (target is not null)
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(toBucket, new ListRequest { Prefix = toPrefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {
@@ -477,7 +469,6 @@ public sealed partial class OctueFileSystem
         string? token = null;
         do
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(fromBucket, new ListRequest { Prefix = fromPrefix, PageSize = 1000, PageToken = token }, ct).ConfigureAwait(false);
             objects.AddRange(page.Objects);
             token = page.NextPageToken;
@@ -489,7 +480,6 @@ public sealed partial class OctueFileSystem
         {
             var destination = toPrefix + obj.Name[fromPrefix.Length..];
             hasPlaceholder |= destination == toPrefix;
-            _metrics.Request("copy");
             await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
                 destination == toPrefix ? targetPlaceholder : 0, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(toBucket, destination);
@@ -505,7 +495,6 @@ public sealed partial class OctueFileSystem
         {
             try
             {
-                _metrics.Request("delete");
                 await _store.DeleteAsync(fromBucket, obj.Name, obj.Generation, ct).ConfigureAwait(false);
             }
             catch (PreconditionFailedException)

@@ -57,7 +57,6 @@ public sealed partial class OctueFileSystem
                 ObjectInfo info;
                 await using (var content = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
                 {
-                    _metrics.Request("upload");
                     info = await _store.UploadAsync(sidecar.Bucket, sidecar.ObjectName, content, new UploadOptions
                     {
                         ContentType = sidecar.ContentType,

@@ -499,7 +499,6 @@ public sealed partial class OctueFileSystem
 
             try
             {
-                _metrics.Request("patch");
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, updated);
                 await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
@@ -649,7 +648,6 @@ public sealed partial class OctueFileSystem
             var json = metadata.ToOctueJson();
             try
             {
-                _metrics.Request("upload");
                 var info = await _store.UploadAsync(node.Bucket, octueName, new MemoryStream(Encoding.UTF8.GetBytes(json), writable: false),
                     new UploadOptions { IfGenerationMatch = generation, ContentType = "application/json" }, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(info.Bucket, info.Name);

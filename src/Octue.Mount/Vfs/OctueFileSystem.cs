@@ -31,14 +31,14 @@ public sealed partial class OctueFileSystem : IFileSystem
     private long _nextHandle;
     private int _disposed;
 
-    private OctueFileSystem(FileSystemOptions options, IObjectStore store, ILoggerFactory loggerFactory, Node root)
+    private OctueFileSystem(FileSystemOptions options, IObjectStore store, VfsMetrics metrics, ILoggerFactory loggerFactory, Node root)
     {
         _options = options;
         _store = store;
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
         _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
-        _metrics = new VfsMetrics();
+        _metrics = metrics;
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _reads = new ReadPath(store, options, loggerFactory);
@@ -63,6 +63,25 @@ public sealed partial class OctueFileSystem : IFileSystem
         ArgumentNullException.ThrowIfNull(store);
         loggerFactory ??= NullLoggerFactory.Instance;
         Directory.CreateDirectory(options.CacheDirectory);
+
+        // Counted from the first request (the source check, the manifest read), so a mount's counts add up.
+        var metrics = new VfsMetrics();
+        try
+        {
+            var fs = await CreateAsync(options, new CountingObjectStore(store, metrics), metrics, loggerFactory, ct).ConfigureAwait(false);
+            fs._logger.LogInformation("File system ready on {Source}", options.Source);
+            return fs;
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<OctueFileSystem> CreateAsync(FileSystemOptions options, IObjectStore store, VfsMetrics metrics,
+        ILoggerFactory loggerFactory, CancellationToken ct)
+    {
 
         var source = options.Source;
         Node root;
@@ -104,9 +123,17 @@ public sealed partial class OctueFileSystem : IFileSystem
                 break;
         }
 
-        var fs = new OctueFileSystem(options, store, loggerFactory, root);
-        await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
-        fs._logger.LogInformation("File system ready on {Source}", source);
+        var fs = new OctueFileSystem(options, store, metrics, loggerFactory, root);
+        try
+        {
+            await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await fs.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return fs;
     }
 
