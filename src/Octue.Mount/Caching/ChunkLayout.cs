@@ -2,9 +2,10 @@ namespace Octue.Mount.Caching;
 
 /// <summary>
 /// How an object is cut: into chunks (one ranged GET and one cache file each) and chunks into blocks (the unit
-/// whose CRC32C the cache stores, so a cache hit checks only the blocks it returns).
+/// whose CRC32C the cache stores, so a cache hit checks only the blocks it returns). Internal: readers and options
+/// expose only the chunk size.
 /// </summary>
-public readonly record struct ChunkLayout
+internal readonly record struct ChunkLayout
 {
     /// <summary>Granularity of the cache's own checksums.</summary>
     public const int BlockSize = 64 * 1024;

@@ -9,6 +9,7 @@ public sealed partial class OctueFileSystem
 {
     private const int CopyBufferSize = 1 << 20;
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenAsync(ulong node, OpenFlags flags, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -71,6 +72,7 @@ public sealed partial class OctueFileSystem
         return handle.Id;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
     {
         var dir = _nodes.Get(parent);
@@ -163,6 +165,7 @@ public sealed partial class OctueFileSystem
         return new CreatedFile(StagedAttributes(node, handle), handle.Id);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<int>> ReadAsync(ulong handle, long offset, Memory<byte> buffer, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -227,6 +230,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<int>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -279,6 +283,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -297,8 +302,10 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default) => FlushAsync(handle, ct);
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> ReleaseAsync(ulong handle, CancellationToken ct = default)
     {
         if (!_files.TryRemove(handle, out var h))
@@ -352,6 +359,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);

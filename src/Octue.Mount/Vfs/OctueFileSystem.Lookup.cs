@@ -7,6 +7,7 @@ public sealed partial class OctueFileSystem
 {
     private const int ReadDirectoryBatch = 512;
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> LookupAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var dir = _nodes.Get(parent);
@@ -48,6 +49,7 @@ public sealed partial class OctueFileSystem
         return AttributesOf(node, resolved.Value);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> GetAttributesAsync(ulong node, ulong? handle = null, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -85,6 +87,7 @@ public sealed partial class OctueFileSystem
         return ObjectAttributes(n.Id, info.Value);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -114,6 +117,7 @@ public sealed partial class OctueFileSystem
         return handle.Id;
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsResult<IReadOnlyList<DirectoryEntry>>> ReadDirectoryAsync(ulong directoryHandle, long cookie, CancellationToken ct = default)
     {
         if (!_directories.TryGetValue(directoryHandle, out var handle))
@@ -150,6 +154,7 @@ public sealed partial class OctueFileSystem
         return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(result);
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> ReleaseDirectoryAsync(ulong directoryHandle, CancellationToken ct = default)
     {
         if (!_directories.TryRemove(directoryHandle, out var handle))

@@ -6,6 +6,7 @@ namespace Octue.Mount.Vfs;
 // Changes to the tree: directories, unlink, rename, symlinks.
 public sealed partial class OctueFileSystem
 {
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -54,6 +55,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -128,6 +130,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -189,6 +192,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -229,6 +233,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<string>> ReadLinkAsync(ulong node, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -252,6 +257,7 @@ public sealed partial class OctueFileSystem
         return target is null ? VfsError.InvalidArgument : target;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> RenameAsync(ulong parent, string name, ulong newParent, string newName, RenameFlags flags, CancellationToken ct = default)
     {
         if ((flags & RenameFlags.Exchange) != 0)

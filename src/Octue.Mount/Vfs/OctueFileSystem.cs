@@ -47,6 +47,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _gid = options.Gid ?? 0;
     }
 
+    /// <inheritdoc/>
     public IInvalidationSink? InvalidationSink { get; set; }
 
     /// <summary>The folder where lost races keep their bytes.</summary>
@@ -137,10 +138,13 @@ public sealed partial class OctueFileSystem : IFileSystem
         return fs;
     }
 
+    /// <inheritdoc/>
     public void AddLookup(ulong node, ulong count = 1) => _nodes.AddLookup(node, count);
 
+    /// <inheritdoc/>
     public void Forget(ulong node, ulong count) => _nodes.Forget(node, count);
 
+    /// <inheritdoc/>
     public FileSystemStats GetStats() =>
         // Object stores have no capacity: report 1 PiB of 4 KiB blocks, all free, and plenty of inodes.
         new(TotalBlocks: 1UL << 38, FreeBlocks: 1UL << 38, AvailableBlocks: 1UL << 38, TotalFiles: 1UL << 32,
@@ -153,6 +157,10 @@ public sealed partial class OctueFileSystem : IFileSystem
 
     internal VfsMetrics Metrics => _metrics;
 
+    /// <summary>
+    /// Stops the file system without uploading: open readers are closed, staged files with unsaved changes stay in
+    /// the cache folder (logged) for the next start to recover, clean ones are removed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
