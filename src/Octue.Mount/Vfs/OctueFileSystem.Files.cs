@@ -64,7 +64,7 @@ public sealed partial class OctueFileSystem
                 return error;
             }
 
-            await handle.Staged!.MarkDirtyAsync(ct).ConfigureAwait(false);
+            await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         }
 
@@ -266,7 +266,7 @@ public sealed partial class OctueFileSystem
             }
 
             var staged = h.Staged!;
-            await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
+            await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             var at = (h.Flags & OpenFlags.Append) != 0 ? staged.Length : offset;
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
             h.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
@@ -565,6 +565,7 @@ public sealed partial class OctueFileSystem
             await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
             if (changes.Size is { } size)
             {
+                await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
                 staged.SetLength(size);
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             }
@@ -574,6 +575,7 @@ public sealed partial class OctueFileSystem
             {
                 writer.ModifiedNs = mtime;
                 PosixMetadata.SetModified(metadata, mtime);
+                staged.Sidecar.ModifiedExplicitly = true;
             }
 
             if (changes.Mode is { } mode)
