@@ -280,10 +280,12 @@ public sealed partial class OctueFileSystem
             }
 
             var haveStat = _metadata.TryGetStat(bucket, objectName, out var info);
+            // Two entries answer a lookup, the name as a directory and as an object: each is a hit or a miss.
+            CountMetadata(haveDirectory);
+            CountMetadata(haveStat);
             Task<bool>? probe = haveDirectory ? null : ProbeDirectoryAsync(bucket, subPrefix, ct);
             if (!haveStat)
             {
-                _metrics.MetadataMiss();
                 info = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
             }
 
@@ -323,6 +325,18 @@ public sealed partial class OctueFileSystem
         var info = await _store.StatAsync(bucket, name, ct).ConfigureAwait(false);
         _metadata.PutStat(bucket, name, info);
         return info;
+    }
+
+    private void CountMetadata(bool hit)
+    {
+        if (hit)
+        {
+            _metrics.MetadataHit();
+        }
+        else
+        {
+            _metrics.MetadataMiss();
+        }
     }
 
     /// <summary>The object of a file node: from the stat cache or the parent's cached listing, else a stat.</summary>

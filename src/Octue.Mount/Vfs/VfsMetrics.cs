@@ -36,8 +36,8 @@ internal sealed class VfsMetrics : IDisposable
         _recovered = _meter.CreateCounter<long>("octue.mount.vfs.recovered", "{file}", "Staged files found after a crash, by outcome");
         _hiddenNames = _meter.CreateCounter<long>("octue.mount.vfs.hidden_names", "{object}", "Objects hidden because their names cannot be file names");
         _integrityFailures = _meter.CreateCounter<long>("octue.mount.vfs.integrity_failures", "{read}", "Reads and writes refused because bytes failed verification");
-        _metadataHits = _meter.CreateCounter<long>("octue.mount.metadata_cache.hits", "{lookup}", "Stats and listings answered from the metadata cache");
-        _metadataMisses = _meter.CreateCounter<long>("octue.mount.metadata_cache.misses", "{lookup}", "Stats and listings that went to the store");
+        _metadataHits = _meter.CreateCounter<long>("octue.mount.metadata_cache.hits", "{lookup}", "Stats, directory probes and listings answered from the metadata cache");
+        _metadataMisses = _meter.CreateCounter<long>("octue.mount.metadata_cache.misses", "{lookup}", "Stats, directory probes and listings that went to the store");
     }
 
     /// <summary>This instance's meter (each file system has its own, all named <see cref="MeterName"/>).</summary>
