@@ -562,12 +562,15 @@ public sealed partial class OctueFileSystem
             }
 
             var staged = writer.Staged!;
-            await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
             if (changes.Size is { } size)
             {
                 await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
                 staged.SetLength(size);
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            }
+            else
+            {
+                await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
             }
 
             var metadata = staged.Sidecar.Metadata;

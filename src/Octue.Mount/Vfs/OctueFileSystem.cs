@@ -83,7 +83,6 @@ public sealed partial class OctueFileSystem : IFileSystem
     private static async Task<OctueFileSystem> CreateAsync(FileSystemOptions options, IObjectStore store, VfsMetrics metrics,
         ILoggerFactory loggerFactory, CancellationToken ct)
     {
-
         var source = options.Source;
         Node root;
         switch (source.Kind)

@@ -71,7 +71,11 @@ public sealed class RecoveryRobustnessTests : IClassFixture<VfsFixture>
     {
         var bucket = _fixture.NewBucket();
         _fixture.Put(bucket, "edited.txt", "before");
+        _fixture.Put(bucket, "shrunk.txt", "longer");
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var shrunk = await mount.LookupPathAsync("shrunk.txt");
+        var shrinking = await mount.Fs.OpenAsync(shrunk.NodeId, OpenFlags.ReadWrite);
+        Assert.True((await mount.Fs.SetAttributesAsync(shrunk.NodeId, shrinking.Value, new SetAttributes { Size = 4 })).IsOk);
         var edited = await mount.LookupPathAsync("edited.txt");
         var handle = await mount.Fs.OpenAsync(edited.NodeId, OpenFlags.ReadWrite);
         await mount.Fs.WriteAsync(handle.Value, 6, " and after"u8.ToArray());
@@ -84,6 +88,8 @@ public sealed class RecoveryRobustnessTests : IClassFixture<VfsFixture>
         Assert.Equal("before and after", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "edited.txt")));
         Assert.Equal(LastWriteSeconds, _fixture.Metadata(bucket, "edited.txt")["goog-reserved-file-mtime"]);
         Assert.Equal(LastWriteSeconds, _fixture.Metadata(bucket, "new.txt")["goog-reserved-file-mtime"]);
+        Assert.Equal("long", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "shrunk.txt")));
+        Assert.Equal(LastWriteSeconds, _fixture.Metadata(bucket, "shrunk.txt")["goog-reserved-file-mtime"]);
         var attributes = await mount.LookupPathAsync("edited.txt");
         Assert.Equal(new DateTimeOffset(LastWrite).ToUnixTimeSeconds(), attributes.ModifiedNs / 1_000_000_000);
     }
