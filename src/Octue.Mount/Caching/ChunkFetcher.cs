@@ -339,13 +339,22 @@ internal sealed class ChunkFetcher
         return _budget.AcquireAsync(bytes, _shutdown, _cache.ReclaimHot);
     }
 
+    /// <summary>
+    /// The length to ask for, or null for the whole object: a plain GET is answered 200 with the object's hashes,
+    /// while a range that happens to cover the whole object is a 206 without them, and the store would spend a
+    /// second request (a stat) fetching hashes this entry already holds.
+    /// </summary>
+    private static long? RangeLength(CacheEntry entry, long start, long length) =>
+        start == 0 && length >= entry.Layout.ObjectSize ? null : length;
+
     /// <summary>Downloads into <paramref name="destination"/>; returns the bytes received (fewer only if the body ended early).</summary>
     private async Task<int> DownloadAsync(CacheEntry entry, int epoch, long start, Memory<byte> destination)
     {
         Stream stream;
         try
         {
-            stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, destination.Length, entry.Key.Generation, _shutdown)
+            stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, RangeLength(entry, start, destination.Length),
+                    entry.Key.Generation, _shutdown)
                 .ConfigureAwait(false);
         }
         catch (CorruptionException ex)
@@ -473,7 +482,7 @@ internal sealed class ChunkFetcher
     private async Task HashFromStoreAsync(CacheEntry entry, IncrementalHash md5, long start, long length, byte[] piece)
     {
         long total = 0;
-        Stream stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, length, entry.Key.Generation, _shutdown)
+        Stream stream = await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, RangeLength(entry, start, length), entry.Key.Generation, _shutdown)
             .ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {

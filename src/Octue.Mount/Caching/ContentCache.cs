@@ -61,6 +61,7 @@ public sealed class ContentCache
     /// <summary>The folder holding the cached objects.</summary>
     public string ContentDirectory { get; }
 
+    /// <summary>The most bytes of chunk files the cache keeps; least recently used chunks are evicted beyond it.</summary>
     public long CapacityBytes { get; }
 
     /// <summary>Bytes of chunk files in the cache now.</summary>

@@ -11,12 +11,14 @@ public sealed class MemoryBudget
     private long _inUse;
     private long _peak;
 
+    /// <summary>A budget of <paramref name="capacity"/> bytes (at least 1).</summary>
     public MemoryBudget(long capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
     }
 
+    /// <summary>The most bytes that may be held at once.</summary>
     public long Capacity { get; }
 
     /// <summary>Bytes held right now.</summary>
@@ -150,11 +152,13 @@ public sealed class MemoryBudget
             Bytes = bytes;
         }
 
+        /// <summary>The bytes this lease holds.</summary>
         public long Bytes { get; }
 
         /// <summary>True while someone waits for bytes of the budget this lease came from.</summary>
         public bool BudgetWanted => Volatile.Read(ref _owner) is { HasWaiters: true };
 
+        /// <summary>Gives the bytes back to the budget (once; later calls do nothing).</summary>
         public void Dispose()
         {
             MemoryBudget? owner = Interlocked.Exchange(ref _owner, null);

@@ -20,6 +20,10 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     /// <summary>This mount's gauges, removed with it (the counters live on the process-wide meter).</summary>
     private readonly Meter _gauges = new(CachingMetrics.MeterName);
 
+    /// <summary>
+    /// A factory reading from <paramref name="store"/> through <paramref name="cache"/>, with the chunk size,
+    /// read-ahead and memory budget of <paramref name="options"/> (validated here).
+    /// </summary>
     public ObjectReaderFactory(IObjectStore store, ContentCache cache, ReadOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -49,8 +53,10 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     /// <summary>The memory budget shared by every reader of this factory.</summary>
     public MemoryBudget Budget { get; }
 
+    /// <summary>The content cache every reader of this factory shares.</summary>
     public ContentCache Cache => _cache;
 
+    /// <summary>The options the factory was made with.</summary>
     public ReadOptions Options => _options;
 
     /// <summary>A reader pinned to <paramref name="obj"/>'s generation.</summary>

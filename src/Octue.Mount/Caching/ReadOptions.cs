@@ -3,6 +3,7 @@ namespace Octue.Mount.Caching;
 /// <summary>Knobs of the read path.</summary>
 public sealed record ReadOptions
 {
+    /// <summary>The default <see cref="ChunkSize"/>: 8 MiB.</summary>
     public const int DefaultChunkSize = 8 * 1024 * 1024;
 
     /// <summary>

@@ -77,6 +77,21 @@ internal sealed class StagedFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records that the bytes changed (a write, a truncation): the sidecar is written once per change of state, not
+    /// per write, and a later write overrides an explicit mtime as it does on a local file.
+    /// </summary>
+    public async ValueTask MarkBytesChangedAsync(CancellationToken ct)
+    {
+        if (Sidecar.Clean || !Sidecar.BytesChanged || Sidecar.ModifiedExplicitly)
+        {
+            Sidecar.Clean = false;
+            Sidecar.BytesChanged = true;
+            Sidecar.ModifiedExplicitly = false;
+            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Writes the sidecar again after its metadata changed (chmod, utimes, xattrs), so a crash keeps the change.</summary>
     public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, ct));
 
@@ -93,6 +108,8 @@ internal sealed class StagedFile : IDisposable
     {
         Sidecar.BaseGeneration = generation;
         Sidecar.Clean = true;
+        Sidecar.BytesChanged = false;
+        Sidecar.ModifiedExplicitly = false;
         await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
     }
 

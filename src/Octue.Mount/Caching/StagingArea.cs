@@ -41,6 +41,8 @@ internal sealed class StagingArea
             Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
             BaseMetageneration = baseMetageneration,
             BaseMetadata = baseMetageneration is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+            // A new object's bytes are new from the start: its mtime is its data file's, even before a write.
+            BytesChanged = baseGeneration == 0,
         };
         // The data file is created (empty, and held open: its lock tells other mounts it is in use) before the
         // sidecar, and the sidecar is on disk before the first byte is written.

@@ -29,14 +29,31 @@ internal sealed record StagingSidecar
     /// <summary>True when the staged bytes are already the object's (uploaded and not written since).</summary>
     public bool Clean { get; set; }
 
+    /// <summary>
+    /// True once the staged bytes were written, truncated or extended since their base (a new object's from the
+    /// start). Then the staged data file's own last-write time, which the local file system keeps at every write
+    /// for free, is the file's mtime; recording each write here would cost a durable sidecar rewrite per write.
+    /// </summary>
+    public bool BytesChanged { get; set; }
+
+    /// <summary>
+    /// True when the mtime in <see cref="Metadata"/> was set explicitly (utimes) after the last change of the bytes:
+    /// then it, not the data file's last-write time, is the mtime a recovery uploads.
+    /// </summary>
+    public bool ModifiedExplicitly { get; set; }
+
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The sidecar at <paramref name="path"/>, or null when it cannot be read or does not describe an upload.</summary>
     public static StagingSidecar? TryRead(string path)
     {
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonSerializer.Deserialize(stream, StagingJsonContext.Default.StagingSidecar);
+            var sidecar = JsonSerializer.Deserialize(stream, StagingJsonContext.Default.StagingSidecar);
+            // JSON that parses can still be damaged: without a bucket, a name and a metadata map there is no upload
+            // to finish, only bytes to keep.
+            return sidecar is { Bucket.Length: > 0, ObjectName.Length: > 0, Metadata: not null } ? sidecar : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {

@@ -34,7 +34,6 @@ internal sealed class DirectoryLister
         string? token = null;
         do
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(bucket, new ListRequest
             {
                 Prefix = prefix.Length == 0 ? null : prefix,

@@ -18,6 +18,7 @@ public enum MountSourceKind
 /// </summary>
 public sealed record MountSource
 {
+    /// <summary>A bucket (or prefix), a manifest, or a project's buckets.</summary>
     public required MountSourceKind Kind { get; init; }
 
     /// <summary>The bucket (Bucket and Manifest kinds).</summary>
@@ -125,6 +126,7 @@ public sealed record MountSource
         }
     }
 
+    /// <summary>The source as a user would write it (<c>gs://bucket/prefix</c>, <c>project NAME</c>), for logs and messages.</summary>
     public override string ToString() => Kind switch
     {
         MountSourceKind.Project => $"project {Project}",

@@ -89,13 +89,11 @@ public sealed partial class OctueFileSystem
                         metadata[key] = value!;
                     }
 
-                    _metrics.Request("upload");
                     info = await _store.UploadAsync(bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
                         new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    _metrics.Request("patch");
                     info = await _store.PatchMetadataAsync(bucket, prefix, new MetadataPatch { Metadata = PosixPatch(current, changes) },
                         current.Metageneration, ct).ConfigureAwait(false);
                 }

@@ -9,6 +9,7 @@ public sealed partial class OctueFileSystem
 {
     private const int CopyBufferSize = 1 << 20;
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenAsync(ulong node, OpenFlags flags, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -63,7 +64,7 @@ public sealed partial class OctueFileSystem
                 return error;
             }
 
-            await handle.Staged!.MarkDirtyAsync(ct).ConfigureAwait(false);
+            await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         }
 
@@ -71,6 +72,7 @@ public sealed partial class OctueFileSystem
         return handle.Id;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
     {
         var dir = _nodes.Get(parent);
@@ -163,6 +165,7 @@ public sealed partial class OctueFileSystem
         return new CreatedFile(StagedAttributes(node, handle), handle.Id);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<int>> ReadAsync(ulong handle, long offset, Memory<byte> buffer, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -227,6 +230,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<int>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -262,7 +266,7 @@ public sealed partial class OctueFileSystem
             }
 
             var staged = h.Staged!;
-            await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
+            await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             var at = (h.Flags & OpenFlags.Append) != 0 ? staged.Length : offset;
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
             h.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
@@ -279,6 +283,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
@@ -297,8 +302,10 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default) => FlushAsync(handle, ct);
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> ReleaseAsync(ulong handle, CancellationToken ct = default)
     {
         if (!_files.TryRemove(handle, out var h))
@@ -352,6 +359,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -554,11 +562,15 @@ public sealed partial class OctueFileSystem
             }
 
             var staged = writer.Staged!;
-            await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
             if (changes.Size is { } size)
             {
+                await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
                 staged.SetLength(size);
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            }
+            else
+            {
+                await staged.MarkDirtyAsync(ct).ConfigureAwait(false);
             }
 
             var metadata = staged.Sidecar.Metadata;
@@ -566,6 +578,7 @@ public sealed partial class OctueFileSystem
             {
                 writer.ModifiedNs = mtime;
                 PosixMetadata.SetModified(metadata, mtime);
+                staged.Sidecar.ModifiedExplicitly = true;
             }
 
             if (changes.Mode is { } mode)
@@ -615,7 +628,6 @@ public sealed partial class OctueFileSystem
                 }
 
                 var patch = PosixPatch(current, changes);
-                _metrics.Request("patch");
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
                     current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, info);
@@ -721,7 +733,6 @@ public sealed partial class OctueFileSystem
                 ObjectInfo info;
                 await using (var content = staged.OpenReadStream())
                 {
-                    _metrics.Request("upload");
                     info = await _store.UploadAsync(bucket, name, content, new UploadOptions
                     {
                         ContentType = staged.Sidecar.ContentType,

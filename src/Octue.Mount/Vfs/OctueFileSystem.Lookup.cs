@@ -7,6 +7,7 @@ public sealed partial class OctueFileSystem
 {
     private const int ReadDirectoryBatch = 512;
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> LookupAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var dir = _nodes.Get(parent);
@@ -48,6 +49,7 @@ public sealed partial class OctueFileSystem
         return AttributesOf(node, resolved.Value);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> GetAttributesAsync(ulong node, ulong? handle = null, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -85,6 +87,7 @@ public sealed partial class OctueFileSystem
         return ObjectAttributes(n.Id, info.Value);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -114,6 +117,7 @@ public sealed partial class OctueFileSystem
         return handle.Id;
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsResult<IReadOnlyList<DirectoryEntry>>> ReadDirectoryAsync(ulong directoryHandle, long cookie, CancellationToken ct = default)
     {
         if (!_directories.TryGetValue(directoryHandle, out var handle))
@@ -150,6 +154,7 @@ public sealed partial class OctueFileSystem
         return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(result);
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> ReleaseDirectoryAsync(ulong directoryHandle, CancellationToken ct = default)
     {
         if (!_directories.TryRemove(directoryHandle, out var handle))
@@ -275,10 +280,12 @@ public sealed partial class OctueFileSystem
             }
 
             var haveStat = _metadata.TryGetStat(bucket, objectName, out var info);
+            // Two entries answer a lookup, the name as a directory and as an object: each is a hit or a miss.
+            CountMetadata(haveDirectory);
+            CountMetadata(haveStat);
             Task<bool>? probe = haveDirectory ? null : ProbeDirectoryAsync(bucket, subPrefix, ct);
             if (!haveStat)
             {
-                _metrics.MetadataMiss();
                 info = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
             }
 
@@ -304,7 +311,6 @@ public sealed partial class OctueFileSystem
     /// <summary>True when anything lies under the prefix (an implicit directory or its placeholder).</summary>
     private async Task<bool> ProbeDirectoryAsync(string bucket, string prefix, CancellationToken ct)
     {
-        _metrics.Request("list");
         var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
         var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
         _metadata.PutDirectory(bucket, prefix, exists);
@@ -316,10 +322,21 @@ public sealed partial class OctueFileSystem
 
     private async Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken ct)
     {
-        _metrics.Request("stat");
         var info = await _store.StatAsync(bucket, name, ct).ConfigureAwait(false);
         _metadata.PutStat(bucket, name, info);
         return info;
+    }
+
+    private void CountMetadata(bool hit)
+    {
+        if (hit)
+        {
+            _metrics.MetadataHit();
+        }
+        else
+        {
+            _metrics.MetadataMiss();
+        }
     }
 
     /// <summary>The object of a file node: from the stat cache or the parent's cached listing, else a stat.</summary>
@@ -418,7 +435,6 @@ public sealed partial class OctueFileSystem
 
     private async Task<DirectoryListing> ListBucketsAsync(CancellationToken ct)
     {
-        _metrics.Request("list_buckets");
         var buckets = await _store.ListBucketsAsync(_options.Source.Project!, ct).ConfigureAwait(false);
         var entries = new List<ListingEntry>(buckets.Count);
         foreach (var bucket in buckets)

@@ -6,6 +6,7 @@ namespace Octue.Mount.Vfs;
 // Changes to the tree: directories, unlink, rename, symlinks.
 public sealed partial class OctueFileSystem
 {
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -36,7 +37,6 @@ public sealed partial class OctueFileSystem
 
         try
         {
-            _metrics.Request("upload");
             var placeholder = await _store.UploadAsync(dir.Bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(dir.Bucket, prefix);
@@ -55,6 +55,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -89,7 +90,6 @@ public sealed partial class OctueFileSystem
         var bucket = dir!.Bucket;
         try
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             ObjectInfo? placeholder = null;
             foreach (var obj in page.Objects)
@@ -111,7 +111,6 @@ public sealed partial class OctueFileSystem
 
             if (placeholder is not null)
             {
-                _metrics.Request("delete");
                 await _store.DeleteAsync(bucket, prefix, placeholder.Generation, ct).ConfigureAwait(false);
             }
 
@@ -131,6 +130,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -171,7 +171,6 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                _metrics.Request("delete");
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
@@ -193,6 +192,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
@@ -217,7 +217,6 @@ public sealed partial class OctueFileSystem
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
         try
         {
-            _metrics.Request("upload");
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
@@ -234,6 +233,7 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<string>> ReadLinkAsync(ulong node, CancellationToken ct = default)
     {
         var n = _nodes.Get(node);
@@ -257,6 +257,7 @@ public sealed partial class OctueFileSystem
         return target is null ? VfsError.InvalidArgument : target;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsError> RenameAsync(ulong parent, string name, ulong newParent, string newName, RenameFlags flags, CancellationToken ct = default)
     {
         if ((flags & RenameFlags.Exchange) != 0)
@@ -408,7 +409,6 @@ public sealed partial class OctueFileSystem
         ObjectInfo copy;
         try
         {
-            _metrics.Request("copy");
             copy = await _store.CopyAsync(source.Bucket, source.ObjectName, toDir.Bucket, destination, current.Generation, targetGeneration, ct).ConfigureAwait(false);
         }
         catch (PreconditionFailedException)
@@ -421,7 +421,6 @@ public sealed partial class OctueFileSystem
         var stale = false;
         try
         {
-            _metrics.Request("delete");
             await _store.DeleteAsync(source.Bucket, source.ObjectName, current.Generation, ct).ConfigureAwait(false);
         }
         catch (PreconditionFailedException)
@@ -455,7 +454,6 @@ public sealed partial class OctueFileSystem
         var targetPlaceholder = 0L;
         if (target is not null)
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(toBucket, new ListRequest { Prefix = toPrefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {
@@ -477,7 +475,6 @@ public sealed partial class OctueFileSystem
         string? token = null;
         do
         {
-            _metrics.Request("list");
             var page = await _store.ListAsync(fromBucket, new ListRequest { Prefix = fromPrefix, PageSize = 1000, PageToken = token }, ct).ConfigureAwait(false);
             objects.AddRange(page.Objects);
             token = page.NextPageToken;
@@ -489,7 +486,6 @@ public sealed partial class OctueFileSystem
         {
             var destination = toPrefix + obj.Name[fromPrefix.Length..];
             hasPlaceholder |= destination == toPrefix;
-            _metrics.Request("copy");
             await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
                 destination == toPrefix ? targetPlaceholder : 0, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(toBucket, destination);
@@ -505,7 +501,6 @@ public sealed partial class OctueFileSystem
         {
             try
             {
-                _metrics.Request("delete");
                 await _store.DeleteAsync(fromBucket, obj.Name, obj.Generation, ct).ConfigureAwait(false);
             }
             catch (PreconditionFailedException)

@@ -10,7 +10,8 @@ public sealed partial class OctueFileSystem
     /// <summary>
     /// Uploads each leftover staged file whose precondition still holds (the object is still at the generation the
     /// copy was based on, or still absent for a new file). When it no longer holds, the bytes move to conflicts/
-    /// and are reported; nothing is dropped. Failures other than a lost race leave the file for the next start.
+    /// and are reported; nothing is dropped. Failures other than a lost race leave the file for the next start, and
+    /// a failure of one file for a local reason (a damaged file, a full or failing disk) never stops the mount.
     /// </summary>
     private async Task RecoverStagedFilesAsync(CancellationToken ct)
     {
@@ -39,7 +40,17 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
-            await RecoverAsync(dataPath, sidecarPath, sidecar, uri, ct).ConfigureAwait(false);
+            try
+            {
+                await RecoverAsync(dataPath, sidecarPath, sidecar, uri, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The bytes stay where they are: a person can look at them, and the next start tries again.
+                _metrics.Recovered("local_error");
+                _logger.LogError(e, "Unsaved changes to {Uri} from a previous run could not be recovered because of a local error ({Reason}); kept in {Path}",
+                    uri, e.Message, dataPath);
+            }
         }
     }
 
@@ -54,10 +65,10 @@ public sealed partial class OctueFileSystem
             try
             {
                 var (metadata, ifMetagenerationMatch) = await MetadataToRecoverAsync(sidecar, ct).ConfigureAwait(false);
+                metadata = WithLastWriteTime(metadata, sidecar, dataPath);
                 ObjectInfo info;
                 await using (var content = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
                 {
-                    _metrics.Request("upload");
                     info = await _store.UploadAsync(sidecar.Bucket, sidecar.ObjectName, content, new UploadOptions
                     {
                         ContentType = sidecar.ContentType,
@@ -142,6 +153,24 @@ public sealed partial class OctueFileSystem
         }
 
         return (MetadataMerge.Merge(current.Metadata, baseMetadata, sidecar.Metadata), current.Metageneration);
+    }
+
+    /// <summary>
+    /// The mtime a live upload would have stamped: the time of the last write, which is the staged data file's own
+    /// last-write time, unless an mtime set explicitly since (already in the metadata) wins, or the bytes never
+    /// changed (the metadata keeps the base object's mtime).
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> WithLastWriteTime(IReadOnlyDictionary<string, string> metadata, StagingSidecar sidecar,
+        string dataPath)
+    {
+        if (!sidecar.BytesChanged || sidecar.ModifiedExplicitly)
+        {
+            return metadata;
+        }
+
+        var stamped = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+        PosixMetadata.SetModified(stamped, PosixMetadata.ToNs(File.GetLastWriteTimeUtc(dataPath)));
+        return stamped;
     }
 
     /// <summary>True when the object now holds exactly the staged bytes (same size and CRC32C).</summary>

@@ -15,6 +15,7 @@ public sealed partial class OctueFileSystem
 {
     private const int MaxPreconditionRetries = 3;
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<byte[]>> GetXattrAsync(ulong node, string name, CancellationToken ct = default)
     {
         // Tools ask every file for ACLs and security labels (system.*, security.*): answer without any request.
@@ -32,6 +33,7 @@ public sealed partial class OctueFileSystem
         return view.Value.TryGetValue(name, out var value) ? Encoding.UTF8.GetBytes(value) : VfsError.NoData;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<VfsResult<IReadOnlyList<string>>> ListXattrAsync(ulong node, CancellationToken ct = default)
     {
         var view = await XattrViewAsync(node, ct).ConfigureAwait(false);
@@ -45,6 +47,7 @@ public sealed partial class OctueFileSystem
         return names;
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> SetXattrAsync(ulong node, string name, ReadOnlyMemory<byte> value, XattrFlags flags, CancellationToken ct = default)
     {
         string text;
@@ -61,6 +64,7 @@ public sealed partial class OctueFileSystem
         return ChangeXattrAsync(node, name, text, flags, ct);
     }
 
+    /// <inheritdoc/>
     public ValueTask<VfsError> RemoveXattrAsync(ulong node, string name, CancellationToken ct = default) =>
         ChangeXattrAsync(node, name, null, XattrFlags.Replace, ct);
 
@@ -499,7 +503,6 @@ public sealed partial class OctueFileSystem
 
             try
             {
-                _metrics.Request("patch");
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, updated);
                 await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
@@ -649,7 +652,6 @@ public sealed partial class OctueFileSystem
             var json = metadata.ToOctueJson();
             try
             {
-                _metrics.Request("upload");
                 var info = await _store.UploadAsync(node.Bucket, octueName, new MemoryStream(Encoding.UTF8.GetBytes(json), writable: false),
                     new UploadOptions { IfGenerationMatch = generation, ContentType = "application/json" }, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(info.Bucket, info.Name);

@@ -31,14 +31,14 @@ public sealed partial class OctueFileSystem : IFileSystem
     private long _nextHandle;
     private int _disposed;
 
-    private OctueFileSystem(FileSystemOptions options, IObjectStore store, ILoggerFactory loggerFactory, Node root)
+    private OctueFileSystem(FileSystemOptions options, IObjectStore store, VfsMetrics metrics, ILoggerFactory loggerFactory, Node root)
     {
         _options = options;
         _store = store;
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
         _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
-        _metrics = new VfsMetrics();
+        _metrics = metrics;
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _reads = new ReadPath(store, options, loggerFactory);
@@ -47,6 +47,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _gid = options.Gid ?? 0;
     }
 
+    /// <inheritdoc/>
     public IInvalidationSink? InvalidationSink { get; set; }
 
     /// <summary>The folder where lost races keep their bytes.</summary>
@@ -64,6 +65,24 @@ public sealed partial class OctueFileSystem : IFileSystem
         loggerFactory ??= NullLoggerFactory.Instance;
         Directory.CreateDirectory(options.CacheDirectory);
 
+        // Counted from the first request (the source check, the manifest read), so a mount's counts add up.
+        var metrics = new VfsMetrics();
+        try
+        {
+            var fs = await CreateAsync(options, new CountingObjectStore(store, metrics), metrics, loggerFactory, ct).ConfigureAwait(false);
+            fs._logger.LogInformation("File system ready on {Source}", options.Source);
+            return fs;
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<OctueFileSystem> CreateAsync(FileSystemOptions options, IObjectStore store, VfsMetrics metrics,
+        ILoggerFactory loggerFactory, CancellationToken ct)
+    {
         var source = options.Source;
         Node root;
         switch (source.Kind)
@@ -104,16 +123,27 @@ public sealed partial class OctueFileSystem : IFileSystem
                 break;
         }
 
-        var fs = new OctueFileSystem(options, store, loggerFactory, root);
-        await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
-        fs._logger.LogInformation("File system ready on {Source}", source);
+        var fs = new OctueFileSystem(options, store, metrics, loggerFactory, root);
+        try
+        {
+            await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await fs.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return fs;
     }
 
+    /// <inheritdoc/>
     public void AddLookup(ulong node, ulong count = 1) => _nodes.AddLookup(node, count);
 
+    /// <inheritdoc/>
     public void Forget(ulong node, ulong count) => _nodes.Forget(node, count);
 
+    /// <inheritdoc/>
     public FileSystemStats GetStats() =>
         // Object stores have no capacity: report 1 PiB of 4 KiB blocks, all free, and plenty of inodes.
         new(TotalBlocks: 1UL << 38, FreeBlocks: 1UL << 38, AvailableBlocks: 1UL << 38, TotalFiles: 1UL << 32,
@@ -126,6 +156,10 @@ public sealed partial class OctueFileSystem : IFileSystem
 
     internal VfsMetrics Metrics => _metrics;
 
+    /// <summary>
+    /// Stops the file system without uploading: open readers are closed, staged files with unsaved changes stay in
+    /// the cache folder (logged) for the next start to recover, clean ones are removed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -1,14 +1,17 @@
 using System.Diagnostics.Metrics;
+using Octue.Mount.Caching;
 
 namespace Octue.Mount.Vfs;
 
 /// <summary>
-/// Counters of the file system on the "Octue.Mount" meter (readable with dotnet-counters): store requests by kind,
-/// bytes read and written, uploads, conflicts, recovered staged files, hidden names, integrity failures.
+/// Counters of one file system, on its own meter named <see cref="MeterName"/> (the read path's counters share the
+/// name, so <c>dotnet-counters monitor --counters Octue.Mount</c> shows both): store requests by kind, bytes read and
+/// written, uploads, conflicts, recovered staged files, hidden names, integrity failures, metadata cache hits and
+/// misses. A meter per instance lets tests tell one file system's counts from another's. docs/metrics.md lists them.
 /// </summary>
 internal sealed class VfsMetrics : IDisposable
 {
-    public const string MeterName = "Octue.Mount";
+    public const string MeterName = CachingMetrics.MeterName;
 
     private readonly Meter _meter;
     private readonly Counter<long> _requests;
@@ -25,16 +28,16 @@ internal sealed class VfsMetrics : IDisposable
     public VfsMetrics()
     {
         _meter = new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("octue_mount.vfs.requests", "{request}", "Object store requests made by the file system, by kind");
-        _bytesRead = _meter.CreateCounter<long>("octue_mount.vfs.bytes_read", "By", "Bytes returned to readers");
-        _bytesWritten = _meter.CreateCounter<long>("octue_mount.vfs.bytes_written", "By", "Bytes written to staged files");
-        _uploads = _meter.CreateCounter<long>("octue_mount.vfs.uploads", "{upload}", "Staged files uploaded");
-        _conflicts = _meter.CreateCounter<long>("octue_mount.vfs.conflicts", "{conflict}", "Uploads that lost a generation race (bytes kept in conflicts/)");
-        _recovered = _meter.CreateCounter<long>("octue_mount.vfs.recovered", "{file}", "Staged files found after a crash, by outcome");
-        _hiddenNames = _meter.CreateCounter<long>("octue_mount.vfs.hidden_names", "{object}", "Objects hidden because their names cannot be file names");
-        _integrityFailures = _meter.CreateCounter<long>("octue_mount.vfs.integrity_failures", "{read}", "Reads refused because bytes failed verification");
-        _metadataHits = _meter.CreateCounter<long>("octue_mount.vfs.metadata_cache_hits", "{lookup}", "Stats and listings answered from the metadata cache");
-        _metadataMisses = _meter.CreateCounter<long>("octue_mount.vfs.metadata_cache_misses", "{lookup}", "Stats and listings that went to the store");
+        _requests = _meter.CreateCounter<long>("octue.mount.store.requests", "{request}", "Calls to the object store, by kind (tag kind)");
+        _bytesRead = _meter.CreateCounter<long>("octue.mount.vfs.read_bytes", "By", "Bytes returned to readers");
+        _bytesWritten = _meter.CreateCounter<long>("octue.mount.vfs.written_bytes", "By", "Bytes written to staged files");
+        _uploads = _meter.CreateCounter<long>("octue.mount.vfs.uploads", "{upload}", "Staged files uploaded");
+        _conflicts = _meter.CreateCounter<long>("octue.mount.vfs.conflicts", "{conflict}", "Uploads that lost a generation race (bytes kept in conflicts/)");
+        _recovered = _meter.CreateCounter<long>("octue.mount.vfs.recovered", "{file}", "Staged files found after a crash, by outcome");
+        _hiddenNames = _meter.CreateCounter<long>("octue.mount.vfs.hidden_names", "{object}", "Objects hidden because their names cannot be file names");
+        _integrityFailures = _meter.CreateCounter<long>("octue.mount.vfs.integrity_failures", "{read}", "Reads and writes refused because bytes failed verification");
+        _metadataHits = _meter.CreateCounter<long>("octue.mount.metadata_cache.hits", "{lookup}", "Stats, directory probes and listings answered from the metadata cache");
+        _metadataMisses = _meter.CreateCounter<long>("octue.mount.metadata_cache.misses", "{lookup}", "Stats, directory probes and listings that went to the store");
     }
 
     /// <summary>This instance's meter (each file system has its own, all named <see cref="MeterName"/>).</summary>

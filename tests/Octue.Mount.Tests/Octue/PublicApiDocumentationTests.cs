@@ -17,6 +17,8 @@ public sealed class PublicApiDocumentationTests
     [InlineData("Octue.Mount.Octue")]
     [InlineData("Octue.Mount.Storage")]
     [InlineData("Octue.Mount.Integrity")]
+    [InlineData("Octue.Mount.Vfs")]
+    [InlineData("Octue.Mount.Caching")]
     public void Every_public_type_and_member_of_the_namespace_is_documented(string ns)
     {
         var assembly = typeof(Datafile).Assembly;

@@ -95,10 +95,10 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         _fixture.Put(bucket, "counted.txt", "changed remotely");
         Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(handle.Value));
 
-        Assert.Equal(1, counts.GetValueOrDefault("octue_mount.vfs.conflicts"));
-        Assert.Equal(5, counts.GetValueOrDefault("octue_mount.vfs.bytes_written"));
-        Assert.Equal(1, counts.GetValueOrDefault("octue_mount.vfs.requests/upload"));
-        Assert.True(counts.GetValueOrDefault("octue_mount.vfs.requests/stat") >= 1);
+        Assert.Equal(1, counts.GetValueOrDefault("octue.mount.vfs.conflicts"));
+        Assert.Equal(5, counts.GetValueOrDefault("octue.mount.vfs.written_bytes"));
+        Assert.Equal(1, counts.GetValueOrDefault("octue.mount.store.requests/upload"));
+        Assert.True(counts.GetValueOrDefault("octue.mount.store.requests/stat") >= 1);
     }
 
     [Fact]
