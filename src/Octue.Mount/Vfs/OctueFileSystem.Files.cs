@@ -581,19 +581,9 @@ public sealed partial class OctueFileSystem
                 staged.Sidecar.ModifiedExplicitly = true;
             }
 
-            if (changes.Mode is { } mode)
+            foreach (var (key, value) in PosixMetadata.Ownership(changes.Mode, changes.Uid, changes.Gid))
             {
-                metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
-            }
-
-            if (changes.Uid is { } uid)
-            {
-                metadata[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            if (changes.Gid is { } gid)
-            {
-                metadata[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                metadata[key] = value;
             }
 
             if (changes.ModifiedNs is not null || changes.Mode is not null || changes.Uid is not null || changes.Gid is not null)
@@ -661,19 +651,9 @@ public sealed partial class OctueFileSystem
             }
         }
 
-        if (changes.Mode is { } mode)
+        foreach (var (key, value) in PosixMetadata.Ownership(changes.Mode, changes.Uid, changes.Gid))
         {
-            patch[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(mode);
-        }
-
-        if (changes.Uid is { } uid)
-        {
-            patch[PosixMetadata.UidKey] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        if (changes.Gid is { } gid)
-        {
-            patch[PosixMetadata.GidKey] = gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            patch[key] = value;
         }
 
         return patch;

@@ -84,6 +84,28 @@ internal static class PosixMetadata
         }
     }
 
+    /// <summary>The entries a chmod/chown sets, under gsutil's keys: one for each of mode, uid and gid that is given.</summary>
+    public static Dictionary<string, string> Ownership(uint? mode, uint? uid, uint? gid)
+    {
+        var entries = new Dictionary<string, string>(3, StringComparer.Ordinal);
+        if (mode is { } m)
+        {
+            entries[ModeKey] = FormatMode(m);
+        }
+
+        if (uid is { } u)
+        {
+            entries[UidKey] = u.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (gid is { } g)
+        {
+            entries[GidKey] = g.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return entries;
+    }
+
     public static string FormatMode(uint mode) => Convert.ToString(mode & 0xFFF, 8);
 
     public static long ToNs(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) * 100;
