@@ -30,7 +30,7 @@ internal static class AttrMapper
         var links = attributes.LinkCount != 0 ? attributes.LinkCount : attributes.Kind == NodeKind.Directory ? 2u : 1u;
         return new FuseAttr
         {
-            Ino = attributes.NodeId,
+            Ino = InodeOf(attributes),
             FileSize = size,
             Blocks = (size + 511) / 512,
             ATime = aSec,
@@ -46,6 +46,9 @@ internal static class AttrMapper
             BlkSize = PreferredIoSize,
         };
     }
+
+    /// <summary>st_ino: the file system's stable inode number; the nodeid only for attributes that carry none.</summary>
+    public static ulong InodeOf(in NodeAttributes attributes) => attributes.Inode != 0 ? attributes.Inode : attributes.NodeId;
 
     public static FuseEntryOut ToEntry(in NodeAttributes attributes)
     {

@@ -37,6 +37,10 @@ internal sealed class Node
     }
 
     public ulong Id { get; }
+
+    /// <summary>The inode number programs see (st_ino): given by the node table when the node joins it, then fixed.</summary>
+    public ulong Inode { get; set; }
+
     public NodeKind Kind { get; }
     public DirectoryRole Role { get; }
 

@@ -73,7 +73,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
+    public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, FileOwner? owner = null, CancellationToken ct = default)
     {
         var dir = _nodes.Get(parent);
         if (dir is null)
@@ -154,12 +154,8 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
         };
-        // The mode is in the sidecar from its first write, so a crash before the upload keeps it. 0 is a mode
-        // (umask 777), not "none": only the mount's default goes unrecorded.
-        var permissions = mode & 0xFFF;
-        var metadata = permissions != _options.FileMode
-            ? new Dictionary<string, string> { [PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions) }
-            : null;
+        // Mode and owner are in the sidecar from its first write, so a crash before the upload keeps them.
+        var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.FileMode, owner);
         var error = await StageAsync(handle, copyContent: false, ct, metadata).ConfigureAwait(false);
         if (error != VfsError.None)
         {
@@ -634,11 +630,13 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                var patch = PosixPatch(current, changes);
-                var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
-                    current.Metageneration, ct).ConfigureAwait(false);
+                var patch = new MetadataPatch { Metadata = PosixPatch(current, changes) };
+                var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, info);
-                return ObjectAttributes(node.Id, info);
+                // A writer that opened the file and has not written yet stages its copy later, from its base: it
+                // must carry this change, or its first write would hide it until close.
+                await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
+                return ObjectAttributes(node, info);
             }
             catch (PreconditionFailedException) when (attempt < 2)
             {

@@ -84,7 +84,7 @@ public sealed partial class OctueFileSystem
             return info.Error;
         }
 
-        return ObjectAttributes(n.Id, info.Value);
+        return ObjectAttributes(n, info.Value);
     }
 
     /// <inheritdoc/>
@@ -218,7 +218,7 @@ public sealed partial class OctueFileSystem
 
         if ((entry.Object ?? node.LastKnown) is { } known)
         {
-            return ObjectAttributes(node.Id, known);
+            return ObjectAttributes(node, known);
         }
 
         // A file whose first upload failed: it exists only as kept bytes, shown empty.

@@ -7,7 +7,7 @@ namespace Octue.Mount.Vfs;
 public sealed partial class OctueFileSystem
 {
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
+    public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, FileOwner? owner = null, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
@@ -32,14 +32,8 @@ public sealed partial class OctueFileSystem
             return existing.Error;
         }
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.DirectoryMode, owner);
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
-        // 0 is a mode (umask 777), not "none": only the mount's default goes unrecorded.
-        var permissions = mode & 0xFFF;
-        if (permissions != _options.DirectoryMode)
-        {
-            metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
-        }
 
         try
         {
@@ -199,7 +193,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
+    public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, FileOwner? owner = null, CancellationToken ct = default)
     {
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
@@ -224,7 +218,9 @@ public sealed partial class OctueFileSystem
             return VfsError.Exists;
         }
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [PosixMetadata.SymlinkTargetKey] = target };
+        // A link's mode is always shown as 777, so only its owner is kept.
+        var metadata = NewObjectPosixMetadata(null, 0, owner);
+        metadata[PosixMetadata.SymlinkTargetKey] = target;
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
         try
         {
@@ -232,7 +228,7 @@ public sealed partial class OctueFileSystem
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
             Updated(node, info);
-            return ObjectAttributes(node.Id, info);
+            return ObjectAttributes(node, info);
         }
         catch (PreconditionFailedException)
         {
@@ -610,6 +606,15 @@ public sealed partial class OctueFileSystem
 
         return false;
     }
+
+    /// <summary>
+    /// The POSIX metadata of a new file, folder or link: its mode (0 is a mode, as with umask 777, not "none") and its
+    /// creator as owner, each only where it differs from what the mount shows by default, as chmod and chown keep them.
+    /// </summary>
+    private Dictionary<string, string> NewObjectPosixMetadata(uint? permissions, uint defaultPermissions, FileOwner? owner) =>
+        PosixMetadata.Ownership(permissions == defaultPermissions ? null : permissions,
+            owner is { } o && o.Uid != _uid ? o.Uid : null,
+            owner is { } g && g.Gid != _gid ? g.Gid : null);
 
     /// <summary>Checks a change to a name in a directory: the directory is a writable projection of a bucket prefix and the name is valid.</summary>
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)

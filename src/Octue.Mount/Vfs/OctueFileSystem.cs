@@ -208,6 +208,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.Directory,
             Size = 0,
             Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder) ?? _options.DirectoryMode,
@@ -223,13 +224,14 @@ public sealed partial class OctueFileSystem : IFileSystem
         };
     }
 
-    private NodeAttributes ObjectAttributes(ulong nodeId, ObjectInfo info)
+    private NodeAttributes ObjectAttributes(Node node, ObjectInfo info)
     {
         var target = PosixMetadata.SymlinkTarget(info);
         var modified = PosixMetadata.ModifiedNs(info);
         return new NodeAttributes
         {
-            NodeId = nodeId,
+            NodeId = node.Id,
+            Inode = node.Inode,
             Kind = target is null ? NodeKind.File : NodeKind.Symlink,
             Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
             Mode = target is null ? PosixMetadata.Mode(info) ?? _options.FileMode : 0b111_111_111,
@@ -257,6 +259,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.File,
             Size = staged?.Length ?? handle.Base?.Size ?? 0,
             Mode = mode,
