@@ -48,18 +48,27 @@ public sealed class PosixSemanticsTests(EmulatorFixture fixture)
         var bucket = fixture.NewBucket("chmodw");
         fixture.Emulator.Store.PutObject(bucket, "f", "base\n"u8.ToArray());
         await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+        // Python, not the shell: a shell's redirection closes a duplicate of the descriptor (a flush, so an upload)
+        // after every command; a program that keeps writing does not.
         const string script = """
-            set -eu
-            cd "$1"
-            exec 3>>f
-            chmod 600 f
-            chown 1234:1234 f
-            echo more >&3
-            stat -c '%a %u:%g %s' f
-            exec 3>&-
-            stat -c '%a %u:%g %s' f
+            import os, sys
+            path = os.path.join(sys.argv[1], "f")
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            os.chmod(path, 0o600)
+            os.chown(path, 1234, 1234)
+            os.write(fd, b"more\n")
+            def show():
+                st = os.stat(path)
+                print(oct(st.st_mode & 0o7777)[2:], f"{st.st_uid}:{st.st_gid}", st.st_size)
+            show()
+            os.write(fd, b"")
+            os.fsync(fd)
+            show()
+            os.close(fd)
+            show()
             """;
-        Assert.Equal("600 1234:1234 10\n600 1234:1234 10", (await Tool.BashAsync(script, mount.MountPoint)).EnsureSuccess("chmod while written").Stdout.Trim());
+        Assert.Equal("600 1234:1234 10\n600 1234:1234 10\n600 1234:1234 10",
+            (await Tool.RunAsync("/usr/bin/python3", "-c", script, mount.MountPoint)).EnsureSuccess("chmod while written").Stdout.Trim());
         Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "f", out var f));
         Assert.Equal("base\nmore\n", Encoding.UTF8.GetString(f.Data));
         Assert.Equal("600", f.Metadata["goog-reserved-posix-mode"]);
