@@ -27,7 +27,8 @@ internal static class AttrMapper
         var (mSec, mNsec) = Split(attributes.ModifiedNs);
         var (cSec, cNsec) = Split(attributes.ChangedNs);
         var size = attributes.Size < 0 ? 0UL : (ulong)attributes.Size;
-        var links = attributes.LinkCount != 0 ? attributes.LinkCount : attributes.Kind == NodeKind.Directory ? 2u : 1u;
+        // 0 links is a file unlinked while open; a directory always has its two.
+        var links = attributes.LinkCount != 0 || attributes.Kind != NodeKind.Directory ? attributes.LinkCount : 2u;
         return new FuseAttr
         {
             Ino = InodeOf(attributes),

@@ -196,13 +196,14 @@ public sealed partial class OctueFileSystem
             {
                 read = await staged.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
             }
-            else if (h.Base is { } baseObject)
+            else if (h.Node.WriteHandles.Count != 0 && ActiveWriter(h.Node) is { } writer && writer != h &&
+                     await ReadThroughWriterAsync(writer, offset, buffer, ct).ConfigureAwait(false) is { } throughWriter)
             {
-                read = await ReaderOf(h, baseObject).ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+                read = throughWriter;
             }
             else
             {
-                read = 0;
+                read = await ReadBaseAsync(h, offset, buffer, ct).ConfigureAwait(false);
             }
 
             _metrics.BytesRead(read);
@@ -229,6 +230,49 @@ public sealed partial class OctueFileSystem
             if (gated)
             {
                 h.Gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A handle of a file that another handle on this mount is writing reads what that writer has staged: one file,
+    /// one content, as the kernel's shared page cache shows it anyway (and the size stat reports). Null when the
+    /// writer let go of its staged copy meanwhile (released: its upload is then the object this handle was rebased on).
+    /// </summary>
+    private static async ValueTask<int?> ReadThroughWriterAsync(FileHandle writer, long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return writer.Staged is { } staged ? await staged.ReadAsync(offset, buffer, ct).ConfigureAwait(false) : null;
+        }
+        finally
+        {
+            writer.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the handle's generation. A read that raced with a rebase or with the switch to a detached copy (its
+    /// object gone by the time it asked the store) is retried once on what the handle reads now.
+    /// </summary>
+    private async ValueTask<int> ReadBaseAsync(FileHandle h, long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (h.Base is not { } baseObject)
+            {
+                return 0;
+            }
+
+            var reader = ReaderOf(h, baseObject);
+            try
+            {
+                return await reader.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt == 0 && e is ObjectNotFoundException or PreconditionFailedException &&
+                                      (h.Reader != reader || h.Base != baseObject))
+            {
             }
         }
     }
@@ -342,12 +386,7 @@ public sealed partial class OctueFileSystem
                 h.Staged = null;
             }
 
-            if (h.Reader is { } reader)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-                h.Reader = null;
-            }
-
+            await h.DisposeReadersAsync().ConfigureAwait(false);
             return error;
         }
         finally
@@ -444,24 +483,32 @@ public sealed partial class OctueFileSystem
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
-    /// <summary>The handle's reader, opened on first use; concurrent first reads keep one and dispose the other.</summary>
+    /// <summary>
+    /// The handle's reader of <paramref name="baseObject"/>, opened on first use (concurrent first reads keep one and
+    /// dispose the other) and opened again when the handle was rebased onto another generation meanwhile.
+    /// </summary>
     private IObjectReader ReaderOf(FileHandle handle, ObjectInfo baseObject)
     {
-        if (handle.Reader is { } existing)
+        while (true)
         {
-            return existing;
-        }
+            var existing = handle.Reader;
+            if (existing is not null && SameGeneration(existing.Object, baseObject))
+            {
+                return existing;
+            }
 
-        var created = _reads.OpenReader(baseObject);
-        var winner = Interlocked.CompareExchange(ref handle.ReaderField, created, null);
-        if (winner is not null)
-        {
+            var created = _reads.OpenReader(baseObject);
+            if (handle.ReplaceReader(existing, created))
+            {
+                return created;
+            }
+
             _ = created.DisposeAsync().AsTask();
-            return winner;
         }
-
-        return created;
     }
+
+    private static bool SameGeneration(ObjectInfo a, ObjectInfo b) =>
+        a.Generation == b.Generation && a.Name == b.Name && a.Bucket == b.Bucket;
 
     private void Register(FileHandle handle)
     {
@@ -748,6 +795,7 @@ public sealed partial class OctueFileSystem
                 }
 
                 Updated(node, info);
+                RebaseOpenHandles(node, info, handle, onlyGeneration: null);
                 return VfsError.None;
             }
             catch (PreconditionFailedException e)

@@ -73,6 +73,12 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(n, writer);
         }
 
+        if (n.Detached && (handle is { } held && _files.TryGetValue(held, out var open) ? open.Base : n.LastKnown) is { } gone)
+        {
+            // Unlinked or replaced while open: fstat describes what the handle still reads, with no link left.
+            return ObjectAttributes(n, gone);
+        }
+
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
         if (!info.IsOk)
         {

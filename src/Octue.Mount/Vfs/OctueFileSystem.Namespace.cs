@@ -143,6 +143,7 @@ public sealed partial class OctueFileSystem
         {
             // Created here and never uploaded: nothing exists remotely.
             _nodes.Detach(dir!, name);
+            await ForgetStagedCopiesAsync(local, ct).ConfigureAwait(false);
             return VfsError.None;
         }
 
@@ -171,10 +172,22 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
+                var live = _nodes.GetChild(dir!, name);
+                if (live is not null)
+                {
+                    // Handles open on it keep reading what they opened, as on a local disk.
+                    await PreserveOpenReadersAsync(live, current.Generation, ct).ConfigureAwait(false);
+                }
+
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
                 _nodes.Detach(dir!, name);
+                if (live is not null)
+                {
+                    await ForgetStagedCopiesAsync(live, ct).ConfigureAwait(false);
+                }
+
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -420,6 +433,13 @@ public sealed partial class OctueFileSystem
             targetGeneration = fresh?.Generation ?? 0;
         }
 
+        var replaced = target is not null ? _nodes.GetChild(toDir, newName) : null;
+        if (replaced is not null && replaced != node && targetGeneration != 0)
+        {
+            // The file renamed over stays readable through the handles open on it, as an unlinked file does.
+            await PreserveOpenReadersAsync(replaced, targetGeneration, ct).ConfigureAwait(false);
+        }
+
         ObjectInfo copy;
         try
         {
@@ -455,6 +475,13 @@ public sealed partial class OctueFileSystem
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
         Updated(node, copy);
         RebaseWriters(node, copy);
+        // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
+        RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
+        if (replaced is not null && replaced != node)
+        {
+            await ForgetStagedCopiesAsync(replaced, ct).ConfigureAwait(false);
+        }
+
         return stale ? VfsError.Stale : VfsError.None;
     }
 
@@ -510,12 +537,14 @@ public sealed partial class OctueFileSystem
         }
 
         var hasPlaceholder = false;
+        var copies = new Dictionary<string, (long From, ObjectInfo Copy)>(StringComparer.Ordinal);
         foreach (var obj in objects)
         {
             var destination = toPrefix + obj.Name[fromPrefix.Length..];
             hasPlaceholder |= destination == toPrefix;
-            await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
+            var copy = await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
                 destination == toPrefix ? targetPlaceholder : 0, ct).ConfigureAwait(false);
+            copies[destination] = (obj.Generation, copy);
             _metadata.InvalidateObject(toBucket, destination);
         }
 
@@ -562,6 +591,12 @@ public sealed partial class OctueFileSystem
                     child.Bucket = toBucket;
                     child.ObjectName = toPrefix + child.ObjectName[fromPrefix.Length..];
                 }
+            }
+
+            if (!child.IsDirectory && copies.TryGetValue(child.ObjectName, out var moved))
+            {
+                // Open files under the folder read their copies, as a local rename keeps them open.
+                RebaseOpenHandles(child, moved.Copy, uploader: null, onlyGeneration: moved.From);
             }
         }
 

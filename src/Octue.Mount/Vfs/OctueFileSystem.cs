@@ -126,6 +126,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var fs = new OctueFileSystem(options, store, metrics, loggerFactory, root);
         try
         {
+            fs.RemoveLeftoverDetachedCopies();
             await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
         }
         catch
@@ -169,10 +170,7 @@ public sealed partial class OctueFileSystem : IFileSystem
 
         foreach (var handle in _files.Values)
         {
-            if (handle.Reader is { } reader)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
+            await handle.DisposeReadersAsync().ConfigureAwait(false);
 
             // Staged bytes not yet uploaded stay in staging/ with their sidecar: the next start recovers them.
             if (handle.Staged is { } staged)
@@ -241,7 +239,8 @@ public sealed partial class OctueFileSystem : IFileSystem
             ChangedNs = PosixMetadata.ToNs(info.Updated),
             AccessedNs = modified,
             CreatedNs = PosixMetadata.ToNs(info.Created),
-            LinkCount = 1,
+            // A file that lost its name while open has no link left (fstat after unlink shows 0, as POSIX says).
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = _options.MetadataTtl,
         };
     }
@@ -269,7 +268,7 @@ public sealed partial class OctueFileSystem : IFileSystem
             ChangedNs = modified,
             AccessedNs = modified,
             CreatedNs = created,
-            LinkCount = 1,
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = TimeSpan.Zero,
         };
     }

@@ -1,0 +1,162 @@
+using System.Text;
+using Octue.Mount.Vfs;
+
+namespace Octue.Mount.Tests.Vfs;
+
+/// <summary>
+/// Open handles of a file when this mount deletes, replaces, renames or rewrites it: an unlinked open file stays
+/// readable and fstat-able, a file open for writing and unlinked takes writes and uploads nothing (not even after a
+/// crash), renames keep handles reading, and handles of a file being written read what the writer staged.
+/// </summary>
+public sealed class OpenFileTests : IClassFixture<VfsFixture>
+{
+    private const int Chunk = 64 * 1024;
+    private readonly VfsFixture _fixture;
+
+    public OpenFileTests(VfsFixture fixture) => _fixture = fixture;
+
+    private Task<MountedBucket> MountAsync(string bucket) =>
+        MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", configure: o => o with { ChunkSize = Chunk, Parallelism = 1 });
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static async Task<byte[]> ReadAllAsync(OctueFileSystem fs, ulong handle, int expected)
+    {
+        var buffer = new byte[expected + 100];
+        var total = 0;
+        while (true)
+        {
+            var read = await fs.ReadAsync(handle, total, buffer.AsMemory(total, Math.Min(Chunk / 2, buffer.Length - total)));
+            Assert.True(read.IsOk, $"read at {total} failed with {read.Error}");
+            if (read.Value == 0)
+            {
+                return buffer[..total];
+            }
+
+            total += read.Value;
+        }
+    }
+
+    private int LeftoverFiles(MountedBucket mount, string folder) =>
+        Directory.Exists(Path.Combine(mount.CacheDirectory, folder)) ? Directory.GetFiles(Path.Combine(mount.CacheDirectory, folder)).Length : 0;
+
+    [Fact]
+    public async Task An_unlinked_open_file_stays_readable_and_fstat_shows_no_link()
+    {
+        var bucket = _fixture.NewBucket();
+        var content = Pattern(5 * Chunk + 123, 1);
+        _fixture.Emulator.Store.PutObject(bucket, "u", content);
+        await using var mount = await MountAsync(bucket);
+        var file = await mount.LookupPathAsync("u");
+        var first = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        var second = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        // The first chunk is cached; the rest has never been read.
+        Assert.Equal(100, (await mount.Fs.ReadAsync(first.Value, 0, new byte[100])).Value);
+
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "u"));
+        Assert.False(_fixture.Exists(bucket, "u"));
+        Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(IFileSystem.RootId, "u"));
+
+        Assert.Equal(content, await ReadAllAsync(mount.Fs, first.Value, content.Length));
+        var stat = await mount.Fs.GetAttributesAsync(file.NodeId, first.Value);
+        Assert.True(stat.IsOk, $"fstat failed with {stat.Error}");
+        Assert.Equal((content.Length, 0u), (stat.Value.Size, stat.Value.LinkCount));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(first.Value));
+        Assert.Equal(content, await ReadAllAsync(mount.Fs, second.Value, content.Length));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(second.Value));
+        // The local copy had no name while in use and is gone with the last handle.
+        Assert.Equal(0, LeftoverFiles(mount, "detached"));
+    }
+
+    [Fact]
+    public async Task A_file_open_for_writing_and_unlinked_takes_writes_and_nothing_is_uploaded_even_after_a_crash()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "old", "old bytes");
+        await using var mount = await MountAsync(bucket);
+        var old = await mount.LookupPathAsync("old");
+        var writer = await mount.Fs.OpenAsync(old.NodeId, OpenFlags.ReadWrite);
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "new", 0b110_100_100, OpenFlags.ReadWrite);
+        Assert.True((await mount.Fs.WriteAsync(created.Value.Handle, 0, "never uploaded"u8.ToArray())).IsOk);
+
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "old"));
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "new"));
+        // The first write to the unlinked file stages its bytes from the copy kept at unlink.
+        Assert.True((await mount.Fs.WriteAsync(writer.Value, 4, "BYTES"u8.ToArray())).IsOk);
+        Assert.True((await mount.Fs.WriteAsync(created.Value.Handle, 14, " at all"u8.ToArray())).IsOk);
+        Assert.Equal("old BYTES", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, writer.Value, 9)));
+        Assert.Equal(VfsError.None, await mount.Fs.FsyncAsync(writer.Value));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(writer.Value));
+        Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Value.Handle));
+        Assert.False(_fixture.Exists(bucket, "old"));
+        Assert.False(_fixture.Exists(bucket, "new"));
+
+        // A crash with the new file still open, then a start: the unlinked file does not come back.
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+        Assert.False(_fixture.Exists(bucket, "new"));
+        Assert.Empty(_fixture.Emulator.Store.ListObjectNames(bucket));
+        Assert.Equal(0, LeftoverFiles(mount, "staging"));
+    }
+
+    [Fact]
+    public async Task Handles_keep_reading_through_a_rename_of_their_file_and_a_rename_over_it()
+    {
+        var bucket = _fixture.NewBucket();
+        var a = Pattern(3 * Chunk, 2);
+        var b = Pattern(2 * Chunk + 7, 3);
+        _fixture.Emulator.Store.PutObject(bucket, "a", a);
+        _fixture.Emulator.Store.PutObject(bucket, "b", b);
+        _fixture.Emulator.Store.PutObject(bucket, "dir/c", b);
+        await using var mount = await MountAsync(bucket);
+        var onA = await mount.Fs.OpenAsync((await mount.LookupPathAsync("a")).NodeId, OpenFlags.Read);
+        var onB = await mount.Fs.OpenAsync((await mount.LookupPathAsync("b")).NodeId, OpenFlags.Read);
+        var onC = await mount.Fs.OpenAsync((await mount.LookupPathAsync("dir/c")).NodeId, OpenFlags.Read);
+
+        // a replaces b: the handle on b keeps b's bytes; the handle on a keeps reading a under its new name.
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "a", IFileSystem.RootId, "b", RenameFlags.None));
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "dir", IFileSystem.RootId, "moved", RenameFlags.None));
+        Assert.Equal(a, await ReadAllAsync(mount.Fs, onA.Value, a.Length));
+        Assert.Equal(b, await ReadAllAsync(mount.Fs, onB.Value, b.Length));
+        Assert.Equal(b, await ReadAllAsync(mount.Fs, onC.Value, b.Length));
+        foreach (var handle in new[] { onA.Value, onB.Value, onC.Value })
+        {
+            Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle));
+        }
+
+        Assert.Equal(a, _fixture.Bytes(bucket, "b"));
+    }
+
+    [Fact]
+    public async Task Other_handles_of_a_file_being_written_read_what_the_writer_staged_and_then_its_upload()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "f", "0123456789");
+        await using var mount = await MountAsync(bucket);
+        var file = await mount.LookupPathAsync("f");
+        var reader = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        Assert.Equal("0123456789", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, reader.Value, 10)));
+        var writer = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write);
+        Assert.True((await mount.Fs.WriteAsync(writer.Value, 8, "abcdef"u8.ToArray())).IsOk);
+
+        // One file, one content: the size others see and the bytes they read agree.
+        var size = (await mount.Fs.GetAttributesAsync(file.NodeId)).Value.Size;
+        var seen = Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, reader.Value, 14));
+        Assert.Equal((14L, "01234567abcdef"), (size, seen));
+        var later = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        Assert.Equal("01234567abcdef", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, later.Value, 14)));
+        Assert.Equal("0123456789", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "f")));
+
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(writer.Value));
+        Assert.Equal("01234567abcdef", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "f")));
+        // The old generation is gone from the store; the handles read the upload.
+        Assert.Equal("01234567abcdef", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, reader.Value, 14)));
+        Assert.Equal("01234567abcdef", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, later.Value, 14)));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(reader.Value));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(later.Value));
+    }
+}
