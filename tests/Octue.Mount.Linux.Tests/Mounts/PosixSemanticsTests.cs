@@ -111,6 +111,52 @@ public sealed class PosixSemanticsTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task An_open_file_stays_readable_after_rm_and_other_processes_read_what_a_writer_wrote()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("unlinked");
+        var content = new byte[3 << 20];
+        new Random(7).NextBytes(content);
+        fixture.Emulator.Store.PutObject(bucket, "u", content);
+        fixture.Emulator.Store.PutObject(bucket, "w", "0123456789"u8.ToArray());
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+
+        // The issue's own words: exec 3<u; rm u; cat <&3.
+        var cat = await Tool.BashAsync("cd \"$1\" && exec 3<u && rm u && cat <&3 | sha256sum && stat -L -c '%s %h' /dev/fd/3", mount.MountPoint);
+        Assert.Equal($"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))}  -\n{content.Length} 0", cat.EnsureSuccess("cat after rm").Stdout.Trim());
+        Assert.False(fixture.Emulator.Store.TryGetObject(bucket, "u", out _));
+
+        const string script = """
+            import os, sys
+            d = sys.argv[1]
+            w = os.path.join(d, "w")
+            reader = os.open(w, os.O_RDONLY)
+            writer = os.open(w, os.O_RDWR)
+            os.pwrite(writer, b"abcdef", 8)
+            print(os.stat(w).st_size, os.pread(reader, 100, 0).decode())
+            os.close(writer)
+            print(os.stat(w).st_size, os.pread(reader, 100, 0).decode())
+            os.close(reader)
+            # Open for writing, then unlinked: writes go on, nothing is uploaded.
+            g = os.path.join(d, "gone")
+            with open(g, "w") as f:
+                f.write("first")
+            fd = os.open(g, os.O_RDWR)
+            os.unlink(g)
+            os.pwrite(fd, b"SECOND", 0)
+            os.fsync(fd)
+            print(os.pread(fd, 100, 0).decode(), os.fstat(fd).st_nlink)
+            os.close(fd)
+            print(sorted(os.listdir(d)))
+            """;
+        var lines = (await Tool.RunAsync("/usr/bin/python3", "-c", script, mount.MountPoint)).EnsureSuccess("python").Stdout.Trim().Split('\n');
+        Assert.Equal(["14 01234567abcdef", "14 01234567abcdef", "SECOND 0", "['w']"], lines);
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "w", out var w));
+        Assert.Equal("01234567abcdef", Encoding.UTF8.GetString(w.Data));
+        Assert.False(fixture.Emulator.Store.TryGetObject(bucket, "gone", out _));
+    }
+
+    [Fact]
     public async Task Names_over_1024_bytes_give_File_name_too_long_at_mkdir_touch_ln_and_mv_and_stage_nothing()
     {
         using var temp = new TempDirectory();
