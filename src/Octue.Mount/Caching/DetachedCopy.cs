@@ -81,6 +81,14 @@ internal sealed class DetachedCopy : IObjectReader
         }
     }
 
+    /// <summary>
+    /// The bytes of a local file as they are now (a staged copy whose file was unlinked while open: its writer lets
+    /// go and nothing will be uploaded), described by <paramref name="obj"/>: the file is opened again, so it lives on
+    /// here when its name is deleted.
+    /// </summary>
+    public static DetachedCopy Adopt(string path, ObjectInfo obj) =>
+        new(obj, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous));
+
     /// <summary>Another handle holds the copy; it releases its reference with <see cref="DisposeAsync"/>.</summary>
     public DetachedCopy AddReference()
     {

@@ -373,6 +373,11 @@ public sealed partial class OctueFileSystem
             {
                 if (error == VfsError.None)
                 {
+                    if (h.Node.Detached)
+                    {
+                        HandOverUnlinkedContent(h, staged);
+                    }
+
                     staged.Delete();
                 }
                 else

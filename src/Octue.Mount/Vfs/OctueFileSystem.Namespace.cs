@@ -605,6 +605,16 @@ public sealed partial class OctueFileSystem
 
     private void MoveNode(Node node, Node toDir, string newName, string bucket, string objectName)
     {
+        // A file created here is listed from its writer until its first upload: under its old name no longer.
+        if (node.Parent is { } fromDir && fromDir.PendingCreates.TryGetValue(node.Name, out var pending) && pending == node)
+        {
+            fromDir.PendingCreates.TryRemove(node.Name, out _);
+            if (ActiveWriter(node) is { Base: null })
+            {
+                toDir.PendingCreates[newName] = node;
+            }
+        }
+
         _nodes.Move(node, toDir, newName);
         lock (_nodes.SyncRoot)
         {

@@ -101,6 +101,60 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>
+    /// The last writer of a file that lost its name lets go (nothing is uploaded): the other handles still open on it
+    /// keep reading its bytes as that writer left them, as they would on a local disk, from the staged file itself
+    /// (opened again before its name is deleted).
+    /// </summary>
+    private void HandOverUnlinkedContent(FileHandle writer, StagedFile staged)
+    {
+        List<FileHandle>? others = null;
+        foreach (var handle in HandlesOf(writer.Node))
+        {
+            if (handle != writer && handle.Staged is null)
+            {
+                (others ??= new List<FileHandle>()).Add(handle);
+            }
+        }
+
+        if (others is null)
+        {
+            return;
+        }
+
+        var node = writer.Node;
+        var content = new ObjectInfo
+        {
+            Bucket = node.Bucket,
+            Name = node.ObjectName,
+            Size = staged.Length,
+            Metadata = new Dictionary<string, string>(staged.Sidecar.Metadata, StringComparer.Ordinal),
+            ContentType = staged.Sidecar.ContentType,
+            Updated = PosixMetadata.FromNs(writer.ModifiedNs),
+            Created = writer.Base?.Created ?? PosixMetadata.FromNs(writer.ModifiedNs),
+        };
+        DetachedCopy copy;
+        try
+        {
+            copy = DetachedCopy.Adopt(staged.DataPath, content);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "The bytes of unlinked {Object} could not be kept for its other open handles", node);
+            return;
+        }
+
+        for (var i = 0; i < others.Count; i++)
+        {
+            var handle = others[i];
+            handle.Base = content;
+            var held = i == 0 ? copy : copy.AddReference();
+            while (!handle.ReplaceReader(handle.Reader, held))
+            {
+            }
+        }
+    }
+
+    /// <summary>
     /// Staged copies of a file that lost its name (unlink, replaced by a rename) are never uploaded: their sidecars
     /// say so, so that a start after a crash drops them instead of bringing the file back.
     /// </summary>

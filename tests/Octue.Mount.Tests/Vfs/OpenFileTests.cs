@@ -159,4 +159,59 @@ public sealed class OpenFileTests : IClassFixture<VfsFixture>
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(reader.Value));
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(later.Value));
     }
+
+    [Fact]
+    public async Task A_new_file_renamed_while_its_creator_still_holds_it_is_listed_under_its_new_name_only()
+    {
+        // Found by the model test (octue-mount-model, seed 1): open(a/f3, O_CREAT); rename(a/f3, b/f2); ls a.
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "a/", "");
+        _fixture.Put(bucket, "b/", "");
+        await using var mount = await MountAsync(bucket);
+        var a = await mount.LookupPathAsync("a");
+        var b = await mount.LookupPathAsync("b");
+        var created = await mount.Fs.CreateAsync(a.NodeId, "f3", 0b110_100_100, OpenFlags.ReadWrite);
+        Assert.True(created.IsOk);
+
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(a.NodeId, "f3", b.NodeId, "f2", RenameFlags.None));
+        Assert.Empty(await mount.NamesAsync("a"));
+        Assert.Equal(["f2"], await mount.NamesAsync("b"));
+        Assert.True((await mount.Fs.WriteAsync(created.Value.Handle, 0, "late"u8.ToArray())).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+        Assert.Equal("late", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "b/f2")));
+        Assert.False(_fixture.Exists(bucket, "a/f3"));
+        Assert.Empty(await mount.NamesAsync("a"));
+    }
+
+    [Fact]
+    public async Task When_the_writer_of_an_unlinked_file_closes_the_other_handles_keep_its_last_bytes()
+    {
+        // Found by the model test (seed 1, 122 operations): a reader and a writer share an unlinked file; the
+        // writer truncates and closes; the reader must read what the file held then, not the object deleted earlier.
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountAsync(bucket);
+        var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "f", 0b110_100_100, OpenFlags.ReadWrite);
+        var writer = created.Value.Handle;
+        Assert.True((await mount.Fs.WriteAsync(writer, 0, "uploaded once"u8.ToArray())).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.FsyncAsync(writer));
+        var reader = await mount.Fs.OpenAsync(created.Value.Attributes.NodeId, OpenFlags.Read);
+        var pending = await mount.Fs.CreateAsync(IFileSystem.RootId, "p", 0b110_100_100, OpenFlags.ReadWrite);
+        var pendingReader = await mount.Fs.OpenAsync(pending.Value.Attributes.NodeId, OpenFlags.Read);
+        Assert.True((await mount.Fs.WriteAsync(pending.Value.Handle, 0, "never uploaded"u8.ToArray())).IsOk);
+
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "f"));
+        Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "p"));
+        Assert.True((await mount.Fs.WriteAsync(writer, 0, "UPLOADED"u8.ToArray())).IsOk);
+        Assert.True((await mount.Fs.SetAttributesAsync(created.Value.Attributes.NodeId, writer, new SetAttributes { Size = 10 })).IsOk);
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(writer));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(pending.Value.Handle));
+
+        Assert.Equal("UPLOADED o", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, reader.Value, 10)));
+        Assert.Equal(10, (await mount.Fs.GetAttributesAsync(created.Value.Attributes.NodeId, reader.Value)).Value.Size);
+        Assert.Equal("never uploaded", Encoding.UTF8.GetString(await ReadAllAsync(mount.Fs, pendingReader.Value, 14)));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(reader.Value));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(pendingReader.Value));
+        Assert.Empty(_fixture.Emulator.Store.ListObjectNames(bucket));
+        Assert.Equal(0, LeftoverFiles(mount, "staging"));
+    }
 }
