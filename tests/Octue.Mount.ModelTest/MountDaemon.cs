@@ -18,7 +18,12 @@ public sealed partial class MountDaemon
 
     public static async Task<MountDaemon> StartAsync(string cli, string emulatorHost, string source, string mountPoint, string cacheDirectory, string logFile)
     {
-        Directory.CreateDirectory(mountPoint);
+        if (!IsMounted(mountPoint))
+        {
+            // A killed daemon's mount is still there (dead); the next mount replaces it.
+            Directory.CreateDirectory(mountPoint);
+        }
+
         var start = new ProcessStartInfo(cli)
         {
             RedirectStandardOutput = true,
@@ -129,7 +134,7 @@ public sealed partial class MountDaemon
     /// <summary>Lazily unmounts whatever is mounted at <paramref name="mountPoint"/> (a dead mount after a kill).</summary>
     public static void Unmount(string mountPoint)
     {
-        if (!File.ReadAllText("/proc/self/mountinfo").Split('\n').Any(line => line.Split(' ').ElementAtOrDefault(4) == mountPoint))
+        if (!IsMounted(mountPoint))
         {
             return;
         }
@@ -137,6 +142,9 @@ public sealed partial class MountDaemon
         using var umount = Process.Start(new ProcessStartInfo("umount", ["-l", mountPoint]) { UseShellExecute = false, RedirectStandardError = true })!;
         umount.WaitForExit();
     }
+
+    private static bool IsMounted(string mountPoint) =>
+        File.ReadAllText("/proc/self/mountinfo").Split('\n').Any(line => line.Split(' ').ElementAtOrDefault(4) == mountPoint);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int signal);
