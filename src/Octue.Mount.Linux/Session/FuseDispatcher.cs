@@ -20,15 +20,16 @@ internal sealed class FuseDispatcher
     private readonly uint _mountingUser;
 
     /// <param name="mountingUser">
-    /// The user who serves the mount: what it creates belongs to the mount's owner (<c>--uid</c>/<c>--gid</c>), so
-    /// root can fill a mount made for another user. What other users create (allow_other) belongs to them.
+    /// The user who serves the mount (by default this process's): what it creates belongs to the mount's owner
+    /// (<c>--uid</c>/<c>--gid</c>), so root can fill a mount made for another user. What other users create
+    /// (allow_other) belongs to them.
     /// </param>
-    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, uint mountingUser)
+    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, uint? mountingUser = null)
     {
         _fs = fs;
         _reply = reply;
         _logger = logger;
-        _mountingUser = mountingUser;
+        _mountingUser = mountingUser ?? Native.LibC.GetEuid();
     }
 
     /// <summary>True once SETXATTR_EXT was negotiated (then <c>fuse_setxattr_in</c> is 16 bytes).</summary>

@@ -36,7 +36,7 @@ internal sealed class FuseSession
         _options = options;
         _logger = logger;
         _reply = new FuseReplySender(device, logger);
-        _dispatcher = new FuseDispatcher(fs, _reply, logger, Native.LibC.GetEuid());
+        _dispatcher = new FuseDispatcher(fs, _reply, logger);
         _buffers = new RequestBufferPool(options.RequestBufferSize, options.RetainedBuffers);
     }
 
