@@ -474,7 +474,7 @@ public sealed partial class OctueFileSystem
         }
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
         Updated(node, copy);
-        RebaseWriters(node, copy);
+        await RebaseWritersAsync(node, copy, CancellationToken.None).ConfigureAwait(false);
         // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
         RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
         if (replaced is not null && replaced != node)
@@ -509,6 +509,18 @@ public sealed partial class OctueFileSystem
             if (page.Prefixes.Count > 0)
             {
                 return VfsError.NotEmpty;
+            }
+        }
+
+        // Files under the folder still being written go up first (new ones included), so the copies carry their
+        // bytes and their writers can be rebased onto the copies, as for a file rename.
+        var writtenBelow = _nodes.Descendants(node).Where(d => d.Kind == NodeKind.File && d.WriteHandles.Count > 0).ToList();
+        foreach (var written in writtenBelow)
+        {
+            var flushed = await UploadOpenWritersAsync(written, ct).ConfigureAwait(false);
+            if (flushed != VfsError.None)
+            {
+                return flushed;
             }
         }
 
@@ -595,7 +607,8 @@ public sealed partial class OctueFileSystem
 
             if (!child.IsDirectory && copies.TryGetValue(child.ObjectName, out var moved))
             {
-                // Open files under the folder read their copies, as a local rename keeps them open.
+                // Open files under the folder read and write their copies, as a local rename keeps them open.
+                await RebaseWritersAsync(child, moved.Copy, CancellationToken.None).ConfigureAwait(false);
                 RebaseOpenHandles(child, moved.Copy, uploader: null, onlyGeneration: moved.From);
             }
         }
@@ -623,18 +636,39 @@ public sealed partial class OctueFileSystem
         }
     }
 
-    /// <summary>Open writers of a renamed file now write the copy: their precondition is the copy's generation.</summary>
-    private static void RebaseWriters(Node node, ObjectInfo copy)
+    /// <summary>
+    /// Open writers of a renamed file now write the copy: their upload goes to its name with the copy's generation
+    /// as precondition. Their sidecars say so on disk at once, so that a recovery after a crash uploads what they
+    /// write next to the new name, not to the old one (gone: it would be a lost race). Each writer's gate is taken:
+    /// its writes save the same sidecar.
+    /// </summary>
+    private static async ValueTask RebaseWritersAsync(Node node, ObjectInfo copy, CancellationToken ct)
     {
+        FileHandle[] writers;
         lock (node.WriteHandles)
         {
-            foreach (var writer in node.WriteHandles)
+            writers = node.WriteHandles.ToArray();
+        }
+
+        foreach (var writer in writers)
+        {
+            await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
                 writer.Base = copy;
                 if (writer.Staged is { } staged)
                 {
+                    staged.Sidecar.Bucket = copy.Bucket;
+                    staged.Sidecar.ObjectName = copy.Name;
                     staged.Sidecar.BaseGeneration = copy.Generation;
+                    staged.Sidecar.BaseMetageneration = copy.Metageneration;
+                    staged.Sidecar.BaseMetadata = new Dictionary<string, string>(copy.Metadata, StringComparer.Ordinal);
+                    await staged.SaveSidecarAsync(ct).ConfigureAwait(false);
                 }
+            }
+            finally
+            {
+                writer.Gate.Release();
             }
         }
     }
