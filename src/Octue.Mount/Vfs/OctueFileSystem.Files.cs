@@ -569,6 +569,13 @@ public sealed partial class OctueFileSystem
                 }
             }
 
+            if (node.Detached)
+            {
+                // The first write to a file already unlinked (or renamed over): its bytes go nowhere, not even after
+                // a crash.
+                await staged.MarkUnlinkedAsync(ct).ConfigureAwait(false);
+            }
+
             handle.Staged = staged;
             return VfsError.None;
         }

@@ -84,8 +84,11 @@ public sealed class OpenFileTests : IClassFixture<VfsFixture>
         var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "new", 0b110_100_100, OpenFlags.ReadWrite);
         Assert.True((await mount.Fs.WriteAsync(created.Value.Handle, 0, "never uploaded"u8.ToArray())).IsOk);
 
+        var late = await mount.Fs.OpenAsync(old.NodeId, OpenFlags.ReadWrite);
         Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "old"));
         Assert.Equal(VfsError.None, await mount.Fs.UnlinkAsync(IFileSystem.RootId, "new"));
+        // A writer that had not written before the unlink stages its copy after it (found by the model test, seed 5).
+        Assert.True((await mount.Fs.WriteAsync(late.Value, 0, "late"u8.ToArray())).IsOk);
         // The first write to the unlinked file stages its bytes from the copy kept at unlink.
         Assert.True((await mount.Fs.WriteAsync(writer.Value, 4, "BYTES"u8.ToArray())).IsOk);
         Assert.True((await mount.Fs.WriteAsync(created.Value.Handle, 14, " at all"u8.ToArray())).IsOk);
@@ -96,8 +99,10 @@ public sealed class OpenFileTests : IClassFixture<VfsFixture>
         Assert.False(_fixture.Exists(bucket, "old"));
         Assert.False(_fixture.Exists(bucket, "new"));
 
-        // A crash with the new file still open, then a start: the unlinked file does not come back.
+        // A crash with the new file and the late writer still open, then a start: the unlinked files do not come
+        // back, and their bytes are not kept as conflicts either: they were deleted with their files.
         await mount.RestartAsync(_fixture, $"gs://{bucket}");
+        Assert.False(Directory.Exists(Path.Combine(mount.CacheDirectory, "conflicts")));
         Assert.False(_fixture.Exists(bucket, "new"));
         Assert.Empty(_fixture.Emulator.Store.ListObjectNames(bucket));
         Assert.Equal(0, LeftoverFiles(mount, "staging"));
