@@ -254,7 +254,7 @@ public readonly record struct NodeAttributes
 
     /// <summary>Birth time: when the object's generation was created.</summary>
     public long CreatedNs { get; init; }
-    /// <summary>Number of links (1 for files; 2 for directories).</summary>
+    /// <summary>Number of links: 1 for files (0 once unlinked while open); 2 for directories.</summary>
     public uint LinkCount { get; init; }
     /// <summary>How long the adapter may let the kernel cache these attributes / this entry.</summary>
     public TimeSpan CacheFor { get; init; }
