@@ -112,7 +112,7 @@ public sealed class DispatcherMappingTests
         Assert.Equal(2u, AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory, LinkCount = 0 }).NLink);
         // The stable inode number is st_ino when the file system gives one; the node id otherwise.
         Assert.Equal(9_000_000_000UL, AttrMapper.ToAttr(attributes with { Inode = 9_000_000_000 }).Ino);
-        var directory = AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory });
+        var directory = AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory, LinkCount = 0 });
         Assert.Equal(FileModes.Directory | 0x1A4, directory.Mode);
         Assert.Equal(2u, directory.NLink);
     }
