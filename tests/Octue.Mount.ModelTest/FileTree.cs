@@ -57,6 +57,10 @@ public sealed partial class FileTree : IDisposable
                     return Check(Rename(Full(op.Path), Full(op.Target)));
                 case OperationKind.Unlink:
                     return Check(Unlink(Full(op.Path)));
+                case OperationKind.Mkdir:
+                    return Check(MakeDirectory(Full(op.Path), 0b111_101_101));
+                case OperationKind.Rmdir:
+                    return Check(RemoveDirectory(Full(op.Path)));
                 case OperationKind.Stat:
                     var info = new FileInfo(Full(op.Path));
                     return info.Exists ? Outcome.Ok(info.Length) : Outcome.Failed(2);
@@ -97,9 +101,14 @@ public sealed partial class FileTree : IDisposable
         }
     }
 
-    /// <summary>The names in a folder, sorted.</summary>
-    public string[] List(string dir)
+    /// <summary>The names in a folder, sorted (null when it does not exist).</summary>
+    public string[]? List(string dir)
     {
+        if (!Directory.Exists(Full(dir)))
+        {
+            return null;
+        }
+
         var names = Directory.GetFileSystemEntries(Full(dir)).Select(System.IO.Path.GetFileName).Select(n => n!).ToArray();
         Array.Sort(names, StringComparer.Ordinal);
         return names;
@@ -145,6 +154,12 @@ public sealed partial class FileTree : IDisposable
 
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Rename(string from, string to);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MakeDirectory(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "rmdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RemoveDirectory(string path);
 
     [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Unlink(string path);

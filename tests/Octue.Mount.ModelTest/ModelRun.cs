@@ -203,6 +203,11 @@ public sealed class ModelRun : IAsyncDisposable
                     {
                         s.Path = op.Target;
                     }
+                    else if (s.Path is { } inside && inside.StartsWith(op.Path + "/", StringComparison.Ordinal))
+                    {
+                        // A folder moved with the files open in it.
+                        s.Path = op.Target + inside[op.Path.Length..];
+                    }
                 }
 
                 break;
@@ -246,9 +251,16 @@ public sealed class ModelRun : IAsyncDisposable
             }
         }
 
-        if (op.Kind is OperationKind.Create or OperationKind.Rename or OperationKind.Unlink)
+        if (op.Kind is OperationKind.Create or OperationKind.Rename or OperationKind.Unlink or OperationKind.Mkdir or OperationKind.Rmdir)
         {
-            foreach (var dir in paths.Select(p => Path.GetDirectoryName(p) ?? "").Distinct())
+            var folders = paths.Select(p => Path.GetDirectoryName(p) ?? "");
+            if (op.Kind is OperationKind.Rename or OperationKind.Mkdir or OperationKind.Rmdir)
+            {
+                // The folders themselves, when the operation was on folders.
+                folders = folders.Concat(paths.Where(p => OperationGenerator.Directories.Contains(p)));
+            }
+
+            foreach (var dir in folders.Distinct())
             {
                 if (CompareListing(dir) is { } problem)
                 {
@@ -264,6 +276,12 @@ public sealed class ModelRun : IAsyncDisposable
     {
         var expected = _reference.List(dir);
         var actual = _mount.List(dir);
+        if (expected is null || actual is null)
+        {
+            return expected == actual ? null
+                : $"folder \"{dir}\" {(expected is null ? "is absent from the reference but on the mount" : "is in the reference but absent from the mount")}";
+        }
+
         return expected.SequenceEqual(actual) ? null
             : $"listing of \"{dir}\": the reference has [{string.Join(", ", expected)}], the mount [{string.Join(", ", actual)}]";
     }

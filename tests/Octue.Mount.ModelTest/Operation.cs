@@ -29,6 +29,10 @@ public enum OperationKind
     Unlink,
     /// <summary>stat(path): existence and size compared.</summary>
     Stat,
+    /// <summary>mkdir(path).</summary>
+    Mkdir,
+    /// <summary>rmdir(path).</summary>
+    Rmdir,
     /// <summary>Every file of the tree read from a fresh descriptor and compared, and every listing.</summary>
     VerifyAll,
     /// <summary>Arms a fault in the emulator: 503s (a burst of up to three) or a connection reset in a download.</summary>
@@ -74,6 +78,8 @@ public sealed record Operation
         OperationKind.Rename => $"rename(\"{Path}\", \"{Target}\")",
         OperationKind.Unlink => $"unlink(\"{Path}\")",
         OperationKind.Stat => $"stat(\"{Path}\")",
+        OperationKind.Mkdir => $"mkdir(\"{Path}\")",
+        OperationKind.Rmdir => $"rmdir(\"{Path}\")",
         OperationKind.VerifyAll => "read every file and listing and compare",
         OperationKind.Fault => Flag ? $"fault: reset the next download after {Offset} bytes" : $"fault: answer the next {Length} request(s) 503",
         OperationKind.Remount => Size == 1 ? "close all, unmount, mount again with an empty cache" : "close all, unmount, mount again",

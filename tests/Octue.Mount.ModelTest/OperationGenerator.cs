@@ -19,7 +19,8 @@ public sealed class OperationGenerator
         _options = options;
     }
 
-    public static readonly string[] Directories = ["", "a", "b"];
+    /// <summary>The folders: the root, two made at the start, and one ("c") that mkdir, rmdir and renames make and unmake.</summary>
+    public static readonly string[] Directories = ["", "a", "b", "c"];
 
     public static readonly string[] Paths = Directories.SelectMany(d => new[] { "f0", "f1", "f2", "f3" }.Select(f => d.Length == 0 ? f : $"{d}/{f}")).ToArray();
 
@@ -91,9 +92,22 @@ public sealed class OperationGenerator
             return new Operation { Kind = OperationKind.Rename, Path = PickExisting(sizeOf), Target = Pick(Paths) };
         }
 
-        if (choice < 96)
+        if (choice < 95)
         {
             return new Operation { Kind = OperationKind.Unlink, Path = PickExisting(sizeOf) };
+        }
+
+        if (choice < 97)
+        {
+            // Folders: renamed onto each other (replacing an empty one), made and removed; renames of folders
+            // holding open files and of files being written are where a mount's rename differs most from a disk's.
+            var folder = Pick(Directories[1..]);
+            return _random.Next(4) switch
+            {
+                0 => new Operation { Kind = OperationKind.Mkdir, Path = folder },
+                1 => new Operation { Kind = OperationKind.Rmdir, Path = folder },
+                _ => new Operation { Kind = OperationKind.Rename, Path = folder, Target = Pick(Directories[1..]) },
+            };
         }
 
         return new Operation { Kind = OperationKind.Stat, Path = Pick(Paths) };

@@ -87,6 +87,12 @@ public sealed partial class OctueFileSystem
             return existing.Error;
         }
 
+        if (_nodes.GetChild(dir!, name) is { IsDirectory: true } folder && HasPendingCreates(folder))
+        {
+            // A file created in it and not uploaded yet is not in the bucket, but it is in the folder.
+            return VfsError.NotEmpty;
+        }
+
         var bucket = dir!.Bucket;
         try
         {
@@ -379,6 +385,20 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <summary>True when files created in <paramref name="dir"/> are still only in their writers' staged copies.</summary>
+    private static bool HasPendingCreates(Node dir)
+    {
+        foreach (var (_, child) in dir.PendingCreates)
+        {
+            if (!child.Detached && ActiveWriter(child) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Uploads whatever the node's open write handles hold staged and not yet uploaded.</summary>
     private async ValueTask<VfsError> UploadOpenWritersAsync(Node node, CancellationToken ct)
     {
@@ -495,6 +515,11 @@ public sealed partial class OctueFileSystem
         var targetPlaceholder = 0L;
         if (target is not null)
         {
+            if (_nodes.GetChild(toDir, newName) is { IsDirectory: true } replaced && HasPendingCreates(replaced))
+            {
+                return VfsError.NotEmpty;
+            }
+
             var page = await _store.ListAsync(toBucket, new ListRequest { Prefix = toPrefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {

@@ -249,4 +249,22 @@ public sealed class OpenFileTests : IClassFixture<VfsFixture>
         Assert.False(Directory.Exists(Path.Combine(mount.CacheDirectory, "conflicts")) &&
                      Directory.EnumerateFileSystemEntries(Path.Combine(mount.CacheDirectory, "conflicts")).Any());
     }
+
+    [Fact]
+    public async Task A_folder_holding_a_file_not_uploaded_yet_is_not_empty()
+    {
+        // Found by the model test (seed 1): open(a/f3, O_CREAT); rmdir(a) removed the folder.
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountAsync(bucket);
+        var a = await mount.Fs.MakeDirectoryAsync(IFileSystem.RootId, "a", 0b111_101_101);
+        var b = await mount.Fs.MakeDirectoryAsync(IFileSystem.RootId, "b", 0b111_101_101);
+        var created = await mount.Fs.CreateAsync(a.Value.NodeId, "f3", 0b110_100_100, OpenFlags.ReadWrite);
+        Assert.True(created.IsOk);
+
+        Assert.Equal(VfsError.NotEmpty, await mount.Fs.RemoveDirectoryAsync(IFileSystem.RootId, "a"));
+        Assert.Equal(VfsError.NotEmpty, await mount.Fs.RenameAsync(IFileSystem.RootId, "b", IFileSystem.RootId, "a", RenameFlags.None));
+        Assert.True(_fixture.Exists(bucket, "a/"));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Value.Handle));
+        Assert.True(_fixture.Exists(bucket, "a/f3"));
+    }
 }
