@@ -64,7 +64,18 @@ public sealed partial class OctueFileSystem
                 return error;
             }
 
-            await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The open fails: its empty copy must not stay in staging/, where a recovery would upload it.
+                handle.Staged!.Delete();
+                handle.Staged = null;
+                return ErrorMapping.Map(e, _logger, "open", n.ToString());
+            }
+
             handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         }
 
@@ -188,6 +199,11 @@ public sealed partial class OctueFileSystem
 
         try
         {
+            if (h.Failure != VfsError.None)
+            {
+                return h.Failure == VfsError.Stale ? VfsError.Stale : VfsError.IoError;
+            }
+
             int read;
             if (h.Staged is { } staged)
             {
@@ -251,9 +267,9 @@ public sealed partial class OctueFileSystem
         await h.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (h.Conflicted)
+            if (h.Failure != VfsError.None)
             {
-                return VfsError.Stale;
+                return h.Failure;
             }
 
             if (h.Staged is null)
@@ -261,7 +277,7 @@ public sealed partial class OctueFileSystem
                 var error = await StageAsync(h, copyContent: true, ct).ConfigureAwait(false);
                 if (error != VfsError.None)
                 {
-                    return error;
+                    return WriteMissed(h, error);
                 }
             }
 
@@ -273,9 +289,14 @@ public sealed partial class OctueFileSystem
             _metrics.BytesWritten(data.Length);
             return data.Length;
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Interrupted before the bytes were written: the caller may write them again.
+            return VfsError.Interrupted;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return ErrorMapping.Map(e, _logger, "write", h.Node.ToString());
+            return WriteMissed(h, ErrorMapping.Map(e, _logger, "write", h.Node.ToString()));
         }
         finally
         {
@@ -465,6 +486,47 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>
+    /// A write, truncation or extension the handle's staged copy could not take (a full or failing disk, or a copy
+    /// that could not be made): uploading the copy now would publish an object without that change (the first 64 MB
+    /// of a 200 MB copy, say). The copy is discarded at once, which gives its space back and leaves nothing in
+    /// staging/ for a recovery to find; the object keeps the bytes it had; the error sticks to the handle, so flush,
+    /// fsync and close report it too. An interrupted call changed nothing and is not a missed write.
+    /// </summary>
+    private VfsError WriteMissed(FileHandle handle, VfsError error)
+    {
+        if (error is VfsError.Interrupted or VfsError.None)
+        {
+            return error;
+        }
+
+        if (handle.Failure == VfsError.None)
+        {
+            handle.Failure = error;
+        }
+
+        if (handle.Staged is { } staged)
+        {
+            handle.Staged = null;
+            if (staged.Delete())
+            {
+                _logger.LogError("A change to {Object} could not be written to its staged copy ({Error}): the copy ({Size} bytes) is discarded and not uploaded; the object keeps its last saved content",
+                    handle.Node, error, staged.Length);
+            }
+            else
+            {
+                _logger.LogCritical("A change to {Object} could not be written to its staged copy ({Error}), and the copy could not be removed: delete {Path} and {Sidecar} before the next mount, which would upload them",
+                    handle.Node, error, staged.DataPath, staged.SidecarPath);
+            }
+        }
+        else
+        {
+            _logger.LogError("A change to {Object} could not be staged ({Error}); nothing of this handle will be uploaded", handle.Node, error);
+        }
+
+        return handle.Failure;
+    }
+
+    /// <summary>
     /// Creates the handle's staged copy (sidecar first), filled with the object's verified bytes when asked. A new
     /// file's sidecar starts with <paramref name="newFileMetadata"/>; a copy of an object with the object's metadata.
     /// </summary>
@@ -547,9 +609,9 @@ public sealed partial class OctueFileSystem
                 return null;
             }
 
-            if (writer.Conflicted)
+            if (writer.Failure != VfsError.None)
             {
-                return VfsError.Stale;
+                return writer.Failure;
             }
 
             if (writer.Staged is null)
@@ -557,15 +619,24 @@ public sealed partial class OctueFileSystem
                 var error = await StageAsync(writer, copyContent: changes.Size is not 0, ct).ConfigureAwait(false);
                 if (error != VfsError.None)
                 {
-                    return error;
+                    // A size change the copy cannot take is a missed write; a chmod or utimes is only refused.
+                    return changes.Size is null ? error : WriteMissed(writer, error);
                 }
             }
 
             var staged = writer.Staged!;
             if (changes.Size is { } size)
             {
-                await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
-                staged.SetLength(size);
+                try
+                {
+                    await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+                    staged.SetLength(size);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && ct.IsCancellationRequested))
+                {
+                    return WriteMissed(writer, ErrorMapping.Map(e, _logger, "truncate", node.ToString()));
+                }
+
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             }
             else
@@ -668,9 +739,9 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private async ValueTask<VfsError> UploadIfDirtyAsync(FileHandle handle, CancellationToken ct)
     {
-        if (handle.Conflicted)
+        if (handle.Failure != VfsError.None)
         {
-            return VfsError.Stale;
+            return handle.Failure;
         }
 
         if (handle.Staged is not { Dirty: true } staged)
@@ -723,7 +794,16 @@ public sealed partial class OctueFileSystem
                 }
 
                 _metrics.Upload();
-                await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
+                try
+                {
+                    await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The object is durable: only the local record of it failed (a full disk), and a stale sidecar
+                    // is recognised as already uploaded by a recovery.
+                    _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", bucket, name, staged.SidecarPath);
+                }
                 await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
                 handle.Base = info;
                 if (handle.Reader is { } oldReader)
@@ -760,7 +840,7 @@ public sealed partial class OctueFileSystem
                         : $"the object changed since generation {baseGeneration}";
                 var kept = _staging.KeepConflict(staged, reason);
                 handle.Staged = null;
-                handle.Conflicted = true;
+                handle.Failure = VfsError.Stale;
                 _metrics.Conflict();
                 _metadata.InvalidateObject(bucket, name);
                 _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
