@@ -13,12 +13,13 @@ internal sealed class StagedFile : IDisposable
     private readonly SafeFileHandle _handle;
     private bool _disposed;
 
-    internal StagedFile(string dataPath, string sidecarPath, SafeFileHandle handle, StagingSidecar sidecar)
+    internal StagedFile(string dataPath, string sidecarPath, SafeFileHandle handle, StagingSidecar sidecar, long length = 0)
     {
         DataPath = dataPath;
         SidecarPath = sidecarPath;
         _handle = handle;
         Sidecar = sidecar;
+        Length = length;
     }
 
     public string DataPath { get; }
@@ -117,9 +118,22 @@ internal sealed class StagedFile : IDisposable
     /// <summary>Records a confirmed upload: the staged copy is now the object <paramref name="uploaded"/>, metadata included.</summary>
     public ValueTask MarkUploadedAsync(ObjectInfo uploaded, CancellationToken ct)
     {
-        Sidecar.BaseMetageneration = uploaded.Metageneration;
-        Sidecar.BaseMetadata = new Dictionary<string, string>(uploaded.Metadata, StringComparer.Ordinal);
+        Rebase(uploaded);
         return MarkUploadedAsync(uploaded.Generation, ct);
+    }
+
+    /// <summary>
+    /// The copy is now based on <paramref name="baseObject"/> (its upload, or the copy a rename made): the next upload's
+    /// preconditions and metadata merge start from it. In memory; the next sidecar write records it.
+    /// </summary>
+    public void Rebase(ObjectInfo baseObject)
+    {
+        Sidecar.Bucket = baseObject.Bucket;
+        Sidecar.ObjectName = baseObject.Name;
+        Sidecar.BaseGeneration = baseObject.Generation;
+        Sidecar.BaseMetageneration = baseObject.Metageneration;
+        Sidecar.BaseMetadata = new Dictionary<string, string>(baseObject.Metadata, StringComparer.Ordinal);
+        Sidecar.BaseContentType = baseObject.ContentType;
     }
 
     /// <summary>

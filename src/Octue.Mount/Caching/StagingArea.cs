@@ -41,6 +41,7 @@ internal sealed class StagingArea
             Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
             BaseMetageneration = baseMetageneration,
             BaseMetadata = baseMetageneration is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+            BaseContentType = baseGeneration == 0 ? null : contentType,
             // A new object's bytes are new from the start: its mtime is its data file's, even before a write.
             BytesChanged = baseGeneration == 0,
             // A copy of an existing object holds nothing to upload until its first change is recorded, which
@@ -65,11 +66,33 @@ internal sealed class StagingArea
         return new StagedFile(dataPath, sidecarPath, handle, sidecar);
     }
 
-    /// <summary>Moves a staged file that lost its race into conflicts/ and returns where it now is.</summary>
+    /// <summary>
+    /// Moves a staged file that cannot be uploaded (a lost race, a refusal) into conflicts/ and returns where it now
+    /// is; it is closed once moved. A move that fails leaves it open and in place (its handle allows the move).
+    /// </summary>
     public string KeepConflict(StagedFile staged, string reason)
     {
+        var kept = KeepConflict(staged.DataPath, staged.SidecarPath, staged.Sidecar, reason);
         staged.Dispose();
-        return KeepConflict(staged.DataPath, staged.SidecarPath, staged.Sidecar, reason);
+        return kept;
+    }
+
+    /// <summary>
+    /// Opens a staged file a previous run left behind, to recover it. It is held open as a live one is, so another
+    /// mount sharing the cache folder leaves it alone meanwhile.
+    /// </summary>
+    public static StagedFile OpenLeftover(string dataPath, string sidecarPath, StagingSidecar sidecar)
+    {
+        var handle = File.OpenHandle(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        try
+        {
+            return new StagedFile(dataPath, sidecarPath, handle, sidecar, RandomAccess.GetLength(handle));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Moves staged bytes into conflicts/ (with a description) and deletes their sidecar.</summary>

@@ -23,6 +23,9 @@ internal sealed record StagingSidecar
     public long? BaseMetageneration { get; set; }
     public Dictionary<string, string>? BaseMetadata { get; set; }
 
+    /// <summary>The base object's content type (null for a new object and in older sidecars): a change made elsewhere is kept unless this copy changed it.</summary>
+    public string? BaseContentType { get; set; }
+
     public string? ContentType { get; set; }
     public Dictionary<string, string> Metadata { get; set; } = new();
 

@@ -731,11 +731,10 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>
-    /// Uploads the staged copy when it differs from the object: CRC32C sent and checked by the store, and
-    /// IfGenerationMatch = the generation the copy was based on (0 for a new file), plus IfMetagenerationMatch = the
-    /// metageneration its metadata was merged with, so a metadata change made elsewhere meanwhile is never
-    /// overwritten unseen: it is merged again and the upload retried. A lost race on the bytes keeps them in
-    /// conflicts/ and gives Stale. Called with the handle's gate held.
+    /// Uploads the handle's staged copy when it differs from the object, through the one conditional upload
+    /// (<see cref="StagedUploader"/>): preconditions on the copy's base, metadata changed elsewhere merged, a lost race
+    /// or a refusal for good kept in conflicts/ (the handle then fails for good: ESTALE, or EIO/EACCES), a failure that
+    /// may pass leaving the copy staged. Called with the handle's gate held.
     /// </summary>
     private async ValueTask<VfsError> UploadIfDirtyAsync(FileHandle handle, CancellationToken ct)
     {
@@ -754,57 +753,33 @@ public sealed partial class OctueFileSystem
         {
             // The file was unlinked while open: its bytes have nowhere to go, as on a local disk.
             _logger.LogDebug("Dropping staged changes to unlinked {Object}", node);
-            await staged.MarkUploadedAsync(staged.Sidecar.BaseGeneration, ct).ConfigureAwait(false);
+            try
+            {
+                await staged.MarkUploadedAsync(staged.Sidecar.BaseGeneration, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Clean in memory already; release deletes the copy.
+                _logger.LogDebug(e, "Could not record dropped changes in {Sidecar}", staged.SidecarPath);
+            }
+
             return VfsError.None;
         }
 
-        var bucket = node.Bucket;
-        var name = node.ObjectName;
-        for (var metadataRaces = 0; ; metadataRaces++)
+        // The node's name now (a rename may have moved it since the copy was staged).
+        string bucket, name;
+        lock (_nodes.SyncRoot)
         {
-            try
-            {
-                await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-            }
+            (bucket, name) = (node.Bucket, node.ObjectName);
+        }
 
-            var metadata = staged.Sidecar.Metadata;
-            PosixMetadata.SetModified(metadata, handle.ModifiedNs);
-            staged.Sidecar.Bucket = bucket;
-            staged.Sidecar.ObjectName = name;
-            var baseGeneration = staged.Sidecar.BaseGeneration;
-            long? baseMetageneration = baseGeneration != 0 && handle.Base is { } mergedWith && mergedWith.Generation == baseGeneration
-                ? mergedWith.Metageneration
-                : null;
-            try
-            {
-                ObjectInfo info;
-                await using (var content = staged.OpenReadStream())
-                {
-                    info = await _store.UploadAsync(bucket, name, content, new UploadOptions
-                    {
-                        ContentType = staged.Sidecar.ContentType,
-                        Metadata = metadata,
-                        IfGenerationMatch = baseGeneration,
-                        IfMetagenerationMatch = baseMetageneration,
-                    }, ct).ConfigureAwait(false);
-                }
-
-                _metrics.Upload();
-                try
-                {
-                    await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // The object is durable: only the local record of it failed (a full disk), and a stale sidecar
-                    // is recognised as already uploaded by a recovery.
-                    _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", bucket, name, staged.SidecarPath);
-                }
-                await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
+        staged.Sidecar.Bucket = bucket;
+        staged.Sidecar.ObjectName = name;
+        var result = await _uploader.UploadAsync(staged, handle.ModifiedNs, afterCrash: false, ct).ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case StagedUploadOutcome.Uploaded:
+                var info = result.Object!;
                 handle.Base = info;
                 if (handle.Reader is { } oldReader)
                 {
@@ -814,106 +789,15 @@ public sealed partial class OctueFileSystem
 
                 Updated(node, info);
                 return VfsError.None;
-            }
-            catch (PreconditionFailedException e)
-            {
-                if (baseMetageneration is not null && metadataRaces < MaxPreconditionRetries)
-                {
-                    var onlyMetadataChanged = await SameGenerationAsync(bucket, name, baseGeneration, ct).ConfigureAwait(false);
-                    if (!onlyMetadataChanged.IsOk)
-                    {
-                        return onlyMetadataChanged.Error;
-                    }
-
-                    if (onlyMetadataChanged.Value)
-                    {
-                        // Someone changed the metadata after our merge read it: merge their change and upload again.
-                        _logger.LogDebug("Metadata of gs://{Bucket}/{Name} changed during its upload; merging again", bucket, name);
-                        continue;
-                    }
-                }
-
-                var reason = baseGeneration == 0
-                    ? "the object was created by someone else meanwhile"
-                    : baseMetageneration is not null && metadataRaces >= MaxPreconditionRetries
-                        ? "its metadata kept changing during the upload"
-                        : $"the object changed since generation {baseGeneration}";
-                var kept = _staging.KeepConflict(staged, reason);
+            case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
+                // The bytes are in conflicts/: nothing more of this handle may be uploaded (a later write would
+                // stage from the old object again and publish a partial change).
                 handle.Staged = null;
-                handle.Failure = VfsError.Stale;
-                _metrics.Conflict();
+                handle.Failure = result.Error;
                 _metadata.InvalidateObject(bucket, name);
-                _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
-                return VfsError.Stale;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-            }
-        }
-    }
-
-    /// <summary>True when the object still has the generation (an upload then failed on its metageneration alone).</summary>
-    private async ValueTask<VfsResult<bool>> SameGenerationAsync(string bucket, string name, long generation, CancellationToken ct)
-    {
-        try
-        {
-            var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
-            return current is not null && current.Generation == generation;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-        }
-    }
-
-    /// <summary>
-    /// An upload replaces the object's metadata with the staged copy's. When someone changed the metadata since the
-    /// copy was staged (a tag set by the SDK, a chmod from another mount), their keys are taken and only the keys this
-    /// handle changed are applied over them, so a metadata change is not lost to a content upload.
-    /// </summary>
-    private async ValueTask MergeRemoteMetadataChangesAsync(FileHandle handle, StagedFile staged, string bucket, string name, CancellationToken ct)
-    {
-        if (handle.Base is not { } baseObject || baseObject.Generation != staged.Sidecar.BaseGeneration)
-        {
-            return;
-        }
-
-        var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
-        if (current is null || current.Generation != baseObject.Generation || current.Metageneration == baseObject.Metageneration)
-        {
-            // Absent or rewritten: the generation precondition decides. Unchanged: nothing to merge.
-            return;
-        }
-
-        var merged = MetadataMerge.Merge(current.Metadata, baseObject.Metadata, staged.Sidecar.Metadata);
-        staged.Sidecar.Metadata = merged;
-        if (current.ContentType != baseObject.ContentType && staged.Sidecar.ContentType == baseObject.ContentType)
-        {
-            staged.Sidecar.ContentType = current.ContentType;
-        }
-
-        // The sidecar's base moves with the merge, so a recovery after a crash merges from the same point.
-        staged.Sidecar.BaseMetageneration = current.Metageneration;
-        staged.Sidecar.BaseMetadata = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-        handle.Base = current;
-    }
-
-    /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async ValueTask AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
-    {
-        try
-        {
-            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
-            {
-                _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The upload is confirmed; failing to seed the local cache only costs a download later.
-            _logger.LogDebug(e, "Could not seed the content cache with {Path}", path);
-            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+                return result.Error;
+            default:
+                return result.Error;
         }
     }
 

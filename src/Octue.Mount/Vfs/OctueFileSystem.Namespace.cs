@@ -558,10 +558,7 @@ public sealed partial class OctueFileSystem
             foreach (var writer in node.WriteHandles)
             {
                 writer.Base = copy;
-                if (writer.Staged is { } staged)
-                {
-                    staged.Sidecar.BaseGeneration = copy.Generation;
-                }
+                writer.Staged?.Rebase(copy);
             }
         }
     }

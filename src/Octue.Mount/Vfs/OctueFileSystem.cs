@@ -21,6 +21,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly MetadataCache _metadata;
     private readonly DirectoryLister _lister;
     private readonly StagingArea _staging;
+    private readonly StagedUploader _uploader;
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
@@ -42,6 +43,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _reads = new ReadPath(store, options, loggerFactory);
+        _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
