@@ -29,6 +29,13 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
+        // A file whose upload failed earlier: try again first, so this handle starts from what was saved.
+        var retried = await RetryPendingUploadAsync(PendingOf(n), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
+        }
+
         // Close-to-open: every open revalidates against the store, never trusting the metadata cache.
         ObjectInfo? info;
         try
@@ -111,6 +118,21 @@ public sealed partial class OctueFileSystem
         if (dir.Role != DirectoryRole.Prefix)
         {
             return VfsError.AccessDenied;
+        }
+
+        if (PendingOf(dir, name) is { } pending)
+        {
+            // The name holds a file whose upload failed: it exists here, and is saved before it is opened again.
+            if ((flags & OpenFlags.Exclusive) != 0)
+            {
+                return VfsError.Exists;
+            }
+
+            var retried = await RetryPendingUploadAsync(pending, ct).ConfigureAwait(false);
+            if (retried != VfsError.None)
+            {
+                return retried;
+            }
         }
 
         if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is not null)
@@ -346,10 +368,8 @@ public sealed partial class OctueFileSystem
                 }
                 else
                 {
-                    // Not uploaded and not a lost race: the bytes stay in staging/ and the next start retries.
-                    staged.Dispose();
-                    _logger.LogError("Changes to {Object} could not be uploaded ({Error}); kept in {Path} and retried at the next start",
-                        h.Node, error, staged.DataPath);
+                    // Not uploaded for a reason that may pass: the bytes stay in staging/, and the file stays listed.
+                    KeepPending(staged, h.ModifiedNs, h.ModifiedNs, error);
                 }
 
                 h.Staged = null;
@@ -421,6 +441,16 @@ public sealed partial class OctueFileSystem
         if (writer is not null)
         {
             return await SetStagedAttributesAsync(n, writer, changes, ct).ConfigureAwait(false);
+        }
+
+        if (changesSomething)
+        {
+            // A file whose upload failed earlier is saved before it is changed.
+            var retried = await RetryPendingUploadAsync(PendingOf(n), ct).ConfigureAwait(false);
+            if (retried != VfsError.None)
+            {
+                return retried;
+            }
         }
 
         if (changes.Size is { } size)

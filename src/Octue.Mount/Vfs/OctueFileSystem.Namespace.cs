@@ -88,6 +88,14 @@ public sealed partial class OctueFileSystem
         }
 
         var bucket = dir!.Bucket;
+        if (_pending.Under(bucket, prefix, directChildrenOnly: false).Count > 0 ||
+            _nodes.GetChild(dir, name) is { } removed && HasFilesBeingCreated(removed))
+        {
+            // Files that exist only in staged copies (being written, or whose upload failed) are in it: removing it
+            // now would let their upload bring it back.
+            return VfsError.NotEmpty;
+        }
+
         try
         {
             var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
@@ -139,16 +147,25 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
+        var pending = PendingOf(dir!, name);
         if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
         {
             // Created here and never uploaded: nothing exists remotely.
             _nodes.Detach(dir!, name);
+            await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false);
             return VfsError.None;
         }
 
         var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
         if (!existing.IsOk)
         {
+            if (existing.Error == VfsError.NotFound && await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false))
+            {
+                // It existed only as a copy whose upload failed: removing it is dropping that copy.
+                _nodes.Detach(dir!, name);
+                return VfsError.None;
+            }
+
             return existing.Error;
         }
 
@@ -168,6 +185,12 @@ public sealed partial class OctueFileSystem
                 if (current is null)
                 {
                     _metadata.InvalidateObject(bucket, objectName);
+                    if (await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false))
+                    {
+                        _nodes.Detach(dir!, name);
+                        return VfsError.None;
+                    }
+
                     return VfsError.NotFound;
                 }
 
@@ -175,6 +198,7 @@ public sealed partial class OctueFileSystem
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
                 _nodes.Detach(dir!, name);
+                await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false);
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -288,6 +312,26 @@ public sealed partial class OctueFileSystem
             }
         }
 
+        // So do copies whose upload failed earlier, of the file or of anything in the directory: the rename moves
+        // only what is in the bucket, and must not leave them behind under the old name.
+        var pendingSource = PendingOf(fromDir!, name);
+        var retried = await RetryPendingUploadAsync(pendingSource, ct).ConfigureAwait(false);
+        if (retried == VfsError.None && _pending.Count > 0)
+        {
+            retried = await RetryPendingUploadsUnderAsync(fromDir!.Bucket, fromDir.ObjectName + name + "/", ct).ConfigureAwait(false);
+        }
+
+        if (retried != VfsError.None)
+        {
+            return retried;
+        }
+
+        if (pendingSource is not null)
+        {
+            _metadata.InvalidateObject(fromDir!.Bucket, fromDir.ObjectName + name);
+            _metadata.InvalidateListing(fromDir.Bucket, fromDir.ObjectName);
+        }
+
         var source = await ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
         if (!source.IsOk)
         {
@@ -310,7 +354,8 @@ public sealed partial class OctueFileSystem
         }
 
         var targetExists = target.IsOk;
-        if (targetExists && (flags & RenameFlags.NoReplace) != 0)
+        var pendingTarget = PendingOf(toDir, newName);
+        if ((targetExists || pendingTarget is not null) && (flags & RenameFlags.NoReplace) != 0)
         {
             return VfsError.Exists;
         }
@@ -341,6 +386,11 @@ public sealed partial class OctueFileSystem
                 }
 
                 error = await RenameFileAsync(node, source.Value, toDir, newName, targetExists ? target.Value : null, ct).ConfigureAwait(false);
+                if (error is VfsError.None or VfsError.Stale)
+                {
+                    // The file now at the name replaced the copy whose upload failed there.
+                    await DropPendingUploadAsync(pendingTarget, "replaced by a rename").ConfigureAwait(false);
+                }
             }
 
             _nodes.ReleaseIfUnused(node);
@@ -561,6 +611,20 @@ public sealed partial class OctueFileSystem
                 writer.Staged?.Rebase(copy);
             }
         }
+    }
+
+    /// <summary>True when files created in <paramref name="dir"/> are still only in the staged copies of open handles.</summary>
+    private static bool HasFilesBeingCreated(Node dir)
+    {
+        foreach (var (_, child) in dir.PendingCreates)
+        {
+            if (!child.Detached && ActiveWriter(child) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsSameOrInside(Node dir, Node ancestor)

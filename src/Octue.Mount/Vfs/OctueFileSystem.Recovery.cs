@@ -79,11 +79,18 @@ public sealed partial class OctueFileSystem
                 case StagedUploadOutcome.Refused:
                     _metrics.Recovered("refused");
                     break;
-                default:
+                case StagedUploadOutcome.Deferred when result.IsLocalFailure:
                     staged.Dispose();
-                    _metrics.Recovered(result.IsLocalFailure ? "local_error" : "failed");
-                    _logger.LogError(result.Cause, "Unsaved changes to {Uri} from a previous run could not be uploaded now ({Error}); kept in {Path} for the next start",
-                        uri, result.Error, dataPath);
+                    _metrics.Recovered("local_error");
+                    _logger.LogError(result.Cause, "Unsaved changes to {Uri} from a previous run could not be recovered because of a local error ({Reason}); kept in {Path}",
+                        uri, result.Cause?.Message, dataPath);
+                    break;
+                default:
+                    // The store may take it later: it is shown under its name meanwhile, retried when the file is
+                    // next opened or changed and at the next start, and dropped if the file is removed.
+                    _metrics.Recovered("failed");
+                    var modifiedNs = RecoveredModifiedNs(sidecar, dataPath);
+                    KeepPending(staged, modifiedNs, modifiedNs ?? PosixMetadata.ToNs(File.GetLastWriteTimeUtc(dataPath)), result.Error);
                     break;
             }
         }

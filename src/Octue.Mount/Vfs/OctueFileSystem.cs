@@ -22,6 +22,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly DirectoryLister _lister;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
+    private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
@@ -189,6 +190,12 @@ public sealed partial class OctueFileSystem : IFileSystem
                     staged.Delete();
                 }
             }
+        }
+
+        foreach (var pending in _pending.TakeAll())
+        {
+            // Still in staging/: the next start tries again.
+            pending.Staged.Dispose();
         }
 
         _files.Clear();
