@@ -292,7 +292,9 @@ public sealed partial class OctueFileSystem
             var at = (h.Flags & OpenFlags.Append) != 0 ? staged.Length : offset;
             if (!ObjectLimits.SizeFits(at + data.Length))
             {
-                return VfsError.FileTooBig;
+                // Refused before a byte is written, yet the file now lacks this write: what came before it must not
+                // be published as the whole file (the first 5 TiB of a larger copy), so it is a missed write.
+                return WriteMissed(h, VfsError.FileTooBig);
             }
 
             await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
