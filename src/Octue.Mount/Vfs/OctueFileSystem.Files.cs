@@ -380,6 +380,11 @@ public sealed partial class OctueFileSystem
                 {
                     staged.Delete();
                 }
+                else if (IsUnlinked(h.Node))
+                {
+                    // Removed while its upload was failing: nothing is left to save it for.
+                    DropStaged(staged, h.Node.ToString(), "removed");
+                }
                 else
                 {
                     // Not uploaded for a reason that may pass: the bytes stay in staging/, and the file stays listed.
@@ -798,7 +803,7 @@ public sealed partial class OctueFileSystem
         }
 
         var node = handle.Node;
-        if (node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node)
+        if (IsUnlinked(node))
         {
             // The file was unlinked while open: its bytes have nowhere to go, as on a local disk.
             _logger.LogDebug("Dropping staged changes to unlinked {Object}", node);
@@ -849,6 +854,9 @@ public sealed partial class OctueFileSystem
                 return result.Error;
         }
     }
+
+    /// <summary>True when the file's name was removed or replaced (unlink, a rename over it) while it was open.</summary>
+    private bool IsUnlinked(Node node) => node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node;
 
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
     private void Updated(Node node, ObjectInfo info)

@@ -153,22 +153,61 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        var pending = PendingOf(dir!, name);
-        if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
+        // Uploads of the name in flight (a close, the retry of a failed one) finish before it is removed, and none
+        // starts until it is: what they uploaded is then deleted like any object, and what they had not is dropped
+        // (a writer's later upload sees its file unlinked; a failed one is not kept for a later start).
+        var held = new List<SemaphoreSlim>();
+        try
+        {
+            if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } known)
+            {
+                foreach (var writer in WritersOf(known))
+                {
+                    await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+                    held.Add(writer.Gate);
+                }
+            }
+
+            var pending = PendingOf(dir!, name);
+            if (pending is not null)
+            {
+                await pending.Gate.WaitAsync(ct).ConfigureAwait(false);
+                held.Add(pending.Gate);
+            }
+
+            return await UnlinkHeldAsync(dir!, name, pending, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return VfsError.Interrupted;
+        }
+        finally
+        {
+            foreach (var gate in held)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Unlink with the name's upload gates held (<paramref name="pending"/>'s included).</summary>
+    private async ValueTask<VfsError> UnlinkHeldAsync(Node dir, string name, PendingUpload? pending, CancellationToken ct)
+    {
+        if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
         {
             // Created here and never uploaded: nothing exists remotely.
-            _nodes.Detach(dir!, name);
-            await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false);
+            _nodes.Detach(dir, name);
+            DropPendingUploadHeld(pending, "removed");
             return VfsError.None;
         }
 
-        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!existing.IsOk)
         {
-            if (existing.Error == VfsError.NotFound && await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false))
+            if (existing.Error == VfsError.NotFound && DropPendingUploadHeld(pending, "removed"))
             {
                 // It existed only as a copy whose upload failed: removing it is dropping that copy.
-                _nodes.Detach(dir!, name);
+                _nodes.Detach(dir, name);
                 return VfsError.None;
             }
 
@@ -191,9 +230,9 @@ public sealed partial class OctueFileSystem
                 if (current is null)
                 {
                     _metadata.InvalidateObject(bucket, objectName);
-                    if (await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false))
+                    if (DropPendingUploadHeld(pending, "removed"))
                     {
-                        _nodes.Detach(dir!, name);
+                        _nodes.Detach(dir, name);
                         return VfsError.None;
                     }
 
@@ -203,8 +242,8 @@ public sealed partial class OctueFileSystem
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
-                _nodes.Detach(dir!, name);
-                await DropPendingUploadAsync(pending, "removed").ConfigureAwait(false);
+                _nodes.Detach(dir, name);
+                DropPendingUploadHeld(pending, "removed");
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -642,6 +681,15 @@ public sealed partial class OctueFileSystem
                 writer.Base = copy;
                 writer.Staged?.Rebase(copy);
             }
+        }
+    }
+
+    /// <summary>The write handles open on a file, in the order they were opened.</summary>
+    private static FileHandle[] WritersOf(Node node)
+    {
+        lock (node.WriteHandles)
+        {
+            return node.WriteHandles.ToArray();
         }
     }
 

@@ -140,27 +140,38 @@ public sealed partial class OctueFileSystem
         await pending.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            if (!_pending.Remove(pending))
-            {
-                return false;
-            }
-
-            if (pending.Staged.Delete())
-            {
-                _logger.LogInformation("{Uri} was {Why}: its unsaved copy is dropped", pending.Uri, why);
-            }
-            else
-            {
-                _logger.LogCritical("{Uri} was {Why}, but its unsaved copy could not be deleted: delete {Path} and {Sidecar} before the next mount, which would upload them",
-                    pending.Uri, why, pending.Staged.DataPath, pending.Staged.SidecarPath);
-            }
-
-            _metadata.InvalidateObject(pending.Bucket, pending.Name);
-            return true;
+            return DropPendingUploadHeld(pending, why);
         }
         finally
         {
             pending.Gate.Release();
+        }
+    }
+
+    /// <summary><see cref="DropPendingUploadAsync"/> with the pending upload's gate already held.</summary>
+    private bool DropPendingUploadHeld(PendingUpload? pending, string why)
+    {
+        if (pending is null || !_pending.Remove(pending))
+        {
+            return false;
+        }
+
+        DropStaged(pending.Staged, pending.Uri, why);
+        _metadata.InvalidateObject(pending.Bucket, pending.Name);
+        return true;
+    }
+
+    /// <summary>Deletes a staged copy nobody wants any more, so no later start uploads it.</summary>
+    private void DropStaged(StagedFile staged, string uri, string why)
+    {
+        if (staged.Delete())
+        {
+            _logger.LogInformation("{Uri} was {Why}: its unsaved copy is dropped", uri, why);
+        }
+        else
+        {
+            _logger.LogCritical("{Uri} was {Why}, but its unsaved copy could not be deleted: delete {Path} and {Sidecar} before the next mount, which would upload them",
+                uri, why, staged.DataPath, staged.SidecarPath);
         }
     }
 
