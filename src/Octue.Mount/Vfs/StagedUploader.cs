@@ -119,7 +119,7 @@ internal sealed class StagedUploader
     {
         if (!alreadyThere)
         {
-            _metrics.Upload();
+            _metrics.Upload(uploaded.Size);
         }
 
         try
