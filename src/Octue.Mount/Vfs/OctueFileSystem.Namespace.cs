@@ -9,6 +9,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -58,6 +64,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -133,6 +145,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -195,6 +213,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -263,6 +287,17 @@ public sealed partial class OctueFileSystem
         if ((flags & RenameFlags.Exchange) != 0)
         {
             return VfsError.NotSupported;
+        }
+
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected == VfsError.None)
+        {
+            projected = await ProjectDatasetNodeAsync(newParent, ct).ConfigureAwait(false);
+        }
+
+        if (projected != VfsError.None)
+        {
+            return projected;
         }
 
         var checkedSource = CheckChangeInDirectory(parent, name, out var fromDir);
