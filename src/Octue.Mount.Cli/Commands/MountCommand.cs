@@ -110,7 +110,7 @@ internal static class MountCommand
                 return 1;
             }
             if (!settings.Foreground)
-                return await DetachedLauncher.LaunchAsync(Environment.GetCommandLineArgs()[1..], ct);
+                return await DetachedLauncher.LaunchAsync(Environment.GetCommandLineArgs()[1..], Path.GetFullPath(settings.MountPoint), ct);
 
             var notify = result.GetValue(notifyReady);
             if (notify)

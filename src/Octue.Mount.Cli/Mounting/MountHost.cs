@@ -58,32 +58,51 @@ internal sealed class MountHost
             throw new MountFailedException(ex.Message, 2);
         }
         var fuseOptions = FuseOptions(source);
+
+        // Told to stop before the mount is ready (Ctrl-C, SIGTERM from a background launcher that was interrupted),
+        // the setup is abandoned and what it made is removed; once ready, a signal unmounts.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ready = false;
+        void Stop(PosixSignalContext? context)
+        {
+            if (context is not null)
+                context.Cancel = true;
+            stop.TrySetResult();
+            if (!Volatile.Read(ref ready))
+                setup.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+        // The command line also turns SIGTERM/SIGINT into this token, and may be the one that sees the signal.
+        using var cancelled = ct.Register(() => Stop(null));
+
         try
         {
-            await FuseMount.CheckMountPointAsync(_settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+            await FuseMount.CheckMountPointAsync(_settings.MountPoint, fuseOptions, _loggerFactory, setup.Token).ConfigureAwait(false);
         }
         catch (FuseMountException ex)
         {
             throw new MountFailedException(ex.Message, 1);
         }
+        catch (OperationCanceledException) when (stop.Task.IsCompleted)
+        {
+            throw Interrupted();
+        }
 
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; stop.TrySetResult(); });
-        // The command line also turns SIGTERM/SIGINT into this token, and may be the one that sees the signal.
-        using var cancelled = ct.Register(() => stop.TrySetResult());
-
+        var options = FileSystemOptionsFor(source);
+        var madeFolders = CreatedFolders.Before(options.CacheDirectory);
         var store = OpenStore();
         try
         {
-            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            var fileSystem = await CreateFileSystemAsync(options, store, setup.Token).ConfigureAwait(false);
             await using (fileSystem.ConfigureAwait(false))
             {
                 FuseMount mount;
                 try
                 {
-                    mount = await FuseMount.MountAsync(fileSystem, _settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+                    mount = await FuseMount.MountAsync(fileSystem, _settings.MountPoint, fuseOptions, _loggerFactory, setup.Token).ConfigureAwait(false);
                 }
                 catch (FuseMountException ex)
                 {
@@ -91,11 +110,26 @@ internal sealed class MountHost
                 }
                 await using (mount.ConfigureAwait(false))
                 {
+                    Volatile.Write(ref ready, true);
+                    // A signal that came while the mount was being made: unmount at once, without reporting readiness.
+                    if (stop.Task.IsCompleted)
+                        throw Interrupted();
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
                 }
             }
+        }
+        catch (OperationCanceledException) when (stop.Task.IsCompleted && !Volatile.Read(ref ready))
+        {
+            madeFolders.Remove();
+            throw Interrupted();
+        }
+        catch (MountFailedException)
+        {
+            // Nothing of a mount that never served is worth keeping: the cache folder it made goes with it.
+            madeFolders.Remove();
+            throw;
         }
         finally
         {
@@ -103,6 +137,9 @@ internal sealed class MountHost
         }
         return 0;
     }
+
+    private MountFailedException Interrupted() =>
+        new($"Interrupted before {_settings.MountPoint} was mounted: nothing is mounted.", 130);
 
     /// <summary>
     /// The Windows form of a mount: the same store and file system, served through WinFsp at a drive letter or
@@ -122,7 +159,7 @@ internal sealed class MountHost
         var store = OpenStore();
         try
         {
-            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            var fileSystem = await CreateFileSystemAsync(FileSystemOptionsFor(source), store, ct).ConfigureAwait(false);
             await using (fileSystem.ConfigureAwait(false))
             {
                 var options = WinFspMountOptions.For(FileSystemOptionsFor(source), _loggerFactory);
@@ -155,12 +192,17 @@ internal sealed class MountHost
         }
     }
 
-    private async Task<OctueFileSystem> CreateFileSystemAsync(MountSource source, IObjectStore store, CancellationToken ct)
+    private async Task<OctueFileSystem> CreateFileSystemAsync(FileSystemOptions options, IObjectStore store, CancellationToken ct)
     {
-        var options = FileSystemOptionsFor(source);
+        var source = options.Source;
         try
         {
             return await OctueFileSystem.CreateAsync(options, store, _loggerFactory, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ct.IsCancellationRequested)
+        {
+            // A request abandoned because the mount was interrupted, whatever the client library made of it.
+            throw new OperationCanceledException("The mount was interrupted.", ex, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
