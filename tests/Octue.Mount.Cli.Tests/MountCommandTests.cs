@@ -121,10 +121,25 @@ public sealed class MountCommandTests : IAsyncLifetime
         using var temp = new TempDirectory();
         _emulator.Store.CreateBucket("present");
         var mountPoint = createMountPoint ? temp.CreateDirectory("mnt") : temp.Combine("nowhere");
-        var result = await Cli("mount", $"gs://{bucket}", mountPoint, "--cache-dir", temp.Combine("cache"));
+        var result = await Cli("mount", $"gs://{bucket}", mountPoint, "--cache-dir", temp.Combine("cache", "new"));
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(expected, result.Stderr);
         Assert.Null(MountTable.Find(mountPoint));
+        // Nothing half-made: the cache folder (and its parent) that the attempt created are gone.
+        Assert.False(Directory.Exists(temp.Combine("cache")));
+    }
+
+    [Fact]
+    public async Task A_failed_mount_keeps_a_cache_folder_that_was_there_before()
+    {
+        using var temp = new TempDirectory();
+        var mountPoint = temp.CreateDirectory("mnt");
+        var cache = temp.CreateDirectory("cache");
+        File.WriteAllText(Path.Combine(cache, "kept.txt"), "mine");
+        var result = await Cli("mount", "gs://no-such-bucket", mountPoint, "--cache-dir", cache);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no-such-bucket", result.Stderr);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(cache, "kept.txt")));
     }
 
     [Theory]
