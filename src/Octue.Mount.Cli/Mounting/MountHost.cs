@@ -92,6 +92,7 @@ internal sealed class MountHost
         }
 
         var options = FileSystemOptionsFor(source);
+        WarnOfLegacyCacheFolder(options.CacheDirectory);
         var madeFolders = CreatedFolders.Before(options.CacheDirectory);
         var store = OpenStore();
         try
@@ -136,6 +137,19 @@ internal sealed class MountHost
             (store as IDisposable)?.Dispose();
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Earlier versions named default cache folders by the source alone; such a folder may still hold changes staged
+    /// before a crash. They are not uploaded from there (another source may have shared the folder): say where they are.
+    /// </summary>
+    private void WarnOfLegacyCacheFolder(string cacheDirectory)
+    {
+        if (_settings.LegacyCacheDirectory() is not { } legacy || legacy == cacheDirectory)
+            return;
+        var staging = Path.Combine(legacy, "staging");
+        if (Directory.Exists(staging) && Directory.EnumerateFileSystemEntries(staging).Any())
+            _logger.LogWarning("{Legacy} holds changes staged by an earlier version of octue-mount, which named cache folders by source alone; they are not uploaded from there. To recover them, mount that source with --cache-dir {Legacy}", legacy, legacy);
     }
 
     private MountFailedException Interrupted() =>
@@ -213,7 +227,7 @@ internal sealed class MountHost
     internal FileSystemOptions FileSystemOptionsFor(MountSource source) => new()
     {
         Source = source,
-        CacheDirectory = _settings.ResolveCacheDirectory(),
+        CacheDirectory = _settings.ResolveCacheDirectory(source),
         CacheSizeBytes = _settings.CacheSizeBytes,
         MetadataTtl = _settings.MetadataTtl,
         ChunkSize = _settings.ReadChunkSize,
