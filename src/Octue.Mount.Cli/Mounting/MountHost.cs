@@ -43,10 +43,11 @@ internal sealed class MountHost
     };
 
     /// <summary>
-    /// Mounts and serves until told to stop. <paramref name="onReady"/> runs once the mount answers; failures before
-    /// that throw <see cref="MountFailedException"/> with a message for the user.
+    /// Mounts and serves until told to stop. <paramref name="onReady"/> runs once the mount answers, and
+    /// <paramref name="onStopping"/> when it starts to go away (asked to stop, or unmounted from outside); failures
+    /// before ready throw <see cref="MountFailedException"/> with a message for the user.
     /// </summary>
-    public async Task<int> RunAsync(Action<string> onReady, CancellationToken ct)
+    public async Task<int> RunAsync(Action<string> onReady, CancellationToken ct, Action<string>? onStopping = null)
     {
         MountSource source;
         try
@@ -91,6 +92,8 @@ internal sealed class MountHost
             throw Interrupted();
         }
 
+        // Before anything is mounted, so a metrics port that is taken fails the mount with its message.
+        using var metrics = MetricsExport.Start(_settings.PrometheusEndpoint, _logger);
         var options = FileSystemOptionsFor(source);
         WarnOfLegacyCacheFolder(options.CacheDirectory);
         var madeFolders = CreatedFolders.Before(options.CacheDirectory);
@@ -118,6 +121,7 @@ internal sealed class MountHost
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
+                    onStopping?.Invoke($"Unmounting {fuseOptions.Source} from {mount.MountPoint}");
                 }
             }
         }
@@ -170,6 +174,7 @@ internal sealed class MountHost
         {
             throw new MountFailedException(ex.Message, 2);
         }
+        using var metrics = MetricsExport.Start(_settings.PrometheusEndpoint, _logger);
         var store = OpenStore();
         try
         {
