@@ -70,7 +70,8 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
-            // Nothing of the dataset is read yet: a manifest of 100,000 datasets mounts and lists with one request.
+            // Nothing of the dataset is read yet: a manifest of 100,000 datasets mounts and lists with the manifest's own
+            // two requests (its stat and its read).
             entries.Add(new ListingEntry(key, NodeKind.Directory, null, "", "") { Role = DirectoryRole.Dataset, Dataset = new ManifestDatasetInfo(key, reference) });
         }
 

@@ -269,4 +269,31 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         Assert.Single(log.Warnings($"gs://{bucket}/bad/.octue"));
         Assert.Single(log.Warnings($"gs://no-such-bucket-{bucket}/x.txt"));
     }
+
+    [Fact]
+    public async Task A_dataset_that_fails_to_be_read_for_a_passing_reason_is_read_again_on_its_next_use()
+    {
+        var bucket = _fixture.NewBucket("flaky");
+        _fixture.Put(bucket, "data/ds/.octue", """{"dataset": {"id": "5eb88462-7295-4a8e-90de-82bdf3241903", "name": "flaky", "tags": {"try": 2}, "labels": []}}""");
+        _fixture.Put(bucket, "data/ds/a.txt", "a");
+        _fixture.Put(bucket, "manifest.json", $$"""{"datasets": {"ds": "gs://{{bucket}}/data/ds"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
+        // Every attempt (the first and the client's retries) to look at the metadata file fails with 503.
+        _fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, ObjectName = "data/ds/.octue", RequestKind = RequestKind.GetObject, Times = 3 });
+        try
+        {
+            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, "ds");
+            Assert.False(failed.IsOk);
+            Assert.NotEqual(VfsError.NotFound, failed.Error);
+        }
+        finally
+        {
+            _fixture.Emulator.Faults.Clear();
+        }
+
+        // Not remembered: the next look reads the dataset, and it is what its metadata says.
+        Assert.Equal(new[] { ".octue", "a.txt" }, (await mount.NamesAsync("ds")).Order(StringComparer.Ordinal));
+        var ds = await mount.LookupPathAsync("ds");
+        Assert.Equal("{\"try\": 2}", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(ds.NodeId, "user.octue.tags")).Value));
+    }
 }
