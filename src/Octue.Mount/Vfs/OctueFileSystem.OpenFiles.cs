@@ -156,17 +156,11 @@ public sealed partial class OctueFileSystem
 
     /// <summary>
     /// Staged copies of a file that lost its name (unlink, replaced by a rename) are never uploaded: their sidecars
-    /// say so, so that a start after a crash drops them instead of bringing the file back.
+    /// say so, so that a start after a crash drops them instead of bringing the file back. Each writer's gate is taken.
     /// </summary>
-    private async ValueTask ForgetStagedCopiesAsync(Node node, CancellationToken ct)
+    private static async ValueTask ForgetStagedCopiesAsync(Node node, CancellationToken ct)
     {
-        FileHandle[] writers;
-        lock (node.WriteHandles)
-        {
-            writers = node.WriteHandles.ToArray();
-        }
-
-        foreach (var writer in writers)
+        foreach (var writer in WritersOf(node))
         {
             await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
             try
@@ -179,6 +173,18 @@ public sealed partial class OctueFileSystem
             finally
             {
                 writer.Gate.Release();
+            }
+        }
+    }
+
+    /// <summary>As <see cref="ForgetStagedCopiesAsync"/>, by an unlink that already holds the writers' gates.</summary>
+    private static async ValueTask MarkStagedCopiesUnlinkedAsync(Node node, CancellationToken ct)
+    {
+        foreach (var writer in WritersOf(node))
+        {
+            if (writer.Staged is { } staged)
+            {
+                await staged.MarkUnlinkedAsync(ct).ConfigureAwait(false);
             }
         }
     }
