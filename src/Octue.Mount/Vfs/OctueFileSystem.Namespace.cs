@@ -201,7 +201,8 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        if (string.IsNullOrEmpty(target) || target.Contains('\0'))
+        // The target is custom metadata, which the XML API carries as a header: no line breaks or other controls.
+        if (string.IsNullOrEmpty(target) || !XattrNames.IsPlainText(target))
         {
             return VfsError.InvalidArgument;
         }

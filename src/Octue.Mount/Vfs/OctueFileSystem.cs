@@ -23,6 +23,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly StagingArea _staging;
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
+    private readonly LoggedOnce _hiddenXattrsLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private readonly long _mountTimeNs;
