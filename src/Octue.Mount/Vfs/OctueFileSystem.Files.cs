@@ -739,7 +739,7 @@ public sealed partial class OctueFileSystem
                     }, ct).ConfigureAwait(false);
                 }
 
-                _metrics.Upload();
+                _metrics.Upload(info.Size);
                 await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
                 await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
                 handle.Base = info;

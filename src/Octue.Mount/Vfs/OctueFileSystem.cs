@@ -42,6 +42,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metrics = metrics;
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
+        _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
