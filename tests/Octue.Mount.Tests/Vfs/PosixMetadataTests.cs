@@ -27,10 +27,10 @@ public sealed class PosixMetadataTests
     public void Mode_uid_gid_are_read_from_gsutil_keys()
     {
         var info = Object(("goog-reserved-posix-mode", "750"), ("goog-reserved-posix-uid", "1000"), ("goog-reserved-posix-gid", "100"));
-        Assert.Equal(0b111_101_000u, PosixMetadata.Mode(info));
+        Assert.Equal(0b111_101_000u, PosixMetadata.Mode(info, allowSetuid: false));
         Assert.Equal(1000u, PosixMetadata.Uid(info));
         Assert.Equal(100u, PosixMetadata.Gid(info));
-        Assert.Null(PosixMetadata.Mode(Object(("goog-reserved-posix-mode", "9x"))));
+        Assert.Null(PosixMetadata.Mode(Object(("goog-reserved-posix-mode", "9x")), allowSetuid: false));
         Assert.Equal("644", PosixMetadata.FormatMode(0b110_100_100));
     }
 
@@ -42,5 +42,30 @@ public sealed class PosixMetadataTests
         Assert.Equal("1700000000", metadata["goog-reserved-file-mtime"]);
         Assert.StartsWith("2023-11-14T22:13:20", metadata["mtime"]);
         Assert.False(metadata.ContainsKey("gcsfuse_mtime"));
+    }
+
+    [Theory]
+    [InlineData("104755", 0b111_101_101u, 0b100_111_101_101u)]   // S_IFREG | setuid 0755
+    [InlineData("4755", 0b111_101_101u, 0b100_111_101_101u)]
+    [InlineData("2775", 0b111_111_101u, 0b010_111_111_101u)]
+    [InlineData("1777", 0b111_111_111u, 0b001_111_111_111u)]
+    [InlineData("7777777", 0b111_111_111u, 0b111_111_111_111u)]  // every bit, type bits included
+    [InlineData("020644", 0b110_100_100u, 0b110_100_100u)]      // S_IFCHR: a device's type bits on a file
+    [InlineData("644", 0b110_100_100u, 0b110_100_100u)]
+    public void Setuid_setgid_sticky_and_type_bits_from_the_bucket_are_dropped_unless_asked_for(string stored, uint shown, uint shownWithSetuid)
+    {
+        var info = Object(("goog-reserved-posix-mode", stored));
+        Assert.Equal(shown, PosixMetadata.Mode(info, allowSetuid: false));
+        Assert.Equal(shownWithSetuid, PosixMetadata.Mode(info, allowSetuid: true));
+        Assert.Equal(shown, PosixMetadata.ParseMode(stored, allowSetuid: false));
+    }
+
+    [Fact]
+    public void An_owner_of_minus_one_is_no_owner()
+    {
+        var info = Object(("goog-reserved-posix-uid", "4294967295"), ("goog-reserved-posix-gid", "4294967295"));
+        Assert.Null(PosixMetadata.Uid(info));
+        Assert.Null(PosixMetadata.Gid(info));
+        Assert.Equal(4294967294u, PosixMetadata.Uid(Object(("goog-reserved-posix-uid", "4294967294"))));
     }
 }
