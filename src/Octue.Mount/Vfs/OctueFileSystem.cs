@@ -24,6 +24,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
     private readonly LoggedOnce _hiddenXattrsLogged = new();
+    private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private readonly long _mountTimeNs;

@@ -34,6 +34,13 @@ internal static class PosixMetadata
 
     private const long NsPerSecond = 1_000_000_000;
 
+    /// <summary>Longest symlink target shown (PATH_MAX less its NUL): the kernel refuses a longer readlink reply.</summary>
+    public const int MaxSymlinkTargetBytes = 4095;
+
+    // Times a 64-bit count of nanoseconds since 1970 can hold (1677-09-21 to 2262-04-11); a stored time outside is ignored.
+    private static readonly DateTimeOffset MinNsTime = FromNs(long.MinValue / 100 * 100 + NsPerSecond);
+    private static readonly DateTimeOffset MaxNsTime = FromNs(long.MaxValue / 100 * 100 - NsPerSecond);
+
     /// <summary>True for keys that carry POSIX attributes or a symlink target.</summary>
     public static bool IsPosixKey(string key) =>
         key is MtimeKey or ModeKey or UidKey or GidKey or GcsfuseMtimeKey or RcloneMtimeKey or SymlinkTargetKey;
@@ -41,12 +48,24 @@ internal static class PosixMetadata
     public static string? SymlinkTarget(ObjectInfo info) =>
         info.Metadata.TryGetValue(SymlinkTargetKey, out var target) ? target : null;
 
+    /// <summary>
+    /// Why a stored symlink target cannot be handed to the kernel, or null when it can: an empty target (no path
+    /// resolves it), one holding NUL (the kernel would cut it there and follow another path), or one over
+    /// <see cref="MaxSymlinkTargetBytes"/> (the kernel refuses the reply).
+    /// </summary>
+    public static string? SymlinkTargetProblem(string target) =>
+        target.Length == 0 ? "its target is empty"
+        : target.Contains('\0') ? "its target contains NUL"
+        : System.Text.Encoding.UTF8.GetByteCount(target) > MaxSymlinkTargetBytes ? $"its target is longer than {MaxSymlinkTargetBytes} bytes"
+        : null;
+
     /// <summary>Modification time in ns since the epoch: gsutil's key, then gcsfuse's, then rclone's, then the object's update time.</summary>
     public static long ModifiedNs(ObjectInfo info)
     {
         var metadata = info.Metadata;
         if (metadata.TryGetValue(MtimeKey, out var seconds) &&
-            long.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
+            long.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
+            s > long.MinValue / NsPerSecond && s < long.MaxValue / NsPerSecond)
         {
             return s * NsPerSecond;
         }
@@ -122,7 +141,8 @@ internal static class PosixMetadata
 
     private static bool TryParseRfc3339(string text, out long ns)
     {
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            && time > MinNsTime && time < MaxNsTime)
         {
             ns = ToNs(time);
             return true;

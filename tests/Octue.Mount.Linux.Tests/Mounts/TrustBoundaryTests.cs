@@ -168,4 +168,32 @@ public sealed class TrustBoundaryTests(EmulatorFixture fixture)
         }
         Assert.Equal("local secret\n", await File.ReadAllTextAsync(victim));
     }
+
+    [Fact]
+    public async Task Symlink_targets_the_kernel_cannot_take_give_a_clear_error_not_a_refused_reply()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("badlink");
+        static Dictionary<string, string> Target(string target) => new() { ["gcsfuse_symlink_target"] = target };
+        fixture.Emulator.Store.PutObject(bucket, "long", [], Target("/" + new string('a', 5000)));
+        fixture.Emulator.Store.PutObject(bucket, "empty", [], Target(""));
+        fixture.Emulator.Store.PutObject(bucket, "nul", [], Target("/etc/passwd\0.trusted"));
+        fixture.Emulator.Store.PutObject(bucket, "fine", [], Target("/tmp/elsewhere"));
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+
+        Assert.Contains("File name too long", (await Tool.RunAsync("readlink", mount.Path("long"))).Stderr + (await Tool.RunAsync("cat", mount.Path("long"))).Stderr);
+        Assert.Contains("Invalid argument", (await Tool.RunAsync("cat", mount.Path("empty"))).Stderr);
+        Assert.Contains("Invalid argument", (await Tool.RunAsync("cat", mount.Path("nul"))).Stderr);
+        Assert.NotEqual(0, (await Tool.RunAsync("readlink", mount.Path("nul"))).ExitCode);
+        Assert.Equal("/tmp/elsewhere", (await Tool.RunAsync("readlink", mount.Path("fine"))).EnsureSuccess("readlink").Stdout.Trim());
+        // ls -l says it cannot read the three links (exit 1) and lists everything.
+        var listing = await Tool.RunAsync("ls", "-l", mount.MountPoint);
+        Assert.Contains("fine -> /tmp/elsewhere", listing.Stdout);
+        Assert.Contains("cannot read symbolic link", listing.Stderr);
+
+        var log = mount.ReadLog();
+        Assert.DoesNotContain("refused by the kernel", log);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, "Symlink gs://[^ ]+/long cannot be read: its target is longer than 4095 bytes"));
+    }
 }
+

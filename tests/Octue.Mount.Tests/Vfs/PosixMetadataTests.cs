@@ -68,4 +68,23 @@ public sealed class PosixMetadataTests
         Assert.Null(PosixMetadata.Gid(info));
         Assert.Equal(4294967294u, PosixMetadata.Uid(Object(("goog-reserved-posix-uid", "4294967294"))));
     }
+
+    [Theory]
+    [InlineData("goog-reserved-file-mtime", "99999999999999")]
+    [InlineData("goog-reserved-file-mtime", "-99999999999999")]
+    [InlineData("gcsfuse_mtime", "9999-12-31T23:59:59Z")]
+    [InlineData("mtime", "0001-01-01T00:00:00Z")]
+    public void An_mtime_that_cannot_be_nanoseconds_since_1970_is_ignored_not_wrapped(string key, string value) =>
+        Assert.Equal(PosixMetadata.ToNs(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero)), PosixMetadata.ModifiedNs(Object((key, value))));
+
+    [Fact]
+    public void Symlink_targets_the_kernel_cannot_take_are_named()
+    {
+        Assert.Null(PosixMetadata.SymlinkTargetProblem("/tmp/x"));
+        Assert.Null(PosixMetadata.SymlinkTargetProblem(new string('a', 4095)));
+        Assert.Contains("longer than 4095", PosixMetadata.SymlinkTargetProblem(new string('a', 4096)));
+        Assert.Contains("empty", PosixMetadata.SymlinkTargetProblem(""));
+        Assert.Contains("NUL", PosixMetadata.SymlinkTargetProblem("/etc/pass\0wd"));
+    }
 }
+
