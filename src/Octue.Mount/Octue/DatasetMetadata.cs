@@ -49,15 +49,7 @@ public sealed class DatasetMetadata
     /// <exception cref="OctueFormatException">The content is not JSON or a field has the wrong shape.</exception>
     public static DatasetMetadata Parse(string json, string fileName)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json);
-        }
-        catch (JsonException error)
-        {
-            throw new OctueFormatException($"dataset metadata file '{fileName}'", "the content must be valid JSON", error);
-        }
+        var root = OctueJsonText.Parse(json, $"dataset metadata file '{fileName}'");
         if (root is not JsonObject rootObject)
             throw new OctueFormatException($"dataset metadata file '{fileName}'", "the content must be a JSON object");
 

@@ -266,7 +266,23 @@ public sealed partial class OctueFileSystem
         }
 
         var target = PosixMetadata.SymlinkTarget(info.Value);
-        return target is null ? VfsError.InvalidArgument : target;
+        if (target is null)
+        {
+            return VfsError.InvalidArgument;
+        }
+
+        if (PosixMetadata.SymlinkTargetProblem(target) is { } problem)
+        {
+            // Set by whoever wrote the bucket: refused here, once logged, rather than passed to the kernel.
+            if (_badSymlinksLogged.First(n.Bucket, n.ObjectName))
+            {
+                _logger.LogWarning("Symlink gs://{Bucket}/{Name} cannot be read: {Problem}", n.Bucket, XattrNames.Printable(n.ObjectName), problem);
+            }
+
+            return target.Length == 0 || target.Contains('\0') ? VfsError.InvalidArgument : VfsError.NameTooLong;
+        }
+
+        return target;
     }
 
     /// <inheritdoc/>

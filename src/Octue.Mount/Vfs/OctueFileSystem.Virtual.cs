@@ -92,7 +92,7 @@ public sealed partial class OctueFileSystem
             }
             else
             {
-                logger.LogWarning("Dataset '{Key}' of {Manifest} has the local path '{Path}', not a cloud location; it is not shown", key, uri, reference.Path);
+                Log.DatasetNotInCloud(logger, key, uri, reference.Path);
             }
         }
 

@@ -214,7 +214,7 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
     {
         var bucket = _fixture.NewBucket();
         _fixture.Emulator.Store.PutObject(bucket, "hostile.bin", "x"u8.ToArray(), HostileNames);
-        var logs = new CapturingLoggerFactory();
+        var logs = new CapturedLog();
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", loggerFactory: logs);
         var file = await mount.LookupPathAsync("hostile.bin");
 
@@ -236,7 +236,7 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         Assert.Equal("kept", await GetAsync(mount, file.NodeId, "user.gcs.meta.plain_key"));
         Assert.Equal(VfsError.NoData, (await mount.Fs.GetXattrAsync(file.NodeId, "user.octue.tags.Bad-Name")).Error);
 
-        var warning = Assert.Single(logs.Warnings, w => w.Contains("not shown as extended attributes"));
+        var warning = Assert.Single(logs.Warnings("not shown as extended attributes"));
         Assert.Contains($"gs://{bucket}/hostile.bin", warning);
         Assert.Contains("tag 'x\\u0000security.capability'", warning);
         Assert.Contains("metadata key 'cr\\u000dlf\\u000a'", warning);
