@@ -75,6 +75,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var dir = _nodes.Get(parent);
         if (dir is null)
         {
@@ -374,6 +380,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {

@@ -16,6 +16,13 @@ public sealed partial class OctueFileSystem
             return VfsError.NotFound;
         }
 
+        var projected = await ProjectDatasetNodeAsync(dir, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
+
         if (!dir.IsDirectory)
         {
             return VfsError.NotDirectory;
@@ -46,12 +53,26 @@ public sealed partial class OctueFileSystem
         }
 
         var node = NodeFor(dir, resolved.Value, addLookups: 1);
+        // Looking up a manifest's dataset is its first use: its folder then shows what it is.
+        projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            Forget(node.Id, 1);
+            return projected;
+        }
+
         return AttributesOf(node, resolved.Value);
     }
 
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> GetAttributesAsync(ulong node, ulong? handle = null, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {
@@ -90,6 +111,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {
@@ -181,7 +208,7 @@ public sealed partial class OctueFileSystem
         var node = _nodes.GetOrAdd(dir, entry.Name, entry.Kind,
             id => new Node(id, entry.Kind, dir, entry.Name, entry.Bucket, entry.ObjectName, entry.Role)
             {
-                Files = entry.Files,
+                Folder = entry.Folder,
                 Dataset = entry.Dataset,
             },
             addLookups);

@@ -9,6 +9,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -64,6 +70,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -139,6 +151,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -201,6 +219,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -293,6 +317,17 @@ public sealed partial class OctueFileSystem
             // Two objects cannot swap names atomically. EINVAL is what rename(2) documents for a flag the file
             // system does not support, and what the kernel itself answers once a FUSE file system lacks RENAME2.
             return VfsError.InvalidArgument;
+        }
+
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected == VfsError.None)
+        {
+            projected = await ProjectDatasetNodeAsync(newParent, ct).ConfigureAwait(false);
+        }
+
+        if (projected != VfsError.None)
+        {
+            return projected;
         }
 
         var checkedSource = CheckChangeInDirectory(parent, name, out var fromDir);

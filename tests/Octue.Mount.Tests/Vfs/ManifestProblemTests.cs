@@ -21,12 +21,17 @@ public sealed class ManifestProblemTests : IClassFixture<VfsFixture>
               "../../etc": "gs://{{{bucket}}}/data/ds",
               "nul\u0000key": "gs://{{{bucket}}}/data/ds",
               "climbs": "gs://{{{bucket}}}/data/../../etc",
-              "local": "data/input"}}
+              "local": "data/input",
+              "listed": {"files": ["gs://{{{bucket}}}/data/ds/file.txt", "gs://{{{bucket}}}/../escape.txt", "gs://{{{bucket}}}", "s3://elsewhere/x"]} }}
             """);
         var log = new CapturedLog();
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json", loggerFactory: log);
 
-        Assert.Equal(new[] { "good" }, await mount.NamesAsync(""));
+        Assert.Equal(new[] { "good", "listed" }, await mount.NamesAsync(""));
+        Assert.Equal(new[] { "file.txt" }, await mount.NamesAsync("listed"));
+        Assert.Contains("climbs above the bucket", Assert.Single(log.Warnings("'gs://" + bucket + "/../escape.txt'")));
+        Assert.Contains("names a bucket, not an object", Assert.Single(log.Warnings("'gs://" + bucket + "' of dataset")));
+        Assert.Contains("gs://bucket/path", Assert.Single(log.Warnings("'s3://elsewhere/x'")));
         Assert.Equal("shown", Encoding.UTF8.GetString(await mount.ReadAllAsync("good/file.txt")));
 
         var dotDot = Assert.Single(log.Warnings("'../../etc'"));
