@@ -104,8 +104,8 @@ public sealed class DatasetMetadata
             if (item is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
                 throw new OctueFormatException(field, "every entry must be a gs:// URI string");
             var uri = value.GetValue<string>();
-            if (!CloudPath.TryParse(uri, out _))
-                throw new OctueFormatException(field, $"'{uri}' is not a gs:// URI or https://storage.googleapis.com URL");
+            if (!CloudPath.TryParse(uri, out _, out var problem))
+                throw new OctueFormatException(field, $"'{uri}' is not a valid cloud location: {problem}");
             list.Add(uri);
         }
         return list;

@@ -22,16 +22,14 @@ public sealed class ManifestProblemTests : IClassFixture<VfsFixture>
               "nul\u0000key": "gs://{{{bucket}}}/data/ds",
               "climbs": "gs://{{{bucket}}}/data/../../etc",
               "local": "data/input",
-              "listed": {"files": ["gs://{{{bucket}}}/data/ds/file.txt", "gs://{{{bucket}}}/../escape.txt", "gs://{{{bucket}}}", "s3://elsewhere/x"]} }}
+              "listed": {"files": ["gs://{{{bucket}}}/data/ds/file.txt", "gs://{{{bucket}}}"]} }}
             """);
         var log = new CapturedLog();
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json", loggerFactory: log);
 
         Assert.Equal(new[] { "good", "listed" }, await mount.NamesAsync(""));
-        Assert.Equal(new[] { "file.txt" }, await mount.NamesAsync("listed"));
-        Assert.Contains("climbs above the bucket", Assert.Single(log.Warnings("'gs://" + bucket + "/../escape.txt'")));
+        Assert.Equal(new[] { bucket }, await mount.NamesAsync("listed")); // no path: files go under BUCKET/OBJECT
         Assert.Contains("names a bucket, not an object", Assert.Single(log.Warnings("'gs://" + bucket + "' of dataset")));
-        Assert.Contains("gs://bucket/path", Assert.Single(log.Warnings("'s3://elsewhere/x'")));
         Assert.Equal("shown", Encoding.UTF8.GetString(await mount.ReadAllAsync("good/file.txt")));
 
         var dotDot = Assert.Single(log.Warnings("'../../etc'"));
@@ -58,4 +56,18 @@ public sealed class ManifestProblemTests : IClassFixture<VfsFixture>
         Assert.Contains("nested too deeply", error.Message);
         Assert.Contains("64", error.Message);
     }
+
+    [Theory]
+    [InlineData("gs://b/../escape.txt", "climbs above the bucket")]
+    [InlineData("s3://elsewhere/x", "gs://bucket/path")]
+    [InlineData("gs:///x", "bucket name is missing")]
+    public void A_files_list_entry_that_is_not_a_cloud_location_is_refused_with_its_real_reason(string entry, string reason)
+    {
+        var error = Assert.Throws<global::Octue.Mount.Octue.OctueFormatException>(() =>
+            global::Octue.Mount.Octue.ManifestDocument.Parse("{\"id\": \"m\", \"datasets\": {\"d\": {\"files\": [\"" + entry + "\"]}}}"));
+        Assert.Contains(entry, error.Message);
+        Assert.Contains(reason, error.Rule);
+        Assert.DoesNotContain("is not a gs:// URI", error.Rule);
+    }
 }
+
