@@ -41,6 +41,14 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(local, writer);
         }
 
+        // A file whose upload failed for now exists in its staged copy until it is uploaded or removed.
+        if (PendingOf(dir, name) is { } pending)
+        {
+            var pendingNode = _nodes.GetOrAdd(dir, name, NodeKind.File,
+                id => new Node(id, NodeKind.File, dir, name, pending.Bucket, pending.Name), addLookups: 1);
+            return PendingAttributes(pendingNode, pending);
+        }
+
         var resolved = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!resolved.IsOk)
         {
@@ -92,6 +100,11 @@ public sealed partial class OctueFileSystem
         if (ActiveWriter(n) is { } writer)
         {
             return StagedAttributes(n, writer);
+        }
+
+        if (PendingOf(n) is { } pending)
+        {
+            return PendingAttributes(n, pending);
         }
 
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
@@ -243,6 +256,11 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(node, writer);
         }
 
+        if (PendingOf(node) is { } pending)
+        {
+            return PendingAttributes(node, pending);
+        }
+
         if ((entry.Object ?? node.LastKnown) is { } known)
         {
             return ObjectAttributes(node.Id, known);
@@ -252,10 +270,13 @@ public sealed partial class OctueFileSystem
         return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
     }
 
-    /// <summary>The listing plus files created here and not uploaded yet (they exist only in their staged copy).</summary>
-    private static DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
+    /// <summary>
+    /// The listing plus files created here and not uploaded yet, and files whose upload failed for now (both exist
+    /// only in their staged copy).
+    /// </summary>
+    private DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
     {
-        if (dir.PendingCreates.IsEmpty)
+        if (dir.PendingCreates.IsEmpty && _pending.Count == 0)
         {
             return listing;
         }
@@ -268,6 +289,8 @@ public sealed partial class OctueFileSystem
                 (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, child.Bucket, child.ObjectName));
             }
         }
+
+        AddPendingEntries(dir, listing, ref added);
 
         if (added is null)
         {
@@ -458,7 +481,7 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
-            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name))
+            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name) && PendingOf(child) is null)
             {
                 sink.InvalidateEntry(dir.Id, child.Name);
             }
@@ -468,7 +491,7 @@ public sealed partial class OctueFileSystem
     /// <summary>A name the kernel holds an entry for was found missing: its dentry must not outlive the object.</summary>
     private void InvalidateKnownEntry(Node dir, string name)
     {
-        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null)
+        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null && PendingOf(known) is null)
         {
             sink.InvalidateEntry(dir.Id, name);
         }

@@ -85,6 +85,13 @@ public sealed partial class OctueFileSystem
             return VfsError.NotFound;
         }
 
+        // A file whose upload failed earlier has no object to describe yet: it is saved first.
+        var retried = await RetryPendingUploadAsync(PendingOf(node), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
+        }
+
         var view = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (node.IsDirectory)
         {
@@ -281,6 +288,12 @@ public sealed partial class OctueFileSystem
         if (IsReadOnly)
         {
             return VfsError.ReadOnly;
+        }
+
+        var retried = await RetryPendingUploadAsync(PendingOf(node), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
         }
 
         if ((flags & (XattrFlags.Create | XattrFlags.Replace)) != 0)
