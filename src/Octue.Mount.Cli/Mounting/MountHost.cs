@@ -223,7 +223,11 @@ internal sealed class MountHost
             var advice = ex.Message.Contains("gcloud auth", StringComparison.Ordinal) ? "" :
                 " Sign in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS, pass --credentials FILE, " +
                 "or point STORAGE_EMULATOR_HOST at an emulator.";
-            throw new MountFailedException($"Cannot reach Google Cloud Storage: {ex.Message}{advice}", 1);
+            // The advice is a sentence of its own, whether or not the store's message ended one.
+            var message = ex.Message.TrimEnd();
+            if (advice.Length > 0 && !message.EndsWith('.'))
+                message += ".";
+            throw new MountFailedException($"Cannot reach Google Cloud Storage: {message}{advice}", 1);
         }
     }
 
