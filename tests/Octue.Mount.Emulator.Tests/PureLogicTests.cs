@@ -13,7 +13,7 @@ public sealed class PureLogicTests
         Assert.Equal(byBytes, names);
         // The largest valid name (256 code points of U+10FFFF = 1024 bytes) still sorts below the listing's upper bound.
         var largest = string.Concat(Enumerable.Repeat("\U0010FFFF", 256));
-        Assert.Null(NameRules.CheckObjectName(largest));
+        Assert.Null(GcsNameRules.CheckObjectName(largest));
         Assert.True(Utf8OrdinalComparer.Instance.Compare(largest, Utf8OrdinalComparer.AboveAllNames) < 0);
     }
 
@@ -96,13 +96,13 @@ public sealed class PureLogicTests
     [InlineData("./x", true)]
     [InlineData("a//b", true)]
     [InlineData("dir/", true)]
-    public void ObjectNamesFollowGcsRules(string name, bool valid) => Assert.Equal(valid, NameRules.CheckObjectName(name) is null);
+    public void ObjectNamesFollowGcsRules(string name, bool valid) => Assert.Equal(valid, GcsNameRules.CheckObjectName(name) is null);
 
     [Fact]
     public void ObjectNamesAreLimitedTo1024Utf8Bytes()
     {
-        Assert.Null(NameRules.CheckObjectName(new string('é', 512)));
-        Assert.NotNull(NameRules.CheckObjectName(new string('é', 513)));
+        Assert.Null(GcsNameRules.CheckObjectName(new string('é', 512)));
+        Assert.NotNull(GcsNameRules.CheckObjectName(new string('é', 513)));
     }
 
     [Theory]
@@ -112,7 +112,7 @@ public sealed class PureLogicTests
     [InlineData("Upper", false)]
     [InlineData("-start", false)]
     [InlineData("has space", false)]
-    public void BucketNamesFollowGcsRules(string name, bool valid) => Assert.Equal(valid, NameRules.CheckBucketName(name) is null);
+    public void BucketNamesFollowGcsRules(string name, bool valid) => Assert.Equal(valid, GcsNameRules.CheckBucketName(name) is null);
 
     [Fact]
     public void PreconditionsTreatAMissingObjectAsGenerationZero()

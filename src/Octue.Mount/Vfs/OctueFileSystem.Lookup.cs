@@ -21,7 +21,7 @@ public sealed partial class OctueFileSystem
             return VfsError.NotDirectory;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check == VfsError.NameTooLong ? VfsError.NameTooLong : VfsError.NotFound;
@@ -453,7 +453,7 @@ public sealed partial class OctueFileSystem
         var entries = new List<ListingEntry>(buckets.Count);
         foreach (var bucket in buckets)
         {
-            if (NameRules.IsValidSegment(bucket))
+            if (FileNameErrors.Check(bucket) == VfsError.None)
             {
                 entries.Add(new ListingEntry(bucket, NodeKind.Directory, null, bucket, ""));
             }

@@ -630,7 +630,7 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check;

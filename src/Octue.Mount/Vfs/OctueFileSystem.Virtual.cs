@@ -13,7 +13,7 @@ public sealed partial class OctueFileSystem
     /// bucket, writable like a bucket mount), unless its own metadata file (<c>.octue</c>, or the old
     /// <c>dataset_metadata.json</c> / <c>dataset.json</c>) carries a <c>files</c> list; a dataset given as a
     /// <c>files</c> list, in the manifest or in that file, shows exactly those files (from any bucket) and nothing
-    /// else. Datasets with a local path, and names that break <see cref="NameRules"/>, are left out and logged.
+    /// else. Datasets with a local path, and names that break <see cref="FileNameRule"/>, are left out and logged.
     /// </summary>
     private static async Task<DirectoryListing> LoadManifestAsync(IObjectStore store, MountSource source, ILogger logger, CancellationToken ct)
     {
@@ -57,9 +57,9 @@ public sealed partial class OctueFileSystem
         var entries = new List<ListingEntry>(manifest.Datasets.Count);
         foreach (var (key, reference) in manifest.Datasets)
         {
-            if (!NameRules.IsValidSegment(key))
+            if (!FileNameRule.IsValidSegment(key))
             {
-                logger.LogWarning("Dataset '{Key}' of {Manifest} is not shown because {Reason}", key, uri, NameRules.Reason(key));
+                logger.LogWarning("Dataset '{Key}' of {Manifest} is not shown because {Reason}", key, uri, FileNameRule.Reason(key));
                 continue;
             }
 
@@ -112,9 +112,9 @@ public sealed partial class OctueFileSystem
             }
 
             var name = path.Name;
-            if (!NameRules.IsValidSegment(name))
+            if (!FileNameRule.IsValidSegment(name))
             {
-                logger.LogWarning("File {File} of dataset '{Key}' is not shown because {Reason}", file, key, NameRules.Reason(name));
+                logger.LogWarning("File {File} of dataset '{Key}' is not shown because {Reason}", file, key, FileNameRule.Reason(name));
                 continue;
             }
 
