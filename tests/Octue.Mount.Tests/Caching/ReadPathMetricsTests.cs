@@ -4,9 +4,6 @@ using Octue.Mount.Storage;
 
 namespace Octue.Mount.Tests.Caching;
 
-[CollectionDefinition(nameof(ReadPathMetricsTests), DisableParallelization = true)]
-public sealed class ReadPathMetricsCollection;
-
 /// <summary>The read path's counters (run alone: the meter is process-wide).</summary>
 [Collection(nameof(ReadPathMetricsTests))]
 public sealed class ReadPathMetricsTests : IDisposable
