@@ -15,6 +15,9 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 public sealed partial class OctueFileSystem : IFileSystem
 {
+    /// <summary>How many times a change that lost a metadata race (metageneration) is merged again and retried.</summary>
+    private const int MaxPreconditionRetries = 3;
+
     private readonly FileSystemOptions _options;
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
