@@ -757,7 +757,7 @@ public sealed partial class OctueFileSystem
                 var patch = PosixPatch(current, changes);
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
                     current.Metageneration, ct).ConfigureAwait(false);
-                Updated(node, info);
+                RecordOwnChange(node, info);
                 return ObjectAttributes(node.Id, info);
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -853,7 +853,7 @@ public sealed partial class OctueFileSystem
                     handle.Reader = null;
                 }
 
-                Updated(node, info);
+                RecordOwnChange(node, info);
                 return VfsError.None;
             case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
                 // The bytes are in conflicts/: nothing more of this handle may be uploaded (a later write would
@@ -871,7 +871,7 @@ public sealed partial class OctueFileSystem
     private bool IsUnlinked(Node node) => node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node;
 
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
-    private void Updated(Node node, ObjectInfo info)
+    private void RecordOwnChange(Node node, ObjectInfo info)
     {
         node.LastKnown = info;
         _metadata.InvalidateObject(info.Bucket, info.Name);

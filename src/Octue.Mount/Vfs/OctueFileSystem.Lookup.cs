@@ -227,14 +227,14 @@ public sealed partial class OctueFileSystem
             addLookups);
         if (entry.Object is not null && !node.IsDirectory)
         {
-            NoteObject(node, entry.Object);
+            ObserveObject(node, entry.Object);
         }
 
         return node;
     }
 
     /// <summary>Records the object a node now is; a new generation seen remotely drops the kernel's cached pages.</summary>
-    private void NoteObject(Node node, ObjectInfo info)
+    private void ObserveObject(Node node, ObjectInfo info)
     {
         if (node.LastKnown is { } last && last.Generation != info.Generation && ActiveWriter(node) is null)
         {
@@ -430,7 +430,7 @@ public sealed partial class OctueFileSystem
                 return node.Detached && node.LastKnown is { } last ? last : VfsError.NotFound;
             }
 
-            NoteObject(node, info);
+            ObserveObject(node, info);
             return info;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -318,7 +318,7 @@ public sealed partial class OctueFileSystem
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
-            Updated(node, info);
+            RecordOwnChange(node, info);
             return ObjectAttributes(node.Id, info);
         }
         catch (PreconditionFailedException)
@@ -581,7 +581,7 @@ public sealed partial class OctueFileSystem
             _metadata.PutStat(source.Bucket, source.ObjectName, null);
         }
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
-        Updated(node, copy);
+        RecordOwnChange(node, copy);
         RebaseWriters(node, copy);
         return stale ? VfsError.Stale : VfsError.None;
     }

@@ -489,7 +489,7 @@ public sealed partial class OctueFileSystem
             try
             {
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
-                Updated(node, updated);
+                RecordOwnChange(node, updated);
                 await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
