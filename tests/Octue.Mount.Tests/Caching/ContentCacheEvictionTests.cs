@@ -4,9 +4,9 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Caching;
 
 /// <summary>
-/// The content cache's size bound, seen directly: the cache never stays over its size, an evicted chunk is downloaded
-/// again when it is read, and a cache too small for a single chunk still serves every byte. Downloads are counted by
-/// the store.
+/// The content cache's size bound, seen directly: chunks go least recently used first (a read is a use), the cache
+/// never stays over its size, an evicted chunk is downloaded again when it is read, and a cache too small for a single
+/// chunk still serves every byte. Downloads are counted by the store.
 /// </summary>
 public sealed class ContentCacheEvictionTests : IDisposable
 {
@@ -50,6 +50,32 @@ public sealed class ContentCacheEvictionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_least_recently_used_chunk_goes_first_and_a_read_counts_as_a_use()
+    {
+        ObjectInfo a = _store.Put("b", "a.bin", PatternData.Create(2 * Chunk, seed: 5));
+        ObjectInfo b = _store.Put("b", "b.bin", PatternData.Create(2 * Chunk, seed: 6));
+        ObjectInfo c = _store.Put("b", "c.bin", PatternData.Create(Chunk, seed: 7));
+        ReadOptions options = new()
+        {
+            ChunkSize = Chunk, Parallelism = 1, MemoryBudget = 4 * Chunk, CacheDirectory = _cacheFolder.Path, CacheSizeBytes = 4 * ChunkFileBytes,
+        };
+        await using ObjectReaderFactory factory = new(_store, ContentCache.Create(options), options);
+
+        // One chunk at a time, each on disk before the next is read, so the order of use is the order of the reads:
+        // a1, a0, then a1 again (a hit: now the most recent), b1, b0.
+        await ReadChunkAsync(factory, a, 1, ["a.bin/1"]);
+        await ReadChunkAsync(factory, a, 0, ["a.bin/0", "a.bin/1"]);
+        await ReadChunkAsync(factory, a, 1, ["a.bin/0", "a.bin/1"]);
+        await ReadChunkAsync(factory, b, 1, ["a.bin/0", "a.bin/1", "b.bin/1"]);
+        await ReadChunkAsync(factory, b, 0, ["a.bin/0", "a.bin/1", "b.bin/0", "b.bin/1"]);
+        Assert.Equal(4, _store.Downloads);
+
+        // A fifth chunk needs room: a0, used longest ago, goes; a1, read again after it, stays.
+        await ReadChunkAsync(factory, c, 0, ["a.bin/1", "b.bin/0", "b.bin/1", "c.bin/0"]);
+        Assert.Equal(5, _store.Downloads);
+    }
+
+    [Fact]
     public async Task A_cache_too_small_for_one_chunk_still_serves_reads()
     {
         byte[] data = PatternData.Create(2 * Chunk, seed: 4);
@@ -65,6 +91,64 @@ public sealed class ContentCacheEvictionTests : IDisposable
         Assert.Equal(data.Length, await reader.ReadAsync(0, buffer));
         Assert.Equal(data, buffer);
         Assert.True(factory.Cache.SizeBytes <= Chunk / 2, $"{factory.Cache.SizeBytes} bytes cached, over {Chunk / 2}");
+    }
+
+    /// <summary>
+    /// Reads one chunk with a reader of its own, then waits until the chunk files on disk are <paramref name="expected"/>
+    /// ("name/index"): a downloaded chunk is written to disk beside the reads it serves, and takes its place in the
+    /// order of use when it is written.
+    /// </summary>
+    private static async Task ReadChunkAsync(ObjectReaderFactory factory, ObjectInfo obj, int chunk, string[] expected)
+    {
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            Assert.Equal(Chunk, await reader.ReadAsync((long)chunk * Chunk, new byte[Chunk]));
+        }
+
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            if (factory.Cache.ChunkCount == expected.Length && ChunkFilesOnDisk(factory).SequenceEqual(expected))
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(expected, ChunkFilesOnDisk(factory));
+        Assert.Equal(expected.Length, factory.Cache.ChunkCount);
+    }
+
+    /// <summary>The chunk files in the cache folder, as "name/index" in ordinal order (each entry's state.json names its object).</summary>
+    private static List<string> ChunkFilesOnDisk(ObjectReaderFactory factory)
+    {
+        List<string> files = [];
+        foreach (string entry in Directory.EnumerateDirectories(factory.Cache.ContentDirectory))
+        {
+            string state = Path.Combine(entry, "state.json");
+            if (!File.Exists(state))
+            {
+                continue;
+            }
+
+            string name;
+            try
+            {
+                name = System.Text.Json.JsonDocument.Parse(File.ReadAllText(state)).RootElement.GetProperty("Name").GetString()!;
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or IOException)
+            {
+                continue; // Being written: the next look sees it.
+            }
+
+            foreach (string file in Directory.EnumerateFiles(entry, "*.chunk"))
+            {
+                files.Add($"{name}/{int.Parse(Path.GetFileNameWithoutExtension(file), System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        files.Sort(StringComparer.Ordinal);
+        return files;
     }
 
     /// <summary>
