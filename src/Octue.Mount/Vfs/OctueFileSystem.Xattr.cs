@@ -482,7 +482,7 @@ public sealed partial class OctueFileSystem
             if (pending is not null)
             {
                 // Not uploaded yet (cp --preserve sets xattrs before close): the change rides with the upload.
-                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
+                await CarryIntoWritersAsync(node, patch, null, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
 
@@ -490,7 +490,7 @@ public sealed partial class OctueFileSystem
             {
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 RecordOwnChange(node, updated);
-                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
+                await CarryIntoWritersAsync(node, patch, updated, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
@@ -526,10 +526,11 @@ public sealed partial class OctueFileSystem
 
     /// <summary>
     /// Open writers upload metadata captured when they staged: give them the change so their upload keeps it, and
-    /// write it to their sidecars so a crash before that upload keeps it too. Each writer's gate is taken: its
-    /// upload reads the same metadata.
+    /// write it to their sidecars so a crash before that upload keeps it too. A writer that has not staged yet takes
+    /// the <paramref name="patched"/> object as its base, so the copy its first write stages carries the change (and
+    /// stat shows it meanwhile). Each writer's gate is taken: its upload reads the same metadata.
     /// </summary>
-    private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, CancellationToken ct)
+    private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, ObjectInfo? patched, CancellationToken ct)
     {
         FileHandle[] writers;
         lock (node.WriteHandles)
@@ -544,6 +545,12 @@ public sealed partial class OctueFileSystem
             {
                 if (writer.Staged is not { } staged)
                 {
+                    if (patched is not null && writer.Base is { } unchanged && unchanged.Generation == patched.Generation &&
+                        unchanged.Metageneration < patched.Metageneration)
+                    {
+                        writer.Base = patched;
+                    }
+
                     continue;
                 }
 

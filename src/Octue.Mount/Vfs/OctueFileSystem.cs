@@ -134,6 +134,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var fs = new OctueFileSystem(options, store, metrics, loggerFactory, root);
         try
         {
+            fs.RemoveLeftoverDetachedCopies();
             await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
         }
         catch
@@ -177,10 +178,7 @@ public sealed partial class OctueFileSystem : IFileSystem
 
         foreach (var handle in _files.Values)
         {
-            if (handle.Reader is { } reader)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
+            await handle.DisposeReadersAsync().ConfigureAwait(false);
 
             // Staged bytes not yet uploaded stay in staging/ with their sidecar: the next start recovers them.
             if (handle.Staged is { } staged)
@@ -222,6 +220,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.Directory,
             Size = 0,
             Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder) ?? _options.DirectoryMode,
@@ -237,13 +236,14 @@ public sealed partial class OctueFileSystem : IFileSystem
         };
     }
 
-    private NodeAttributes ObjectAttributes(ulong nodeId, ObjectInfo info)
+    private NodeAttributes ObjectAttributes(Node node, ObjectInfo info)
     {
         var target = PosixMetadata.SymlinkTarget(info);
         var modified = PosixMetadata.ModifiedNs(info);
         return new NodeAttributes
         {
-            NodeId = nodeId,
+            NodeId = node.Id,
+            Inode = node.Inode,
             Kind = target is null ? NodeKind.File : NodeKind.Symlink,
             Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
             Mode = target is null ? PosixMetadata.Mode(info) ?? _options.FileMode : 0b111_111_111,
@@ -253,7 +253,8 @@ public sealed partial class OctueFileSystem : IFileSystem
             ChangedNs = PosixMetadata.ToNs(info.Updated),
             AccessedNs = modified,
             CreatedNs = PosixMetadata.ToNs(info.Created),
-            LinkCount = 1,
+            // A file that lost its name while open has no link left (fstat after unlink shows 0, as POSIX says).
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = _options.MetadataTtl,
         };
     }
@@ -271,6 +272,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.File,
             Size = staged?.Length ?? handle.Base?.Size ?? 0,
             Mode = mode,
@@ -280,7 +282,7 @@ public sealed partial class OctueFileSystem : IFileSystem
             ChangedNs = modified,
             AccessedNs = modified,
             CreatedNs = created,
-            LinkCount = 1,
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = TimeSpan.Zero,
         };
     }
