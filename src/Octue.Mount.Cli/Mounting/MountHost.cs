@@ -34,6 +34,8 @@ internal sealed class MountHost
         ReadOnly = _settings.ReadOnly,
         AllowNonEmpty = _settings.NonEmpty,
         ForceFusermount = _settings.ViaFusermount,
+        NoSymFollow = _settings.NoSymFollow,
+        AllowSetuid = _settings.AllowSetuid,
     };
 
     public static string DescribeSource(MountSource source) => source.Kind switch
@@ -248,6 +250,7 @@ internal sealed class MountHost
         Gid = _settings.Gid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveGid),
         FileMode = _settings.FileMode,
         DirectoryMode = _settings.DirectoryMode,
+        AllowSetuid = _settings.AllowSetuid,
     };
 }
 

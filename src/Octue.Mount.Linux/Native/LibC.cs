@@ -15,6 +15,7 @@ internal static unsafe partial class LibC
     public const ulong MS_RDONLY = 1;
     public const ulong MS_NOSUID = 2;
     public const ulong MS_NODEV = 4;
+    public const ulong MS_NOSYMFOLLOW = 256; // Linux 5.10+: symlinks on the mount are not followed (readlink still reads them)
 
     public const int MNT_FORCE = 1;
     public const int MNT_DETACH = 2;

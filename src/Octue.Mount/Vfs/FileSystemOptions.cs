@@ -39,6 +39,13 @@ public sealed record FileSystemOptions
     public uint DirectoryMode { get; init; } = 0b111_101_101;
 
     /// <summary>
+    /// Show the setuid, setgid and sticky bits stored in objects' <c>goog-reserved-posix-mode</c>. Off by default:
+    /// whoever can write the bucket must not be able to make a setuid file appear. Only for buckets as trusted as
+    /// the local disk.
+    /// </summary>
+    public bool AllowSetuid { get; init; }
+
+    /// <summary>
     /// The read path's settings, as the caching layer takes them: chunk size, read-ahead, memory budget and the size
     /// bound of the on-disk content cache. Its <see cref="ReadOptions.CacheDirectory"/> is not used: the content cache
     /// lives under <see cref="CacheDirectory"/> with the rest.

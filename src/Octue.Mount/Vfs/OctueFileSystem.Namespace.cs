@@ -307,7 +307,8 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        if (string.IsNullOrEmpty(target) || target.Contains('\0'))
+        // The target is custom metadata, which the XML API carries as a header: no line breaks or other controls.
+        if (string.IsNullOrEmpty(target) || !XattrNames.IsPlainText(target))
         {
             return VfsError.InvalidArgument;
         }
@@ -367,7 +368,23 @@ public sealed partial class OctueFileSystem
         }
 
         var target = PosixMetadata.SymlinkTarget(info.Value);
-        return target is null ? VfsError.InvalidArgument : target;
+        if (target is null)
+        {
+            return VfsError.InvalidArgument;
+        }
+
+        if (PosixMetadata.SymlinkTargetProblem(target) is { } problem)
+        {
+            // Set by whoever wrote the bucket: refused here, once logged, rather than passed to the kernel.
+            if (_badSymlinksLogged.First(n.Bucket, n.ObjectName))
+            {
+                _logger.LogWarning("Symlink gs://{Bucket}/{Name} cannot be read: {Problem}", n.Bucket, XattrNames.Printable(n.ObjectName), problem);
+            }
+
+            return target.Length == 0 || target.Contains('\0') ? VfsError.InvalidArgument : VfsError.NameTooLong;
+        }
+
+        return target;
     }
 
     /// <inheritdoc/>

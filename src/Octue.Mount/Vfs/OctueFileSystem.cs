@@ -29,6 +29,8 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
+    private readonly LoggedOnce _hiddenXattrsLogged = new();
+    private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private readonly long _mountTimeNs;
@@ -223,7 +225,7 @@ public sealed partial class OctueFileSystem : IFileSystem
             Inode = node.Inode,
             Kind = NodeKind.Directory,
             Size = 0,
-            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder) ?? _options.DirectoryMode,
+            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder, _options.AllowSetuid) ?? _options.DirectoryMode,
             Uid = (placeholder is null ? null : PosixMetadata.Uid(placeholder)) ?? _uid,
             Gid = (placeholder is null ? null : PosixMetadata.Gid(placeholder)) ?? _gid,
             ModifiedNs = modified,
@@ -246,7 +248,7 @@ public sealed partial class OctueFileSystem : IFileSystem
             Inode = node.Inode,
             Kind = target is null ? NodeKind.File : NodeKind.Symlink,
             Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
-            Mode = target is null ? PosixMetadata.Mode(info) ?? _options.FileMode : 0b111_111_111,
+            Mode = target is null ? PosixMetadata.Mode(info, _options.AllowSetuid) ?? _options.FileMode : 0b111_111_111,
             Uid = PosixMetadata.Uid(info) ?? _uid,
             Gid = PosixMetadata.Gid(info) ?? _gid,
             ModifiedNs = modified,
@@ -267,7 +269,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var staged = handle.Staged;
         var metadata = staged?.Sidecar.Metadata ?? handle.Base?.Metadata ?? ObjectInfo.EmptyMetadata;
         var modified = handle.ModifiedNs;
-        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
+        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey), _options.AllowSetuid) ?? _options.FileMode;
         var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
         return new NodeAttributes
         {
@@ -276,8 +278,8 @@ public sealed partial class OctueFileSystem : IFileSystem
             Kind = NodeKind.File,
             Size = staged?.Length ?? handle.Base?.Size ?? 0,
             Mode = mode,
-            Uid = metadata.TryGetValue(PosixMetadata.UidKey, out var u) && uint.TryParse(u, out var uid) ? uid : _uid,
-            Gid = metadata.TryGetValue(PosixMetadata.GidKey, out var g) && uint.TryParse(g, out var gid) ? gid : _gid,
+            Uid = PosixMetadata.ParseUInt(metadata, PosixMetadata.UidKey) ?? _uid,
+            Gid = PosixMetadata.ParseUInt(metadata, PosixMetadata.GidKey) ?? _gid,
             ModifiedNs = modified,
             ChangedNs = modified,
             AccessedNs = modified,

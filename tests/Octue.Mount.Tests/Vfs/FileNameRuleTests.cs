@@ -1,3 +1,4 @@
+using Octue.Mount.Octue;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;
@@ -24,4 +25,22 @@ public sealed class FileNameRuleTests
         Assert.Equal(VfsError.None, FileNameErrors.Check(new string('é', 127)));
         Assert.Equal(VfsError.NameTooLong, FileNameErrors.Check(new string('é', 128)));
     }
+
+    [Theory]
+    [InlineData("", "empty name segment")]
+    [InlineData(".", "a '.' name segment")]
+    [InlineData("..", "a '..' name segment")]
+    [InlineData("a\0b", "contains NUL")]
+    [InlineData("../../etc", "contains '/'")]
+    [InlineData("a/b", "contains '/'")]
+    public void Each_reason_names_the_real_problem(string name, string reason)
+    {
+        Assert.Contains(reason, FileNameRule.Reason(name));
+        if (!name.Contains('\0'))
+            Assert.DoesNotContain("NUL", FileNameRule.Reason(name));
+    }
+
+    [Fact]
+    public void The_reason_for_a_long_name_is_its_length() =>
+        Assert.Contains("longer than 255 bytes", FileNameRule.Reason(new string('a', 256)));
 }
