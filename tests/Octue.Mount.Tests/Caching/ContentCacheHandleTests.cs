@@ -34,6 +34,11 @@ public sealed class ContentCacheHandleTests : IDisposable
                 Assert.Equal(Chunk, await first.ReadAsync((long)chunk * Chunk, buffer));
             }
         }
+        // The last chunks are written to disk beside the reads they served: wait until all are there.
+        for (int attempt = 0; attempt < 1000 && factory.Cache.ChunkCount != Chunks; attempt++)
+        {
+            await Task.Delay(10);
+        }
         Assert.Equal(Chunks, factory.Cache.ChunkCount);
 
         int downloads = _store.Downloads;
