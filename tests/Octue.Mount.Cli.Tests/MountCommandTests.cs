@@ -312,9 +312,3 @@ public sealed class MountCommandTests : IAsyncLifetime
         }
     }
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CliMountCollection
-{
-    public const string Name = "CLI mounts";
-}

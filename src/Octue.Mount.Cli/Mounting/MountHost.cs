@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
 using Octue.Mount.Linux;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Storage;
@@ -255,11 +256,14 @@ internal sealed class MountHost
     {
         Source = source,
         CacheDirectory = _settings.ResolveCacheDirectory(source),
-        CacheSizeBytes = _settings.CacheSizeBytes,
         MetadataTtl = _settings.MetadataTtl,
-        ChunkSize = _settings.ReadChunkSize,
-        Parallelism = _settings.ReadParallelism,
-        MemoryBudget = _settings.ReadMemoryLimit,
+        Read = new ReadOptions
+        {
+            ChunkSize = _settings.ReadChunkSize,
+            Parallelism = _settings.ReadParallelism,
+            MemoryBudget = _settings.ReadMemoryLimit,
+            CacheSizeBytes = _settings.CacheSizeBytes,
+        },
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
         Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),
