@@ -6,7 +6,7 @@ require_dotnet() {
     echo "Install it from https://dot.net (e.g. 'apt-get install dotnet-sdk-10.0' where Microsoft's packages are set up)." >&2
     exit 1
   fi
-  if ! dotnet --list-sdks | grep -q '^10\.'; then
+  if ! grep -q '^10\.' <<<"$(dotnet --list-sdks)"; then
     echo "error: the .NET 10 SDK is required; found: $(dotnet --list-sdks | tr '\n' ' ')" >&2
     exit 1
   fi
