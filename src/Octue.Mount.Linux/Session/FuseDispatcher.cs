@@ -455,7 +455,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
             return;
         }
-        var reply = new FuseWriteOut { WrittenSize = (uint)result.Value };
+        var reply = new FuseWriteOut { WrittenSize = (uint)result.Value.Count };
         _reply.Struct(request, in reply);
     }
 

@@ -322,7 +322,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<int>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default)
+    public async ValueTask<VfsResult<WrittenBytes>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
         {
@@ -369,7 +369,7 @@ public sealed partial class OctueFileSystem
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
             h.ModifiedNs = NowNs();
             _metrics.BytesWritten(data.Length);
-            return data.Length;
+            return new WrittenBytes(data.Length, StagedAttributes(h.Node, h));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
