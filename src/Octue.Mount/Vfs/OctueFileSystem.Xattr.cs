@@ -238,15 +238,7 @@ public sealed partial class OctueFileSystem
             }
         }
 
-        var sorted = new List<string>(labels);
-        sorted.Sort(StringComparer.Ordinal);
-        var array = new JsonArray();
-        foreach (var label in sorted)
-        {
-            array.Add(label);
-        }
-
-        view[XattrNames.OctueLabels] = PythonJson.Serialize(array);
+        view[XattrNames.OctueLabels] = labels.ToJson();
     }
 
     private static string IntegrityText(IntegrityState integrity) => integrity switch
