@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using System.Text;
-using Octue.Mount.Emulator;
 using Octue.Mount.Windows.Mapping;
 using Octue.Mount.Windows.Native;
 using static Octue.Mount.Windows.Tests.WinFspFlags;
