@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Octue.Mount.Emulator;
 
 namespace Octue.Mount.ModelTest;
