@@ -10,7 +10,7 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 internal sealed class DirectoryLister
 {
-    private const int PageSize = 1000;
+    public const int PageSize = 1000;
     private const int MaxLogged = 10_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), byte> _logged = new();
     private readonly IObjectStore _store;

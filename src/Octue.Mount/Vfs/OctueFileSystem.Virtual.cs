@@ -181,9 +181,7 @@ public sealed partial class OctueFileSystem
             var key = (file.Bucket, MetadataCache.ParentPrefix(file.ObjectName));
             if (!folders.TryGetValue(key, out var folder))
             {
-                folder = _metadata.TryGetListing(key.Bucket, key.Item2)
-                         ?? await _lister.ListAsync(key.Bucket, key.Item2, ct).ConfigureAwait(false);
-                _metadata.PutListing(key.Bucket, key.Item2, folder);
+                folder = await ListFolderAsync(key.Bucket, key.Item2, readWhole: true, ct).ConfigureAwait(false);
                 folders[key] = folder;
             }
 

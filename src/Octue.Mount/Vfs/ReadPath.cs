@@ -11,9 +11,12 @@ namespace Octue.Mount.Vfs;
 internal sealed class ReadPath : IAsyncDisposable
 {
     private readonly ObjectReaderFactory _factory;
+    private readonly IObjectStore _store;
 
     public ReadPath(IObjectStore store, FileSystemOptions options, ILoggerFactory loggerFactory)
     {
+        _store = store;
+        WholeObjectLimit = Math.Min(1 << 20, options.ChunkSize);
         var readOptions = new ReadOptions
         {
             ChunkSize = options.ChunkSize,
@@ -26,6 +29,16 @@ internal sealed class ReadPath : IAsyncDisposable
     }
 
     public IObjectReader OpenReader(ObjectInfo obj) => _factory.OpenReader(obj);
+
+    /// <summary>Objects up to this size are downloaded whole when opened for reading (one GET, no stat before it).</summary>
+    public int WholeObjectLimit { get; }
+
+    /// <summary>
+    /// Downloads the current version of a small object whole, verified, under the read memory budget; null when it
+    /// is larger than <see cref="WholeObjectLimit"/> or the budget is short (open it the ordinary way then).
+    /// </summary>
+    public Task<WholeObject?> TryFetchWholeAsync(string bucket, string name, long expectedSize, CancellationToken ct) =>
+        WholeObject.FetchAsync(_store, _factory.Budget, bucket, name, expectedSize, WholeObjectLimit, ct);
 
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _factory.GetIntegrity(bucket, name, generation);
 
