@@ -37,7 +37,7 @@ internal static class ComposeEndpoint
             if (string.IsNullOrEmpty(sourceName))
                 throw GcsException.BadRequest("Every source object needs a name.");
             var source = c.Require(c.Store.Get(bucket, sourceName), bucket, sourceName);
-            if (LongProperty(element, "generation") is { } generation && generation != source.Generation)
+            if (!GenerationSelector.Selects(GenerationSelector.Normalize(LongProperty(element, "generation")), source))
                 throw GcsException.NoSuchObject(bucket, sourceName);
             if (element.TryGetProperty("objectPreconditions", out var preconditions)
                 && LongProperty(preconditions, "ifGenerationMatch") is { } match && match != source.Generation)

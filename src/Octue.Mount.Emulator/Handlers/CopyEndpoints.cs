@@ -39,7 +39,7 @@ internal static class CopyEndpoints
             input = ObjectResourceInput.Parse(body);
 
         var source = c.Require(c.Store.Get(sourceBucket, sourceName), sourceBucket, sourceName);
-        if (QueryParameters.Long(c.Request, "sourceGeneration") is { } generation && generation != source.Generation)
+        if (!GenerationSelector.Selects(GenerationSelector.Read(c.Request, "sourceGeneration"), source))
             throw GcsException.NoSuchObject(sourceBucket, sourceName);
         if (!QueryParameters.SourcePreconditions(c.Request).IsSatisfiedBy(source))
             throw GcsException.PreconditionFailed();

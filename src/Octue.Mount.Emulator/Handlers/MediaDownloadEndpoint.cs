@@ -13,9 +13,19 @@ internal static class MediaDownloadEndpoint
     // Slices keep each write small enough for faults to land mid-body, large enough to stream at memory speed.
     private const int SliceSize = 1024 * 1024;
 
-    public static async Task DownloadAsync(EmulatorContext c)
+    public static Task DownloadAsync(EmulatorContext c) => WriteMediaAsync(c, ObjectEndpoints.Resolve(c), hashOnPartialContent: false, withBody: true);
+
+    /// <summary>
+    /// Answers a read of <paramref name="obj"/>: the whole object (200) or the single range asked for (206 with
+    /// <c>Content-Range</c>), 416 for a range that starts past the end, with the headers Cloud Storage sends on media
+    /// (<c>x-goog-generation</c>, <c>-metageneration</c>, <c>-stored-content-length</c>, <c>-stored-content-encoding</c>,
+    /// <c>-storage-class</c>, <c>x-goog-hash</c>). The JSON API path leaves the hash off a 206 (the .NET client checks
+    /// any hash it is given against the part it got); the XML path sends the whole object's hash on a 206 as well, as
+    /// Cloud Storage does there (Go's client checks it only on a 200). Without <paramref name="withBody"/> (HEAD) the
+    /// headers, status and Content-Length are those of the GET, and no bytes follow.
+    /// </summary>
+    internal static async Task WriteMediaAsync(EmulatorContext c, StoredObject obj, bool hashOnPartialContent, bool withBody)
     {
-        var obj = ObjectEndpoints.Resolve(c);
         var response = c.Response;
         var size = obj.Size;
         var range = ByteRange.Parse(c.Request.Headers.Range.ToString(), size, out var satisfiable);
@@ -50,11 +60,21 @@ internal static class MediaDownloadEndpoint
         else
         {
             response.StatusCode = 200;
+        }
+        if (range is null || hashOnPartialContent)
+        {
             headers[HashHeader.Name] = obj.Md5 is null
                 ? new StringValues("crc32c=" + GcsHash.ToBase64(obj.Crc32c))
                 : new StringValues(["crc32c=" + GcsHash.ToBase64(obj.Crc32c), "md5=" + Convert.ToBase64String(obj.Md5)]);
         }
-        await WriteBodyAsync(c, obj.Data, offset, length).ConfigureAwait(false);
+        if (withBody)
+        {
+            await WriteBodyAsync(c, obj.Data, offset, length).ConfigureAwait(false);
+        }
+        else
+        {
+            response.ContentLength = length;
+        }
     }
 
     private static async Task WriteBodyAsync(EmulatorContext c, byte[] data, long offset, long length)

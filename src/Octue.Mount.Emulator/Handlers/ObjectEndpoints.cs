@@ -10,8 +10,7 @@ internal static class ObjectEndpoints
     {
         var (bucket, name) = (c.Route.Bucket!, c.Route.Object!);
         var obj = c.Require(c.Store.Get(bucket, name), bucket, name);
-        // Only the live version is kept: asking for another generation finds nothing, as for a deleted version.
-        if (QueryParameters.Long(c.Request, "generation") is { } generation && generation != obj.Generation)
+        if (!GenerationSelector.Selects(GenerationSelector.Read(c.Request), obj))
             throw GcsException.NoSuchObject(bucket, name);
         if (!QueryParameters.Preconditions(c.Request).IsSatisfiedBy(obj))
             throw GcsException.PreconditionFailed();
@@ -24,7 +23,7 @@ internal static class ObjectEndpoints
         ObjectResourceInput input;
         using (var body = await RequestBody.ReadJsonAsync(c.Request, c.Aborted).ConfigureAwait(false))
             input = ObjectResourceInput.Parse(body);
-        var result = c.Store.UpdateAttributes(bucket, name, QueryParameters.Preconditions(c.Request), IfMatch(c),
+        var result = c.Store.UpdateAttributes(bucket, name, GenerationSelector.Read(c.Request), QueryParameters.Preconditions(c.Request), IfMatch(c),
             current => input.MergeInto(current.Attributes));
         var updated = c.Require(result, bucket, name);
         await c.Store.PersistObjectAsync(bucket, name, CancellationToken.None).ConfigureAwait(false);
@@ -37,7 +36,7 @@ internal static class ObjectEndpoints
         ObjectResourceInput input;
         using (var body = await RequestBody.ReadJsonAsync(c.Request, c.Aborted).ConfigureAwait(false))
             input = ObjectResourceInput.Parse(body);
-        var result = c.Store.UpdateAttributes(bucket, name, QueryParameters.Preconditions(c.Request), IfMatch(c),
+        var result = c.Store.UpdateAttributes(bucket, name, GenerationSelector.Read(c.Request), QueryParameters.Preconditions(c.Request), IfMatch(c),
             _ => input.Replacement());
         var updated = c.Require(result, bucket, name);
         await c.Store.PersistObjectAsync(bucket, name, CancellationToken.None).ConfigureAwait(false);
@@ -47,10 +46,7 @@ internal static class ObjectEndpoints
     public static async Task DeleteAsync(EmulatorContext c)
     {
         var (bucket, name) = (c.Route.Bucket!, c.Route.Object!);
-        var current = c.Require(c.Store.Get(bucket, name), bucket, name);
-        if (QueryParameters.Long(c.Request, "generation") is { } generation && generation != current.Generation)
-            throw GcsException.NoSuchObject(bucket, name);
-        c.Require(c.Store.Delete(bucket, name, QueryParameters.Preconditions(c.Request)), bucket, name);
+        c.Require(c.Store.Delete(bucket, name, GenerationSelector.Read(c.Request), QueryParameters.Preconditions(c.Request)), bucket, name);
         await c.Store.PersistObjectAsync(bucket, name, CancellationToken.None).ConfigureAwait(false);
         await JsonReplies.WriteEmptyAsync(c.Http, 204).ConfigureAwait(false);
     }

@@ -81,6 +81,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
         Operation.UploadStart => UploadEndpoints.StartAsync(c),
         Operation.UploadChunk => ResumableChunkEndpoint.ChunkAsync(c),
         Operation.UploadCancel => ResumableChunkEndpoint.CancelAsync(c),
+        Operation.XmlGetObject or Operation.XmlHeadObject => XmlObjectEndpoint.ReadAsync(c),
         _ => throw GcsException.NotFound($"No such endpoint: {c.Request.Method} {c.Request.Path}"),
     };
 
@@ -101,7 +102,7 @@ internal sealed class RequestDispatcher(EmulatorStore store, FaultInjector fault
                 await ReadPrefixAsync(http.Request.Body, fault.AfterBytes, http.RequestAborted).ConfigureAwait(false);
                 http.Abort();
                 return true;
-            case FaultKind.ResetConnection when route.Operation != Operation.Download:
+            case FaultKind.ResetConnection when route.Operation is not (Operation.Download or Operation.XmlGetObject):
                 http.Abort();
                 return true;
             default:

@@ -19,6 +19,8 @@ internal enum Operation
     UploadStart,
     UploadChunk,
     UploadCancel,
+    XmlGetObject,
+    XmlHeadObject,
     ControlFaults,
     ControlRequests,
 }
@@ -36,7 +38,8 @@ internal sealed record Route(
         Operation.ListBuckets or Operation.InsertBucket or Operation.GetBucket or Operation.DeleteBucket => RequestKind.Bucket,
         Operation.ListObjects => RequestKind.ListObjects,
         Operation.GetObject => RequestKind.GetObject,
-        Operation.Download => RequestKind.Download,
+        Operation.Download or Operation.XmlGetObject => RequestKind.Download,
+        Operation.XmlHeadObject => RequestKind.GetObject,
         Operation.PatchObject => RequestKind.Patch,
         Operation.UpdateObject => RequestKind.Update,
         Operation.DeleteObject => RequestKind.Delete,

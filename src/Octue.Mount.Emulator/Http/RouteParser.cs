@@ -62,9 +62,13 @@ internal static class RouteParser
                 _ => new Route(Operation.Unknown),
             };
         }
-        else
+        else if (StartsWith(segments, "emulator", "v1"))
         {
             return new Route(Operation.Unknown);
+        }
+        else
+        {
+            return ParseXmlPath(method, path);
         }
 
         var rest = segments[start..];
@@ -132,6 +136,31 @@ internal static class RouteParser
                 return new Route(Operation.CopyTo, bucket, name, rest[6], rest[8]);
         }
         return new Route(Operation.Unknown);
+    }
+
+    /// <summary>
+    /// The XML API's object path, <c>/BUCKET/OBJECT</c>, as Go's client library reads every object (GET with a
+    /// <c>Range</c>, and HEAD). Reached only when the path is none of the JSON API's and the control endpoint's roots
+    /// (<c>/storage/v1/</c>, <c>/upload/storage/v1/</c>, <c>/download/storage/v1/</c>, <c>/emulator/v1/</c>), so it
+    /// never shadows them; the price is that objects named <c>v1/...</c> in a bucket named <c>storage</c> or
+    /// <c>emulator</c> cannot be read this way (the JSON API still reads them). The object name is everything after
+    /// the bucket's slash, percent-decoded as a whole, so a trailing slash (a folder placeholder) and empty segments
+    /// are kept. Bucket listings and writes by this path are not served.
+    /// </summary>
+    private static Route ParseXmlPath(string method, string path)
+    {
+        var trimmed = path.TrimStart('/');
+        var slash = trimmed.IndexOf('/');
+        if (slash <= 0 || slash == trimmed.Length - 1)
+            return new Route(Operation.Unknown);
+        var bucket = Uri.UnescapeDataString(trimmed[..slash]);
+        var name = Uri.UnescapeDataString(trimmed[(slash + 1)..]);
+        return method switch
+        {
+            "GET" => new Route(Operation.XmlGetObject, bucket, name),
+            "HEAD" => new Route(Operation.XmlHeadObject, bucket, name),
+            _ => new Route(Operation.Unknown),
+        };
     }
 
     private static string[] Segments(string path)

@@ -202,14 +202,16 @@ public sealed class EmulatorStore
     /// Replaces an existing object's attributes with what <paramref name="change"/> makes of them (bumping the
     /// metageneration), if the preconditions and the optional ETag hold.
     /// </summary>
-    internal StoreResult<StoredObject> UpdateAttributes(string bucket, string name, Preconditions preconditions,
+    internal StoreResult<StoredObject> UpdateAttributes(string bucket, string name, long? generation, Preconditions preconditions,
         string? ifMatchEtag, Func<StoredObject, ObjectAttributes> change)
     {
         if (!_buckets.TryGetValue(bucket, out var state))
             return StoreResult<StoredObject>.Fail(StoreStatus.BucketNotFound);
         lock (state.Gate)
         {
-            if (!state.Objects.TryGetValue(name, out var current))
+            // The generation selector is checked under the same lock as the change, so it cannot pass for a revision
+            // that is replaced before the change lands.
+            if (!state.Objects.TryGetValue(name, out var current) || !GenerationSelector.Selects(generation, current))
                 return StoreResult<StoredObject>.Fail(StoreStatus.ObjectNotFound);
             if (!preconditions.IsSatisfiedBy(current) || (ifMatchEtag is not null && ifMatchEtag != ETag.Of(current)))
                 return StoreResult<StoredObject>.Fail(StoreStatus.PreconditionFailed);
@@ -219,13 +221,13 @@ public sealed class EmulatorStore
         }
     }
 
-    internal StoreResult<StoredObject> Delete(string bucket, string name, Preconditions preconditions)
+    internal StoreResult<StoredObject> Delete(string bucket, string name, long? generation, Preconditions preconditions)
     {
         if (!_buckets.TryGetValue(bucket, out var state))
             return StoreResult<StoredObject>.Fail(StoreStatus.BucketNotFound);
         lock (state.Gate)
         {
-            if (!state.Objects.TryGetValue(name, out var current))
+            if (!state.Objects.TryGetValue(name, out var current) || !GenerationSelector.Selects(generation, current))
                 return StoreResult<StoredObject>.Fail(StoreStatus.ObjectNotFound);
             if (!preconditions.IsSatisfiedBy(current))
                 return StoreResult<StoredObject>.Fail(StoreStatus.PreconditionFailed);

@@ -570,9 +570,50 @@ internal sealed class FuseDispatcher
     /// <summary>
     /// The file system's attributes all live in the <c>user.</c> namespace. The kernel and tools ask for others on
     /// every file (<c>ls -l</c> for <c>security.selinux</c> and <c>system.posix_acl_access</c>, every write for
-    /// <c>security.capability</c>); answering those here keeps them from costing a metadata lookup each.
+    /// <c>security.capability</c>); <see cref="TryAnswerInline"/> answers those on the reader thread.
     /// </summary>
     internal static bool IsUserNamespace(string name) => name.StartsWith("user.", StringComparison.Ordinal);
+
+    /// <summary>The same test on the name's bytes as the kernel sent them (no string is made).</summary>
+    internal static bool IsUserNamespace(ReadOnlySpan<byte> name) => name.StartsWith("user."u8);
+
+    /// <summary>
+    /// Answers, on the reader thread and without allocating, the requests whose answer needs no VFS call: extended
+    /// attributes outside <c>user.</c>, which this mount never has. The answer is EOPNOTSUPP ("not supported by this
+    /// file system"), not ENODATA: the kernel forwards every getxattr(2) of <c>security.*</c> and of the POSIX ACL
+    /// names (no SELinux module claims them, and FUSE passes <c>system.posix_acl_*</c> to a server that did not
+    /// negotiate POSIX_ACL), and has no way to be told once; but the tools that ask on every file remember
+    /// EOPNOTSUPP for the whole file system (coreutils' <c>ls -l</c> stops asking for <c>security.selinux</c> and the
+    /// ACL after the first file whose answer is "not supported"), while ENODATA only describes the one file.
+    /// ENOSYS would stop the kernel itself, but for every name, <c>user.*</c> included. False when the request must
+    /// go to <see cref="HandleAsync"/>.
+    /// </summary>
+    public bool TryAnswerInline(in FuseInHeader header, ReadOnlySpan<byte> args)
+    {
+        var reader = new FuseArgReader(args);
+        ReadOnlySpan<byte> name;
+        switch (header.Opcode)
+        {
+            case FuseOpcode.GetXattr:
+                if (!reader.TryRead(out FuseGetXattrIn _) || !reader.TryReadNameBytes(out name))
+                    return false;
+                break;
+            case FuseOpcode.SetXattr:
+                if (!reader.TryRead(SetxattrExt ? FuseSetXattrIn.ExtSize : FuseSetXattrIn.Size, out FuseSetXattrIn _) || !reader.TryReadNameBytes(out name))
+                    return false;
+                break;
+            case FuseOpcode.RemoveXattr:
+                if (!reader.TryReadNameBytes(out name))
+                    return false;
+                break;
+            default:
+                return false;
+        }
+        if (IsUserNamespace(name))
+            return false;
+        _reply.Error(header.Unique, Errno.EOPNOTSUPP);
+        return true;
+    }
 
     private async ValueTask SetXattrAsync(FuseRequest request)
     {
@@ -618,7 +659,7 @@ internal sealed class FuseDispatcher
         }
         if (!IsUserNamespace(name))
         {
-            _reply.Error(request, Errno.ENODATA);
+            _reply.Error(request, Errno.EOPNOTSUPP);
             return;
         }
         var result = await _fs.GetXattrAsync(request.NodeId, name, request.Token).ConfigureAwait(false);

@@ -21,6 +21,7 @@ internal sealed class FuseSession
     private readonly FuseReplySender _reply;
     private readonly FuseDispatcher _dispatcher;
     private readonly RequestBufferPool _buffers;
+    private readonly FuseRequestCounts _counts = new();
     private readonly ConcurrentDictionary<ulong, FuseRequest> _inFlight = new();
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,6 +45,9 @@ internal sealed class FuseSession
 
     /// <summary>Completes when every reader has stopped (unmount, abort, or a fatal read error).</summary>
     public Task Completion => _completion.Task;
+
+    /// <summary>Requests received so far, by opcode.</summary>
+    public FuseRequestCounts RequestCounts => _counts;
 
     /// <summary>Requests being handled right now.</summary>
     public int ActiveHandlers => Volatile.Read(ref _activeHandlers);
@@ -122,6 +126,8 @@ internal sealed class FuseSession
 
     private void OnAllReadersStopped()
     {
+        _logger.LogInformation("FUSE requests received: {Counts}", _counts.Describe());
+        _counts.Dispose();
         _notifier?.Stop();
         _initialized.TrySetException(new IOException("The FUSE connection closed before INIT was answered."));
         _completion.TrySetResult();
@@ -130,10 +136,14 @@ internal sealed class FuseSession
     private void Process(in FuseInHeader header, byte[] buffer, int length)
     {
         var args = buffer.AsSpan(FuseInHeader.Size, length - FuseInHeader.Size);
+        _counts.Count(header.Opcode);
         if (_logger.IsEnabled(LogLevel.Trace))
             _logger.LogTrace("{Opcode} #{Unique} node {Node} pid {Pid}", header.Opcode, header.Unique, header.NodeId, header.Pid);
         switch (header.Opcode)
         {
+            case FuseOpcode.GetXattr or FuseOpcode.SetXattr or FuseOpcode.RemoveXattr when _dispatcher.TryAnswerInline(header, args):
+                _buffers.Return(buffer);
+                return;
             case FuseOpcode.Forget:
             case FuseOpcode.BatchForget:
                 _dispatcher.HandleForget(header, args);

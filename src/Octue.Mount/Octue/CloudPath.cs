@@ -119,7 +119,7 @@ public readonly record struct CloudPath(string Bucket, string Path)
         throw new OctueFormatException($"path '{path}'", "the path climbs above the bucket with '..'");
     }
 
-    private static bool TryNormalise(string path, out string normalised)
+    internal static bool TryNormalise(string path, out string normalised)
     {
         var segments = new List<string>();
         foreach (var segment in path.Split('/'))

@@ -67,6 +67,9 @@ public sealed class Datafile
     /// <summary>The path of this file inside its dataset (set by <see cref="Dataset"/>; "sub/file.txt").</summary>
     public string? PathInDataset { get; internal set; }
 
+    /// <summary>The path below the dataset's folder as the bucket stores it (before normalisation), for a datafile listed from the cloud.</summary>
+    internal string? ListedPath { get; set; }
+
     /// <summary>The Octue metadata as a <see cref="DatafileMetadata"/>.</summary>
     public DatafileMetadata Metadata => new()
     {

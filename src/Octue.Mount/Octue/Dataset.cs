@@ -62,6 +62,21 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(file);
         file.PathInDataset = NormaliseRelativePath(pathInDataset ?? file.PathInDataset ?? file.Name);
+        file.ListedPath = null;
+        _files.Add(file);
+    }
+
+    /// <summary>
+    /// Adds a datafile found in the cloud under <paramref name="listedPath"/> (its object name below the dataset's
+    /// folder, as stored). Its path in the dataset is that path normalised where it can be; the name as stored is kept
+    /// for a download, which refuses names that cannot be local files rather than letting two objects meet in one.
+    /// </summary>
+    private void AddListed(Datafile file, string listedPath)
+    {
+        file.ListedPath = listedPath;
+        file.PathInDataset = Octue.CloudPath.TryNormalise(listedPath.Replace('\\', '/'), out var normalised) && normalised.Length > 0
+            ? normalised
+            : listedPath;
         _files.Add(file);
     }
 
@@ -181,6 +196,7 @@ public sealed class Dataset
         foreach (var file in _files)
         {
             file.Metadata.ToMergedObjectMetadata();
+            NormaliseRelativePath(file.PathInDataset!);
             if (!seen.Add(file.PathInDataset!))
                 throw new OctueFormatException($"dataset file path '{file.PathInDataset}'", "two datafiles of a dataset cannot have the same path");
             if (IsExcludedName(file.PathInDataset!))
@@ -243,7 +259,7 @@ public sealed class Dataset
         {
             var resolved = await StatFilesAsync(store, files, options, cancellationToken).ConfigureAwait(false);
             foreach (var info in resolved)
-                dataset.Add(Datafile.FromObject(info), RelativePath(location, info));
+                dataset.AddListed(Datafile.FromObject(info), RelativePath(location, info));
             dataset.HasExplicitFileList = true;
             return dataset;
         }
@@ -254,7 +270,7 @@ public sealed class Dataset
             if (IsExcludedName(info.Name)) continue;
             var relative = info.Name[prefix.Length..];
             if (DatasetMetadata.IsMetadataFileName(relative)) continue;
-            dataset.Add(Datafile.FromObject(info), relative);
+            dataset.AddListed(Datafile.FromObject(info), relative);
         }
         return dataset;
     }
@@ -267,7 +283,7 @@ public sealed class Dataset
         var resolved = await StatFilesAsync(store, files, options, cancellationToken).ConfigureAwait(false);
         var dataset = new Dataset(name) { CloudPath = location, HasExplicitFileList = true };
         foreach (var info in resolved)
-            dataset.Add(Datafile.FromObject(info), RelativePath(location, info));
+            dataset.AddListed(Datafile.FromObject(info), RelativePath(location, info));
         return dataset;
     }
 
@@ -307,6 +323,9 @@ public sealed class Dataset
     {
         options ??= TransferOptions.Default;
         var root = Path.GetFullPath(localDirectory);
+        var layout = new DownloadLayout(root);
+        PlanDownload(layout, "");
+        layout.ThrowIfInvalid();
         Directory.CreateDirectory(root);
         await TransferRunner.RunAsync(_files, file => file.CloudObject?.Size ?? 0,
             (file, ct) => file.CloudObject is null
@@ -316,6 +335,15 @@ public sealed class Dataset
         await File.WriteAllTextAsync(Path.Combine(root, DatasetMetadata.OctueFileName), ToLocalMetadataJson(), cancellationToken).ConfigureAwait(false);
         LocalPath = root;
         return root;
+    }
+
+    /// <summary>Adds the files a download of this dataset writes under <paramref name="folder"/> ("" or ending in '/').</summary>
+    internal void PlanDownload(DownloadLayout layout, string folder)
+    {
+        foreach (var file in _files)
+            layout.AddFile(folder + (file.ListedPath ?? file.PathInDataset!),
+                file.CloudObject is { } stored ? $"gs://{stored.Bucket}/{stored.Name}" : $"datafile '{file.PathInDataset}'");
+        layout.AddFile(folder + DatasetMetadata.OctueFileName, $"the dataset's own {DatasetMetadata.OctueFileName} file");
     }
 
     private string ToLocalMetadataJson()

@@ -108,7 +108,7 @@ internal static class FileTransfer
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(localPath))!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, "." + Path.GetFileName(localPath) + ".partial-" + Guid.NewGuid().ToString("N")[..8]);
+        var temporary = Path.Combine(directory, PartialFileName(Path.GetFileName(localPath)));
         try
         {
             using var hasher = new ContentHasher();
@@ -141,6 +141,20 @@ internal static class FileTransfer
             File.Delete(temporary);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The name a download is written under until it is verified: ".NAME.partial-XXXXXXXX", with NAME shortened so the
+    /// whole stays within 255 bytes (a 250-byte file name is legal; its temporary name must be too).
+    /// </summary>
+    internal static string PartialFileName(string fileName)
+    {
+        var suffix = ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        var budget = 255 - 1 - suffix.Length;
+        var name = fileName;
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > budget)
+            name = name[..(char.IsLowSurrogate(name[^1]) && name.Length > 1 ? name.Length - 2 : name.Length - 1)];
+        return "." + name + suffix;
     }
 
     private static void EnsureDownloadMatches(ObjectInfo source, ContentHasher hasher)

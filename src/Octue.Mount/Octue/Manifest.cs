@@ -10,6 +10,8 @@ namespace Octue.Mount.Octue;
 /// </summary>
 public sealed class Manifest
 {
+    private const string ManifestFileName = "manifest.json";
+
     /// <summary>A new manifest with a random id.</summary>
     public Manifest(IEnumerable<KeyValuePair<string, Dataset>>? datasets = null, string? name = null)
     {
@@ -182,6 +184,16 @@ public sealed class Manifest
     public async Task<string> DownloadAsync(string localDirectory, TransferOptions? options = null, CancellationToken cancellationToken = default)
     {
         var root = Path.GetFullPath(localDirectory);
+        // Every dataset's files are checked together, before the first is written: keys are names from the manifest,
+        // and two datasets must not meet in one folder any more than two objects in one file.
+        var layout = new DownloadLayout(root);
+        layout.AddFile(ManifestFileName, "the manifest's own manifest.json");
+        foreach (var (key, dataset) in Datasets)
+        {
+            layout.AddFolder(key, $"dataset '{key}'");
+            dataset.PlanDownload(layout, key + "/");
+        }
+        layout.ThrowIfInvalid();
         Directory.CreateDirectory(root);
         var local = new Dictionary<string, ManifestDatasetRef>(StringComparer.Ordinal);
         foreach (var (key, dataset) in Datasets)
@@ -191,7 +203,7 @@ public sealed class Manifest
             local[key] = new ManifestDatasetRef { Path = Dataset.NormaliseRelativePath(key) };
         }
         var document = new ManifestDocument { Id = Id, Name = Name, Datasets = local };
-        var path = Path.Combine(root, "manifest.json");
+        var path = Path.Combine(root, ManifestFileName);
         await File.WriteAllTextAsync(path, document.ToJson(), cancellationToken).ConfigureAwait(false);
         return path;
     }

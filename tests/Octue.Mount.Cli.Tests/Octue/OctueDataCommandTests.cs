@@ -150,6 +150,50 @@ public sealed class OctueDataCommandTests : IAsyncLifetime, IDisposable
         Assert.Contains("--parallelism", parallel.Stderr);
     }
 
+    [Theory]
+    [InlineData("ok.txt", "evil/../ok.txt")]
+    [InlineData("a", "a/b")]
+    [InlineData("x//y", "z")]
+    public async Task A_dataset_whose_objects_do_not_map_to_one_local_file_each_is_refused_before_anything_is_written(string first, string second)
+    {
+        _emulator.Store.PutObject("bucket", "clash/" + first, Encoding.ASCII.GetBytes("first"));
+        _emulator.Store.PutObject("bucket", "clash/" + second, Encoding.ASCII.GetBytes("second"));
+        var target = Path.Combine(_temp, "clash-copy");
+
+        var download = await Run("download", "gs://bucket/clash", target, "--kind", "dataset");
+
+        Assert.Equal(1, download.ExitCode);
+        Assert.Contains("Nothing was downloaded", download.Stderr);
+        Assert.Contains("gs://bucket/clash/" + first, download.Stderr);
+        if (!first.Contains("//"))
+            Assert.Contains("gs://bucket/clash/" + second, download.Stderr);
+        Assert.False(Directory.Exists(target), "the destination was created");
+    }
+
+    [Fact]
+    public async Task A_manifest_whose_datasets_leave_the_folder_or_collide_is_refused_before_anything_is_written()
+    {
+        _emulator.Store.PutObject("bucket", "m/good/file.txt", Encoding.ASCII.GetBytes("good"));
+        _emulator.Store.PutObject("bucket", "m/other/file.txt", Encoding.ASCII.GetBytes("other"));
+        _emulator.Store.PutObject("bucket", "m/escape.json", Encoding.UTF8.GetBytes(
+            "{\"id\": \"dab88335-d739-4899-8eec-13ffdb5921fd\", \"datasets\": {\"good\": \"gs://bucket/m/good\", \"../../etc\": \"gs://bucket/m/other\"}}"));
+        _emulator.Store.PutObject("bucket", "m/collide.json", Encoding.UTF8.GetBytes(
+            "{\"id\": \"dab88335-d739-4899-8eec-13ffdb5921fd\", \"datasets\": {\"good\": \"gs://bucket/m/good\", \"good/file.txt\": \"gs://bucket/m/other\"}}"));
+        var target = Path.Combine(_temp, "manifest-copy");
+
+        var escape = await Run("download", "gs://bucket/m/escape.json", target, "--kind", "manifest");
+        Assert.Equal(1, escape.ExitCode);
+        Assert.Contains("dataset '../../etc'", escape.Stderr);
+        Assert.Contains("'..'", escape.Stderr);
+        Assert.False(Directory.Exists(target), "the destination was created");
+
+        var collide = await Run("download", "gs://bucket/m/collide.json", target, "--kind", "manifest");
+        Assert.Equal(1, collide.ExitCode);
+        Assert.Contains("gs://bucket/m/good/file.txt", collide.Stderr);
+        Assert.Contains("dataset 'good/file.txt'", collide.Stderr);
+        Assert.False(Directory.Exists(target), "the destination was created");
+    }
+
     [Fact]
     public async Task Corrupt_download_fails_and_leaves_nothing_behind()
     {

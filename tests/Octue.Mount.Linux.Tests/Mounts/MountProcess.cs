@@ -104,6 +104,28 @@ public sealed class MountProcess : IAsyncDisposable
 
     public string ReadLog() => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
+    /// <summary>
+    /// Stops the daemon (SIGTERM: it unmounts and exits) and returns the FUSE requests it received, by opcode
+    /// (LOOKUP, READ, GETXATTR, ...), from the summary it logs when its connection closes.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> StopAndCountRequestsAsync()
+    {
+        Assert.Equal(0, await StopAsync(TimeSpan.FromSeconds(60)));
+        var log = ReadLog();
+        var match = System.Text.RegularExpressions.Regex.Match(log, "FUSE requests received: (.*)");
+        Assert.True(match.Success, $"the daemon logged no request counts:\n{log}");
+        var counts = new Dictionary<string, long>();
+        if (match.Groups[1].Value.Trim() != "none")
+        {
+            foreach (var item in match.Groups[1].Value.Trim().Split(", "))
+            {
+                var parts = item.Split(' ');
+                counts[parts[0]] = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return counts;
+    }
+
     /// <summary>SIGKILL: the daemon dies without unmounting; the kernel aborts its connection when its fd closes.</summary>
     public async Task KillHardAsync()
     {

@@ -64,4 +64,31 @@ public sealed class XattrTests(EmulatorFixture fixture)
         Assert.Equal("\"south\"", back.Trim());
         Assert.Equal("a,b\n1,2\n", Encoding.UTF8.GetString(fixture.Emulator.Store.TryGetObject(bucket, "data/mast.csv", out var stored) ? stored.Data : []));
     }
+
+    [Fact]
+    public async Task Ls_l_asks_for_security_and_acl_xattrs_once_per_listing_not_once_per_file()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("xattr-ls");
+        const int Files = 200;
+        for (var i = 0; i < Files; i++)
+            fixture.Emulator.Store.PutObject(bucket, $"many/f{i:D4}", "x"u8.ToArray());
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+
+        var listing = (await Tool.RunAsync("ls", "-l", mount.Path("many"))).EnsureSuccess("ls -l").Stdout;
+        Assert.Equal(Files, listing.Split('\n').Count(line => line.Contains(" f0")));
+        // Names the mount never has are refused as "not supported", and user.* attributes still work.
+        var selinux = await Tool.RunAsync("getfattr", "-n", "security.selinux", "--absolute-names", mount.Path("many", "f0000"));
+        Assert.Contains("Operation not supported", selinux.Stderr);
+        var acl = await Tool.RunAsync("getfattr", "-n", "system.posix_acl_access", "--absolute-names", mount.Path("many", "f0000"));
+        Assert.Contains("Operation not supported", acl.Stderr);
+        var size = (await Tool.RunAsync("getfattr", "-n", "user.gcs.size", "--only-values", "--absolute-names", mount.Path("many", "f0000"))).EnsureSuccess("getfattr user.gcs.size").Stdout;
+        Assert.Equal("1", size.Trim());
+
+        var requests = await mount.StopAndCountRequestsAsync();
+        // ls -l asks security.selinux and system.posix_acl_access of each file; an answer of "not supported" is
+        // remembered for the whole file system, where "no such attribute" (2 per file) was not. The three getfattr
+        // calls above add one each.
+        Assert.InRange(requests.GetValueOrDefault("GETXATTR"), 3, 3 + 4);
+    }
 }

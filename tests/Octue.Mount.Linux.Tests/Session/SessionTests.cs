@@ -276,8 +276,43 @@ public sealed class SessionTests : IAsyncLifetime
         Send(FuseOpcode.ListXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 1 }));
         Assert.Equal(-Errno.ERANGE, (await ReceiveAsync()).Header.Error);
 
+        // Names outside user. are answered "not supported" on the reader thread, whether or not the node exists.
         Send(FuseOpcode.GetXattr, node, Bytes(new FuseGetXattrIn { BufferSize = 64 }), Name("security.capability"));
-        Assert.Equal(-Errno.ENODATA, (await ReceiveAsync()).Header.Error);
+        Assert.Equal(-Errno.EOPNOTSUPP, (await ReceiveAsync()).Header.Error);
+        Send(FuseOpcode.GetXattr, 987654, Bytes(new FuseGetXattrIn { BufferSize = 0 }), Name("system.posix_acl_access"));
+        Assert.Equal(-Errno.EOPNOTSUPP, (await ReceiveAsync()).Header.Error);
+        Send(FuseOpcode.RemoveXattr, node, Name("trusted.x"));
+        Assert.Equal(-Errno.EOPNOTSUPP, (await ReceiveAsync()).Header.Error);
+        Assert.Equal(4, _session.RequestCounts[FuseOpcode.GetXattr]);
+        Assert.Equal(1, _session.RequestCounts[FuseOpcode.RemoveXattr]);
+    }
+
+    [Fact]
+    public void Foreign_xattr_names_are_answered_without_the_file_system()
+    {
+        var (daemonFd, kernelFd) = CreatePair();
+        using var device = new FuseDevice(daemonFd);
+        try
+        {
+            // No file system at all behind the dispatcher: an inline answer cannot have asked it.
+            var dispatcher = new FuseDispatcher(null!, new FuseReplySender(device, NullLogger.Instance), NullLogger.Instance);
+            byte[] Args(string name) => [.. Bytes(new FuseGetXattrIn { BufferSize = 64 }), .. Name(name)];
+            var header = new FuseInHeader { Opcode = FuseOpcode.GetXattr, Unique = 42, NodeId = 7 };
+
+            Assert.True(dispatcher.TryAnswerInline(header, Args("security.selinux")));
+            var reply = new byte[64];
+            Assert.Equal(FuseOutHeader.Size, (int)ReadInto(kernelFd, reply));
+            var answer = MemoryMarshal.Read<FuseOutHeader>(reply);
+            Assert.Equal(42UL, answer.Unique);
+            Assert.Equal(-Errno.EOPNOTSUPP, answer.Error);
+
+            Assert.False(dispatcher.TryAnswerInline(header, Args("user.gcs.size")));
+            Assert.False(dispatcher.TryAnswerInline(header with { Opcode = FuseOpcode.Read }, Args("security.selinux")));
+        }
+        finally
+        {
+            LibC.Close(kernelFd);
+        }
     }
 
     [Fact]
