@@ -30,6 +30,12 @@ internal sealed record MountSettings
     public uint DirectoryMode { get; init; } = 0b111_101_101;
     public bool AllowOther { get; init; }
     public bool NonEmpty { get; init; }
+
+    /// <summary>The kernel does not follow symlinks on the mount (<c>nosymfollow</c>).</summary>
+    public bool NoSymFollow { get; init; }
+
+    /// <summary>Show stored setuid/setgid/sticky bits and mount without <c>nosuid</c> (<c>suid</c>).</summary>
+    public bool AllowSetuid { get; init; }
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     public string? LogFile { get; init; }
     public string? CredentialsFile { get; init; }
