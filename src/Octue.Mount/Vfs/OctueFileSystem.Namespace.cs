@@ -593,8 +593,9 @@ public sealed partial class OctueFileSystem
             targetGeneration = fresh?.Generation ?? 0;
         }
 
-        var replaced = target is not null ? _nodes.GetChild(toDir, newName) : null;
-        if (replaced is not null && replaced != node && targetGeneration != 0)
+        // The file the rename replaces: an object, or a file created here and not uploaded yet (not in the bucket).
+        var replaced = _nodes.GetChild(toDir, newName) is { Kind: NodeKind.File } there && there != node ? there : null;
+        if (replaced is not null && targetGeneration != 0)
         {
             // The file renamed over stays readable through the handles open on it, as an unlinked file does.
             await PreserveOpenReadersAsync(replaced, targetGeneration, ct).ConfigureAwait(false);
@@ -637,7 +638,7 @@ public sealed partial class OctueFileSystem
         await RebaseWritersAsync(node, copy, CancellationToken.None).ConfigureAwait(false);
         // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
         RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
-        if (replaced is not null && replaced != node)
+        if (replaced is not null)
         {
             await ForgetStagedCopiesAsync(replaced, ct).ConfigureAwait(false);
         }
