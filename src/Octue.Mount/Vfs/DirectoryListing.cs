@@ -17,7 +17,7 @@ internal readonly record struct ListingEntry(string Name, NodeKind Kind, ObjectI
 }
 
 /// <summary>
-/// A snapshot of a directory's visible entries, in name order, after <see cref="NameRules"/> were applied.
+/// A snapshot of a directory's visible entries, in name order, after <see cref="Octue.FileNameRule"/> was applied.
 /// Built from one paged, delimited listing: entries carry the listing's object metadata, so attributes need no stat.
 /// A snapshot never changes; <see cref="With"/> and <see cref="Without"/> give a new one with a change this mount made
 /// since the listing (a file uploaded, a file deleted), kept beside the listed entries rather than copied into them,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.Memory;
+using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
@@ -345,7 +346,7 @@ internal sealed class MetadataCache : IDisposable
         {
             var parent = ParentPrefix(name);
             var leaf = name[parent.Length..];
-            if (NameRules.IsValidSegment(leaf))
+            if (FileNameRule.IsValidSegment(leaf))
             {
                 var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
                 ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, kind, info, bucket, name)));
@@ -404,7 +405,7 @@ internal sealed class MetadataCache : IDisposable
     {
         var parent = ParentPrefix(prefix);
         var leaf = prefix[parent.Length..^1];
-        if (NameRules.IsValidSegment(leaf))
+        if (FileNameRule.IsValidSegment(leaf))
         {
             ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, NodeKind.Directory, null, bucket, prefix) { Placeholder = placeholder }));
         }

@@ -333,7 +333,7 @@ public sealed partial class OctueFileSystem
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
-            Updated(node, info);
+            RecordOwnChange(node, info);
             return ObjectAttributes(node, info);
         }
         catch (PreconditionFailedException)
@@ -634,7 +634,7 @@ public sealed partial class OctueFileSystem
             _metadata.PutStat(source.Bucket, source.ObjectName, null);
         }
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
-        Updated(node, copy);
+        RecordOwnChange(node, copy);
         await RebaseWritersAsync(node, copy, CancellationToken.None).ConfigureAwait(false);
         // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
         RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
@@ -895,7 +895,7 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check;

@@ -16,15 +16,8 @@ internal sealed class ReadPath : IAsyncDisposable
     public ReadPath(IObjectStore store, FileSystemOptions options, ILoggerFactory loggerFactory)
     {
         _store = store;
-        WholeObjectLimit = Math.Min(1 << 20, options.ChunkSize);
-        var readOptions = new ReadOptions
-        {
-            ChunkSize = options.ChunkSize,
-            Parallelism = options.Parallelism,
-            MemoryBudget = options.MemoryBudget,
-            CacheDirectory = options.CacheDirectory,
-            CacheSizeBytes = options.CacheSizeBytes,
-        };
+        var readOptions = options.Read with { CacheDirectory = options.CacheDirectory };
+        WholeObjectLimit = Math.Min(1 << 20, readOptions.ChunkSize);
         _factory = new ObjectReaderFactory(store, ContentCache.Create(readOptions, loggerFactory), readOptions, loggerFactory);
     }
 

@@ -16,7 +16,7 @@ public sealed class OpenFileTests : IClassFixture<VfsFixture>
     public OpenFileTests(VfsFixture fixture) => _fixture = fixture;
 
     private Task<MountedBucket> MountAsync(string bucket) =>
-        MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", configure: o => o with { ChunkSize = Chunk, Parallelism = 1 });
+        MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", configure: o => o with { Read = o.Read with { ChunkSize = Chunk, Parallelism = 1 } });
 
     private static byte[] Pattern(int length, int seed)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Octue.Mount.Emulator;
 using Octue.Mount.Storage;
 using Octue.Mount.Tests.Octue;
@@ -19,7 +20,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
 
     private RequestCounter Requests => _fixture.Emulator.Requests;
 
-    private Task<MountedBucket> MountAsync(string bucket, ManualClock clock, IObjectStore? store = null) =>
+    private Task<MountedBucket> MountAsync(string bucket, FakeTimeProvider clock, IObjectStore? store = null) =>
         MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", Ttl, configure: o => o with { TimeProvider = clock }, store: store);
 
     /// <summary>Lists a directory the way READDIRPLUS does: the kernel keeps a lookup on every entry it is given.</summary>
@@ -73,7 +74,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task Files_created_in_a_directory_this_mount_made_cost_one_upload_each_and_no_lookup()
     {
         var bucket = _fixture.NewBucket();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(IFileSystem.RootId, "copy"));
         Requests.Reset();
@@ -110,7 +111,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     {
         // `ls -l` whose dentries outlived the TTL: the kernel looks up and stats every entry again.
         var bucket = BucketWith("d", 2_500);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         var entries = await mount.ReadDirectoryAsync(dir.NodeId);
@@ -134,7 +135,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task Lookups_arriving_together_past_the_ttl_share_one_listing()
     {
         var bucket = BucketWith("d", 1_500);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         await mount.ReadDirectoryAsync(dir.NodeId);
@@ -155,7 +156,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task A_directory_asked_about_once_after_its_refresh_goes_back_to_asking_for_one_name()
     {
         var bucket = BucketWith("d", 1_500);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         await mount.ReadDirectoryAsync(dir.NodeId);
@@ -178,7 +179,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task A_lookup_in_a_large_directory_past_its_ttl_asks_for_its_name_alone()
     {
         var bucket = BucketWith("d", (MetadataCache.MaxWholeRefreshPages * 1_000) + 1);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         await mount.ReadDirectoryAsync(dir.NodeId);
@@ -194,7 +195,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task A_file_written_while_its_directory_is_being_listed_is_not_lost_from_the_listing()
     {
         var bucket = BucketWith("d", 20);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         var store = new HeldListingStore(_fixture.Store);
         await using var mount = await MountAsync(bucket, clock, store);
         var dir = await mount.LookupPathAsync("d");
@@ -232,7 +233,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task Opening_a_small_file_costs_its_download_alone()
     {
         var bucket = BucketWith("d", 30);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         var entries = await ReadDirectoryPlusAsync(mount, dir.NodeId);
@@ -257,7 +258,7 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
     public async Task Opening_a_small_file_replaced_elsewhere_sees_the_new_version_while_the_listing_is_still_fresh()
     {
         var bucket = BucketWith("d", 3);
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var dir = await mount.LookupPathAsync("d");
         var entries = await ReadDirectoryPlusAsync(mount, dir.NodeId);
