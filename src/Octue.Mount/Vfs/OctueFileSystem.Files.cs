@@ -83,7 +83,7 @@ public sealed partial class OctueFileSystem
 
         var handle = new FileHandle(NewHandleId(), n, flags, info)
         {
-            ModifiedNs = info is null ? PosixMetadata.ToNs(DateTimeOffset.UtcNow) : PosixMetadata.ModifiedNs(info),
+            ModifiedNs = info is null ? NowNs() : PosixMetadata.ModifiedNs(info),
             Reader = reader,
         };
         if (writing && (flags & OpenFlags.Truncate) != 0)
