@@ -95,7 +95,6 @@ public sealed partial class ModelRun
 
             fsync = Task.Run(() => _mount.Execute(sync));
             await Task.Delay((int)(op.Offset % 40)).ConfigureAwait(false);
-            _stats.KillsDuringFsync++;
         }
 
         _daemon!.Kill();
@@ -114,6 +113,8 @@ public sealed partial class ModelRun
                 return $"kill -9 during fsync of \"{synced}\": the bucket holds {stored?.Length.ToString() ?? "no"} bytes, neither the old object ({before?.Length.ToString() ?? "none"}) nor the new ({after!.Length})";
             }
 
+            // Counted here, where the outcome is checked: an fsync of a file already unlinked uploads nothing.
+            _stats.KillsDuringFsync++;
             if (old)
             {
                 _stats.KilledUploadsOld++;
