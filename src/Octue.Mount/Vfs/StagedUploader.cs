@@ -36,11 +36,17 @@ internal sealed class StagedUploader
     private readonly VfsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
+    private readonly long _streamChunkSize;
 
-    /// <summary>An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also refreshes its cache).</summary>
+    /// <summary>
+    /// An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also
+    /// refreshes its cache). Copies written from their start stream in chunks of <paramref name="streamChunkSize"/>
+    /// bytes while they are written (0: never; they are uploaded whole).
+    /// </summary>
     public StagedUploader(IObjectStore store, StagingArea staging, ReadPath reads, VfsMetrics metrics, ILogger logger,
-        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
+        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat, long streamChunkSize = 0)
     {
+        _streamChunkSize = streamChunkSize;
         _store = store;
         _staging = staging;
         _reads = reads;
@@ -66,10 +72,8 @@ internal sealed class StagedUploader
             try
             {
                 plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                await using (var content = staged.OpenReadStream())
-                {
-                    uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
-                }
+                uploaded = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false)
+                           ?? await UploadWholeAsync(staged, plan, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -84,6 +88,88 @@ internal sealed class StagedUploader
 
             return await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Lets the upload of <paramref name="staged"/> stream while it is written, from its start and in order (a new
+    /// file, or one truncated to nothing): its first chunk opens a resumable session, the next ones follow as they are
+    /// written, and the flush, fsync or close that uploads the copy only sends the rest (<see cref="UploadAsync"/>).
+    /// Nothing happens for a copy that is not empty or while streaming is off.
+    /// </summary>
+    public void StreamWhileWritten(StagedFile staged)
+    {
+        if (_streamChunkSize > 0 && staged.Length == 0 && staged.Follower is null && !staged.Sidecar.Unlinked)
+        {
+            staged.Follower = new StreamedUpload(_store, staged, _streamChunkSize, _logger);
+        }
+    }
+
+    private async Task<ObjectInfo> UploadWholeAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
+    {
+        await using var content = staged.OpenReadStream();
+        return await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Finishes the copy's streamed upload with <paramref name="plan"/> (null when it has none that can: the copy is
+    /// then uploaded whole). The stream ends here whatever happens: later changes are uploaded whole. Metadata that
+    /// changed since the session opened (the mtime of the last write, a chmod meanwhile) is applied to the new
+    /// generation by a patch conditional on its metageneration.
+    /// </summary>
+    private async Task<ObjectInfo?> FinishStreamAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
+    {
+        if (staged.Follower is not StreamedUpload stream)
+        {
+            return null;
+        }
+
+        staged.Follower = null;
+        if (await stream.FinishAsync(plan, staged.Length, ct).ConfigureAwait(false) is not { } finished)
+        {
+            return null;
+        }
+
+        var patch = MetadataChanges(stream.Sent!.Options.Metadata, plan.Options.Metadata);
+        if (patch is null)
+        {
+            return finished;
+        }
+
+        try
+        {
+            return await _store.PatchMetadataAsync(plan.Bucket, plan.Name, new MetadataPatch { Metadata = patch }, finished.Metageneration, ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The bytes are in the object, durable and verified; only metadata changed during the write is missing.
+            _logger.LogWarning(e, "{Uri} is uploaded, but the metadata changed while it was written could not be applied ({Keys})",
+                plan.Uri, string.Join(", ", patch.Keys));
+            return finished;
+        }
+    }
+
+    /// <summary>The keys <paramref name="wanted"/> sets differently from <paramref name="sent"/> (null: removed), or null when none.</summary>
+    private static Dictionary<string, string?>? MetadataChanges(IReadOnlyDictionary<string, string>? sent, IReadOnlyDictionary<string, string>? wanted)
+    {
+        Dictionary<string, string?>? patch = null;
+        foreach (var (key, value) in wanted ?? ObjectInfo.EmptyMetadata)
+        {
+            if (sent is null || !sent.TryGetValue(key, out var old) || old != value)
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = value;
+            }
+        }
+
+        foreach (var key in (sent ?? ObjectInfo.EmptyMetadata).Keys)
+        {
+            if (wanted is null || !wanted.ContainsKey(key))
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = null;
+            }
+        }
+
+        return patch;
     }
 
     /// <summary>
@@ -106,15 +192,17 @@ internal sealed class StagedUploader
             PosixMetadata.SetModified(sidecar.Metadata, mtime);
         }
 
-        var options = new UploadOptions
-        {
-            ContentType = sidecar.ContentType,
-            Metadata = sidecar.Metadata,
-            IfGenerationMatch = sidecar.BaseGeneration,
-            IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
-        };
-        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, options, current);
+        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, OptionsOf(sidecar, sidecar.Metadata), current);
     }
+
+    /// <summary>What an upload of a copy described by <paramref name="sidecar"/> sends with <paramref name="metadata"/>: content type and preconditions on its base.</summary>
+    internal static UploadOptions OptionsOf(StagingSidecar sidecar, IReadOnlyDictionary<string, string> metadata) => new()
+    {
+        ContentType = sidecar.ContentType,
+        Metadata = metadata,
+        IfGenerationMatch = sidecar.BaseGeneration,
+        IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
+    };
 
     /// <summary>
     /// Records a confirmed upload: the copy is now the object <paramref name="uploaded"/> (its sidecar clean, so a
