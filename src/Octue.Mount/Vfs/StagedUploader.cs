@@ -118,8 +118,10 @@ internal sealed class StagedUploader
     /// </summary>
     private async Task<ObjectInfo?> FinishStreamAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
     {
-        if (staged.Follower is not StreamedUpload stream)
+        if (staged.Follower is not StreamedUpload { Started: true } stream)
         {
+            // Not streaming (yet): a flush before the first chunk (dd closes a duplicate of its descriptor right after
+            // opening) uploads the copy whole, and the stream may still start from the new base.
             return null;
         }
 

@@ -52,6 +52,9 @@ internal sealed class StreamedUpload : IStagedWriteFollower
         _logger = logger;
     }
 
+    /// <summary>True once the session opened (the copy reached its first chunk), even if it was abandoned since.</summary>
+    public bool Started => _pump is not null;
+
     /// <summary>The object the session writes to, and what it sends with the bytes (null until the session opens).</summary>
     public StagedUploadPlan? Sent { get; private set; }
 

@@ -97,6 +97,27 @@ public sealed class StreamedWriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_flush_before_the_first_chunk_saves_the_empty_file_and_the_stream_still_starts_on_its_generation()
+    {
+        // dd opens its output, duplicates the descriptor and closes the first: a flush of an empty new file.
+        var bucket = _fixture.NewBucket("stream");
+        var data = RandomBytes((6 * Chunk) + 77, seed: 9);
+        await using var mount = await MountAsync(bucket);
+
+        var created = (await mount.Fs.CreateAsync(IFileSystem.RootId, "dd.bin", 0b110_100_100, OpenFlags.Write)).Value;
+        Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Handle));
+        Assert.Empty(_fixture.Bytes(bucket, "dd.bin"));
+        var before = Uploads;
+        await WriteAsync(mount.Fs, created.Handle, data, 0, 4 * Chunk);
+        await WaitForUploadsAsync(before, 2);
+        await WriteAsync(mount.Fs, created.Handle, data, 4 * Chunk, data.Length);
+        Assert.Equal(VfsError.None, await mount.Fs.FsyncAsync(created.Handle));
+        Assert.Equal(data, _fixture.Bytes(bucket, "dd.bin"));
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Handle));
+        Assert.Equal(data, _fixture.Bytes(bucket, "dd.bin"));
+    }
+
+    [Fact]
     public async Task A_write_back_in_the_file_abandons_the_stream_and_close_uploads_the_exact_bytes()
     {
         var bucket = _fixture.NewBucket("stream");
