@@ -69,11 +69,12 @@ internal sealed class StagedUploader
         {
             StagedUploadPlan? plan = null;
             ObjectInfo uploaded;
+            ObjectInfo? streamed = null;
             try
             {
                 plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                uploaded = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false)
-                           ?? await UploadWholeAsync(staged, plan, ct).ConfigureAwait(false);
+                streamed = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false);
+                uploaded = streamed ?? await UploadWholeAsync(staged, plan, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -86,7 +87,7 @@ internal sealed class StagedUploader
                 continue;
             }
 
-            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
+            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: streamed is null).ConfigureAwait(false);
         }
     }
 
@@ -211,7 +212,16 @@ internal sealed class StagedUploader
     /// crash leaves nothing to upload), and its bytes serve later reads. Failing to record it locally does not undo
     /// it: the object is durable, and a stale sidecar is recognised at the next start.
     /// </summary>
-    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct)
+    /// <param name="staged">The copy that was uploaded.</param>
+    /// <param name="uploaded">The object the store confirmed.</param>
+    /// <param name="alreadyThere">True when the object was found holding these bytes already (not counted as an upload).</param>
+    /// <param name="ct">Cancels the cache seeding only.</param>
+    /// <param name="adopt">
+    /// False for a copy that streamed while it was written: copying it into the content cache would read it twice and
+    /// write it again on the close path (a second or more a GiB), for a read that may never come. Its generation is
+    /// marked verified, and a later read downloads it, verified as every download is.
+    /// </param>
+    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct, bool adopt = true)
     {
         if (!alreadyThere)
         {
@@ -227,7 +237,15 @@ internal sealed class StagedUploader
             _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", uploaded.Bucket, uploaded.Name, staged.SidecarPath);
         }
 
-        await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+        if (adopt)
+        {
+            await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _reads.MarkVerified(uploaded.Bucket, uploaded.Name, uploaded.Generation);
+        }
+
         return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
     }
 
