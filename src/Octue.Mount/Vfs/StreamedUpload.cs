@@ -129,11 +129,18 @@ internal sealed class StreamedUpload : IStagedWriteFollower
             return null;
         }
 
+        var session = _session!;
         try
         {
-            var finished = await _session!.FinishAsync(length, ct).ConfigureAwait(false);
+            var finished = await session.FinishAsync(length, ct).ConfigureAwait(false);
             _logger.LogDebug("Streamed {Uri}: {Length} bytes, generation {Generation}", plan.Uri, length, finished.Generation);
             return finished;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Refused, or failed for now: the copy is uploaded whole at the next attempt, never by this session.
+            _ = session.CancelAsync(CancellationToken.None);
+            throw;
         }
         finally
         {
