@@ -83,7 +83,7 @@ public sealed partial class OctueFileSystem
                 return ErrorMapping.Map(e, _logger, "open", n.ToString());
             }
 
-            handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            handle.ModifiedNs = NowNs();
         }
 
         Register(handle);
@@ -191,7 +191,7 @@ public sealed partial class OctueFileSystem
         var node = _nodes.GetOrAdd(dir, name, NodeKind.File, id => new Node(id, NodeKind.File, dir, name, dir.Bucket, objectName), addLookups: 1);
         var handle = new FileHandle(NewHandleId(), node, flags | OpenFlags.Write, baseObject: null)
         {
-            ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
+            ModifiedNs = NowNs(),
         };
         // Mode and owner are in the sidecar from its first write, so a crash before the upload keeps them.
         var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.FileMode, owner);
@@ -367,7 +367,7 @@ public sealed partial class OctueFileSystem
 
             await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
-            h.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            h.ModifiedNs = NowNs();
             _metrics.BytesWritten(data.Length);
             return data.Length;
         }
@@ -759,7 +759,7 @@ public sealed partial class OctueFileSystem
                     return WriteMissed(writer, ErrorMapping.Map(e, _logger, "truncate", node.ToString()));
                 }
 
-                writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+                writer.ModifiedNs = NowNs();
             }
             else
             {

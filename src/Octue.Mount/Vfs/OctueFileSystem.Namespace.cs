@@ -39,7 +39,7 @@ public sealed partial class OctueFileSystem
         }
 
         var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.DirectoryMode, owner);
-        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        PosixMetadata.SetModified(metadata, NowNs());
 
         try
         {
@@ -328,7 +328,7 @@ public sealed partial class OctueFileSystem
         // A link's mode is always shown as 777, so only its owner is kept.
         var metadata = NewObjectPosixMetadata(null, 0, owner);
         metadata[PosixMetadata.SymlinkTargetKey] = target;
-        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        PosixMetadata.SetModified(metadata, NowNs());
         try
         {
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),

@@ -57,7 +57,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
-        _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+        _mountTimeNs = PosixMetadata.ToNs(options.TimeProvider.GetUtcNow());
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
     }
@@ -216,6 +216,9 @@ public sealed partial class OctueFileSystem : IFileSystem
     }
 
     private ulong NewHandleId() => (ulong)Interlocked.Increment(ref _nextHandle);
+
+    /// <summary>Now, in nanoseconds since the epoch, on the options' clock (a test's fake clock sets every stamp).</summary>
+    private long NowNs() => PosixMetadata.ToNs(_options.TimeProvider.GetUtcNow());
 
     private bool IsReadOnly => _options.ReadOnly;
 
