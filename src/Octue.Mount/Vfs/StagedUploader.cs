@@ -20,10 +20,10 @@ namespace Octue.Mount.Vfs;
 /// them for ever; a failure that may pass leaves them in <c>staging/</c>;</item>
 /// <item>a confirmed upload is recorded in the sidecar and seeds the content cache.</item>
 /// </list>
-/// An upload that sends its bytes by other means (a resumable session fed while the file is written) uses the same
-/// steps: <see cref="PrepareAsync"/> for what to send, <see cref="CompleteAsync"/> once the object is confirmed, and
-/// <see cref="DecideAfterFailureAsync"/> when the store refused it. A copy whose staged file missed a write never comes
-/// here: it is discarded when the write fails.
+/// A copy written from its start in order streams while it is written (<see cref="StreamWhileWritten"/>,
+/// <see cref="StreamedUpload"/>); its upload here only finishes the stream, with the same plan, preconditions and
+/// outcomes, and falls back to sending the copy whole when the stream cannot finish it. A copy whose staged file
+/// missed a write never comes here: it is discarded when the write fails (which cancels its stream).
 /// </summary>
 internal sealed class StagedUploader
 {
