@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
@@ -65,29 +66,65 @@ internal sealed class StagedUploader
     /// <param name="ct">Cancels the upload; the copy then stays staged.</param>
     public async Task<StagedUploadResult> UploadAsync(StagedFile staged, long? modifiedNs, bool afterCrash, CancellationToken ct)
     {
-        for (var metadataRaces = 0; ; metadataRaces++)
+        // A small file is read once, into memory: the upload sends those bytes and the content cache adopts them, so
+        // neither reads the staged file again. A larger one is streamed from the file, and adopted from it.
+        byte[]? small = null;
+        var smallLength = -1;
+        try
         {
-            StagedUploadPlan? plan = null;
-            ObjectInfo uploaded;
-            ObjectInfo? streamed = null;
-            try
+            for (var metadataRaces = 0; ; metadataRaces++)
             {
-                plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                streamed = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false);
-                uploaded = streamed ?? await UploadWholeAsync(staged, plan, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                StagedUploadPlan? plan = null;
+                ObjectInfo uploaded;
+                ObjectInfo? streamed = null;
+                try
                 {
-                    return decided;
+                    plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
+                    streamed = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false);
+                    if (streamed is not null)
+                    {
+                        uploaded = streamed;
+                    }
+                    else
+                    {
+                        if (small is null && staged.Length <= _reads.WholeObjectLimit)
+                        {
+                            smallLength = (int)staged.Length;
+                            small = ArrayPool<byte>.Shared.Rent(Math.Max(smallLength, 1));
+                            if (await staged.ReadAsync(0, small.AsMemory(0, smallLength), ct).ConfigureAwait(false) != smallLength)
+                            {
+                                throw new IOException($"{staged.DataPath} ended before its {smallLength} bytes");
+                            }
+                        }
+
+                        await using (Stream content = small is null ? staged.OpenReadStream() : new MemoryStream(small, 0, smallLength, writable: false))
+                        {
+                            uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                        }
+                    }
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                    {
+                        return decided;
+                    }
+
+                    _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
+                    continue;
                 }
 
-                _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
-                continue;
+                return streamed is not null
+                    ? await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: false).ConfigureAwait(false)
+                    : await CompleteAsync(staged, uploaded, alreadyThere: false, ct, small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
             }
-
-            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: streamed is null).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (small is not null)
+            {
+                ArrayPool<byte>.Shared.Return(small);
+            }
         }
     }
 
@@ -103,12 +140,6 @@ internal sealed class StagedUploader
         {
             staged.Follower = new StreamedUpload(_store, staged, _streamChunkSize, _logger);
         }
-    }
-
-    private async Task<ObjectInfo> UploadWholeAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
-    {
-        await using var content = staged.OpenReadStream();
-        return await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -212,16 +243,18 @@ internal sealed class StagedUploader
     /// crash leaves nothing to upload), and its bytes serve later reads. Failing to record it locally does not undo
     /// it: the object is durable, and a stale sidecar is recognised at the next start.
     /// </summary>
-    /// <param name="staged">The copy that was uploaded.</param>
-    /// <param name="uploaded">The object the store confirmed.</param>
-    /// <param name="alreadyThere">True when the object was found holding these bytes already (not counted as an upload).</param>
-    /// <param name="ct">Cancels the cache seeding only.</param>
+    /// <param name="staged">The copy now uploaded.</param>
+    /// <param name="uploaded">The object GCS confirmed.</param>
+    /// <param name="alreadyThere">True when an earlier attempt had stored it (nothing was sent now).</param>
+    /// <param name="ct">Cancels seeding the cache (the upload stays recorded).</param>
+    /// <param name="uploadedBytes">The bytes sent, when they are still in memory: the cache adopts them without reading the staged file.</param>
     /// <param name="adopt">
     /// False for a copy that streamed while it was written: copying it into the content cache would read it twice and
     /// write it again on the close path (a second or more a GiB), for a read that may never come. Its generation is
     /// marked verified, and a later read downloads it, verified as every download is.
     /// </param>
-    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct, bool adopt = true)
+    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct,
+        ReadOnlyMemory<byte>? uploadedBytes = null, bool adopt = true)
     {
         if (!alreadyThere)
         {
@@ -239,7 +272,7 @@ internal sealed class StagedUploader
 
         if (adopt)
         {
-            await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+            await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
         }
         else
         {
@@ -440,11 +473,14 @@ internal sealed class StagedUploader
     }
 
     /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, ReadOnlyMemory<byte>? bytes, CancellationToken ct)
     {
         try
         {
-            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            var adopted = bytes is { } content
+                ? await _reads.AdoptUploadedAsync(info, content, ct).ConfigureAwait(false)
+                : await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false);
+            if (!adopted)
             {
                 _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
             }
