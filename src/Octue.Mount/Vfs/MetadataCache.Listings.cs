@@ -254,4 +254,12 @@ internal sealed partial class MetadataCache
 
         return stripes;
     }
+
+    /// <summary>A listing on its way, and the changes this mount made in the directory meanwhile.</summary>
+    private sealed class Refresh
+    {
+        public Task<DirectoryListing> Task { get; set; } = null!;
+        public List<Func<DirectoryListing, DirectoryListing>> Changes { get; } = new();
+        public bool Invalidated { get; set; }
+    }
 }

@@ -247,13 +247,5 @@ internal sealed partial class MetadataCache : IDisposable
 
     private sealed record StatEntry(ObjectInfo? Info);
 
-    /// <summary>A listing on its way, and the changes this mount made in the directory meanwhile.</summary>
-    private sealed class Refresh
-    {
-        public Task<DirectoryListing> Task { get; set; } = null!;
-        public List<Func<DirectoryListing, DirectoryListing>> Changes { get; } = new();
-        public bool Invalidated { get; set; }
-    }
-
     private sealed record Boxed<TValue>(TValue? Value) where TValue : class;
 }
