@@ -264,6 +264,7 @@ internal sealed class MountHost
             MemoryBudget = _settings.ReadMemoryLimit,
             CacheSizeBytes = _settings.CacheSizeBytes,
         },
+        WriteChunkSize = _settings.WriteChunkSize,
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
         Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),

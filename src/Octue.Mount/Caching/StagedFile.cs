@@ -31,10 +31,19 @@ internal sealed class StagedFile : IDisposable
     /// <summary>True when the staged bytes differ from the object's (or the object does not exist yet).</summary>
     public bool Dirty => !Sidecar.Clean;
 
+    /// <summary>What follows this copy's writes as they happen (a streamed upload), or null.</summary>
+    public IStagedWriteFollower? Follower { get; set; }
+
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
+        var follower = Follower;
+        follower?.Writing(offset, data.Length);
         await RandomAccess.WriteAsync(_handle, data, offset, ct).ConfigureAwait(false);
         Length = Math.Max(Length, offset + data.Length);
+        if (follower is not null)
+        {
+            await follower.WrittenAsync(Length, ct).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct)
@@ -64,6 +73,7 @@ internal sealed class StagedFile : IDisposable
 
     public void SetLength(long length)
     {
+        Follower?.Resizing(length);
         RandomAccess.SetLength(_handle, length);
         Length = length;
     }
@@ -76,7 +86,7 @@ internal sealed class StagedFile : IDisposable
             Sidecar.Clean = false;
             try
             {
-                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+                await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -101,7 +111,7 @@ internal sealed class StagedFile : IDisposable
             Sidecar.ModifiedExplicitly = false;
             try
             {
-                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+                await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -113,7 +123,7 @@ internal sealed class StagedFile : IDisposable
     }
 
     /// <summary>Writes the sidecar again after its metadata changed (chmod, utimes, xattrs), so a crash keeps the change.</summary>
-    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, ct));
+    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, durable: false, ct));
 
     /// <summary>Records a confirmed upload: the staged copy is now the object <paramref name="uploaded"/>, metadata included.</summary>
     public ValueTask MarkUploadedAsync(ObjectInfo uploaded, CancellationToken ct)
@@ -147,7 +157,7 @@ internal sealed class StagedFile : IDisposable
         Sidecar.Clean = true;
         Sidecar.BytesChanged = false;
         Sidecar.ModifiedExplicitly = false;
-        await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+        await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
     }
 
     /// <summary>Records that the file lost its name: these bytes are never uploaded, not even by a recovery.</summary>
@@ -156,7 +166,7 @@ internal sealed class StagedFile : IDisposable
         if (!Sidecar.Unlinked)
         {
             Sidecar.Unlinked = true;
-            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            await Sidecar.WriteAsync(SidecarPath, durable: true, ct).ConfigureAwait(false);
         }
     }
 
@@ -184,6 +194,12 @@ internal sealed class StagedFile : IDisposable
     /// <summary>Closes the file without deleting anything (the process is stopping; recovery will find it).</summary>
     public void Dispose()
     {
+        if (Follower is { } follower)
+        {
+            Follower = null;
+            follower.Discarded();
+        }
+
         if (!_disposed)
         {
             _disposed = true;

@@ -1,21 +1,34 @@
 using Microsoft.Extensions.Caching.Memory;
+using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
 /// <summary>
 /// Short-lived metadata: object stats (positive and negative) and directory listings, on an
-/// <see cref="IMemoryCache"/> with a size limit (a stat costs 1, a listing 1 + its entry count). Entries expire after
-/// the TTL; a zero TTL caches nothing. Writers update or invalidate entries of what they change.
+/// <see cref="IMemoryCache"/> with a size limit (a stat costs 1, a listing 1 + its entry count). Entries are trusted
+/// for the TTL; a zero TTL caches nothing. Changes this mount makes update the listings they touch (a listing keeps
+/// its age), and a listing is fetched once for everyone who asks while it is on its way.
 /// </summary>
-internal sealed class MetadataCache : IDisposable
+internal sealed partial class MetadataCache : IDisposable
 {
+    /// <summary>The most pages a lookup past a listing's TTL refreshes whole (above, it asks for its one name).</summary>
+    public const int MaxWholeRefreshPages = 10;
+
+    /// <summary>
+    /// How long after its TTL a listing is kept, never served, so that a lookup can tell whether its directory is
+    /// being walked (<see cref="ShouldRefreshWhole"/>).
+    /// </summary>
+    private static readonly TimeSpan UsageMemory = TimeSpan.FromSeconds(30);
+
     private readonly MemoryCache _cache;
     private readonly TimeSpan _ttl;
+    private readonly TimeProvider _clock;
 
     public MetadataCache(TimeSpan ttl, long sizeLimit, TimeProvider timeProvider)
     {
         _ttl = ttl;
+        _clock = timeProvider;
         _cache = new MemoryCache(new MemoryCacheOptions
         {
             SizeLimit = Math.Max(1, sizeLimit),
@@ -114,24 +127,90 @@ internal sealed class MetadataCache : IDisposable
 
     public void Remove(object key) => _cache.Remove(key);
 
-    public DirectoryListing? TryGetListing(string bucket, string prefix) =>
-        _cache.TryGetValue(new ListingKey(bucket, prefix), out DirectoryListing? listing) ? listing : null;
-
-    public void PutListing(string bucket, string prefix, DirectoryListing listing)
+    /// <summary>
+    /// Records an object this mount wrote (an upload, a copy, a metadata change): its stat, its entry in its
+    /// directory's listing, and the existence of every directory above it (a new object can make them appear).
+    /// </summary>
+    public void ObjectWritten(ObjectInfo info)
     {
-        if (!Enabled)
+        var bucket = info.Bucket;
+        var name = info.Name;
+        PutStat(bucket, name, info);
+        if (name.EndsWith('/'))
         {
-            return;
+            // A directory's placeholder: the directory exists and keeps its attributes there.
+            PutDirectory(bucket, name, true);
+            ChangeListing(bucket, name, l => l.WithPlaceholder(info));
+            AddDirectoryEntry(bucket, name, info);
+        }
+        else
+        {
+            var parent = ParentPrefix(name);
+            var leaf = name[parent.Length..];
+            if (FileNameRule.IsValidSegment(leaf))
+            {
+                var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
+                ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, kind, info, bucket, name)));
+            }
         }
 
-        _cache.Set(new ListingKey(bucket, prefix), listing, new MemoryCacheEntryOptions
+        for (var p = ParentPrefix(name); p.Length > 0; p = ParentPrefix(p))
         {
-            Size = 1 + listing.Entries.Count,
-            AbsoluteExpirationRelativeToNow = _ttl,
-        });
+            PutDirectory(bucket, p, true);
+            AddDirectoryEntry(bucket, p, placeholder: null);
+        }
     }
 
-    public void InvalidateListing(string bucket, string prefix) => _cache.Remove(new ListingKey(bucket, prefix));
+    /// <summary>
+    /// Records an object this mount deleted: known missing, gone from its directory's listing. A directory above it
+    /// may have vanished with it (an implicit directory lives only by its objects), so what is known of those is forgotten.
+    /// </summary>
+    public void ObjectRemoved(string bucket, string name)
+    {
+        PutStat(bucket, name, null);
+        var parent = ParentPrefix(name);
+        if (name.EndsWith('/'))
+        {
+            ChangeListing(bucket, name, static l => l.WithPlaceholder(null));
+        }
+        else
+        {
+            var leaf = name[parent.Length..];
+            ChangeListing(bucket, parent, l => l.Without(leaf));
+        }
+
+        for (var p = parent; p.Length > 0; p = ParentPrefix(p))
+        {
+            InvalidateDirectory(bucket, p);
+            InvalidateListing(bucket, ParentPrefix(p));
+        }
+    }
+
+    /// <summary>Records a directory this mount removed (rmdir): known missing, gone from its parent's listing.</summary>
+    public void DirectoryRemoved(string bucket, string prefix)
+    {
+        PutStat(bucket, prefix, null);
+        InvalidateListing(bucket, prefix);
+        PutDirectory(bucket, prefix, false);
+        var parent = ParentPrefix(prefix);
+        var leaf = prefix[parent.Length..^1];
+        ChangeListing(bucket, parent, l => l.Without(leaf));
+        for (var p = parent; p.Length > 0; p = ParentPrefix(p))
+        {
+            InvalidateDirectory(bucket, p);
+            InvalidateListing(bucket, ParentPrefix(p));
+        }
+    }
+
+    private void AddDirectoryEntry(string bucket, string prefix, ObjectInfo? placeholder)
+    {
+        var parent = ParentPrefix(prefix);
+        var leaf = prefix[parent.Length..^1];
+        if (FileNameRule.IsValidSegment(leaf))
+        {
+            ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, NodeKind.Directory, null, bucket, prefix) { Placeholder = placeholder }));
+        }
+    }
 
     /// <summary>Forgets what is known about an object and the listing of the directory holding it.</summary>
     public void InvalidateObject(string bucket, string name)
@@ -163,8 +242,6 @@ internal sealed class MetadataCache : IDisposable
     public void Dispose() => _cache.Dispose();
 
     private readonly record struct StatKey(string Bucket, string Name);
-
-    private readonly record struct ListingKey(string Bucket, string Prefix);
 
     private readonly record struct DirectoryKey(string Bucket, string Prefix);
 

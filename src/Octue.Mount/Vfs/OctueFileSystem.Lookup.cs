@@ -2,11 +2,9 @@ using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
-// Name resolution, attributes and directory listings.
+// Name resolution and attributes: lookup, getattr, and the stat and resolve steps they share (listings are in .Listing).
 public sealed partial class OctueFileSystem
 {
-    private const int ReadDirectoryBatch = 512;
-
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> LookupAsync(ulong parent, string name, CancellationToken ct = default)
     {
@@ -21,7 +19,6 @@ public sealed partial class OctueFileSystem
         {
             return projected;
         }
-
 
         if (!dir.IsDirectory)
         {
@@ -127,99 +124,6 @@ public sealed partial class OctueFileSystem
         return ObjectAttributes(n, info.Value);
     }
 
-    /// <inheritdoc/>
-    public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
-    {
-        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
-        if (projected != VfsError.None)
-        {
-            return projected;
-        }
-
-        var n = _nodes.Get(node);
-        if (n is null)
-        {
-            return VfsError.NotFound;
-        }
-
-        if (!n.IsDirectory)
-        {
-            return VfsError.NotDirectory;
-        }
-
-        DirectoryListing listing;
-        try
-        {
-            listing = WithPendingCreates(n, await GetListingAsync(n, ct).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "opendir", n.ToString());
-        }
-
-        var handle = new DirectoryHandle(NewHandleId(), n, listing);
-        _nodes.AddOpen(n);
-        _directories[handle.Id] = handle;
-        return handle.Id;
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<VfsResult<IReadOnlyList<DirectoryEntry>>> ReadDirectoryAsync(ulong directoryHandle, long cookie, CancellationToken ct = default)
-    {
-        if (!_directories.TryGetValue(directoryHandle, out var handle))
-        {
-            return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(VfsError.BadHandle);
-        }
-
-        var dir = handle.Node;
-        var entries = handle.Listing.Entries;
-        var result = new List<DirectoryEntry>(Math.Min(ReadDirectoryBatch, entries.Count + 2));
-        if (cookie <= 0)
-        {
-            result.Add(new DirectoryEntry(".", DirectoryAttributes(dir, handle.Listing.Placeholder), 1));
-        }
-
-        if (cookie <= 1)
-        {
-            var up = dir.Parent ?? dir;
-            result.Add(new DirectoryEntry("..", DirectoryAttributes(up, KnownPlaceholder(up)), 2));
-        }
-
-        for (var i = (int)Math.Max(0, cookie - 2); i < entries.Count && result.Count < ReadDirectoryBatch; i++)
-        {
-            var entry = entries[i];
-            var node = NodeFor(dir, entry, addLookups: 0);
-            lock (handle.Sync)
-            {
-                handle.EntryNodes.Add(node);
-            }
-
-            result.Add(new DirectoryEntry(entry.Name, AttributesOf(node, entry), i + 3));
-        }
-
-        return ValueTask.FromResult<VfsResult<IReadOnlyList<DirectoryEntry>>>(result);
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<VfsError> ReleaseDirectoryAsync(ulong directoryHandle, CancellationToken ct = default)
-    {
-        if (!_directories.TryRemove(directoryHandle, out var handle))
-        {
-            return ValueTask.FromResult(VfsError.BadHandle);
-        }
-
-        lock (handle.Sync)
-        {
-            foreach (var node in handle.EntryNodes)
-            {
-                _nodes.ReleaseIfUnused(node);
-            }
-        }
-
-        _nodes.ReleaseOpen(handle.Node);
-        return ValueTask.FromResult(VfsError.None);
-    }
-
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     private Node NodeFor(Node dir, ListingEntry entry, long addLookups)
@@ -276,37 +180,6 @@ public sealed partial class OctueFileSystem
         return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
     }
 
-    /// <summary>
-    /// The listing plus files created here and not uploaded yet, and files whose upload failed for now (both exist
-    /// only in their staged copy).
-    /// </summary>
-    private DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
-    {
-        if (dir.PendingCreates.IsEmpty && _pending.Count == 0)
-        {
-            return listing;
-        }
-
-        List<ListingEntry>? added = null;
-        foreach (var (name, child) in dir.PendingCreates)
-        {
-            if (!listing.TryGet(name, out _) && !child.Detached && ActiveWriter(child) is not null)
-            {
-                (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, child.Bucket, child.ObjectName));
-            }
-        }
-
-        AddPendingEntries(dir, listing, ref added);
-
-        if (added is null)
-        {
-            return listing;
-        }
-
-        added.AddRange(listing.Entries);
-        return new DirectoryListing(added, listing.Placeholder);
-    }
-
     /// <summary>Finds a visible child of a directory: from a cached listing, else with a stat and a one-entry listing.</summary>
     private async ValueTask<VfsResult<ListingEntry>> ResolveAsync(Node dir, string name, CancellationToken ct)
     {
@@ -314,7 +187,7 @@ public sealed partial class OctueFileSystem
         {
             if (dir.Role != DirectoryRole.Prefix)
             {
-                var virtualListing = await GetListingAsync(dir, ct).ConfigureAwait(false);
+                var virtualListing = await GetListingAsync(dir, readWhole: false, ct).ConfigureAwait(false);
                 return virtualListing.TryGet(name, out var v) ? v : VfsError.NotFound;
             }
 
@@ -324,6 +197,13 @@ public sealed partial class OctueFileSystem
             {
                 _metrics.MetadataHit();
                 return listing.TryGet(name, out var e) ? e : VfsError.NotFound;
+            }
+
+            if (_metadata.ShouldRefreshWhole(bucket, prefix))
+            {
+                // The directory is being walked: one listing answers this lookup and the ones that follow.
+                var refreshed = await GetListingAsync(dir, readWhole: false, ct).ConfigureAwait(false);
+                return refreshed.TryGet(name, out var r) ? r : VfsError.NotFound;
             }
 
             var objectName = prefix + name;
@@ -420,8 +300,9 @@ public sealed partial class OctueFileSystem
             return cached is null ? VfsError.NotFound : cached;
         }
 
-        if (_metadata.TryGetListing(bucket, MetadataCache.ParentPrefix(name)) is { } listing &&
-            listing.TryGet(node.Name, out var entry) && entry.Object is { } listed && listed.Name == name)
+        var folder = MetadataCache.ParentPrefix(name);
+        if (_metadata.TryGetListing(bucket, folder) is { } listing &&
+            listing.TryGet(name[folder.Length..], out var entry) && entry.Object is { } listed && listed.Name == name)
         {
             _metrics.MetadataHit();
             return listed;
@@ -429,7 +310,21 @@ public sealed partial class OctueFileSystem
 
         try
         {
+            if (_metadata.ShouldRefreshWhole(bucket, folder))
+            {
+                // The folder is being walked: one listing answers this stat and the ones that follow. A name it does
+                // not show as an object (gone, or shown as a directory) is asked about alone, as before.
+                var parent = node.Parent is { Role: DirectoryRole.Prefix } p && p.Bucket == bucket && p.ObjectName == folder ? p : null;
+                var refreshed = await ListFolderAsync(bucket, folder, readWhole: false, ct, parent).ConfigureAwait(false);
+                if (refreshed.TryGet(name[folder.Length..], out var fresh) && fresh.Object is { } current && current.Name == name)
+                {
+                    ObserveObject(node, current);
+                    return current;
+                }
+            }
+
             _metrics.MetadataMiss();
+
             var info = await StatAsync(bucket, name, ct).ConfigureAwait(false);
             if (info is null)
             {
@@ -443,78 +338,5 @@ public sealed partial class OctueFileSystem
         {
             return ErrorMapping.Map(e, _logger, "stat", node.ToString());
         }
-    }
-
-    /// <summary>The visible entries of a directory, from the metadata cache when fresh.</summary>
-    private async Task<DirectoryListing> GetListingAsync(Node dir, CancellationToken ct)
-    {
-        var cacheBucket = dir.Role == DirectoryRole.Prefix ? dir.Bucket : "";
-        var cacheKey = dir.Role == DirectoryRole.Prefix ? dir.ObjectName : "\0" + dir.Id;
-        if (_metadata.TryGetListing(cacheBucket, cacheKey) is { } cached)
-        {
-            _metrics.MetadataHit();
-            return cached;
-        }
-
-        _metrics.MetadataMiss();
-        var listing = dir.Role switch
-        {
-            DirectoryRole.Prefix => await _lister.ListAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false),
-            DirectoryRole.ProjectRoot => await ListBucketsAsync(ct).ConfigureAwait(false),
-            _ => await ListVirtualDirectoryAsync(dir, ct).ConfigureAwait(false),
-        };
-        _metadata.PutListing(cacheBucket, cacheKey, listing);
-        InvalidateVanishedEntries(dir, listing);
-        return listing;
-    }
-
-    /// <summary>
-    /// Drops from the kernel's dentry cache the names it holds under <paramref name="dir"/> that a fresh listing no
-    /// longer shows, or shows as another kind: another client deleted or replaced them, and the kernel would
-    /// otherwise trust its entry until the entry timeout. Files created here and not uploaded yet are not listed and stay.
-    /// </summary>
-    private void InvalidateVanishedEntries(Node dir, DirectoryListing listing)
-    {
-        if (InvalidationSink is not { } sink)
-        {
-            return;
-        }
-
-        foreach (var child in _nodes.KnownChildren(dir))
-        {
-            if (listing.TryGet(child.Name, out var entry) && entry.Kind == child.Kind)
-            {
-                continue;
-            }
-
-            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name) && PendingOf(child) is null)
-            {
-                sink.InvalidateEntry(dir.Id, child.Name);
-            }
-        }
-    }
-
-    /// <summary>A name the kernel holds an entry for was found missing: its dentry must not outlive the object.</summary>
-    private void InvalidateKnownEntry(Node dir, string name)
-    {
-        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null && PendingOf(known) is null)
-        {
-            sink.InvalidateEntry(dir.Id, name);
-        }
-    }
-
-    private async Task<DirectoryListing> ListBucketsAsync(CancellationToken ct)
-    {
-        var buckets = await _store.ListBucketsAsync(_options.Source.Project!, ct).ConfigureAwait(false);
-        var entries = new List<ListingEntry>(buckets.Count);
-        foreach (var bucket in buckets)
-        {
-            if (FileNameErrors.Check(bucket) == VfsError.None)
-            {
-                entries.Add(new ListingEntry(bucket, NodeKind.Directory, null, bucket, ""));
-            }
-        }
-
-        return new DirectoryListing(entries, null);
     }
 }

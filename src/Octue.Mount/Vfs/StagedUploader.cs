@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
@@ -20,12 +21,12 @@ namespace Octue.Mount.Vfs;
 /// them for ever; a failure that may pass leaves them in <c>staging/</c>;</item>
 /// <item>a confirmed upload is recorded in the sidecar and seeds the content cache.</item>
 /// </list>
-/// An upload that sends its bytes by other means (a resumable session fed while the file is written) uses the same
-/// steps: <see cref="PrepareAsync"/> for what to send, <see cref="CompleteAsync"/> once the object is confirmed, and
-/// <see cref="DecideAfterFailureAsync"/> when the store refused it. A copy whose staged file missed a write never comes
-/// here: it is discarded when the write fails.
+/// A copy written from its start in order streams while it is written (<see cref="StreamWhileWritten"/>,
+/// <see cref="StreamedUpload"/>); its upload here only finishes the stream, with the same plan, preconditions and
+/// outcomes, and falls back to sending the copy whole when the stream cannot finish it. A copy whose staged file
+/// missed a write never comes here: it is discarded when the write fails (which cancels its stream).
 /// </summary>
-internal sealed class StagedUploader
+internal sealed partial class StagedUploader
 {
     /// <summary>How many times a race on the metadata alone is merged again before the upload gives up (ESTALE, bytes kept).</summary>
     public const int MaxMetadataRaces = 3;
@@ -36,11 +37,17 @@ internal sealed class StagedUploader
     private readonly VfsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
+    private readonly long _streamChunkSize;
 
-    /// <summary>An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also refreshes its cache).</summary>
+    /// <summary>
+    /// An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also
+    /// refreshes its cache). Copies written from their start stream in chunks of <paramref name="streamChunkSize"/>
+    /// bytes while they are written (0: never; they are uploaded whole).
+    /// </summary>
     public StagedUploader(IObjectStore store, StagingArea staging, ReadPath reads, VfsMetrics metrics, ILogger logger,
-        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
+        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat, long streamChunkSize = 0)
     {
+        _streamChunkSize = streamChunkSize;
         _store = store;
         _staging = staging;
         _reads = reads;
@@ -59,31 +66,144 @@ internal sealed class StagedUploader
     /// <param name="ct">Cancels the upload; the copy then stays staged.</param>
     public async Task<StagedUploadResult> UploadAsync(StagedFile staged, long? modifiedNs, bool afterCrash, CancellationToken ct)
     {
-        for (var metadataRaces = 0; ; metadataRaces++)
+        // A small file is read once, into memory: the upload sends those bytes and the content cache adopts them, so
+        // neither reads the staged file again. A larger one is streamed from the file, and adopted from it.
+        byte[]? small = null;
+        var smallLength = -1;
+        try
         {
-            StagedUploadPlan? plan = null;
-            ObjectInfo uploaded;
-            try
+            for (var metadataRaces = 0; ; metadataRaces++)
             {
-                plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                await using (var content = staged.OpenReadStream())
+                StagedUploadPlan? plan = null;
+                ObjectInfo uploaded;
+                ObjectInfo? streamed = null;
+                try
                 {
-                    uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                    plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
+                    streamed = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false);
+                    if (streamed is not null)
+                    {
+                        uploaded = streamed;
+                    }
+                    else
+                    {
+                        if (small is null && staged.Length <= _reads.WholeObjectLimit)
+                        {
+                            smallLength = (int)staged.Length;
+                            small = ArrayPool<byte>.Shared.Rent(Math.Max(smallLength, 1));
+                            if (await staged.ReadAsync(0, small.AsMemory(0, smallLength), ct).ConfigureAwait(false) != smallLength)
+                            {
+                                throw new IOException($"{staged.DataPath} ended before its {smallLength} bytes");
+                            }
+                        }
+
+                        await using (Stream content = small is null ? staged.OpenReadStream() : new MemoryStream(small, 0, smallLength, writable: false))
+                        {
+                            uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                        }
+                    }
                 }
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    return decided;
+                    if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                    {
+                        return decided;
+                    }
+
+                    _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
+                    continue;
                 }
 
-                _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
-                continue;
+                return streamed is not null
+                    ? await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: false).ConfigureAwait(false)
+                    : await CompleteAsync(staged, uploaded, alreadyThere: false, ct, small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
             }
-
-            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
         }
+        finally
+        {
+            if (small is not null)
+            {
+                ArrayPool<byte>.Shared.Return(small);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lets the upload of <paramref name="staged"/> stream while it is written, from its start and in order (a new
+    /// file, or one truncated to nothing): its first chunk opens a resumable session, the next ones follow as they are
+    /// written, and the flush, fsync or close that uploads the copy only sends the rest (<see cref="UploadAsync"/>).
+    /// Nothing happens for a copy that is not empty or while streaming is off.
+    /// </summary>
+    public void StreamWhileWritten(StagedFile staged)
+    {
+        if (_streamChunkSize > 0 && staged.Length == 0 && staged.Follower is null && !staged.Sidecar.Unlinked)
+        {
+            staged.Follower = new StreamedUpload(_store, staged, _streamChunkSize, _logger);
+        }
+    }
+
+    /// <summary>
+    /// Finishes the copy's streamed upload with <paramref name="plan"/> (null when it has none that can: the copy is
+    /// then uploaded whole). The stream ends here whatever happens: later changes are uploaded whole. Metadata that
+    /// changed since the session opened (the mtime of the last write, a chmod meanwhile) is applied to the new
+    /// generation by a patch conditional on its metageneration.
+    /// </summary>
+    private async Task<ObjectInfo?> FinishStreamAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
+    {
+        if (staged.Follower is not StreamedUpload { Started: true } stream)
+        {
+            // Not streaming (yet): a flush before the first chunk (dd closes a duplicate of its descriptor right after
+            // opening) uploads the copy whole, and the stream may still start from the new base.
+            return null;
+        }
+
+        staged.Follower = null;
+        if (await stream.FinishAsync(plan, staged.Length, ct).ConfigureAwait(false) is not { } finished)
+        {
+            return null;
+        }
+
+        var patch = MetadataChanges(stream.Sent!.Options.Metadata, plan.Options.Metadata);
+        if (patch is null)
+        {
+            return finished;
+        }
+
+        try
+        {
+            return await _store.PatchMetadataAsync(plan.Bucket, plan.Name, new MetadataPatch { Metadata = patch }, finished.Metageneration, ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The bytes are in the object, durable and verified; only metadata changed during the write is missing.
+            _logger.LogWarning(e, "{Uri} is uploaded, but the metadata changed while it was written could not be applied ({Keys})",
+                plan.Uri, string.Join(", ", patch.Keys));
+            return finished;
+        }
+    }
+
+    /// <summary>The keys <paramref name="wanted"/> sets differently from <paramref name="sent"/> (null: removed), or null when none.</summary>
+    private static Dictionary<string, string?>? MetadataChanges(IReadOnlyDictionary<string, string>? sent, IReadOnlyDictionary<string, string>? wanted)
+    {
+        Dictionary<string, string?>? patch = null;
+        foreach (var (key, value) in wanted ?? ObjectInfo.EmptyMetadata)
+        {
+            if (sent is null || !sent.TryGetValue(key, out var old) || old != value)
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = value;
+            }
+        }
+
+        foreach (var key in (sent ?? ObjectInfo.EmptyMetadata).Keys)
+        {
+            if (wanted is null || !wanted.ContainsKey(key))
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = null;
+            }
+        }
+
+        return patch;
     }
 
     /// <summary>
@@ -106,22 +226,35 @@ internal sealed class StagedUploader
             PosixMetadata.SetModified(sidecar.Metadata, mtime);
         }
 
-        var options = new UploadOptions
-        {
-            ContentType = sidecar.ContentType,
-            Metadata = sidecar.Metadata,
-            IfGenerationMatch = sidecar.BaseGeneration,
-            IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
-        };
-        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, options, current);
+        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, OptionsOf(sidecar, sidecar.Metadata), current);
     }
+
+    /// <summary>What an upload of a copy described by <paramref name="sidecar"/> sends with <paramref name="metadata"/>: content type and preconditions on its base.</summary>
+    internal static UploadOptions OptionsOf(StagingSidecar sidecar, IReadOnlyDictionary<string, string> metadata) => new()
+    {
+        ContentType = sidecar.ContentType,
+        Metadata = metadata,
+        IfGenerationMatch = sidecar.BaseGeneration,
+        IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
+    };
 
     /// <summary>
     /// Records a confirmed upload: the copy is now the object <paramref name="uploaded"/> (its sidecar clean, so a
     /// crash leaves nothing to upload), and its bytes serve later reads. Failing to record it locally does not undo
     /// it: the object is durable, and a stale sidecar is recognised at the next start.
     /// </summary>
-    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct)
+    /// <param name="staged">The copy now uploaded.</param>
+    /// <param name="uploaded">The object GCS confirmed.</param>
+    /// <param name="alreadyThere">True when an earlier attempt had stored it (nothing was sent now).</param>
+    /// <param name="ct">Cancels seeding the cache (the upload stays recorded).</param>
+    /// <param name="uploadedBytes">The bytes sent, when they are still in memory: the cache adopts them without reading the staged file.</param>
+    /// <param name="adopt">
+    /// False for a copy that streamed while it was written: copying it into the content cache would read it twice and
+    /// write it again on the close path (a second or more a GiB), for a read that may never come. Its generation is
+    /// marked verified, and a later read downloads it, verified as every download is.
+    /// </param>
+    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct,
+        ReadOnlyMemory<byte>? uploadedBytes = null, bool adopt = true)
     {
         if (!alreadyThere)
         {
@@ -137,99 +270,17 @@ internal sealed class StagedUploader
             _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", uploaded.Bucket, uploaded.Name, staged.SidecarPath);
         }
 
-        await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+        if (adopt)
+        {
+            await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _reads.MarkVerified(uploaded.Bucket, uploaded.Name, uploaded.Generation);
+        }
+
         return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
     }
-
-    /// <summary>
-    /// Decides what a failed upload of <paramref name="staged"/> means: null when only the metadata changed meanwhile
-    /// (prepare and send again), else the final result (bytes moved to conflicts/ for a lost race or a refusal, left in
-    /// staging/ for a failure that may pass).
-    /// </summary>
-    /// <param name="staged">The copy whose upload failed.</param>
-    /// <param name="plan">What was sent (null when the failure came before the upload).</param>
-    /// <param name="failure">What the store (or the local disk) threw.</param>
-    /// <param name="metadataRaces">How many metadata races this upload already merged.</param>
-    /// <param name="afterCrash">True for a copy a previous run left behind (only the log's wording changes).</param>
-    /// <param name="ct">Cancels the checks a lost race needs; the copy then stays staged.</param>
-    public async Task<StagedUploadResult?> DecideAfterFailureAsync(StagedFile staged, StagedUploadPlan? plan, Exception failure, int metadataRaces,
-        bool afterCrash, CancellationToken ct)
-    {
-        var sidecar = staged.Sidecar;
-        var uri = $"gs://{sidecar.Bucket}/{sidecar.ObjectName}";
-        if (failure is OperationCanceledException && ct.IsCancellationRequested)
-        {
-            return Deferred(staged, uri, VfsError.Interrupted, failure);
-        }
-
-        if (failure is PreconditionFailedException)
-        {
-            ObjectInfo? current;
-            try
-            {
-                current = await _stat(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // What happened cannot be told now: the bytes stay for a later attempt, which decides again.
-                return Deferred(staged, uri, ErrorMapping.Map(e, _logger, "upload", uri), e);
-            }
-
-            string reason;
-            if (plan?.Options.IfMetagenerationMatch is not null && current is not null && current.Generation == sidecar.BaseGeneration)
-            {
-                if (metadataRaces < MaxMetadataRaces)
-                {
-                    return null;
-                }
-
-                reason = "its metadata kept changing during the upload";
-            }
-            else
-            {
-                try
-                {
-                    if (current is not null && await HoldsStagedBytesAsync(staged, current, ct).ConfigureAwait(false))
-                    {
-                        // GCS took this very upload (its reply was lost, or the process stopped before recording it).
-                        return await CompleteAsync(staged, current, alreadyThere: true, ct).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
-                {
-                    return Deferred(staged, uri, ErrorMapping.Map(e, _logger, "upload", uri), e);
-                }
-
-                reason = sidecar.BaseGeneration == 0
-                    ? "the object was created by someone else meanwhile"
-                    : $"the object changed since generation {sidecar.BaseGeneration}";
-            }
-
-            return Keep(staged, StagedUploadOutcome.LostRace, VfsError.Stale, reason, failure, afterCrash);
-        }
-
-        if (failure is StagedCopyIncompleteException)
-        {
-            return Keep(staged, StagedUploadOutcome.Refused, VfsError.IoError, failure.Message, failure, afterCrash);
-        }
-
-        if (IsRefusal(failure))
-        {
-            var error = failure is PermissionDeniedException ? VfsError.AccessDenied : VfsError.IoError;
-            return Keep(staged, StagedUploadOutcome.Refused, error, $"GCS refused the upload for good: {failure.Message}", failure, afterCrash);
-        }
-
-        return Deferred(staged, uri, ErrorMapping.Map(failure, _logger, "upload", uri), failure);
-    }
-
-    /// <summary>
-    /// A final answer from the store, which no retry changes: no such bucket (404), no permission (401, 403), a
-    /// request it will not take (400, 413 and other 4xx but 408 and 429). Failures that persisted after retries
-    /// (408, 429, 5xx, broken connections) may pass; a hash mismatch means bytes changed on the way, not that GCS
-    /// refuses them; a precondition failure is a race, decided apart.
-    /// </summary>
-    internal static bool IsRefusal(Exception failure) =>
-        failure is ObjectStoreException and not (TransientStoreException or CorruptionException or PreconditionFailedException);
 
     /// <summary>
     /// Three-way merge of the object's metadata when it changed since the copy's base without being rewritten:
@@ -267,76 +318,15 @@ internal sealed class StagedUploader
         return current;
     }
 
-    /// <summary>Moves the bytes of a lost race or a refusal to conflicts/, and says where.</summary>
-    private StagedUploadResult Keep(StagedFile staged, StagedUploadOutcome outcome, VfsError error, string reason, Exception cause, bool afterCrash)
-    {
-        var uri = $"gs://{staged.Sidecar.Bucket}/{staged.Sidecar.ObjectName}";
-        string kept;
-        try
-        {
-            kept = _staging.KeepConflict(staged, afterCrash ? $"found after a crash; {reason}" : reason);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The bytes stay where they are: a person can look at them, and a later attempt decides again.
-            _logger.LogError(e, "The bytes of {Uri} could not be moved to conflicts/ ({Reason}); they stay in {Path}", uri, reason, staged.DataPath);
-            return new StagedUploadResult(StagedUploadOutcome.Deferred, ErrorMapping.Map(e, _logger, "keep", staged.DataPath), Cause: e);
-        }
-
-        var changes = afterCrash ? "Unsaved changes from a previous run to" : "Changes to";
-        if (outcome == StagedUploadOutcome.LostRace)
-        {
-            _metrics.Conflict();
-            _logger.LogWarning(cause, "{Changes} {Uri} lost a race ({Reason}); the bytes are kept in {Path}", changes, uri, reason, kept);
-        }
-        else
-        {
-            _metrics.RefusedUpload();
-            _logger.LogError(cause, "{Changes} {Uri} cannot be uploaded ({Reason}); the bytes are kept in {Path} and will not be retried", changes, uri, reason, kept);
-        }
-
-        return new StagedUploadResult(outcome, error, KeptPath: kept, Cause: cause);
-    }
-
-    private StagedUploadResult Deferred(StagedFile staged, string uri, VfsError error, Exception cause)
-    {
-        _logger.LogWarning("{Uri} could not be uploaded now ({Error}); its bytes stay in {Path} for a later attempt", uri, error, staged.DataPath);
-        return new StagedUploadResult(StagedUploadOutcome.Deferred, error, Cause: cause);
-    }
-
-    /// <summary>True when <paramref name="current"/> holds exactly the staged bytes (same size and CRC32C).</summary>
-    private static async Task<bool> HoldsStagedBytesAsync(StagedFile staged, ObjectInfo current, CancellationToken ct)
-    {
-        if (current.Crc32c is not { } remote || current.Size != new FileInfo(staged.DataPath).Length)
-        {
-            return false;
-        }
-
-        var hasher = new Integrity.Crc32CHasher();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
-        {
-            await using var stream = staged.OpenReadStream();
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(0, 1 << 20), ct).ConfigureAwait(false)) > 0)
-            {
-                hasher.Append(buffer.AsSpan(0, read));
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        return hasher.Value == remote;
-    }
-
     /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, ReadOnlyMemory<byte>? bytes, CancellationToken ct)
     {
         try
         {
-            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            var adopted = bytes is { } content
+                ? await _reads.AdoptUploadedAsync(info, content, ct).ConfigureAwait(false)
+                : await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false);
+            if (!adopted)
             {
                 _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
             }
