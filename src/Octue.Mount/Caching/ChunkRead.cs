@@ -36,3 +36,16 @@ internal enum KnowledgeOutcome
     /// <summary>The entry was dropped after the download began: nothing recorded.</summary>
     Stale,
 }
+
+/// <summary>What a read found in a chunk held in memory.</summary>
+internal enum HotRead
+{
+    /// <summary>The chunk is not in memory.</summary>
+    Absent,
+
+    /// <summary>The bytes were copied.</summary>
+    Copied,
+
+    /// <summary>The chunk is being filled and the bytes (or its check) are not there yet: await, then look again.</summary>
+    Wait,
+}

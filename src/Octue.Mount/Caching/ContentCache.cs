@@ -269,32 +269,88 @@ public sealed class ContentCache
         }
     }
 
-    /// <summary>Copies from a chunk held in memory; false when the chunk is not in memory.</summary>
-    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination)
+    /// <summary>Copies from a chunk held in memory; false when the chunk is not (wholly) in memory.</summary>
+    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination) =>
+        TryReadHot(slot, offsetInChunk, destination, waitForCompletion: false, out _) == HotRead.Copied;
+
+    /// <summary>
+    /// Copies from a chunk held in memory. A chunk still being filled by a streaming download serves the bytes that
+    /// arrived; for others the answer is <see cref="HotRead.Wait"/> with the task to await before looking again. With
+    /// <paramref name="waitForCompletion"/> (a read that reaches the object's end) nothing is copied until the whole
+    /// chunk arrived and was checked, so the object's check runs before the last bytes are returned.
+    /// </summary>
+    internal HotRead TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination, bool waitForCompletion, out Task? wait)
     {
         HotChunk? hot;
+        int end = offsetInChunk + destination.Length;
         lock (_sync)
         {
             hot = slot.Hot;
             if (hot is null)
             {
-                return false;
+                wait = null;
+                return HotRead.Absent;
+            }
+            if (waitForCompletion ? !hot.IsComplete : hot.Filled < end)
+            {
+                wait = waitForCompletion ? hot.Completion : hot.WhenFilledAsync(end);
+                return HotRead.Wait;
             }
             hot.Users++;
         }
+        wait = null;
         hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
         lock (_sync)
         {
             hot.Users--;
             // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
             // as soon as this copy is over.
-            if (offsetInChunk + destination.Length == hot.Length || hot.BudgetWanted)
+            if (end == hot.Length || hot.BudgetWanted)
             {
                 ReleaseHotLocked(hot);
             }
             hot.FreeIfUnused();
         }
-        return true;
+        return HotRead.Copied;
+    }
+
+    /// <summary>
+    /// What every chunk of the entry still being filled by a streaming download will finish with (empty when none):
+    /// the read that reaches the object's end awaits them, so bytes served while they arrived are checked before it returns.
+    /// </summary>
+    internal List<Task>? PendingFills(CacheEntry entry)
+    {
+        List<Task>? pending = null;
+        lock (_sync)
+        {
+            foreach (ChunkSlot? slot in entry.Slots)
+            {
+                if (slot?.Hot is { } hot && !hot.Completion.IsCompleted)
+                {
+                    (pending ??= []).Add(hot.Completion);
+                }
+            }
+        }
+        return pending;
+    }
+
+    /// <summary>
+    /// A streaming download gave up a chunk it had published (its reader closed, or the stream failed): the chunk
+    /// leaves its slot, the download's hold on the memory goes, and the readers waiting for it look again.
+    /// </summary>
+    internal void AbandonHot(HotChunk hot)
+    {
+        lock (_sync)
+        {
+            DetachHotLocked(hot);
+            if (!hot.Stored)
+            {
+                hot.Stored = true;
+                hot.Users--;
+            }
+            hot.FreeIfUnused();
+        }
+        hot.Finish();
     }
 
     /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>

@@ -103,6 +103,9 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         }
     }
 
+    /// <summary>Streamed chunks this factory did not cache because earlier cache writes held the memory the stream needed.</summary>
+    internal long SkippedFills => _fetcher.SkippedFills;
+
     /// <summary>Completes once no download or cache write is running (tests use it to look at a settled cache).</summary>
     internal Task WhenIdleAsync() => _fetcher.DrainAsync();
 

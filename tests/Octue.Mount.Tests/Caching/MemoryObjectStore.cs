@@ -15,11 +15,28 @@ internal sealed class MemoryObjectStore : IObjectStore
     private long _generation = 1000;
     private int _downloads;
     private int _corruptNext;
+    private long _holdAfter = -1;
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Downloads => Volatile.Read(ref _downloads);
 
     /// <summary>Flips one byte in each of the next <paramref name="count"/> downloads.</summary>
     public void CorruptNextDownloads(int count) => Volatile.Write(ref _corruptNext, count);
+
+    /// <summary>
+    /// The next downloads deliver their first <paramref name="bytes"/> bytes, then wait until <see cref="ReleaseHeldDownloads"/>.
+    /// </summary>
+    public void HoldDownloadsAfter(long bytes)
+    {
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _holdAfter, bytes);
+    }
+
+    public void ReleaseHeldDownloads()
+    {
+        Volatile.Write(ref _holdAfter, -1);
+        _release.TrySetResult();
+    }
 
     public ObjectInfo Put(string bucket, string name, byte[] data, bool withCrc32c = true, bool withMd5 = true)
     {
@@ -59,7 +76,38 @@ internal sealed class MemoryObjectStore : IObjectStore
         {
             copy[copy.Length / 2] ^= 0x5A;
         }
-        return new MemoryStream(copy, writable: false);
+        long holdAfter = Volatile.Read(ref _holdAfter);
+        return holdAfter >= 0 ? new HeldStream(copy, holdAfter, _release.Task) : new MemoryStream(copy, writable: false);
+    }
+
+    /// <summary>Serves its bytes up to a point, then waits for a release before serving the rest.</summary>
+    private sealed class HeldStream(byte[] data, long holdAfter, Task release) : Stream
+    {
+        private long _position;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_position >= holdAfter)
+            {
+                await release.WaitAsync(cancellationToken);
+            }
+            long limit = _position < holdAfter ? holdAfter : data.Length;
+            int n = (int)Math.Min(buffer.Length, Math.Min(limit, data.Length) - _position);
+            data.AsSpan((int)_position, n).CopyTo(buffer.Span);
+            _position += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => data.Length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
