@@ -132,18 +132,38 @@ internal sealed class ChunkFetcher
         return ClaimWithLease(entry, chunk, epoch, lease);
     }
 
-    /// <summary>Like <see cref="TryClaimStreamChunk"/>, waiting for budget (the stream's reader needs this chunk next).</summary>
+    /// <summary>
+    /// Like <see cref="TryClaimStreamChunk"/>, waiting for budget (the stream's reader needs this chunk next). The
+    /// chunk is claimed before the wait, so a reader reaching it meanwhile waits for this stream instead of
+    /// downloading it a second time.
+    /// </summary>
     internal async Task<ClaimedChunk?> ClaimStreamChunkAsync(CacheEntry entry, int chunk, int epoch, CancellationToken ct)
     {
         if (!_cache.NeedsFetch(entry, chunk))
         {
             return null;
         }
+        ChunkSlot slot = _cache.Pin(entry, chunk);
+        if (!_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
+        {
+            _cache.Unpin(slot);
+            return null;
+        }
         int length = entry.Layout.ChunkLength(chunk);
-        MemoryBudget.Lease lease = _budget.TryAcquire(length, out MemoryBudget.Lease? now)
-            ? now
-            : await _budget.AcquireAsync(length, ct, _cache.ReclaimHot).ConfigureAwait(false);
-        return ClaimWithLease(entry, chunk, epoch, lease);
+        MemoryBudget.Lease lease;
+        try
+        {
+            lease = _budget.TryAcquire(length, out MemoryBudget.Lease? now)
+                ? now
+                : await _budget.AcquireAsync(length, ct, _cache.ReclaimHot).ConfigureAwait(false);
+        }
+        catch
+        {
+            _cache.EndFetch(slot, claim, error: null);
+            _cache.Unpin(slot);
+            throw;
+        }
+        return Publish(entry, slot, claim, epoch, lease);
     }
 
     private ClaimedChunk? ClaimWithLease(CacheEntry entry, int chunk, int epoch, MemoryBudget.Lease lease)
@@ -155,7 +175,13 @@ internal sealed class ChunkFetcher
             lease.Dispose();
             return null;
         }
-        int length = entry.Layout.ChunkLength(chunk);
+        return Publish(entry, slot, claim, epoch, lease);
+    }
+
+    /// <summary>Publishes a claimed chunk's (empty) buffer, so readers copy its bytes as they arrive.</summary>
+    private ClaimedChunk? Publish(CacheEntry entry, ChunkSlot slot, TaskCompletionSource claim, int epoch, MemoryBudget.Lease lease)
+    {
+        int length = entry.Layout.ChunkLength(slot.Index);
         HotChunk hot = HotChunk.ForStreaming(slot, _pool.Rent(length), length, lease, _pool);
         if (!_cache.PublishHot(hot, epoch))
         {
