@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Linux.Protocol;
@@ -29,6 +30,7 @@ internal sealed class FuseDispatcher
     public bool SetxattrExt { get; set; }
 
     /// <summary>Handles a request; never throws, and always answers (except where the protocol forbids an answer).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask HandleAsync(FuseRequest request)
     {
         try
@@ -407,6 +409,7 @@ internal sealed class FuseDispatcher
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadAsync(FuseRequest request)
     {
         if (!TryStruct(request, out FuseReadIn read))
@@ -415,7 +418,11 @@ internal sealed class FuseDispatcher
             return;
         }
         var size = (int)read.ReadSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(FuseOutHeader.Size + size);
+        // The reply is built in the request's own buffer (max_write plus a page, pinned), whose arguments were copied
+        // out above: no second buffer per READ. A READ larger than that (never sent with max_read = max_write) gets
+        // a pooled one.
+        var own = FuseOutHeader.Size + size <= request.Buffer.Length;
+        var buffer = own ? request.Buffer : ArrayPool<byte>.Shared.Rent(FuseOutHeader.Size + size);
         try
         {
             var result = await _fs.ReadAsync(read.Fh, (long)read.Offset, buffer.AsMemory(FuseOutHeader.Size, size), request.Token).ConfigureAwait(false);
@@ -426,7 +433,8 @@ internal sealed class FuseDispatcher
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!own)
+                ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

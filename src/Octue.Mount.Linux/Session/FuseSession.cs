@@ -126,7 +126,8 @@ internal sealed class FuseSession
 
     private void OnAllReadersStopped()
     {
-        _logger.LogInformation("FUSE requests received: {Counts}", _counts.Describe());
+        _logger.LogInformation("FUSE requests received: {Counts}; managed bytes allocated by the process so far: {Allocated}",
+            _counts.Describe(), GC.GetTotalAllocatedBytes());
         _counts.Dispose();
         _notifier?.Stop();
         _initialized.TrySetException(new IOException("The FUSE connection closed before INIT was answered."));
@@ -168,13 +169,15 @@ internal sealed class FuseSession
                 return;
         }
 
-        var request = new FuseRequest(header, buffer, length);
+        var request = new FuseRequest(this, header, buffer, length);
         _inFlight[header.Unique] = request;
         Interlocked.Increment(ref _activeHandlers);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.Request), (Session: this, Request: request), preferLocal: false);
+        // The request is its own work item: queueing it allocates nothing more.
+        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
     }
 
-    private async Task RunAsync(FuseRequest request)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask RunAsync(FuseRequest request)
     {
         try
         {
