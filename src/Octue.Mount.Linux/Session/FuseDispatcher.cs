@@ -19,11 +19,14 @@ internal sealed class FuseDispatcher
     private readonly FuseReplySender _reply;
     private readonly ILogger _logger;
 
-    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger)
+    private readonly PassthroughFiles? _passthrough;
+
+    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, PassthroughFiles? passthrough = null)
     {
         _fs = fs;
         _reply = reply;
         _logger = logger;
+        _passthrough = passthrough;
     }
 
     /// <summary>True once SETXATTR_EXT was negotiated (then <c>fuse_setxattr_in</c> is 16 bytes).</summary>
@@ -383,8 +386,22 @@ internal sealed class FuseDispatcher
             return;
         }
         var reply = new FuseOpenOut { Fh = result.Value };
+        if (_passthrough is { Enabled: true } passthrough)
+        {
+            // A whole, verified local copy: the kernel reads it itself. Only for opens that cannot write.
+            var readOnly = (open.Flags & FileModes.AccessModeMask) == 0 && (open.Flags & (FileModes.Truncate | FileModes.Append)) == 0;
+            var backing = passthrough.Open(request.NodeId, result.Value, readOnly ? _fs.GetPassthroughFile(result.Value) : null);
+            if (backing > 0)
+            {
+                reply.OpenFlags |= FuseOpenOutFlags.Passthrough;
+                reply.BackingId = backing;
+            }
+        }
         if (!_reply.Struct(request, in reply))
+        {
+            _passthrough?.Release(result.Value);
             await _fs.ReleaseAsync(result.Value, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask CreateAsync(FuseRequest request)
@@ -402,8 +419,11 @@ internal sealed class FuseDispatcher
         }
         var entry = AttrMapper.ToEntry(result.Value.Attributes);
         var open = new FuseOpenOut { Fh = result.Value.Handle };
+        if (_passthrough is { Enabled: true } passthrough)
+            passthrough.Open(result.Value.Attributes.NodeId, result.Value.Handle, backingFile: null);
         if (!_reply.Structs(request, in entry, in open))
         {
+            _passthrough?.Release(result.Value.Handle);
             _fs.Forget(result.Value.Attributes.NodeId, 1);
             await _fs.ReleaseAsync(result.Value.Handle, CancellationToken.None).ConfigureAwait(false);
         }
@@ -483,6 +503,7 @@ internal sealed class FuseDispatcher
             return;
         }
         // The handle goes away whatever the caller does: release is not interruptible.
+        _passthrough?.Release(release.Fh);
         ReplyStatus(request, await _fs.ReleaseAsync(release.Fh, CancellationToken.None).ConfigureAwait(false));
     }
 

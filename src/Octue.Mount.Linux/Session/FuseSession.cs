@@ -22,6 +22,7 @@ internal sealed class FuseSession
     private readonly FuseDispatcher _dispatcher;
     private readonly RequestBufferPool _buffers;
     private readonly FuseRequestCounts _counts = new();
+    private readonly PassthroughFiles _passthrough;
     private readonly ConcurrentDictionary<ulong, FuseRequest> _inFlight = new();
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +37,8 @@ internal sealed class FuseSession
         _options = options;
         _logger = logger;
         _reply = new FuseReplySender(device, logger);
-        _dispatcher = new FuseDispatcher(fs, _reply, logger);
+        _passthrough = new PassthroughFiles(device, logger);
+        _dispatcher = new FuseDispatcher(fs, _reply, logger, _passthrough);
         _buffers = new RequestBufferPool(options.RequestBufferSize, options.RetainedBuffers);
     }
 
@@ -233,6 +235,7 @@ internal sealed class FuseSession
         if (decision.AwaitSecondInit)
             return;
         _dispatcher.SetxattrExt = (reply.Flags & (uint)FuseInitFlags.SetxattrExt) != 0;
+        _passthrough.Enabled = (reply.Flags2 & (uint)((ulong)FuseInitFlags.Passthrough >> 32)) != 0;
         _logger.LogDebug("FUSE {Major}.{Minor} negotiated, flags 0x{Flags:x}, max_write {MaxWrite}", reply.Major, reply.Minor, reply.Flags, reply.MaxWrite);
         _notifier = new FuseNotifier(_reply, _logger);
         _fs.InvalidationSink = _notifier;

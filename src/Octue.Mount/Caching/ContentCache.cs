@@ -30,6 +30,8 @@ public sealed class ContentCache
     private int _cachedHandles;
     /// <summary>Chunks held in memory, oldest first.</summary>
     private readonly LinkedList<HotChunk> _hot = new();
+    /// <summary>Entries with a whole-object file, oldest first (evicted before any chunk: the chunks hold the same bytes).</summary>
+    private readonly LinkedList<CacheEntry> _wholeFiles = new();
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -97,6 +99,123 @@ public sealed class ContentCache
             entry.Integrity = IntegrityState.Verified;
         }
         _ = PersistInBackgroundAsync(entry);
+    }
+
+    /// <summary>
+    /// The path of the whole-object file of <paramref name="obj"/>'s generation (for FUSE passthrough), or null when
+    /// there is none, or when the file changed since it was checked (it is then dropped).
+    /// </summary>
+    internal string? TryGetWholeFile(ObjectInfo obj)
+    {
+        CacheEntry? entry;
+        WholeFileInfo whole;
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(new ObjectKey(obj.Bucket, obj.Name, obj.Generation), out entry)
+                || entry.WholeFile is not { } known || entry.Integrity != IntegrityState.Verified
+                || !entry.HasLayout || !entry.Matches(obj))
+            {
+                return null;
+            }
+            whole = known;
+        }
+        FileInfo file = new(entry.WholeFilePath);
+        if (file.Exists && file.Length == whole.Length && file.LastWriteTimeUtc.Ticks == whole.WrittenTicks)
+        {
+            return file.FullName;
+        }
+        _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", entry.Key);
+        CachingMetrics.CacheCorruptChunks.Add(1);
+        DropWholeFile(entry);
+        return null;
+    }
+
+    /// <summary>The entry of this generation, if the cache knows it (nothing is created).</summary>
+    internal CacheEntry? Find(ObjectInfo obj)
+    {
+        lock (_sync)
+        {
+            return _entries.GetValueOrDefault(new ObjectKey(obj.Bucket, obj.Name, obj.Generation));
+        }
+    }
+
+    /// <summary>
+    /// Claims the assembly of the entry's whole-object file: true when the generation is verified, every chunk is
+    /// cached, there is no such file yet, and it is at most a quarter of the cache (it doubles the object's space).
+    /// </summary>
+    internal bool TryClaimWholeFile(CacheEntry entry)
+    {
+        lock (_sync)
+        {
+            if (entry.WholeFile is not null || entry.WholeFileQueued || entry.Integrity != IntegrityState.Verified || !entry.HasLayout
+                || entry.Layout.ObjectSize == 0 || entry.Layout.ObjectSize > CapacityBytes / 4
+                || entry.PresentCount != entry.Layout.ChunkCount)
+            {
+                return false;
+            }
+            entry.WholeFileQueued = true;
+            return true;
+        }
+    }
+
+    /// <summary>Ends an assembly; with <paramref name="file"/> the checked file at <see cref="CacheEntry.WholeFilePath"/> is adopted.</summary>
+    internal async Task EndWholeFileAsync(CacheEntry entry, int epoch, WholeFileInfo? file)
+    {
+        bool adopted = false;
+        lock (_sync)
+        {
+            entry.WholeFileQueued = false;
+            if (file is { } whole && entry.Epoch == epoch && entry.WholeFile is null)
+            {
+                entry.WholeFile = whole;
+                entry.WholeFileNode = _wholeFiles.AddLast(entry);
+                _sizeBytes += whole.Length;
+                adopted = true;
+            }
+        }
+        if (!adopted)
+        {
+            if (file is not null)
+            {
+                TryDeleteFile(entry.WholeFilePath);
+            }
+            return;
+        }
+        await PersistInBackgroundAsync(entry).ConfigureAwait(false);
+        lock (_sync)
+        {
+            EvictLocked();
+        }
+    }
+
+    private void DropWholeFile(CacheEntry entry)
+    {
+        bool dropped;
+        lock (_sync)
+        {
+            dropped = ForgetWholeFileLocked(entry);
+        }
+        if (dropped)
+        {
+            TryDeleteFile(entry.WholeFilePath);
+            _ = PersistInBackgroundAsync(entry);
+        }
+    }
+
+    private bool ForgetWholeFileLocked(CacheEntry entry)
+    {
+        if (entry.WholeFile is not { } whole)
+        {
+            return false;
+        }
+        entry.WholeFile = null;
+        if (entry.WholeFileNode is { } node)
+        {
+            _wholeFiles.Remove(node);
+            entry.WholeFileNode = null;
+        }
+        _sizeBytes -= whole.Length;
+        return true;
     }
 
     /// <summary>The entry of <paramref name="obj"/>'s generation, counted as open until <see cref="Detach"/>.</summary>
@@ -795,6 +914,10 @@ public sealed class ContentCache
 
     private void DropChunksLocked(CacheEntry entry)
     {
+        if (ForgetWholeFileLocked(entry))
+        {
+            TryDeleteFile(entry.WholeFilePath);
+        }
         foreach (ChunkSlot? slot in entry.Slots)
         {
             if (slot is { Present: true })
@@ -811,6 +934,15 @@ public sealed class ContentCache
 
     private void EvictLocked()
     {
+        // Whole-object files first: their chunks hold the same bytes. A file a passthrough reader has open stays
+        // readable for it after the unlink.
+        while (_sizeBytes > CapacityBytes && _wholeFiles.First is { } oldest)
+        {
+            CacheEntry entry = oldest.Value;
+            ForgetWholeFileLocked(entry);
+            TryDeleteFile(entry.WholeFilePath);
+            _ = PersistInBackgroundAsync(entry);
+        }
         LinkedListNode<ChunkSlot>? node = _lru.Last;
         while (_sizeBytes > CapacityBytes && node is not null)
         {
@@ -876,6 +1008,8 @@ public sealed class ContentCache
                     Md5 = entry.Md5,
                     Integrity = entry.Integrity,
                     ChunkCrcs = entry.Integrity == IntegrityState.Verified && allKnown ? (uint[])entry.ChunkCrcs.Clone() : null,
+                    WholeFileLength = entry.WholeFile?.Length,
+                    WholeFileWrittenTicks = entry.WholeFile?.WrittenTicks,
                 };
             }
             Directory.CreateDirectory(entry.DirectoryPath);
@@ -913,6 +1047,14 @@ public sealed class ContentCache
             {
                 slot.LruNode = _lru.AddFirst(slot);
                 _sizeBytes += slot.FileBytes;
+            }
+            foreach (CacheEntry entry in _entries.Values)
+            {
+                if (entry.WholeFile is { } whole)
+                {
+                    entry.WholeFileNode = _wholeFiles.AddLast(entry);
+                    _sizeBytes += whole.Length;
+                }
             }
             EvictLocked();
         }
@@ -955,6 +1097,18 @@ public sealed class ContentCache
             if (fileName == EntryStateFile.FileName)
             {
                 continue;
+            }
+            if (fileName == CacheEntry.WholeFileName && hasLayout && state.Integrity == IntegrityState.Verified
+                && state.WholeFileLength is long wholeLength && wholeLength == entry.Layout.ObjectSize
+                && state.WholeFileWrittenTicks is long written)
+            {
+                FileInfo info = new(file);
+                if (info.Length == wholeLength && info.LastWriteTimeUtc.Ticks == written)
+                {
+                    entry.WholeFile = new WholeFileInfo(wholeLength, written);
+                    continue;
+                }
+                _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", key);
             }
             if (hasLayout && fileName.EndsWith(CacheEntry.ChunkFileExtension, StringComparison.Ordinal)
                 && int.TryParse(fileName.AsSpan(0, fileName.Length - CacheEntry.ChunkFileExtension.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int index)

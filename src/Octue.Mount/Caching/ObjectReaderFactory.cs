@@ -68,6 +68,26 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         return new ObjectReader(obj, _cache, _fetcher, entry, _options.Parallelism);
     }
 
+    /// <summary>
+    /// A local file holding exactly the bytes of <paramref name="obj"/>'s generation, assembled from its verified
+    /// cached chunks and checked whole (docs/read-path.md), for adapters that let the kernel read it directly (FUSE
+    /// passthrough); null when there is none yet. A verified, wholly cached object without one gets one in the
+    /// background, for later opens.
+    /// </summary>
+    public string? GetWholeFile(ObjectInfo obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        if (_cache.TryGetWholeFile(obj) is { } path)
+        {
+            return path;
+        }
+        if (_cache.Find(obj) is { } entry)
+        {
+            _fetcher.MaybeAssembleWholeFile(entry);
+        }
+        return null;
+    }
+
     /// <summary>Whether this generation's bytes were verified (by a full read or a verified upload).</summary>
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _cache.GetIntegrity(bucket, name, generation);
 

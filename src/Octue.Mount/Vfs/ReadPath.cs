@@ -27,6 +27,9 @@ internal sealed class ReadPath : IAsyncDisposable
 
     public IObjectReader OpenReader(ObjectInfo obj) => _factory.OpenReader(obj);
 
+    /// <summary>The whole, verified cached copy of the object's generation, if there is one (FUSE passthrough).</summary>
+    public string? GetWholeFile(ObjectInfo obj) => _factory.GetWholeFile(obj);
+
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _factory.GetIntegrity(bucket, name, generation);
 
     public void MarkVerified(string bucket, string name, long generation) => _factory.MarkVerified(bucket, name, generation);

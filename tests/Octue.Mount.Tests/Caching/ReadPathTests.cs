@@ -60,6 +60,33 @@ public sealed class ReadPathTests : IDisposable
     }
 
     [Fact]
+    public async Task A_verified_wholly_cached_object_gets_a_checked_whole_file_and_a_changed_one_is_dropped()
+    {
+        byte[] data = PatternData.Create((3 * Chunk) + 5, seed: 14);
+        ObjectInfo obj = _store.Put("b", "whole.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        Assert.Null(factory.GetWholeFile(obj));
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            await ReadExactlyAsync(reader, 0, new byte[data.Length]);
+        }
+        await factory.WhenIdleAsync();
+        string? path = factory.GetWholeFile(obj);
+        Assert.NotNull(path);
+        Assert.Equal(data, await File.ReadAllBytesAsync(path));
+
+        // Changed behind the cache's back: not handed out again, and made afresh from the checked chunks.
+        await File.WriteAllBytesAsync(path, new byte[data.Length]);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1)); // a write within the clock's tick would keep it
+        Assert.Null(factory.GetWholeFile(obj));
+        await factory.WhenIdleAsync();
+        string? again = factory.GetWholeFile(obj);
+        Assert.NotNull(again);
+        Assert.Equal(data, await File.ReadAllBytesAsync(again));
+        Assert.Equal(0, _store.Downloads - 1);
+    }
+
+    [Fact]
     public async Task A_sequential_reader_gets_bytes_of_a_chunk_as_they_arrive_and_the_last_read_waits_for_the_check()
     {
         byte[] data = PatternData.Create(3 * Chunk, seed: 11);
