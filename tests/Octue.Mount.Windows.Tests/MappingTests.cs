@@ -28,6 +28,7 @@ public class MappingTests
     [InlineData(VfsError.CrossDevice, 0xC00000D4u)]
     [InlineData(VfsError.TooBig, 0xC0000050u)]
     [InlineData(VfsError.TryAgain, 0xC00000BFu)]
+    [InlineData(VfsError.FileTooBig, 0xC0000904u)]
     public void Every_VfsError_has_its_NTSTATUS(VfsError error, uint status)
     {
         Assert.Equal(unchecked((int)status), NtStatusMap.FromVfsError(error));

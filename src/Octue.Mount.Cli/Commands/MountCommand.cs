@@ -40,6 +40,7 @@ internal static class MountCommand
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info (default), warning, error or none." };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file (a background mount otherwise logs nowhere)." };
         var credentials = new Option<string?>("--credentials") { Description = "Service account key file (default: Application Default Credentials)." };
+        var prometheusPort = new Option<string?>("--prometheus-port") { Description = "Serve metrics for Prometheus at http://127.0.0.1:PORT/metrics; [ADDRESS:]PORT, e.g. 0.0.0.0:9464, listens there instead." };
         // mount(8) passes these to helpers: -f fake, -n no mtab, -s sloppy, -v verbose.
         var fake = new Option<bool>("-f") { Hidden = true };
         var noMtab = new Option<bool>("-n") { Hidden = true };
@@ -52,7 +53,7 @@ internal static class MountCommand
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
             targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, readOnly, uid, gid, fileMode, dirMode,
-            allowOther, nonEmpty, logLevel, logFile, credentials, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
+            allowOther, nonEmpty, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -79,6 +80,7 @@ internal static class MountCommand
                 settings = Apply(settings, "log_level", result.GetValue(logLevel));
                 settings = Apply(settings, "log_file", result.GetValue(logFile));
                 settings = Apply(settings, "credentials", result.GetValue(credentials));
+                settings = Apply(settings, "prometheus_port", result.GetValue(prometheusPort));
                 if (result.GetValue(readOnly))
                     settings = settings with { ReadOnly = true };
                 if (result.GetValue(allowOther))
@@ -117,17 +119,19 @@ internal static class MountCommand
                 UnixProcess.StartNewSession();
             using var loggerFactory = CliLogging.Create(settings.LogLevel, settings.LogFile);
             var host = new MountHost(settings, loggerFactory);
+            var systemd = SystemdNotifications.FromEnvironment(loggerFactory.CreateLogger("octue-mount"));
             try
             {
                 return await host.RunAsync(message =>
                 {
                     Console.WriteLine(message);
+                    systemd.Ready(message);
                     if (!notify)
                         return;
                     Console.WriteLine(DetachedLauncher.ReadyMarker);
                     Console.Out.Flush();
                     UnixProcess.DetachStandardStreams();
-                }, ct);
+                }, ct, systemd.Stopping);
             }
             catch (MountFailedException ex)
             {

@@ -43,10 +43,11 @@ internal sealed class MountHost
     };
 
     /// <summary>
-    /// Mounts and serves until told to stop. <paramref name="onReady"/> runs once the mount answers; failures before
-    /// that throw <see cref="MountFailedException"/> with a message for the user.
+    /// Mounts and serves until told to stop. <paramref name="onReady"/> runs once the mount answers, and
+    /// <paramref name="onStopping"/> when it starts to go away (asked to stop, or unmounted from outside); failures
+    /// before ready throw <see cref="MountFailedException"/> with a message for the user.
     /// </summary>
-    public async Task<int> RunAsync(Action<string> onReady, CancellationToken ct)
+    public async Task<int> RunAsync(Action<string> onReady, CancellationToken ct, Action<string>? onStopping = null)
     {
         MountSource source;
         try
@@ -67,6 +68,8 @@ internal sealed class MountHost
             throw new MountFailedException(ex.Message, 1);
         }
 
+        // Before anything is mounted, so a metrics port that is taken fails the mount with its message.
+        using var metrics = MetricsExport.Start(_settings.PrometheusEndpoint, _logger);
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
@@ -94,6 +97,7 @@ internal sealed class MountHost
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
+                    onStopping?.Invoke($"Unmounting {fuseOptions.Source} from {mount.MountPoint}");
                 }
             }
         }
@@ -119,6 +123,7 @@ internal sealed class MountHost
         {
             throw new MountFailedException(ex.Message, 2);
         }
+        using var metrics = MetricsExport.Start(_settings.PrometheusEndpoint, _logger);
         var store = OpenStore();
         try
         {

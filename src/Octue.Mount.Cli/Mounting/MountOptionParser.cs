@@ -79,7 +79,8 @@ internal static class MountOptionParser
             "log_file" => settings with { LogFile = Required(key, value) },
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=."),
+            "prometheus_port" => settings with { PrometheusEndpoint = MetricsEndpoint.Parse(key, Required(key, value)) },
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
         };
     }
 

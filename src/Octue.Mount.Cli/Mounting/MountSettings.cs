@@ -32,6 +32,9 @@ internal sealed record MountSettings
     public string? CredentialsFile { get; init; }
     public bool Foreground { get; init; }
 
+    /// <summary>Where to serve metrics for Prometheus (<c>--prometheus-port</c>); null serves none.</summary>
+    public MetricsEndpoint? PrometheusEndpoint { get; init; }
+
     /// <summary>Mount through fusermount3 even as root (the path of non-root users, for tests).</summary>
     public bool ViaFusermount { get; init; }
 

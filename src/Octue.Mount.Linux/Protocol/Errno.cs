@@ -20,6 +20,7 @@ public static class Errno
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
+    public const int EFBIG = 27;
     public const int ENOSPC = 28;
     public const int EROFS = 30;
     public const int ERANGE = 34;

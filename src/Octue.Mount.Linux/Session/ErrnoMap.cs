@@ -28,6 +28,7 @@ internal static class ErrnoMap
         VfsError.CrossDevice => Errno.EXDEV,
         VfsError.TooBig => Errno.E2BIG,
         VfsError.TryAgain => Errno.EAGAIN,
+        VfsError.FileTooBig => Errno.EFBIG,
         _ => Errno.EIO,
     };
 }

@@ -34,6 +34,7 @@ internal static class NtStatusMap
         VfsError.CrossDevice => NtStatus.NotSameDevice,
         VfsError.TooBig => NtStatus.EaTooLarge,
         VfsError.TryAgain => NtStatus.NetworkBusy,
+        VfsError.FileTooBig => NtStatus.FileTooLarge,
         _ => NtStatus.UnexpectedIoError,
     };
 }

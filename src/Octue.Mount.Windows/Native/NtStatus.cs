@@ -31,4 +31,5 @@ internal static class NtStatus
     public const int NotADirectory = unchecked((int)0xC0000103);
     public const int Cancelled = unchecked((int)0xC0000120);
     public const int CannotDelete = unchecked((int)0xC0000121);
+    public const int FileTooLarge = unchecked((int)0xC0000904);
 }

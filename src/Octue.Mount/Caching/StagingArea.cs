@@ -25,6 +25,32 @@ internal sealed class StagingArea
     public string StagingDirectory { get; }
     public string ConflictsDirectory { get; }
 
+    /// <summary>
+    /// Bytes of the staged data files now in the folder. Measured when a metrics reader asks (a scrape, every few
+    /// seconds at most), never on the file system's own paths; a file that goes away while it is counted counts 0.
+    /// </summary>
+    public long MeasureStagedBytes()
+    {
+        long total = 0;
+        try
+        {
+            foreach (var file in new DirectoryInfo(StagingDirectory).EnumerateFiles("*" + DataExtension))
+            {
+                try
+                {
+                    total += file.Length;
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return total;
+    }
+
     /// <summary>Creates an empty staged file for an object; the sidecar is on disk before the data file exists.</summary>
     public async Task<StagedFile> CreateAsync(string bucket, string objectName, long baseGeneration, string? contentType,
         IReadOnlyDictionary<string, string> metadata, CancellationToken ct, long? baseMetageneration = null)

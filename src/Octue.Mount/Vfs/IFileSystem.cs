@@ -166,6 +166,8 @@ public enum VfsError
     TooBig,
     /// <summary>EAGAIN / EBUSY: try again (transient store failure after retries).</summary>
     TryAgain,
+    /// <summary>EFBIG: the file would grow past the largest object the store accepts.</summary>
+    FileTooBig,
 }
 
 /// <summary>A value or an error, without exceptions on the hot path.</summary>
@@ -299,7 +301,7 @@ public enum RenameFlags
     None = 0,
     /// <summary>Fail with <see cref="VfsError.Exists"/> when the target exists.</summary>
     NoReplace = 1,
-    /// <summary>Atomic exchange: not supported (gives <see cref="VfsError.NotSupported"/>).</summary>
+    /// <summary>Atomic exchange: not supported (gives <see cref="VfsError.InvalidArgument"/>, as rename(2) documents for an unsupported flag).</summary>
     Exchange = 2,
 }
 

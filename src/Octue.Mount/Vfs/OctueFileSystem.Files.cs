@@ -102,6 +102,12 @@ public sealed partial class OctueFileSystem
             return VfsError.AccessDenied;
         }
 
+        if (!ObjectLimits.NameFits(dir.ObjectName + name))
+        {
+            // Refused before a byte is staged: the store would refuse the upload at close, and the bytes with it.
+            return VfsError.NameTooLong;
+        }
+
         if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is not null)
         {
             if ((flags & OpenFlags.Exclusive) != 0)
@@ -148,9 +154,10 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
         };
-        // The mode is in the sidecar from its first write, so a crash before the upload keeps it.
+        // The mode is in the sidecar from its first write, so a crash before the upload keeps it. 0 is a mode
+        // (umask 777), not "none": only the mount's default goes unrecorded.
         var permissions = mode & 0xFFF;
-        var metadata = permissions != 0 && permissions != _options.FileMode
+        var metadata = permissions != _options.FileMode
             ? new Dictionary<string, string> { [PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions) }
             : null;
         var error = await StageAsync(handle, copyContent: false, ct, metadata).ConfigureAwait(false);
@@ -266,8 +273,13 @@ public sealed partial class OctueFileSystem
             }
 
             var staged = h.Staged!;
-            await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             var at = (h.Flags & OpenFlags.Append) != 0 ? staged.Length : offset;
+            if (!ObjectLimits.SizeFits(at + data.Length))
+            {
+                return VfsError.FileTooBig;
+            }
+
+            await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
             h.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             _metrics.BytesWritten(data.Length);
@@ -388,6 +400,11 @@ public sealed partial class OctueFileSystem
         if (changes.Size is < 0)
         {
             return VfsError.InvalidArgument;
+        }
+
+        if (changes.Size is { } wanted && !ObjectLimits.SizeFits(wanted))
+        {
+            return VfsError.FileTooBig;
         }
 
         FileHandle? writer = null;
@@ -722,7 +739,7 @@ public sealed partial class OctueFileSystem
                     }, ct).ConfigureAwait(false);
                 }
 
-                _metrics.Upload();
+                _metrics.Upload(info.Size);
                 await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
                 await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
                 handle.Base = info;

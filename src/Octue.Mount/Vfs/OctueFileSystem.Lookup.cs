@@ -271,7 +271,21 @@ public sealed partial class OctueFileSystem
             }
 
             var objectName = prefix + name;
+            if (!ObjectLimits.NameFits(objectName))
+            {
+                // No object can have this name: nothing to ask the store.
+                return VfsError.NotFound;
+            }
+
             var subPrefix = objectName + "/";
+            if (!ObjectLimits.NameFits(subPrefix))
+            {
+                // Only a file fits this name: a directory's objects would all be longer.
+                var file = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
+                return file is null ? VfsError.NotFound
+                    : new ListingEntry(name, PosixMetadata.SymlinkTarget(file) is null ? NodeKind.File : NodeKind.Symlink, file, bucket, objectName);
+            }
+
             var haveDirectory = _metadata.TryGetDirectory(bucket, subPrefix, out var isDirectory);
             if (haveDirectory && isDirectory)
             {

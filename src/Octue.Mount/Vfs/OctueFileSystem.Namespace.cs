@@ -15,7 +15,13 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        var prefix = dir!.ObjectName + name + "/";
+        if (!ObjectLimits.NameFits(prefix))
+        {
+            return VfsError.NameTooLong;
+        }
+
+        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (existing.IsOk)
         {
             return VfsError.Exists;
@@ -26,11 +32,11 @@ public sealed partial class OctueFileSystem
             return existing.Error;
         }
 
-        var prefix = dir!.ObjectName + name + "/";
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        // 0 is a mode (umask 777), not "none": only the mount's default goes unrecorded.
         var permissions = mode & 0xFFF;
-        if (permissions != 0 && permissions != _options.DirectoryMode)
+        if (permissions != _options.DirectoryMode)
         {
             metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
         }
@@ -206,13 +212,18 @@ public sealed partial class OctueFileSystem
             return VfsError.InvalidArgument;
         }
 
-        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        var objectName = dir!.ObjectName + name;
+        if (!ObjectLimits.NameFits(objectName))
+        {
+            return VfsError.NameTooLong;
+        }
+
+        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (existing.IsOk)
         {
             return VfsError.Exists;
         }
 
-        var objectName = dir!.ObjectName + name;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [PosixMetadata.SymlinkTargetKey] = target };
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
         try
@@ -262,7 +273,9 @@ public sealed partial class OctueFileSystem
     {
         if ((flags & RenameFlags.Exchange) != 0)
         {
-            return VfsError.NotSupported;
+            // Two objects cannot swap names atomically. EINVAL is what rename(2) documents for a flag the file
+            // system does not support, and what the kernel itself answers once a FUSE file system lacks RENAME2.
+            return VfsError.InvalidArgument;
         }
 
         var checkedSource = CheckChangeInDirectory(parent, name, out var fromDir);
@@ -275,6 +288,11 @@ public sealed partial class OctueFileSystem
         if (checkedTarget != VfsError.None)
         {
             return checkedTarget;
+        }
+
+        if (!ObjectLimits.NameFits(toDir!.ObjectName + newName))
+        {
+            return VfsError.NameTooLong;
         }
 
         if (_nodes.GetChild(fromDir!, name) is { Kind: NodeKind.File } open)
@@ -480,6 +498,20 @@ public sealed partial class OctueFileSystem
             token = page.NextPageToken;
         }
         while (!string.IsNullOrEmpty(token));
+
+        if (!ObjectLimits.NameFits(toPrefix))
+        {
+            return VfsError.NameTooLong;
+        }
+
+        foreach (var obj in objects)
+        {
+            if (!ObjectLimits.NameFits(toPrefix + obj.Name[fromPrefix.Length..]))
+            {
+                // Checked for every object before the first copy: a rename that cannot finish does not start.
+                return VfsError.NameTooLong;
+            }
+        }
 
         var hasPlaceholder = false;
         foreach (var obj in objects)

@@ -41,6 +41,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metrics = metrics;
         _lister = new DirectoryLister(store, _metrics, _logger);
         _staging = new StagingArea(options.CacheDirectory);
+        _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
@@ -214,9 +215,10 @@ public sealed partial class OctueFileSystem : IFileSystem
             Uid = (placeholder is null ? null : PosixMetadata.Uid(placeholder)) ?? _uid,
             Gid = (placeholder is null ? null : PosixMetadata.Gid(placeholder)) ?? _gid,
             ModifiedNs = modified,
-            ChangedNs = modified,
+            // A placeholder's update time moves with every chmod/chown/touch of the directory, as a ctime does.
+            ChangedNs = placeholder is null ? modified : PosixMetadata.ToNs(placeholder.Updated),
             AccessedNs = modified,
-            CreatedNs = modified,
+            CreatedNs = placeholder is null ? modified : PosixMetadata.ToNs(placeholder.Created),
             LinkCount = 2,
             CacheFor = _options.MetadataTtl,
         };

@@ -66,7 +66,7 @@ public sealed class NamespaceTests : IClassFixture<VfsFixture>
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
 
         Assert.Equal(VfsError.Exists, await mount.Fs.RenameAsync(IFileSystem.RootId, "a.txt", IFileSystem.RootId, "b.txt", RenameFlags.NoReplace));
-        Assert.Equal(VfsError.NotSupported, await mount.Fs.RenameAsync(IFileSystem.RootId, "a.txt", IFileSystem.RootId, "b.txt", RenameFlags.Exchange));
+        Assert.Equal(VfsError.InvalidArgument, await mount.Fs.RenameAsync(IFileSystem.RootId, "a.txt", IFileSystem.RootId, "b.txt", RenameFlags.Exchange));
         var a = await mount.LookupPathAsync("a.txt");
         Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "a.txt", IFileSystem.RootId, "c.txt", RenameFlags.NoReplace));
         Assert.False(_fixture.Exists(bucket, "a.txt"));

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Octue.Mount.Emulator;
+using Octue.Mount.Linux.Mounting;
+using Octue.Mount.Linux.Tests.Mounts;
+
+namespace Octue.Mount.Cli.Tests;
+
+/// <summary>
+/// <c>octue-mount mount --foreground</c> under systemd (<c>Type=notify</c>): a real Unix datagram socket stands in for
+/// systemd's <c>NOTIFY_SOCKET</c> and must receive <c>READY=1</c> only once the mount answers and <c>STOPPING=1</c> when
+/// it unmounts; under systemd the log is in the journal's format.
+/// </summary>
+[Collection(CliMountCollection.Name)]
+public sealed class SystemdServiceTests : IAsyncLifetime
+{
+    private GcsEmulator _emulator = null!;
+
+    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
+
+    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+
+    /// <summary>A foreground mount started as systemd would start it, with <paramref name="environment"/> added.</summary>
+    private static Process StartForegroundMount(string source, string mountPoint, string cacheDirectory, IDictionary<string, string> environment,
+        StringBuilder stderr)
+    {
+        var start = new ProcessStartInfo(MountProcess.CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in new[] { "mount", source, mountPoint, "--foreground", "--cache-dir", cacheDirectory })
+            start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        var process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            lock (stderr)
+                stderr.AppendLine(e.Data);
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private static async Task<string> ReceiveAsync(Socket socket, Process process, string expecting)
+    {
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var receive = socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).AsTask();
+        var exited = process.WaitForExitAsync(timeout.Token);
+        if (await Task.WhenAny(receive, exited) != receive)
+            throw new Xunit.Sdk.XunitException($"octue-mount ended (or 60 s passed) before sending {expecting}");
+        return Encoding.UTF8.GetString(buffer, 0, await receive);
+    }
+
+    private static async Task StopAsync(Process process, string mountPoint)
+    {
+        try
+        {
+            await MountProcess.CleanUpAsync(mountPoint);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Ready_is_sent_once_the_mount_answers_and_stopping_on_unmount_to_an_abstract_socket()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("notified");
+        _emulator.Store.PutObject("notified", "hello.txt", "ready\n"u8.ToArray());
+        var mountPoint = temp.CreateDirectory("mnt");
+        // An abstract socket name, as systemd gives (NOTIFY_SOCKET=@...): no file, the name starts with a NUL byte.
+        var name = "octue-mount-test-" + Guid.NewGuid().ToString("N");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        var stderr = new StringBuilder();
+        var process = StartForegroundMount("gs://notified", mountPoint, temp.Combine("cache"), new Dictionary<string, string>
+        {
+            ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort,
+            ["NOTIFY_SOCKET"] = "@" + name,
+        }, stderr);
+        try
+        {
+            var ready = await ReceiveAsync(socket, process, "READY=1");
+            // At the moment READY=1 arrives the mount is in the mount table and answers with the bucket's content.
+            Assert.NotNull(MountTable.Find(mountPoint));
+            Assert.Equal("ready\n", (await Tool.RunAsync("cat", Path.Combine(mountPoint, "hello.txt"))).EnsureSuccess("cat").Stdout);
+            Assert.Equal(["READY=1", $"STATUS=Mounted gs://notified at {mountPoint}"], ready.Split('\n'));
+
+            (await Tool.RunAsync(MountProcess.CliPath, "unmount", mountPoint)).EnsureSuccess("octue-mount unmount");
+            var stopping = await ReceiveAsync(socket, process, "STOPPING=1");
+            Assert.Equal(["STOPPING=1", $"STATUS=Unmounting gs://notified from {mountPoint}"], stopping.Split('\n'));
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            await StopAsync(process, mountPoint);
+        }
+    }
+
+    [Fact]
+    public async Task Under_systemd_the_log_has_journal_priorities_and_sigterm_sends_stopping_to_a_socket_file()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("journal");
+        var mountPoint = temp.CreateDirectory("mnt");
+        var socketPath = temp.Combine("notify.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        var stderr = new StringBuilder();
+        var process = StartForegroundMount("gs://journal", mountPoint, temp.Combine("cache"), new Dictionary<string, string>
+        {
+            ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort,
+            ["NOTIFY_SOCKET"] = socketPath,
+            // What systemd sets for a service whose output goes to the journal.
+            ["JOURNAL_STREAM"] = "8:12345",
+            ["INVOCATION_ID"] = Guid.NewGuid().ToString("N"),
+        }, stderr);
+        try
+        {
+            Assert.StartsWith("READY=1\n", await ReceiveAsync(socket, process, "READY=1"));
+            await Tool.RunAsync("kill", "-TERM", process.Id.ToString());
+            Assert.StartsWith("STOPPING=1\n", await ReceiveAsync(socket, process, "STOPPING=1"));
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(exit.Token);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Null(MountTable.Find(mountPoint));
+
+            string log;
+            lock (stderr)
+                log = stderr.ToString();
+            var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEmpty(lines);
+            // Every line starts with a syslog priority (<6> is info) and carries no timestamp: the journal adds its own.
+            Assert.All(lines, line => Assert.Matches(@"^<[0-7]>", line));
+            Assert.Contains(lines, line => line.StartsWith("<6>", StringComparison.Ordinal) && line.Contains("Stopping: unmounting " + mountPoint, StringComparison.Ordinal));
+            Assert.DoesNotContain(lines, line => line.Contains('\u001b'));
+        }
+        finally
+        {
+            await StopAsync(process, mountPoint);
+        }
+    }
+
+    [Fact]
+    public async Task A_notify_socket_that_is_gone_is_logged_and_the_mount_still_serves()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("stale-socket");
+        _emulator.Store.PutObject("stale-socket", "f.txt", "still here\n"u8.ToArray());
+        var mountPoint = temp.CreateDirectory("mnt");
+        var log = temp.Combine("mount.log");
+        try
+        {
+            var mount = await Tool.RunAsync(MountProcess.CliPath, ["mount", "gs://stale-socket", mountPoint, "--cache-dir", temp.Combine("cache"), "--log-file", log],
+                TimeSpan.FromSeconds(90), new Dictionary<string, string>
+                {
+                    ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort,
+                    ["NOTIFY_SOCKET"] = temp.Combine("nobody-listens.sock"),
+                });
+            mount.EnsureSuccess("octue-mount mount");
+            Assert.Equal("still here\n", (await Tool.RunAsync("cat", Path.Combine(mountPoint, "f.txt"))).EnsureSuccess("cat").Stdout);
+            Assert.Contains("Cannot notify systemd of READY=1", File.ReadAllText(log));
+            (await Tool.RunAsync(MountProcess.CliPath, "unmount", mountPoint)).EnsureSuccess("octue-mount unmount");
+        }
+        finally
+        {
+            await MountProcess.CleanUpAsync(mountPoint);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("8:12345", null, true)]
+    [InlineData(null, "0123456789abcdef", true)]
+    [InlineData("", "", false)]
+    public void Systemd_is_recognised_by_journal_stream_or_invocation_id(string? journalStream, string? invocationId, bool expected)
+    {
+        var environment = new Dictionary<string, string?> { ["JOURNAL_STREAM"] = journalStream, ["INVOCATION_ID"] = invocationId };
+        Assert.Equal(expected, Logging.CliLogging.UnderSystemd(name => environment.GetValueOrDefault(name)));
+    }
+}
