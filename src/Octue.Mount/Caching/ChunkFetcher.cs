@@ -97,11 +97,11 @@ internal sealed class ChunkFetcher
 
     /// <summary>
     /// Whether a streamed chunk's cache write would stand in front of a reader: it holds the chunk's memory until it
-    /// is done, so it is skipped when writes are already queued and the memory budget has no room for another chunk
+    /// is done, so it is skipped when two writes are already queued and the memory budget has no room for another chunk
     /// (or someone waits for it). A disk slower than the download then costs cached chunks, never the reader's time.
     /// </summary>
     private bool UnderMemoryPressure(int chunkLength) =>
-        Volatile.Read(ref _pendingStreamStores) > 0 && (_budget.HasWaiters || _budget.InUse + chunkLength > _budget.Capacity);
+        Volatile.Read(ref _pendingStreamStores) > 1 && (_budget.HasWaiters || _budget.InUse + chunkLength > _budget.Capacity);
 
     /// <summary>True when the chunk is neither cached nor being downloaded.</summary>
     public bool NeedsFetch(CacheEntry entry, int chunk) => _cache.NeedsFetch(entry, chunk);
