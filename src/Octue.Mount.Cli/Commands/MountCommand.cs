@@ -37,6 +37,10 @@ internal static class MountCommand
         var dirMode = new Option<string?>("--dir-mode") { Description = "Permission bits of directories, octal (default 755)." };
         var allowOther = new Option<bool>("--allow-other") { Description = "Let other users use the mount (as non-root this needs user_allow_other in /etc/fuse.conf)." };
         var nonEmpty = new Option<bool>("--nonempty") { Description = "Mount over a directory that is not empty." };
+        var passthrough = new Option<bool>("--passthrough")
+        {
+            Description = "Let the kernel read whole, verified cached objects itself (FUSE passthrough; root, Linux 6.9+). While a file is open that way, other opens of it fail (EIO) until it closes: see docs/read-path.md.",
+        };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info (default), warning, error or none." };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file (a background mount otherwise logs nowhere)." };
         var credentials = new Option<string?>("--credentials") { Description = "Service account key file (default: Application Default Credentials)." };
@@ -53,7 +57,7 @@ internal static class MountCommand
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
             targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, readOnly, uid, gid, fileMode, dirMode,
-            allowOther, nonEmpty, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
+            allowOther, nonEmpty, passthrough, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -87,6 +91,8 @@ internal static class MountCommand
                     settings = settings with { AllowOther = true };
                 if (result.GetValue(nonEmpty))
                     settings = settings with { NonEmpty = true };
+                if (result.GetValue(passthrough))
+                    settings = settings with { Passthrough = true };
                 if (result.GetValue(foreground))
                     settings = settings with { Foreground = true };
                 if (result.GetValue(viaFusermount))

@@ -33,6 +33,7 @@ internal sealed class MountHost
         ReadOnly = _settings.ReadOnly,
         AllowNonEmpty = _settings.NonEmpty,
         ForceFusermount = _settings.ViaFusermount,
+        Passthrough = _settings.Passthrough,
     };
 
     public static string DescribeSource(MountSource source) => source.Kind switch

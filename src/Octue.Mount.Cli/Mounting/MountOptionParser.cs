@@ -64,6 +64,7 @@ internal static class MountOptionParser
             "rw" => settings with { ReadOnly = false },
             "allow_other" => settings with { AllowOther = value is null || ParseBool(key, value) },
             "nonempty" => settings with { NonEmpty = value is null || ParseBool(key, value) },
+            "passthrough" => settings with { Passthrough = value is null || ParseBool(key, value) },
             "foreground" => settings with { Foreground = value is null || ParseBool(key, value) },
             "cache_dir" => settings with { CacheDirectory = Required(key, value) },
             "cache_size" => settings with { CacheSizeBytes = ParseSize(key, Required(key, value)) },
@@ -80,7 +81,7 @@ internal static class MountOptionParser
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
             "prometheus_port" => settings with { PrometheusEndpoint = MetricsEndpoint.Parse(key, Required(key, value)) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
         };
     }
 

@@ -27,6 +27,8 @@ internal sealed record MountSettings
     public uint DirectoryMode { get; init; } = 0b111_101_101;
     public bool AllowOther { get; init; }
     public bool NonEmpty { get; init; }
+    /// <summary>Hand reads of whole, verified cached objects to the kernel (FUSE passthrough; docs/read-path.md).</summary>
+    public bool Passthrough { get; init; }
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     public string? LogFile { get; init; }
     public string? CredentialsFile { get; init; }

@@ -21,11 +21,12 @@ internal sealed record FuseSessionOptions
     public ushort CongestionThreshold { get; init; } = 48;
 
     /// <summary>
-    /// Offer FUSE passthrough: opens for reading of an object whose whole, verified copy is cached are answered with
-    /// that file as backing file, and the kernel reads it without asking the daemon. Registering a backing file
-    /// needs CAP_SYS_ADMIN; without it the first refusal turns passthrough off for the mount.
+    /// Offer FUSE passthrough (off by default, <see cref="Mounting.FuseMountOptions.Passthrough"/>): opens for reading
+    /// of an object whose whole, verified copy is cached are answered with that file as backing file, and the kernel
+    /// reads it without asking the daemon. Registering a backing file needs CAP_SYS_ADMIN; without it the first
+    /// refusal turns passthrough off for the mount.
     /// </summary>
-    public bool Passthrough { get; init; } = true;
+    public bool Passthrough { get; init; }
 
     /// <summary>Request buffers kept for reuse beyond those in flight.</summary>
     public int RetainedBuffers { get; init; } = 16;

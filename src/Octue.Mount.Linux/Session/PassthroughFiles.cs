@@ -79,8 +79,14 @@ internal sealed class PassthroughFiles
                 registered = 0;
             }
             if (registered > 0)
+            {
                 opens.BackingId = registered;
-            var passthrough = _enabled && backingFile is not null && opens.Cached == 0 && opens.BackingId > 0;
+                opens.BackingFile = backingFile;
+            }
+            // The node's backing file serves only opens of the same copy: after the object changed, an open of the
+            // new generation must not read the old one, so it is served by the daemon until the old opens close.
+            var passthrough = _enabled && backingFile is not null && opens.Cached == 0 && opens.BackingId > 0
+                && opens.BackingFile == backingFile;
             if (passthrough)
                 opens.Passthrough++;
             else
@@ -109,6 +115,7 @@ internal sealed class PassthroughFiles
             {
                 unregister = opens.BackingId;
                 opens.BackingId = 0;
+                opens.BackingFile = null;
             }
             if (opens.Passthrough == 0 && opens.Cached == 0)
                 _nodes.Remove(open.Node);
@@ -161,6 +168,7 @@ internal sealed class PassthroughFiles
     private sealed class NodeOpens
     {
         public int BackingId;
+        public string? BackingFile;
         public int Passthrough;
         public int Cached;
     }

@@ -44,7 +44,7 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
         var expected = Convert.ToHexStringLower(SHA256.HashData(data));
         var cache = temp.Combine("cache");
 
-        await using (var first = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt1"), cache))
+        await using (var first = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt1"), cache, "--passthrough"))
         {
             Assert.Equal(expected, await Sha256Async(first.Path("big", "data.bin")));
             await WholeFileAsync(cache);
@@ -52,7 +52,7 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
             Assert.True(requests.GetValueOrDefault("READ") > 0, "the first, cold read is served by the daemon");
         }
 
-        await using var second = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt2"), cache);
+        await using var second = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt2"), cache, "--passthrough");
         Assert.Equal(expected, await Sha256Async(second.Path("big", "data.bin")));
         var partial = (await Tool.BashAsync("tail -c 100 \"$1\" | od -An -tx1 | tr -d ' \\n'", second.Path("big", "data.bin"))).EnsureSuccess("tail").Stdout;
         Assert.Equal(Convert.ToHexStringLower(data.AsSpan(data.Length - 100)), partial);
@@ -71,7 +71,7 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
         var expected = Convert.ToHexStringLower(SHA256.HashData(data));
         var cache = temp.Combine("cache");
 
-        await using (var first = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt1"), cache))
+        await using (var first = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt1"), cache, "--passthrough"))
         {
             Assert.Equal(expected, await Sha256Async(first.Path("data.bin")));
             await WholeFileAsync(cache);
@@ -87,9 +87,67 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
         }
         File.SetLastWriteTimeUtc(whole, DateTime.UtcNow.AddMinutes(-5));
 
-        await using var second = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt2"), cache);
+        await using var second = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt2"), cache, "--passthrough");
         Assert.Equal(expected, await Sha256Async(second.Path("data.bin")));
         var requests = await second.StopAndCountRequestsAsync();
         Assert.True(requests.GetValueOrDefault("READ") > 0, "a changed whole-object file must not be served by passthrough");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_open_after_the_object_changed_never_reads_the_old_generation_while_an_old_reader_is_open(bool passthrough)
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("passthrough-generations");
+        var old = RandomBytes(1024 * 1024, seed: 9);
+        fixture.Emulator.Store.PutObject(bucket, "data.bin", old);
+        string[] options = passthrough ? ["--metadata-ttl", "0", "--passthrough"] : ["--metadata-ttl", "0"];
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"), options);
+        var file = mount.Path("data.bin");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(old)), await Sha256Async(file));
+        await WholeFileAsync(temp.Combine("cache"));
+
+        // A reader keeps the old generation open (through passthrough, when on) while the object is replaced, read
+        // in full (verified, its own whole-object file made), and opened again.
+        var fresh = RandomBytes(1024 * 1024, seed: 10);
+        var script = """
+            exec 3<"$1"
+            head -c 16 <&3 >/dev/null
+            echo replace
+            read -r _
+            echo "sha:$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)"
+            read -r _
+            echo "sha:$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)"
+            exec 3<&-
+            echo "sha:$(sha256sum < "$1" 2>/dev/null | cut -d' ' -f1)"
+            """;
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = "/tmp" };
+        foreach (var argument in new[] { "-c", script, "bash", file })
+            start.ArgumentList.Add(argument);
+        using var reader = System.Diagnostics.Process.Start(start)!;
+        Assert.Equal("replace", await reader.StandardOutput.ReadLineAsync());
+        fixture.Emulator.Store.PutObject(bucket, "data.bin", fresh);
+        await reader.StandardInput.WriteLineAsync("go");
+        await reader.StandardInput.FlushAsync();
+        var expected = "sha:" + Convert.ToHexStringLower(SHA256.HashData(fresh));
+        var stale = "sha:" + Convert.ToHexStringLower(SHA256.HashData(old));
+        var whileOpen = await reader.StandardOutput.ReadLineAsync();
+        await reader.StandardInput.WriteLineAsync("go");
+        await reader.StandardInput.FlushAsync();
+        var again = await reader.StandardOutput.ReadLineAsync();
+        var afterClose = await reader.StandardOutput.ReadLineAsync();
+        await reader.WaitForExitAsync();
+
+        // Never the old bytes. Without passthrough every open sees the new generation; with it, the kernel refuses
+        // (EIO) an ordinary open of an inode a passthrough reader holds, the documented cost of the option.
+        Assert.NotEqual(stale, whileOpen);
+        Assert.NotEqual(stale, again);
+        if (!passthrough)
+        {
+            Assert.Equal(expected, whileOpen);
+            Assert.Equal(expected, again);
+        }
+        Assert.Equal(expected, afterClose);
     }
 }
