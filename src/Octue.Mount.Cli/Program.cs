@@ -5,4 +5,11 @@ var root = new RootCommand("Octue Mount: Google Cloud Storage buckets and Octue 
 foreach (var command in CommandCatalog.Create())
     root.Subcommands.Add(command);
 // Mounts stop on SIGTERM/SIGINT by themselves (unmount, finish uploads); give them time instead of the default 2 s.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+// On Linux `mount` handles SIGINT, SIGTERM and SIGHUP entirely itself (MountHost, DetachedLauncher): it must see
+// which signal came, at once, and the command line's own handler holds every later handler back until the command
+// has ended.
+var handlesItsSignals = OperatingSystem.IsLinux() && args is ["mount", ..];
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+{
+    ProcessTerminationTimeout = handlesItsSignals ? null : TimeSpan.FromMinutes(2),
+});

@@ -14,6 +14,12 @@ public static class UnixProcess
     /// <summary>Starts a new session (setsid), so the terminal's hang-up and Ctrl-C no longer reach this process.</summary>
     public static bool StartNewSession() => LibC.SetSid() >= 0;
 
+    /// <summary>
+    /// Asks a process to stop (SIGTERM), as <c>kill PID</c> does; false when it is gone already. .NET's
+    /// <c>Process.Kill</c> only sends SIGKILL, which leaves a FUSE mount behind and no chance to clean up.
+    /// </summary>
+    public static bool Terminate(int processId) => LibC.Kill(processId, 15) == 0;
+
     /// <summary>Points stdin, stdout and stderr at /dev/null (after a background daemon reported readiness).</summary>
     public static void DetachStandardStreams()
     {

@@ -55,6 +55,64 @@ public sealed class MountCommandTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Ctrl-C (or SIGTERM) of `mount` while it waits for readiness stops the background process it started: nothing
+    /// is mounted then or later, no daemon is left, and the cache folder it made is removed. The emulator holds its
+    /// answer to the bucket check back, so the signal comes before the mount could be ready.
+    /// </summary>
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task Interrupting_a_mount_before_it_is_ready_stops_it_and_leaves_nothing(string signal, int expectedExit)
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("slow");
+        var mountPoint = temp.CreateDirectory("mnt");
+        var cache = temp.Combine("cache", "slow");
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
+        var start = new ProcessStartInfo(MountProcess.CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in new[] { "mount", "gs://slow", mountPoint, "--cache-dir", cache })
+            start.ArgumentList.Add(argument);
+        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
+        try
+        {
+            using var command = Process.Start(start)!;
+            var stdout = command.StandardOutput.ReadToEndAsync();
+            var stderr = command.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the background mount never asked for the bucket");
+            Assert.False(command.HasExited);
+            var processes = (await Tool.RunAsync("pgrep", "-f", "--", $"--cache-dir {cache}")).Stdout.Trim().Split('\n');
+            Assert.Contains(processes, p => p != command.Id.ToString());
+            Assert.True(Directory.Exists(cache));
+
+            (await Tool.RunAsync("kill", $"-{signal}", command.Id.ToString())).EnsureSuccess("kill");
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+                await command.WaitForExitAsync(wait.Token);
+            Assert.Equal(expectedExit, command.ExitCode);
+            Assert.Contains("nothing is mounted", await stderr);
+            Assert.DoesNotContain("Mounted", await stdout);
+
+            // No process is left that could mount later, nothing is mounted, and the folders it made are gone.
+            Assert.Equal("", (await Tool.RunAsync("pgrep", "-f", "--", $"--cache-dir {cache}")).Stdout.Trim());
+            Assert.Null(MountTable.Find(mountPoint));
+            Assert.False(Directory.Exists(temp.Combine("cache")));
+        }
+        finally
+        {
+            _emulator.Faults.Clear();
+            await MountProcess.CleanUpAsync(mountPoint);
+        }
+    }
+
     [Theory]
     [InlineData("missing-bucket", true, "missing-bucket")]
     [InlineData("present", false, "does not exist")]
@@ -63,10 +121,25 @@ public sealed class MountCommandTests : IAsyncLifetime
         using var temp = new TempDirectory();
         _emulator.Store.CreateBucket("present");
         var mountPoint = createMountPoint ? temp.CreateDirectory("mnt") : temp.Combine("nowhere");
-        var result = await Cli("mount", $"gs://{bucket}", mountPoint, "--cache-dir", temp.Combine("cache"));
+        var result = await Cli("mount", $"gs://{bucket}", mountPoint, "--cache-dir", temp.Combine("cache", "new"));
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(expected, result.Stderr);
         Assert.Null(MountTable.Find(mountPoint));
+        // Nothing half-made: the cache folder (and its parent) that the attempt created are gone.
+        Assert.False(Directory.Exists(temp.Combine("cache")));
+    }
+
+    [Fact]
+    public async Task A_failed_mount_keeps_a_cache_folder_that_was_there_before()
+    {
+        using var temp = new TempDirectory();
+        var mountPoint = temp.CreateDirectory("mnt");
+        var cache = temp.CreateDirectory("cache");
+        File.WriteAllText(Path.Combine(cache, "kept.txt"), "mine");
+        var result = await Cli("mount", "gs://no-such-bucket", mountPoint, "--cache-dir", cache);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no-such-bucket", result.Stderr);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(cache, "kept.txt")));
     }
 
     [Theory]

@@ -130,8 +130,40 @@ public sealed class MountOptionParserTests
     {
         Assert.Equal("my-bucket_data", MountSettings.SafeFolderName("gs://my-bucket/data/"));
         Assert.Equal("b_m.json", MountSettings.SafeFolderName("gs://b/m.json"));
-        var folder = new MountSettings { Source = "gs://bucket/x", MountPoint = "/m" }.ResolveCacheDirectory();
-        Assert.EndsWith(Path.Combine("octue-mount", "bucket_x"), folder);
-        Assert.Equal("/tmp/c", new MountSettings { Source = "gs://b", MountPoint = "/m", CacheDirectory = "/tmp/c" }.ResolveCacheDirectory());
+        var source = MountSource.Parse("gs://bucket/x", null);
+        var folder = new MountSettings { Source = "gs://bucket/x", MountPoint = "/m" }.ResolveCacheDirectory(source);
+        Assert.Matches(@"octue-mount/bucket_x-[0-9a-f]{12}$", folder);
+        Assert.Equal("/tmp/c", new MountSettings { Source = "gs://b", MountPoint = "/m", CacheDirectory = "/tmp/c" }.ResolveCacheDirectory(source));
+    }
+
+    [Fact]
+    public void Default_cache_folders_of_different_sources_differ_and_spellings_of_one_source_share_one()
+    {
+        string Name(string text) => MountSettings.DefaultFolderName(MountSource.Parse(text, null));
+        // These all read "b_a_b": the readable parts agree, the hashes of the sources do not.
+        string[] lookalikes = ["gs://b0b/a b", "gs://b0b/a_b", "gs://b0b/a/b", "gs://b0b/a.b", "gs://b0b/a:b"];
+        Assert.Equal(lookalikes.Length, lookalikes.Select(Name).Distinct().Count());
+        Assert.Equal(Name("gs://b0b/a/b"), Name("gs://b0b/a/b/"));
+        Assert.Equal(Name("gs://b0b/a/b"), Name("b0b/a/b"));
+        Assert.Equal(Name("gs://b0b/a/b"), Name("https://storage.googleapis.com/b0b/a/b"));
+        Assert.NotEqual(Name("gs://b0b/m.json"), Name("gs://b0b/m.json/"));
+        Assert.NotEqual(Name("gs://b0b"), MountSettings.DefaultFolderName(MountSource.Parse(null, "b0b")));
+    }
+
+    [Fact]
+    public void A_default_cache_folder_name_stays_short_for_a_long_prefix_and_can_be_made()
+    {
+        var prefix = string.Join('/', Enumerable.Repeat(new string('x', 200), 5));
+        var name = MountSettings.DefaultFolderName(MountSource.Parse($"gs://b0b/{prefix}", null));
+        Assert.InRange(name.Length, 13, 64 + 13);
+        var root = Directory.CreateTempSubdirectory("octue-cache-name-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, name));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Octue.Mount.Cli.Logging;
 using Octue.Mount.Cli.Mounting;
+using Octue.Mount.Vfs;
 using Octue.Mount.Linux;
 
 namespace Octue.Mount.Cli.Commands;
@@ -16,7 +17,8 @@ internal static class MountCommand
         var targets = new Argument<string[]>("source-and-mountpoint")
         {
             Description = "SOURCE MOUNTPOINT, or just MOUNTPOINT with --project. SOURCE: gs://BUCKET[/PREFIX] or gs://BUCKET/PATH/MANIFEST.json.",
-            Arity = new ArgumentArity(1, 2),
+            // Any number, so a mistyped option is not taken for SOURCE and then blamed on MOUNTPOINT: checked below.
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var project = new Option<string?>("--project") { Description = "Mount every bucket of this Google Cloud project (one directory per bucket)." };
         var foreground = new Option<bool>("--foreground") { Description = "Stay in the foreground until unmounted (for systemd and containers)." };
@@ -65,6 +67,10 @@ internal static class MountCommand
             try
             {
                 var positional = result.GetValue(targets) ?? [];
+                if (Array.Find(positional, p => p.Length > 1 && p[0] == '-') is { } unknown)
+                    throw new MountOptionException($"Unknown option '{unknown}' (see octue-mount mount --help; mount options also go in -o key=value,...).");
+                if (positional.Length > 2)
+                    throw new MountOptionException($"Too many arguments: give SOURCE and MOUNTPOINT ('{positional[2]}' is one too many).");
                 settings = positional.Length == 2
                     ? new MountSettings { Source = positional[0], MountPoint = positional[1] }
                     : new MountSettings { MountPoint = positional.Length == 1 ? positional[0] : "" };
@@ -102,6 +108,16 @@ internal static class MountCommand
                 if (positional.Length == 1 && settings.Project is null)
                     throw new MountOptionException("Give SOURCE and MOUNTPOINT (or --project PROJECT and MOUNTPOINT).");
                 settings = MountOptionParser.Validate(settings);
+                MountSource source;
+                try
+                {
+                    source = MountSource.Parse(settings.Source, settings.Project);
+                }
+                catch (FormatException ex)
+                {
+                    throw new MountOptionException(ex.Message);
+                }
+                MountPaths.Check(settings, source);
             }
             catch (MountOptionException ex)
             {
@@ -118,12 +134,14 @@ internal static class MountCommand
                 return 1;
             }
             if (!settings.Foreground)
-                return await DetachedLauncher.LaunchAsync(Environment.GetCommandLineArgs()[1..], ct);
+                return await DetachedLauncher.LaunchAsync(Environment.GetCommandLineArgs()[1..], Path.GetFullPath(settings.MountPoint), ct);
 
             var notify = result.GetValue(notifyReady);
             if (notify)
                 UnixProcess.StartNewSession();
-            using var loggerFactory = CliLogging.Create(settings.LogLevel, settings.LogFile);
+            using var loggerFactory = CreateLogging(settings);
+            if (loggerFactory is null)
+                return 2;
             var host = new MountHost(settings, loggerFactory);
             var systemd = SystemdNotifications.FromEnvironment(loggerFactory.CreateLogger("octue-mount"));
             try
@@ -148,9 +166,25 @@ internal static class MountCommand
         return command;
     }
 
+    /// <summary>The logging of the mount, or null (the reason printed) when its log file cannot be written.</summary>
+    private static Microsoft.Extensions.Logging.ILoggerFactory? CreateLogging(MountSettings settings)
+    {
+        try
+        {
+            return CliLogging.Create(settings.LogLevel, settings.LogFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"octue-mount: Cannot write the log file '{settings.LogFile}': {ex.Message}");
+            return null;
+        }
+    }
+
     private static async Task<int> RunOnWindowsAsync(MountSettings settings, CancellationToken ct)
     {
-        using var loggerFactory = CliLogging.Create(settings.LogLevel, settings.LogFile);
+        using var loggerFactory = CreateLogging(settings);
+        if (loggerFactory is null)
+            return 2;
         try
         {
             return await new MountHost(settings, loggerFactory).RunOnWindowsAsync(ct);

@@ -60,34 +60,54 @@ internal sealed class MountHost
             throw new MountFailedException(ex.Message, 2);
         }
         var fuseOptions = FuseOptions(source);
+
+        // Told to stop before the mount is ready (Ctrl-C, SIGTERM from a background launcher that was interrupted),
+        // the setup is abandoned and what it made is removed; once ready, a signal unmounts.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ready = false;
+        void Stop(PosixSignalContext? context)
+        {
+            if (context is not null)
+                context.Cancel = true;
+            stop.TrySetResult();
+            if (!Volatile.Read(ref ready))
+                setup.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+        // The command line also turns SIGTERM/SIGINT into this token, and may be the one that sees the signal.
+        using var cancelled = ct.Register(() => Stop(null));
+
         try
         {
-            await FuseMount.CheckMountPointAsync(_settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+            await FuseMount.CheckMountPointAsync(_settings.MountPoint, fuseOptions, _loggerFactory, setup.Token).ConfigureAwait(false);
         }
         catch (FuseMountException ex)
         {
             throw new MountFailedException(ex.Message, 1);
         }
+        catch (OperationCanceledException) when (stop.Task.IsCompleted)
+        {
+            throw Interrupted();
+        }
 
         // Before anything is mounted, so a metrics port that is taken fails the mount with its message.
         using var metrics = MetricsExport.Start(_settings.PrometheusEndpoint, _logger);
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; stop.TrySetResult(); });
-        // The command line also turns SIGTERM/SIGINT into this token, and may be the one that sees the signal.
-        using var cancelled = ct.Register(() => stop.TrySetResult());
-
+        var options = FileSystemOptionsFor(source);
+        WarnOfLegacyCacheFolder(options.CacheDirectory);
+        var madeFolders = CreatedFolders.Before(options.CacheDirectory);
         var store = OpenStore();
         try
         {
-            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            var fileSystem = await CreateFileSystemAsync(options, store, setup.Token).ConfigureAwait(false);
             await using (fileSystem.ConfigureAwait(false))
             {
                 FuseMount mount;
                 try
                 {
-                    mount = await FuseMount.MountAsync(fileSystem, _settings.MountPoint, fuseOptions, _loggerFactory, ct).ConfigureAwait(false);
+                    mount = await FuseMount.MountAsync(fileSystem, _settings.MountPoint, fuseOptions, _loggerFactory, setup.Token).ConfigureAwait(false);
                 }
                 catch (FuseMountException ex)
                 {
@@ -95,6 +115,10 @@ internal sealed class MountHost
                 }
                 await using (mount.ConfigureAwait(false))
                 {
+                    Volatile.Write(ref ready, true);
+                    // A signal that came while the mount was being made: unmount at once, without reporting readiness.
+                    if (stop.Task.IsCompleted)
+                        throw Interrupted();
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
@@ -102,12 +126,39 @@ internal sealed class MountHost
                 }
             }
         }
+        catch (OperationCanceledException) when (stop.Task.IsCompleted && !Volatile.Read(ref ready))
+        {
+            madeFolders.Remove();
+            throw Interrupted();
+        }
+        catch (MountFailedException)
+        {
+            // Nothing of a mount that never served is worth keeping: the cache folder it made goes with it.
+            madeFolders.Remove();
+            throw;
+        }
         finally
         {
             (store as IDisposable)?.Dispose();
         }
         return 0;
     }
+
+    /// <summary>
+    /// Earlier versions named default cache folders by the source alone; such a folder may still hold changes staged
+    /// before a crash. They are not uploaded from there (another source may have shared the folder): say where they are.
+    /// </summary>
+    private void WarnOfLegacyCacheFolder(string cacheDirectory)
+    {
+        if (_settings.LegacyCacheDirectory() is not { } legacy || legacy == cacheDirectory)
+            return;
+        var staging = Path.Combine(legacy, "staging");
+        if (Directory.Exists(staging) && Directory.EnumerateFileSystemEntries(staging).Any())
+            _logger.LogWarning("{Legacy} holds changes staged by an earlier version of octue-mount, which named cache folders by source alone; they are not uploaded from there. To recover them, mount that source with --cache-dir {Legacy}", legacy, legacy);
+    }
+
+    private MountFailedException Interrupted() =>
+        new($"Interrupted before {_settings.MountPoint} was mounted: nothing is mounted.", 130);
 
     /// <summary>
     /// The Windows form of a mount: the same store and file system, served through WinFsp at a drive letter or
@@ -128,7 +179,7 @@ internal sealed class MountHost
         var store = OpenStore();
         try
         {
-            var fileSystem = await CreateFileSystemAsync(source, store, ct).ConfigureAwait(false);
+            var fileSystem = await CreateFileSystemAsync(FileSystemOptionsFor(source), store, ct).ConfigureAwait(false);
             await using (fileSystem.ConfigureAwait(false))
             {
                 var options = WinFspMountOptions.For(FileSystemOptionsFor(source), _loggerFactory);
@@ -161,12 +212,17 @@ internal sealed class MountHost
         }
     }
 
-    private async Task<OctueFileSystem> CreateFileSystemAsync(MountSource source, IObjectStore store, CancellationToken ct)
+    private async Task<OctueFileSystem> CreateFileSystemAsync(FileSystemOptions options, IObjectStore store, CancellationToken ct)
     {
-        var options = FileSystemOptionsFor(source);
+        var source = options.Source;
         try
         {
             return await OctueFileSystem.CreateAsync(options, store, _loggerFactory, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ct.IsCancellationRequested)
+        {
+            // A request abandoned because the mount was interrupted, whatever the client library made of it.
+            throw new OperationCanceledException("The mount was interrupted.", ex, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -177,7 +233,7 @@ internal sealed class MountHost
     internal FileSystemOptions FileSystemOptionsFor(MountSource source) => new()
     {
         Source = source,
-        CacheDirectory = _settings.ResolveCacheDirectory(),
+        CacheDirectory = _settings.ResolveCacheDirectory(source),
         CacheSizeBytes = _settings.CacheSizeBytes,
         MetadataTtl = _settings.MetadataTtl,
         ChunkSize = _settings.ReadChunkSize,

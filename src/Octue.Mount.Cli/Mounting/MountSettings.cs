@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Cli.Mounting;
 
@@ -40,23 +43,51 @@ internal sealed record MountSettings
     /// <summary>Mount through fusermount3 even as root (the path of non-root users, for tests).</summary>
     public bool ViaFusermount { get; init; }
 
+    /// <summary>The readable part of a default cache folder's name is cut to this many characters.</summary>
+    private const int MaxReadableName = 64;
+
     /// <summary>
     /// The cache folder: the one given, else one per source under the user's cache directory, so staged writes of a
-    /// crashed mount are found again by the next mount of the same source.
+    /// crashed mount are found again by the next mount of the same source (<see cref="DefaultFolderName"/>).
     /// </summary>
-    public string ResolveCacheDirectory()
+    public string ResolveCacheDirectory(MountSource source) =>
+        !string.IsNullOrEmpty(CacheDirectory)
+            ? Path.GetFullPath(CacheDirectory)
+            : Path.Combine(CacheBase(), "octue-mount", DefaultFolderName(source));
+
+    /// <summary>
+    /// The default cache folder versions before 0.2 used for this source (named by the source alone, so different
+    /// sources could share one); null when a cache folder is given. It is not used any more: see README.
+    /// </summary>
+    public string? LegacyCacheDirectory() =>
+        string.IsNullOrEmpty(CacheDirectory) ? Path.Combine(CacheBase(), "octue-mount", SafeFolderName(Source ?? ("project-" + Project))) : null;
+
+    private static string CacheBase()
     {
-        if (!string.IsNullOrEmpty(CacheDirectory))
-            return Path.GetFullPath(CacheDirectory);
         var baseDirectory = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrEmpty(baseDirectory))
-        {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            baseDirectory = OperatingSystem.IsWindows()
-                ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
-                : Linux.UnixProcess.IsRoot || string.IsNullOrEmpty(home) ? "/var/cache" : Path.Combine(home, ".cache");
-        }
-        return Path.Combine(baseDirectory, "octue-mount", SafeFolderName(Source ?? ("project-" + Project)));
+        if (!string.IsNullOrEmpty(baseDirectory))
+            return baseDirectory;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return OperatingSystem.IsWindows()
+            ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : Linux.UnixProcess.IsRoot || string.IsNullOrEmpty(home) ? "/var/cache" : Path.Combine(home, ".cache");
+    }
+
+    /// <summary>
+    /// A default cache folder's name: a readable part (the source with every character that is not a letter, digit,
+    /// '-', '_' or '.' made '_', at most 64 characters) and the first 12 hex digits of the SHA-256 of the source in
+    /// its canonical form (<see cref="MountSource.ToString"/>). Two sources that read alike (<c>gs://b/a b</c>,
+    /// <c>gs://b/a_b</c>, <c>gs://b/a/b</c>) get different folders; two spellings of one source (<c>gs://b/a</c>,
+    /// <c>gs://b/a/</c>, <c>b/a</c>) share one; the name stays short however long the prefix.
+    /// </summary>
+    internal static string DefaultFolderName(MountSource source)
+    {
+        var canonical = source.ToString();
+        var readable = SafeFolderName(canonical);
+        if (readable.Length > MaxReadableName)
+            readable = readable[..MaxReadableName].TrimEnd('.');
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..12];
+        return $"{readable}-{hash}";
     }
 
     internal static string SafeFolderName(string source)

@@ -79,6 +79,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "dup2", SetLastError = true)]
     public static partial int Dup2(int oldFd, int newFd);
 
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
     [LibraryImport(Library, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 

@@ -13,12 +13,13 @@ internal sealed class StagedFile : IDisposable
     private readonly SafeFileHandle _handle;
     private bool _disposed;
 
-    internal StagedFile(string dataPath, string sidecarPath, SafeFileHandle handle, StagingSidecar sidecar)
+    internal StagedFile(string dataPath, string sidecarPath, SafeFileHandle handle, StagingSidecar sidecar, long length = 0)
     {
         DataPath = dataPath;
         SidecarPath = sidecarPath;
         _handle = handle;
         Sidecar = sidecar;
+        Length = length;
     }
 
     public string DataPath { get; }
@@ -73,7 +74,16 @@ internal sealed class StagedFile : IDisposable
         if (Sidecar.Clean)
         {
             Sidecar.Clean = false;
-            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            try
+            {
+                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not recorded on disk, so not changed: the next attempt writes the sidecar again.
+                Sidecar.Clean = true;
+                throw;
+            }
         }
     }
 
@@ -85,10 +95,20 @@ internal sealed class StagedFile : IDisposable
     {
         if (Sidecar.Clean || !Sidecar.BytesChanged || Sidecar.ModifiedExplicitly)
         {
+            var (clean, bytesChanged, modifiedExplicitly) = (Sidecar.Clean, Sidecar.BytesChanged, Sidecar.ModifiedExplicitly);
             Sidecar.Clean = false;
             Sidecar.BytesChanged = true;
             Sidecar.ModifiedExplicitly = false;
-            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            try
+            {
+                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not recorded on disk, so not changed: the next write records it before its bytes.
+                (Sidecar.Clean, Sidecar.BytesChanged, Sidecar.ModifiedExplicitly) = (clean, bytesChanged, modifiedExplicitly);
+                throw;
+            }
         }
     }
 
@@ -98,12 +118,29 @@ internal sealed class StagedFile : IDisposable
     /// <summary>Records a confirmed upload: the staged copy is now the object <paramref name="uploaded"/>, metadata included.</summary>
     public ValueTask MarkUploadedAsync(ObjectInfo uploaded, CancellationToken ct)
     {
-        Sidecar.BaseMetageneration = uploaded.Metageneration;
-        Sidecar.BaseMetadata = new Dictionary<string, string>(uploaded.Metadata, StringComparer.Ordinal);
+        Rebase(uploaded);
         return MarkUploadedAsync(uploaded.Generation, ct);
     }
 
-    /// <summary>Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>.</summary>
+    /// <summary>
+    /// The copy is now based on <paramref name="baseObject"/> (its upload, or the copy a rename made): the next upload's
+    /// preconditions and metadata merge start from it. In memory; the next sidecar write records it.
+    /// </summary>
+    public void Rebase(ObjectInfo baseObject)
+    {
+        Sidecar.Bucket = baseObject.Bucket;
+        Sidecar.ObjectName = baseObject.Name;
+        Sidecar.BaseGeneration = baseObject.Generation;
+        Sidecar.BaseMetageneration = baseObject.Metageneration;
+        Sidecar.BaseMetadata = new Dictionary<string, string>(baseObject.Metadata, StringComparer.Ordinal);
+        Sidecar.BaseContentType = baseObject.ContentType;
+    }
+
+    /// <summary>
+    /// Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>. The state changes
+    /// in memory first, so a sidecar that cannot be written (a full disk) leaves only a stale sidecar behind, which
+    /// is harmless: it still names the old base, and a recovery finds the object already holding these bytes.
+    /// </summary>
     public async ValueTask MarkUploadedAsync(long generation, CancellationToken ct)
     {
         Sidecar.BaseGeneration = generation;
@@ -120,12 +157,18 @@ internal sealed class StagedFile : IDisposable
     public FileStream OpenReadStream() =>
         new(DataPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
 
-    /// <summary>Closes the file and deletes it and its sidecar (after a confirmed upload).</summary>
-    public void Delete()
+    /// <summary>
+    /// Closes the file and deletes it and its sidecar (after a confirmed upload, or to discard a copy that must never
+    /// be uploaded). The data file goes first: a sidecar without its data file is cleaned up at the next start, while
+    /// the bytes without their sidecar are never uploaded either. Returns false when the data file could not be
+    /// deleted (a failing disk): the caller says so, since a recovery could then find the copy.
+    /// </summary>
+    public bool Delete()
     {
         Dispose();
-        TryDelete(DataPath);
-        TryDelete(SidecarPath);
+        var dataGone = TryDelete(DataPath);
+        var sidecarGone = TryDelete(SidecarPath);
+        return dataGone || sidecarGone;
     }
 
     /// <summary>Closes the file without deleting anything (the process is stopping; recovery will find it).</summary>
@@ -138,17 +181,20 @@ internal sealed class StagedFile : IDisposable
         }
     }
 
-    private static void TryDelete(string path)
+    private static bool TryDelete(string path)
     {
         try
         {
             File.Delete(path);
+            return true;
         }
         catch (IOException)
         {
+            return false;
         }
         catch (UnauthorizedAccessException)
         {
+            return false;
         }
     }
 }

@@ -67,8 +67,13 @@ internal sealed class StagingArea
             Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal),
             BaseMetageneration = baseMetageneration,
             BaseMetadata = baseMetageneration is null ? null : new Dictionary<string, string>(metadata, StringComparer.Ordinal),
+            BaseContentType = baseGeneration == 0 ? null : contentType,
             // A new object's bytes are new from the start: its mtime is its data file's, even before a write.
             BytesChanged = baseGeneration == 0,
+            // A copy of an existing object holds nothing to upload until its first change is recorded, which
+            // happens before that change's first byte. Until then (while the object's bytes are copied in, say) a
+            // crash leaves a copy that recovery deletes instead of uploading a partial object over the real one.
+            Clean = baseGeneration != 0,
         };
         // The data file is created (empty, and held open: its lock tells other mounts it is in use) before the
         // sidecar, and the sidecar is on disk before the first byte is written.
@@ -87,11 +92,33 @@ internal sealed class StagingArea
         return new StagedFile(dataPath, sidecarPath, handle, sidecar);
     }
 
-    /// <summary>Moves a staged file that lost its race into conflicts/ and returns where it now is.</summary>
+    /// <summary>
+    /// Moves a staged file that cannot be uploaded (a lost race, a refusal) into conflicts/ and returns where it now
+    /// is; it is closed once moved. A move that fails leaves it open and in place (its handle allows the move).
+    /// </summary>
     public string KeepConflict(StagedFile staged, string reason)
     {
+        var kept = KeepConflict(staged.DataPath, staged.SidecarPath, staged.Sidecar, reason);
         staged.Dispose();
-        return KeepConflict(staged.DataPath, staged.SidecarPath, staged.Sidecar, reason);
+        return kept;
+    }
+
+    /// <summary>
+    /// Opens a staged file a previous run left behind, to recover it. It is held open as a live one is, so another
+    /// mount sharing the cache folder leaves it alone meanwhile.
+    /// </summary>
+    public static StagedFile OpenLeftover(string dataPath, string sidecarPath, StagingSidecar sidecar)
+    {
+        var handle = File.OpenHandle(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        try
+        {
+            return new StagedFile(dataPath, sidecarPath, handle, sidecar, RandomAccess.GetLength(handle));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Moves staged bytes into conflicts/ (with a description) and deletes their sidecar.</summary>
@@ -110,15 +137,17 @@ internal sealed class StagingArea
             ["reason"] = reason,
             ["keptUtc"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
-        File.WriteAllText(target + ".json", JsonSerializer.Serialize(description, StagingJsonContext.Default.DictionaryStringObject));
         try
         {
-            File.Delete(sidecarPath);
+            File.WriteAllText(target + ".json", JsonSerializer.Serialize(description, StagingJsonContext.Default.DictionaryStringObject));
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // The bytes are safe (moved, which needs no space); the description is a convenience the log repeats.
+            TryDelete(target + ".json");
         }
 
+        TryDelete(sidecarPath);
         return target;
     }
 
@@ -143,21 +172,39 @@ internal sealed class StagingArea
         }
     }
 
-    /// <summary>Empty data files without a sidecar, left by a stop between their creation and their sidecar's.</summary>
+    /// <summary>
+    /// Empty data files without a sidecar, left by a stop between their creation and their sidecar's, and sidecars
+    /// cut short while being written (<c>ID.json.tmp</c>: the sidecar they were to replace, if any, is intact).
+    /// </summary>
     public void DeleteOrphans()
     {
         foreach (var dataPath in Directory.EnumerateFiles(StagingDirectory, "*" + DataExtension))
         {
             if (!File.Exists(Path.ChangeExtension(dataPath, SidecarExtension)) && new FileInfo(dataPath).Length == 0 && !IsInUse(dataPath))
             {
-                try
-                {
-                    File.Delete(dataPath);
-                }
-                catch (IOException)
-                {
-                }
+                TryDelete(dataPath);
             }
+        }
+
+        foreach (var temporary in Directory.EnumerateFiles(StagingDirectory, "*" + SidecarExtension + StagingSidecar.TemporarySuffix))
+        {
+            // ID.json.tmp -> ID.data: a mount sharing this folder may be writing it right now.
+            var dataPath = Path.ChangeExtension(temporary[..^StagingSidecar.TemporarySuffix.Length], DataExtension);
+            if (!IsInUse(dataPath))
+            {
+                TryDelete(temporary);
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

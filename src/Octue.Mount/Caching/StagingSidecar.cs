@@ -23,6 +23,9 @@ internal sealed record StagingSidecar
     public long? BaseMetageneration { get; set; }
     public Dictionary<string, string>? BaseMetadata { get; set; }
 
+    /// <summary>The base object's content type (null for a new object and in older sidecars): a change made elsewhere is kept unless this copy changed it.</summary>
+    public string? BaseContentType { get; set; }
+
     public string? ContentType { get; set; }
     public Dictionary<string, string> Metadata { get; set; } = new();
 
@@ -61,19 +64,41 @@ internal sealed record StagingSidecar
         }
     }
 
-    /// <summary>Writes the sidecar atomically (temporary file, flushed to disk, then renamed over the old one).</summary>
+    /// <summary>
+    /// Writes the sidecar atomically (temporary file, flushed to disk, then renamed over the old one). When that
+    /// fails (a full disk), the temporary file is removed and the old sidecar stays as it was.
+    /// </summary>
     public async Task WriteAsync(string path, CancellationToken ct)
     {
-        var temporary = path + ".tmp";
-        await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+        var temporary = path + TemporarySuffix;
+        try
         {
-            await JsonSerializer.SerializeAsync(stream, this, StagingJsonContext.Default.StagingSidecar, ct).ConfigureAwait(false);
-            await stream.FlushAsync(ct).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
+            await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+            {
+                await JsonSerializer.SerializeAsync(stream, this, StagingJsonContext.Default.StagingSidecar, ct).ConfigureAwait(false);
+                await stream.FlushAsync(ct).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
 
-        File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next start's clean-up of staging/.
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>The suffix of a sidecar being written (<c>ID.json.tmp</c>).</summary>
+    public const string TemporarySuffix = ".tmp";
 }
 
 [JsonSerializable(typeof(StagingSidecar))]

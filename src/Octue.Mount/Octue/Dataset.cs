@@ -302,16 +302,22 @@ public sealed class Dataset
         return results;
     }
 
-    // Files under the dataset's folder keep their sub-path; files elsewhere are placed under "<bucket>/<object>".
-    private static string RelativePath(CloudPath? location, ObjectInfo info)
+    private static string RelativePath(CloudPath? location, ObjectInfo info) => PathInDataset(location, info.Bucket, info.Name);
+
+    /// <summary>
+    /// Where a listed file of a dataset at <paramref name="location"/> goes, in a download and in a mount alike: a
+    /// file under the dataset's folder keeps its sub-path; a file elsewhere (another bucket or prefix, or any file of
+    /// a dataset with no cloud path) is placed under <c>BUCKET/OBJECT</c>.
+    /// </summary>
+    internal static string PathInDataset(CloudPath? location, string bucket, string objectName)
     {
-        if (location is { } root && info.Bucket == root.Bucket)
+        if (location is { } root && bucket == root.Bucket)
         {
             var prefix = root.Path.Length == 0 ? "" : root.Path + "/";
-            if (info.Name.StartsWith(prefix, StringComparison.Ordinal) && info.Name.Length > prefix.Length)
-                return info.Name[prefix.Length..];
+            if (objectName.StartsWith(prefix, StringComparison.Ordinal) && objectName.Length > prefix.Length)
+                return objectName[prefix.Length..];
         }
-        return info.Bucket + "/" + info.Name;
+        return bucket + "/" + objectName;
     }
 
     /// <summary>

@@ -33,6 +33,12 @@ internal static class StorageClientFactory
         }
         catch (InvalidOperationException e) when (emulatorBaseUri is null && !options.Anonymous && options.CredentialsFile is null)
         {
+            if (Environment.GetEnvironmentVariable("GOOGLE_APPLICATION_CREDENTIALS") is { Length: > 0 } named)
+            {
+                var problem = Directory.Exists(named) ? "it is a folder, not a key file" : !File.Exists(named) ? "it does not exist" : e.Message;
+                throw new PermissionDeniedException($"The credentials file '{named}' named by GOOGLE_APPLICATION_CREDENTIALS cannot be used: {problem}", e);
+            }
+
             throw new PermissionDeniedException(
                 "No Google credentials were found. Run 'gcloud auth application-default login', set " +
                 "GOOGLE_APPLICATION_CREDENTIALS, give a service-account key file, or use anonymous access for public buckets.", e);
@@ -41,6 +47,10 @@ internal static class StorageClientFactory
 
     private static GoogleCredential LoadKeyFile(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new PermissionDeniedException($"The credentials file '{path}' is a folder, not a service-account key file.");
+        }
         if (!File.Exists(path))
         {
             throw new PermissionDeniedException($"The credentials file '{path}' does not exist.");

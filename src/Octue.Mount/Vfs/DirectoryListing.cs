@@ -10,7 +10,8 @@ internal readonly record struct ListingEntry(string Name, NodeKind Kind, ObjectI
     public DirectoryRole Role { get; init; }
     /// <summary>A sub-directory's own <c>dir/</c> placeholder, which keeps its attributes (null: none, or not listed).</summary>
     public ObjectInfo? Placeholder { get; init; }
-    public IReadOnlyList<FileListEntry>? Files { get; init; }
+    /// <summary>A folder of a files-list dataset: what it holds.</summary>
+    public FileListFolder? Folder { get; init; }
     public ManifestDatasetInfo? Dataset { get; init; }
 }
 

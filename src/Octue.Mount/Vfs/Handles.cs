@@ -34,8 +34,13 @@ internal sealed class FileHandle
     internal IObjectReader? ReaderField;
     public StagedFile? Staged { get; set; }
 
-    /// <summary>Set when an upload lost its race: the bytes went to conflicts/ and further writes fail with Stale.</summary>
-    public bool Conflicted { get; set; }
+    /// <summary>
+    /// Why this handle's changes can no longer be saved (None while they can): Stale once its upload lost a race (the
+    /// bytes went to conflicts/), or the error of a write, truncation or extension its staged copy missed (the copy
+    /// was discarded at once). Every later write, flush, fsync and close returns it, and nothing of the handle is
+    /// uploaded: the object keeps the bytes it had.
+    /// </summary>
+    public VfsError Failure { get; set; }
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

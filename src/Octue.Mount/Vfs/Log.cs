@@ -8,6 +8,6 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dataset file gs://{Bucket}/{Name} listed by the manifest does not exist; it is not shown")]
     public static partial void MissingDatasetFile(ILogger logger, string bucket, string name);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dataset file gs://{Bucket}/{Name} is not shown: another file of the dataset is already shown as '{Shown}'")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dataset file gs://{Bucket}/{Name} is not shown: {Shown}, another file of the dataset, is shown at its path")]
     public static partial void DuplicateDatasetFile(ILogger logger, string bucket, string name, string shown);
 }

@@ -68,7 +68,11 @@ public sealed record MountSource
         }
         else if (text.Contains("://", StringComparison.Ordinal))
         {
-            throw new FormatException($"Unsupported source '{text}': only gs://BUCKET[/PATH] (or https://storage.googleapis.com/BUCKET/PATH) can be mounted.");
+            throw new FormatException($"Unsupported source '{Printable(text)}': only gs://BUCKET[/PATH] (or https://storage.googleapis.com/BUCKET/PATH) can be mounted.");
+        }
+        else if (text[0] is '/' or '.' or '~' || text.Contains('\\'))
+        {
+            throw new FormatException($"'{Printable(text)}' is a local path, not a bucket: {SourceForms}.");
         }
         else
         {
@@ -78,7 +82,16 @@ public sealed record MountSource
         var slash = rest.IndexOf('/');
         var bucket = slash < 0 ? rest : rest[..slash];
         var path = slash < 0 ? "" : rest[(slash + 1)..];
-        ValidateBucketName(bucket, text);
+        try
+        {
+            ValidateBucketName(bucket, Printable(text));
+        }
+        catch (FormatException e) when (ReferenceEquals(rest, text))
+        {
+            throw new FormatException($"'{Printable(text)}' is not a bucket or a gs:// source ({e.Message}): {SourceForms}.", e);
+        }
+
+        ValidateObjectPath(path, text);
 
         path = path.TrimStart('/');
         if (path.Length > 0 && !path.EndsWith('/') && path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
@@ -102,6 +115,49 @@ public sealed record MountSource
             Prefix = prefix.Length == 0 ? "" : prefix + "/",
             Project = project,
         };
+    }
+
+    private const string SourceForms = "give gs://BUCKET[/PREFIX], gs://BUCKET/PATH/MANIFEST.json or https://storage.googleapis.com/BUCKET/PATH";
+
+    /// <summary>The most bytes (UTF-8) an object name may have.</summary>
+    private const int MaxObjectNameBytes = 1024;
+
+    /// <summary>
+    /// Checks the object path of a source (a prefix or a manifest's name) against what Cloud Storage accepts in an
+    /// object name: at most 1,024 bytes of UTF-8, no NUL, no line break, and (as Cloud Storage advises) no other
+    /// control character. A percent-escaped URL is checked after decoding, so <c>%00</c> is refused like a NUL.
+    /// </summary>
+    private static void ValidateObjectPath(string path, string source)
+    {
+        foreach (var c in path)
+        {
+            if (char.IsControl(c))
+            {
+                throw new FormatException($"Invalid object path in '{Printable(source)}': it holds the control character U+{(int)c:X4}, which object names cannot hold.");
+            }
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxObjectNameBytes)
+        {
+            throw new FormatException($"Invalid object path in '{Printable(source)}': it is longer than the {MaxObjectNameBytes} bytes an object name may have.");
+        }
+    }
+
+    /// <summary>The text with control characters shown as <c>\uXXXX</c>, so a message never carries a NUL or a line break.</summary>
+    private static string Printable(string text)
+    {
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var builder = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            builder.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
+        }
+
+        return builder.ToString();
     }
 
     /// <summary>Checks a bucket name against GCS's naming rules (3–222 characters, lower-case letters, digits, '-', '_', '.').</summary>

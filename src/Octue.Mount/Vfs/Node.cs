@@ -11,8 +11,13 @@ internal enum DirectoryRole
     ProjectRoot,
     /// <summary>The root of a manifest mount: one child per dataset.</summary>
     ManifestRoot,
-    /// <summary>A manifest dataset given as a list of files (which may live in any bucket).</summary>
+    /// <summary>A manifest dataset given as a list of files (which may live in any bucket), or a folder inside one.</summary>
     FileList,
+    /// <summary>
+    /// A dataset of the mounted manifest not looked into yet: whether it is a prefix or a files list (its metadata
+    /// file may say so), and whether its bucket exists, is learnt on its first use (<see cref="Node.Project"/>).
+    /// </summary>
+    Dataset,
 }
 
 /// <summary>One file of a file-list dataset: the name it is shown under and the object it is.</summary>
@@ -33,12 +38,16 @@ internal sealed class Node
         Name = name;
         Bucket = bucket;
         ObjectName = objectName;
-        Role = role;
+        _role = (int)role;
     }
+
+    private int _role;
 
     public ulong Id { get; }
     public NodeKind Kind { get; }
-    public DirectoryRole Role { get; }
+
+    /// <summary>What the directory projects; changes once, from <see cref="DirectoryRole.Dataset"/>, when a manifest's dataset is first used.</summary>
+    public DirectoryRole Role => (DirectoryRole)Volatile.Read(ref _role);
 
     /// <summary>The directory holding the node (null for the root).</summary>
     public Node? Parent { get; set; }
@@ -50,8 +59,8 @@ internal sealed class Node
     /// <summary>A file's or symlink's object name; a prefix directory's prefix ("" or ending in '/').</summary>
     public string ObjectName { get; set; }
 
-    /// <summary>The files of a <see cref="DirectoryRole.FileList"/> dataset.</summary>
-    public IReadOnlyList<FileListEntry>? Files { get; init; }
+    /// <summary>The files and sub-folders of a <see cref="DirectoryRole.FileList"/> directory.</summary>
+    public FileListFolder? Folder { get; set; }
 
     /// <summary>The entries of a directory fixed at mount time (a manifest's root: one per dataset).</summary>
     public DirectoryListing? FixedListing { get; init; }
@@ -78,6 +87,19 @@ internal sealed class Node
     public System.Collections.Concurrent.ConcurrentDictionary<string, Node> PendingCreates { get; } = new(StringComparer.Ordinal);
 
     public bool IsDirectory => Kind == NodeKind.Directory;
+
+    /// <summary>
+    /// Makes a <see cref="DirectoryRole.Dataset"/> node what its dataset turned out to be. Every node of one dataset
+    /// gets the same projection, so a second call changes nothing; the role is written last, so a reader that sees
+    /// the new role sees the location with it.
+    /// </summary>
+    public void Project(DatasetProjection projection)
+    {
+        Bucket = projection.Bucket;
+        ObjectName = projection.Prefix;
+        Folder = projection.Folder;
+        Volatile.Write(ref _role, (int)projection.Role);
+    }
 
     public override string ToString() => Bucket.Length == 0 ? $"/{Name}" : $"gs://{Bucket}/{ObjectName}";
 }

@@ -29,6 +29,13 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
+        // A file whose upload failed earlier: try again first, so this handle starts from what was saved.
+        var retried = await RetryPendingUploadAsync(PendingOf(n), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
+        }
+
         // Close-to-open: every open revalidates against the store, never trusting the metadata cache.
         ObjectInfo? info;
         try
@@ -64,7 +71,18 @@ public sealed partial class OctueFileSystem
                 return error;
             }
 
-            await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await handle.Staged!.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The open fails: its empty copy must not stay in staging/, where a recovery would upload it.
+                handle.Staged!.Delete();
+                handle.Staged = null;
+                return ErrorMapping.Map(e, _logger, "open", n.ToString());
+            }
+
             handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         }
 
@@ -75,6 +93,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var dir = _nodes.Get(parent);
         if (dir is null)
         {
@@ -106,6 +130,21 @@ public sealed partial class OctueFileSystem
         {
             // Refused before a byte is staged: the store would refuse the upload at close, and the bytes with it.
             return VfsError.NameTooLong;
+        }
+
+        if (PendingOf(dir, name) is { } pending)
+        {
+            // The name holds a file whose upload failed: it exists here, and is saved before it is opened again.
+            if ((flags & OpenFlags.Exclusive) != 0)
+            {
+                return VfsError.Exists;
+            }
+
+            var retried = await RetryPendingUploadAsync(pending, ct).ConfigureAwait(false);
+            if (retried != VfsError.None)
+            {
+                return retried;
+            }
         }
 
         if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is not null)
@@ -195,6 +234,11 @@ public sealed partial class OctueFileSystem
 
         try
         {
+            if (h.Failure != VfsError.None)
+            {
+                return h.Failure == VfsError.Stale ? VfsError.Stale : VfsError.IoError;
+            }
+
             int read;
             if (h.Staged is { } staged)
             {
@@ -258,9 +302,9 @@ public sealed partial class OctueFileSystem
         await h.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (h.Conflicted)
+            if (h.Failure != VfsError.None)
             {
-                return VfsError.Stale;
+                return h.Failure;
             }
 
             if (h.Staged is null)
@@ -268,7 +312,7 @@ public sealed partial class OctueFileSystem
                 var error = await StageAsync(h, copyContent: true, ct).ConfigureAwait(false);
                 if (error != VfsError.None)
                 {
-                    return error;
+                    return WriteMissed(h, error);
                 }
             }
 
@@ -276,7 +320,9 @@ public sealed partial class OctueFileSystem
             var at = (h.Flags & OpenFlags.Append) != 0 ? staged.Length : offset;
             if (!ObjectLimits.SizeFits(at + data.Length))
             {
-                return VfsError.FileTooBig;
+                // Refused before a byte is written, yet the file now lacks this write: what came before it must not
+                // be published as the whole file (the first 5 TiB of a larger copy), so it is a missed write.
+                return WriteMissed(h, VfsError.FileTooBig);
             }
 
             await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
@@ -285,9 +331,14 @@ public sealed partial class OctueFileSystem
             _metrics.BytesWritten(data.Length);
             return data.Length;
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Interrupted before the bytes were written: the caller may write them again.
+            return VfsError.Interrupted;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return ErrorMapping.Map(e, _logger, "write", h.Node.ToString());
+            return WriteMissed(h, ErrorMapping.Map(e, _logger, "write", h.Node.ToString()));
         }
         finally
         {
@@ -335,12 +386,15 @@ public sealed partial class OctueFileSystem
                 {
                     staged.Delete();
                 }
+                else if (IsUnlinked(h.Node))
+                {
+                    // Removed while its upload was failing: nothing is left to save it for.
+                    DropStaged(staged, h.Node.ToString(), "removed");
+                }
                 else
                 {
-                    // Not uploaded and not a lost race: the bytes stay in staging/ and the next start retries.
-                    staged.Dispose();
-                    _logger.LogError("Changes to {Object} could not be uploaded ({Error}); kept in {Path} and retried at the next start",
-                        h.Node, error, staged.DataPath);
+                    // Not uploaded for a reason that may pass: the bytes stay in staging/, and the file stays listed.
+                    KeepPending(staged, h.ModifiedNs, h.ModifiedNs, error);
                 }
 
                 h.Staged = null;
@@ -374,6 +428,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {
@@ -417,6 +477,16 @@ public sealed partial class OctueFileSystem
         if (writer is not null)
         {
             return await SetStagedAttributesAsync(n, writer, changes, ct).ConfigureAwait(false);
+        }
+
+        if (changesSomething)
+        {
+            // A file whose upload failed earlier is saved before it is changed.
+            var retried = await RetryPendingUploadAsync(PendingOf(n), ct).ConfigureAwait(false);
+            if (retried != VfsError.None)
+            {
+                return retried;
+            }
         }
 
         if (changes.Size is { } size)
@@ -479,6 +549,47 @@ public sealed partial class OctueFileSystem
         }
 
         _files[handle.Id] = handle;
+    }
+
+    /// <summary>
+    /// A write, truncation or extension the handle's staged copy could not take (a full or failing disk, or a copy
+    /// that could not be made): uploading the copy now would publish an object without that change (the first 64 MB
+    /// of a 200 MB copy, say). The copy is discarded at once, which gives its space back and leaves nothing in
+    /// staging/ for a recovery to find; the object keeps the bytes it had; the error sticks to the handle, so flush,
+    /// fsync and close report it too. An interrupted call changed nothing and is not a missed write.
+    /// </summary>
+    private VfsError WriteMissed(FileHandle handle, VfsError error)
+    {
+        if (error is VfsError.Interrupted or VfsError.None)
+        {
+            return error;
+        }
+
+        if (handle.Failure == VfsError.None)
+        {
+            handle.Failure = error;
+        }
+
+        if (handle.Staged is { } staged)
+        {
+            handle.Staged = null;
+            if (staged.Delete())
+            {
+                _logger.LogError("A change to {Object} could not be written to its staged copy ({Error}): the copy ({Size} bytes) is discarded and not uploaded; the object keeps its last saved content",
+                    handle.Node, error, staged.Length);
+            }
+            else
+            {
+                _logger.LogCritical("A change to {Object} could not be written to its staged copy ({Error}), and the copy could not be removed: delete {Path} and {Sidecar} before the next mount, which would upload them",
+                    handle.Node, error, staged.DataPath, staged.SidecarPath);
+            }
+        }
+        else
+        {
+            _logger.LogError("A change to {Object} could not be staged ({Error}); nothing of this handle will be uploaded", handle.Node, error);
+        }
+
+        return handle.Failure;
     }
 
     /// <summary>
@@ -564,9 +675,9 @@ public sealed partial class OctueFileSystem
                 return null;
             }
 
-            if (writer.Conflicted)
+            if (writer.Failure != VfsError.None)
             {
-                return VfsError.Stale;
+                return writer.Failure;
             }
 
             if (writer.Staged is null)
@@ -574,15 +685,24 @@ public sealed partial class OctueFileSystem
                 var error = await StageAsync(writer, copyContent: changes.Size is not 0, ct).ConfigureAwait(false);
                 if (error != VfsError.None)
                 {
-                    return error;
+                    // A size change the copy cannot take is a missed write; a chmod or utimes is only refused.
+                    return changes.Size is null ? error : WriteMissed(writer, error);
                 }
             }
 
             var staged = writer.Staged!;
             if (changes.Size is { } size)
             {
-                await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
-                staged.SetLength(size);
+                try
+                {
+                    await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
+                    staged.SetLength(size);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && ct.IsCancellationRequested))
+                {
+                    return WriteMissed(writer, ErrorMapping.Map(e, _logger, "truncate", node.ToString()));
+                }
+
                 writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
             }
             else
@@ -677,17 +797,16 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>
-    /// Uploads the staged copy when it differs from the object: CRC32C sent and checked by the store, and
-    /// IfGenerationMatch = the generation the copy was based on (0 for a new file), plus IfMetagenerationMatch = the
-    /// metageneration its metadata was merged with, so a metadata change made elsewhere meanwhile is never
-    /// overwritten unseen: it is merged again and the upload retried. A lost race on the bytes keeps them in
-    /// conflicts/ and gives Stale. Called with the handle's gate held.
+    /// Uploads the handle's staged copy when it differs from the object, through the one conditional upload
+    /// (<see cref="StagedUploader"/>): preconditions on the copy's base, metadata changed elsewhere merged, a lost race
+    /// or a refusal for good kept in conflicts/ (the handle then fails for good: ESTALE, or EIO/EACCES), a failure that
+    /// may pass leaving the copy staged. Called with the handle's gate held.
     /// </summary>
     private async ValueTask<VfsError> UploadIfDirtyAsync(FileHandle handle, CancellationToken ct)
     {
-        if (handle.Conflicted)
+        if (handle.Failure != VfsError.None)
         {
-            return VfsError.Stale;
+            return handle.Failure;
         }
 
         if (handle.Staged is not { Dirty: true } staged)
@@ -696,52 +815,37 @@ public sealed partial class OctueFileSystem
         }
 
         var node = handle.Node;
-        if (node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node)
+        if (IsUnlinked(node))
         {
             // The file was unlinked while open: its bytes have nowhere to go, as on a local disk.
             _logger.LogDebug("Dropping staged changes to unlinked {Object}", node);
-            await staged.MarkUploadedAsync(staged.Sidecar.BaseGeneration, ct).ConfigureAwait(false);
+            try
+            {
+                await staged.MarkUploadedAsync(staged.Sidecar.BaseGeneration, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Clean in memory already; release deletes the copy.
+                _logger.LogDebug(e, "Could not record dropped changes in {Sidecar}", staged.SidecarPath);
+            }
+
             return VfsError.None;
         }
 
-        var bucket = node.Bucket;
-        var name = node.ObjectName;
-        for (var metadataRaces = 0; ; metadataRaces++)
+        // The node's name now (a rename may have moved it since the copy was staged).
+        string bucket, name;
+        lock (_nodes.SyncRoot)
         {
-            try
-            {
-                await MergeRemoteMetadataChangesAsync(handle, staged, bucket, name, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-            }
+            (bucket, name) = (node.Bucket, node.ObjectName);
+        }
 
-            var metadata = staged.Sidecar.Metadata;
-            PosixMetadata.SetModified(metadata, handle.ModifiedNs);
-            staged.Sidecar.Bucket = bucket;
-            staged.Sidecar.ObjectName = name;
-            var baseGeneration = staged.Sidecar.BaseGeneration;
-            long? baseMetageneration = baseGeneration != 0 && handle.Base is { } mergedWith && mergedWith.Generation == baseGeneration
-                ? mergedWith.Metageneration
-                : null;
-            try
-            {
-                ObjectInfo info;
-                await using (var content = staged.OpenReadStream())
-                {
-                    info = await _store.UploadAsync(bucket, name, content, new UploadOptions
-                    {
-                        ContentType = staged.Sidecar.ContentType,
-                        Metadata = metadata,
-                        IfGenerationMatch = baseGeneration,
-                        IfMetagenerationMatch = baseMetageneration,
-                    }, ct).ConfigureAwait(false);
-                }
-
-                _metrics.Upload(info.Size);
-                await staged.MarkUploadedAsync(info, ct).ConfigureAwait(false);
-                await AdoptIntoCacheAsync(info, staged.DataPath, ct).ConfigureAwait(false);
+        staged.Sidecar.Bucket = bucket;
+        staged.Sidecar.ObjectName = name;
+        var result = await _uploader.UploadAsync(staged, handle.ModifiedNs, afterCrash: false, ct).ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case StagedUploadOutcome.Uploaded:
+                var info = result.Object!;
                 handle.Base = info;
                 if (handle.Reader is { } oldReader)
                 {
@@ -751,108 +855,20 @@ public sealed partial class OctueFileSystem
 
                 Updated(node, info);
                 return VfsError.None;
-            }
-            catch (PreconditionFailedException e)
-            {
-                if (baseMetageneration is not null && metadataRaces < MaxPreconditionRetries)
-                {
-                    var onlyMetadataChanged = await SameGenerationAsync(bucket, name, baseGeneration, ct).ConfigureAwait(false);
-                    if (!onlyMetadataChanged.IsOk)
-                    {
-                        return onlyMetadataChanged.Error;
-                    }
-
-                    if (onlyMetadataChanged.Value)
-                    {
-                        // Someone changed the metadata after our merge read it: merge their change and upload again.
-                        _logger.LogDebug("Metadata of gs://{Bucket}/{Name} changed during its upload; merging again", bucket, name);
-                        continue;
-                    }
-                }
-
-                var reason = baseGeneration == 0
-                    ? "the object was created by someone else meanwhile"
-                    : baseMetageneration is not null && metadataRaces >= MaxPreconditionRetries
-                        ? "its metadata kept changing during the upload"
-                        : $"the object changed since generation {baseGeneration}";
-                var kept = _staging.KeepConflict(staged, reason);
+            case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
+                // The bytes are in conflicts/: nothing more of this handle may be uploaded (a later write would
+                // stage from the old object again and publish a partial change).
                 handle.Staged = null;
-                handle.Conflicted = true;
-                _metrics.Conflict();
+                handle.Failure = result.Error;
                 _metadata.InvalidateObject(bucket, name);
-                _logger.LogWarning(e, "Upload of gs://{Bucket}/{Name} lost a race ({Reason}); your bytes are kept in {Path}", bucket, name, reason, kept);
-                return VfsError.Stale;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-            }
+                return result.Error;
+            default:
+                return result.Error;
         }
     }
 
-    /// <summary>True when the object still has the generation (an upload then failed on its metageneration alone).</summary>
-    private async ValueTask<VfsResult<bool>> SameGenerationAsync(string bucket, string name, long generation, CancellationToken ct)
-    {
-        try
-        {
-            var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
-            return current is not null && current.Generation == generation;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "upload", $"gs://{bucket}/{name}");
-        }
-    }
-
-    /// <summary>
-    /// An upload replaces the object's metadata with the staged copy's. When someone changed the metadata since the
-    /// copy was staged (a tag set by the SDK, a chmod from another mount), their keys are taken and only the keys this
-    /// handle changed are applied over them, so a metadata change is not lost to a content upload.
-    /// </summary>
-    private async ValueTask MergeRemoteMetadataChangesAsync(FileHandle handle, StagedFile staged, string bucket, string name, CancellationToken ct)
-    {
-        if (handle.Base is not { } baseObject || baseObject.Generation != staged.Sidecar.BaseGeneration)
-        {
-            return;
-        }
-
-        var current = await StatAsync(bucket, name, ct).ConfigureAwait(false);
-        if (current is null || current.Generation != baseObject.Generation || current.Metageneration == baseObject.Metageneration)
-        {
-            // Absent or rewritten: the generation precondition decides. Unchanged: nothing to merge.
-            return;
-        }
-
-        var merged = MetadataMerge.Merge(current.Metadata, baseObject.Metadata, staged.Sidecar.Metadata);
-        staged.Sidecar.Metadata = merged;
-        if (current.ContentType != baseObject.ContentType && staged.Sidecar.ContentType == baseObject.ContentType)
-        {
-            staged.Sidecar.ContentType = current.ContentType;
-        }
-
-        // The sidecar's base moves with the merge, so a recovery after a crash merges from the same point.
-        staged.Sidecar.BaseMetageneration = current.Metageneration;
-        staged.Sidecar.BaseMetadata = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-        handle.Base = current;
-    }
-
-    /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async ValueTask AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
-    {
-        try
-        {
-            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
-            {
-                _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The upload is confirmed; failing to seed the local cache only costs a download later.
-            _logger.LogDebug(e, "Could not seed the content cache with {Path}", path);
-            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
-        }
-    }
+    /// <summary>True when the file's name was removed or replaced (unlink, a rename over it) while it was open.</summary>
+    private bool IsUnlinked(Node node) => node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node;
 
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
     private void Updated(Node node, ObjectInfo info)

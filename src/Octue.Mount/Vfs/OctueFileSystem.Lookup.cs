@@ -16,6 +16,13 @@ public sealed partial class OctueFileSystem
             return VfsError.NotFound;
         }
 
+        var projected = await ProjectDatasetNodeAsync(dir, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
+
         if (!dir.IsDirectory)
         {
             return VfsError.NotDirectory;
@@ -34,6 +41,14 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(local, writer);
         }
 
+        // A file whose upload failed for now exists in its staged copy until it is uploaded or removed.
+        if (PendingOf(dir, name) is { } pending)
+        {
+            var pendingNode = _nodes.GetOrAdd(dir, name, NodeKind.File,
+                id => new Node(id, NodeKind.File, dir, name, pending.Bucket, pending.Name), addLookups: 1);
+            return PendingAttributes(pendingNode, pending);
+        }
+
         var resolved = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!resolved.IsOk)
         {
@@ -46,12 +61,26 @@ public sealed partial class OctueFileSystem
         }
 
         var node = NodeFor(dir, resolved.Value, addLookups: 1);
+        // Looking up a manifest's dataset is its first use: its folder then shows what it is.
+        projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            Forget(node.Id, 1);
+            return projected;
+        }
+
         return AttributesOf(node, resolved.Value);
     }
 
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> GetAttributesAsync(ulong node, ulong? handle = null, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {
@@ -73,6 +102,11 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(n, writer);
         }
 
+        if (PendingOf(n) is { } pending)
+        {
+            return PendingAttributes(n, pending);
+        }
+
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
         if (!info.IsOk)
         {
@@ -90,6 +124,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var n = _nodes.Get(node);
         if (n is null)
         {
@@ -181,7 +221,7 @@ public sealed partial class OctueFileSystem
         var node = _nodes.GetOrAdd(dir, entry.Name, entry.Kind,
             id => new Node(id, entry.Kind, dir, entry.Name, entry.Bucket, entry.ObjectName, entry.Role)
             {
-                Files = entry.Files,
+                Folder = entry.Folder,
                 Dataset = entry.Dataset,
             },
             addLookups);
@@ -216,6 +256,11 @@ public sealed partial class OctueFileSystem
             return StagedAttributes(node, writer);
         }
 
+        if (PendingOf(node) is { } pending)
+        {
+            return PendingAttributes(node, pending);
+        }
+
         if ((entry.Object ?? node.LastKnown) is { } known)
         {
             return ObjectAttributes(node.Id, known);
@@ -225,10 +270,13 @@ public sealed partial class OctueFileSystem
         return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
     }
 
-    /// <summary>The listing plus files created here and not uploaded yet (they exist only in their staged copy).</summary>
-    private static DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
+    /// <summary>
+    /// The listing plus files created here and not uploaded yet, and files whose upload failed for now (both exist
+    /// only in their staged copy).
+    /// </summary>
+    private DirectoryListing WithPendingCreates(Node dir, DirectoryListing listing)
     {
-        if (dir.PendingCreates.IsEmpty)
+        if (dir.PendingCreates.IsEmpty && _pending.Count == 0)
         {
             return listing;
         }
@@ -241,6 +289,8 @@ public sealed partial class OctueFileSystem
                 (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, child.Bucket, child.ObjectName));
             }
         }
+
+        AddPendingEntries(dir, listing, ref added);
 
         if (added is null)
         {
@@ -431,7 +481,7 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
-            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name))
+            if (ActiveWriter(child) is null && !dir.PendingCreates.ContainsKey(child.Name) && PendingOf(child) is null)
             {
                 sink.InvalidateEntry(dir.Id, child.Name);
             }
@@ -441,7 +491,7 @@ public sealed partial class OctueFileSystem
     /// <summary>A name the kernel holds an entry for was found missing: its dentry must not outlive the object.</summary>
     private void InvalidateKnownEntry(Node dir, string name)
     {
-        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null)
+        if (InvalidationSink is { } sink && _nodes.GetChild(dir, name) is { LookupCount: > 0 } known && ActiveWriter(known) is null && PendingOf(known) is null)
         {
             sink.InvalidateEntry(dir.Id, name);
         }

@@ -9,6 +9,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -64,6 +70,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -94,6 +106,14 @@ public sealed partial class OctueFileSystem
         }
 
         var bucket = dir!.Bucket;
+        if (_pending.Under(bucket, prefix, directChildrenOnly: false).Count > 0 ||
+            _nodes.GetChild(dir, name) is { } removed && HasFilesBeingCreated(removed))
+        {
+            // Files that exist only in staged copies (being written, or whose upload failed) are in it: removing it
+            // now would let their upload bring it back.
+            return VfsError.NotEmpty;
+        }
+
         try
         {
             var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
@@ -139,22 +159,76 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsError> UnlinkAsync(ulong parent, string name, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
             return checkedParent;
         }
 
-        if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
+        // Uploads of the name in flight (a close, the retry of a failed one) finish before it is removed, and none
+        // starts until it is: what they uploaded is then deleted like any object, and what they had not is dropped
+        // (a writer's later upload sees its file unlinked; a failed one is not kept for a later start).
+        var held = new List<SemaphoreSlim>();
+        try
+        {
+            if (_nodes.GetChild(dir!, name) is { Kind: NodeKind.File } known)
+            {
+                foreach (var writer in WritersOf(known))
+                {
+                    await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+                    held.Add(writer.Gate);
+                }
+            }
+
+            var pending = PendingOf(dir!, name);
+            if (pending is not null)
+            {
+                await pending.Gate.WaitAsync(ct).ConfigureAwait(false);
+                held.Add(pending.Gate);
+            }
+
+            return await UnlinkHeldAsync(dir!, name, pending, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return VfsError.Interrupted;
+        }
+        finally
+        {
+            foreach (var gate in held)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Unlink with the name's upload gates held (<paramref name="pending"/>'s included).</summary>
+    private async ValueTask<VfsError> UnlinkHeldAsync(Node dir, string name, PendingUpload? pending, CancellationToken ct)
+    {
+        if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { Base: null })
         {
             // Created here and never uploaded: nothing exists remotely.
-            _nodes.Detach(dir!, name);
+            _nodes.Detach(dir, name);
+            DropPendingUploadHeld(pending, "removed");
             return VfsError.None;
         }
 
-        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!existing.IsOk)
         {
+            if (existing.Error == VfsError.NotFound && DropPendingUploadHeld(pending, "removed"))
+            {
+                // It existed only as a copy whose upload failed: removing it is dropping that copy.
+                _nodes.Detach(dir, name);
+                return VfsError.None;
+            }
+
             return existing.Error;
         }
 
@@ -174,13 +248,20 @@ public sealed partial class OctueFileSystem
                 if (current is null)
                 {
                     _metadata.InvalidateObject(bucket, objectName);
+                    if (DropPendingUploadHeld(pending, "removed"))
+                    {
+                        _nodes.Detach(dir, name);
+                        return VfsError.None;
+                    }
+
                     return VfsError.NotFound;
                 }
 
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
-                _nodes.Detach(dir!, name);
+                _nodes.Detach(dir, name);
+                DropPendingUploadHeld(pending, "removed");
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -201,6 +282,12 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
     {
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedParent = CheckChangeInDirectory(parent, name, out var dir);
         if (checkedParent != VfsError.None)
         {
@@ -278,6 +365,17 @@ public sealed partial class OctueFileSystem
             return VfsError.InvalidArgument;
         }
 
+        var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
+        if (projected == VfsError.None)
+        {
+            projected = await ProjectDatasetNodeAsync(newParent, ct).ConfigureAwait(false);
+        }
+
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var checkedSource = CheckChangeInDirectory(parent, name, out var fromDir);
         if (checkedSource != VfsError.None)
         {
@@ -306,6 +404,26 @@ public sealed partial class OctueFileSystem
             }
         }
 
+        // So do copies whose upload failed earlier, of the file or of anything in the directory: the rename moves
+        // only what is in the bucket, and must not leave them behind under the old name.
+        var pendingSource = PendingOf(fromDir!, name);
+        var retried = await RetryPendingUploadAsync(pendingSource, ct).ConfigureAwait(false);
+        if (retried == VfsError.None && _pending.Count > 0)
+        {
+            retried = await RetryPendingUploadsUnderAsync(fromDir!.Bucket, fromDir.ObjectName + name + "/", ct).ConfigureAwait(false);
+        }
+
+        if (retried != VfsError.None)
+        {
+            return retried;
+        }
+
+        if (pendingSource is not null)
+        {
+            _metadata.InvalidateObject(fromDir!.Bucket, fromDir.ObjectName + name);
+            _metadata.InvalidateListing(fromDir.Bucket, fromDir.ObjectName);
+        }
+
         var source = await ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
         if (!source.IsOk)
         {
@@ -328,7 +446,8 @@ public sealed partial class OctueFileSystem
         }
 
         var targetExists = target.IsOk;
-        if (targetExists && (flags & RenameFlags.NoReplace) != 0)
+        var pendingTarget = PendingOf(toDir, newName);
+        if ((targetExists || pendingTarget is not null) && (flags & RenameFlags.NoReplace) != 0)
         {
             return VfsError.Exists;
         }
@@ -359,6 +478,11 @@ public sealed partial class OctueFileSystem
                 }
 
                 error = await RenameFileAsync(node, source.Value, toDir, newName, targetExists ? target.Value : null, ct).ConfigureAwait(false);
+                if (error is VfsError.None or VfsError.Stale)
+                {
+                    // The file now at the name replaced the copy whose upload failed there.
+                    await DropPendingUploadAsync(pendingTarget, "replaced by a rename").ConfigureAwait(false);
+                }
             }
 
             _nodes.ReleaseIfUnused(node);
@@ -590,12 +714,32 @@ public sealed partial class OctueFileSystem
             foreach (var writer in node.WriteHandles)
             {
                 writer.Base = copy;
-                if (writer.Staged is { } staged)
-                {
-                    staged.Sidecar.BaseGeneration = copy.Generation;
-                }
+                writer.Staged?.Rebase(copy);
             }
         }
+    }
+
+    /// <summary>The write handles open on a file, in the order they were opened.</summary>
+    private static FileHandle[] WritersOf(Node node)
+    {
+        lock (node.WriteHandles)
+        {
+            return node.WriteHandles.ToArray();
+        }
+    }
+
+    /// <summary>True when files created in <paramref name="dir"/> are still only in the staged copies of open handles.</summary>
+    private static bool HasFilesBeingCreated(Node dir)
+    {
+        foreach (var (_, child) in dir.PendingCreates)
+        {
+            if (!child.Detached && ActiveWriter(child) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsSameOrInside(Node dir, Node ancestor)

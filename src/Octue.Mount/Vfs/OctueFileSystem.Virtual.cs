@@ -5,15 +5,16 @@ using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
-// Directories that are not a bucket prefix: a manifest's root and datasets given as file lists.
+// Directories that are not a bucket prefix: a manifest's root, its datasets, and datasets given as file lists.
 public sealed partial class OctueFileSystem
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<bool>> _bucketsSeen = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Bucket, string Name), byte> _missingFilesLogged = new();
+
     /// <summary>
-    /// Reads the mounted manifest: one directory per dataset. A dataset given by a cloud path is that prefix (in any
-    /// bucket, writable like a bucket mount), unless its own metadata file (<c>.octue</c>, or the old
-    /// <c>dataset_metadata.json</c> / <c>dataset.json</c>) carries a <c>files</c> list; a dataset given as a
-    /// <c>files</c> list, in the manifest or in that file, shows exactly those files (from any bucket) and nothing
-    /// else. Datasets with a local path, and names that break <see cref="NameRules"/>, are left out and logged.
+    /// Reads the mounted manifest: one directory per dataset, each worked out on its first use
+    /// (<see cref="ProjectDatasetAsync"/>). Datasets with a local path, and names that break <see cref="NameRules"/>,
+    /// are left out and logged.
     /// </summary>
     private static async Task<DirectoryListing> LoadManifestAsync(IObjectStore store, MountSource source, ILogger logger, CancellationToken ct)
     {
@@ -63,96 +64,154 @@ public sealed partial class OctueFileSystem
                 continue;
             }
 
-            var dataset = new ManifestDatasetInfo(key, reference);
-            if (reference.Files is { } files)
-            {
-                entries.Add(FileListDataset(key, dataset, files, uri, logger));
-            }
-            else if (CloudPath.TryParse(reference.Path, out var location))
-            {
-                var prefix = location.Path.Length == 0 ? "" : location.Path.TrimEnd('/') + "/";
-                var own = await ReadDatasetMetadataAsync(store, location.Bucket, prefix, logger, ct).ConfigureAwait(false);
-                if (own?.Files is { } listed)
-                {
-                    // The dataset's own metadata names exactly its files: it is that list, described by that file.
-                    var described = new ManifestDatasetInfo(key, reference with
-                    {
-                        Files = listed,
-                        Id = own.Id ?? reference.Id,
-                        Name = own.Name ?? reference.Name,
-                        Tags = own.Tags,
-                        Labels = own.Labels,
-                    });
-                    entries.Add(FileListDataset(key, described, listed, $"gs://{location.Bucket}/{prefix}", logger));
-                }
-                else
-                {
-                    entries.Add(new ListingEntry(key, NodeKind.Directory, null, location.Bucket, prefix) { Role = DirectoryRole.Prefix, Dataset = dataset });
-                }
-            }
-            else
+            if (reference.Files is null && !CloudPath.TryParse(reference.Path, out _))
             {
                 logger.LogWarning("Dataset '{Key}' of {Manifest} has the local path '{Path}', not a cloud location; it is not shown", key, uri, reference.Path);
+                continue;
             }
+
+            // Nothing of the dataset is read yet: a manifest of 100,000 datasets mounts and lists with the manifest's own
+            // two requests (its stat and its read).
+            entries.Add(new ListingEntry(key, NodeKind.Directory, null, "", "") { Role = DirectoryRole.Dataset, Dataset = new ManifestDatasetInfo(key, reference) });
         }
 
         return new DirectoryListing(entries, null);
     }
 
-    /// <summary>The directory of a dataset that is exactly <paramref name="files"/> (gs:// URIs); other entries are logged and left out.</summary>
-    private static ListingEntry FileListDataset(string key, ManifestDatasetInfo dataset, IReadOnlyList<string> files, string source, ILogger logger)
+    /// <summary>
+    /// Makes a manifest's dataset node (<see cref="DirectoryRole.Dataset"/>) what its dataset is, reading the dataset
+    /// on the first use of any of its nodes; other nodes are left as they are. Every operation that takes a node (or a
+    /// parent) calls this first. A dataset that cannot be reached for good is an empty folder; an error that may pass
+    /// fails this operation only, and the next one tries again.
+    /// </summary>
+    private async ValueTask<VfsError> ProjectDatasetNodeAsync(Node? node, CancellationToken ct)
     {
-        var list = new List<FileListEntry>(files.Count);
-        foreach (var file in files)
+        if (node is not { Role: DirectoryRole.Dataset, Dataset: { } dataset })
         {
-            if (!CloudPath.TryParse(file, out var path) || path.Path.Length == 0)
-            {
-                logger.LogWarning("File '{File}' of dataset '{Key}' in {Source} is not a gs:// object; it is not shown", file, key, source);
-                continue;
-            }
-
-            var name = path.Name;
-            if (!NameRules.IsValidSegment(name))
-            {
-                logger.LogWarning("File {File} of dataset '{Key}' is not shown because {Reason}", file, key, NameRules.Reason(name));
-                continue;
-            }
-
-            list.Add(new FileListEntry(name, path.Bucket, path.Path));
+            return VfsError.None;
         }
 
-        return new ListingEntry(key, NodeKind.Directory, null, "", "") { Role = DirectoryRole.FileList, Files = list, Dataset = dataset };
+        try
+        {
+            // Shared by every waiter, so one caller giving up does not cancel the others' reading.
+            var projection = await dataset.ProjectAsync(() => ProjectDatasetAsync(dataset, CancellationToken.None)).WaitAsync(ct).ConfigureAwait(false);
+            node.Project(projection);
+            return VfsError.None;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "read dataset", $"'{dataset.Key}' ({dataset.Reference.Path})");
+        }
+    }
+
+    private ValueTask<VfsError> ProjectDatasetNodeAsync(ulong node, CancellationToken ct) => ProjectDatasetNodeAsync(_nodes.Get(node), ct);
+
+    /// <summary>
+    /// What a manifest's dataset shows. A dataset given by a cloud path is that prefix (in any bucket, writable like a
+    /// bucket mount), unless its own metadata file (<c>.octue</c>, or the old <c>dataset_metadata.json</c> /
+    /// <c>dataset.json</c>) carries a <c>files</c> list; a dataset given as a <c>files</c> list, in the manifest or
+    /// in that file, shows exactly those files (from any bucket) and nothing else, each at its path in the dataset. A
+    /// dataset whose bucket does not exist, or cannot be read, is an empty folder that accepts nothing: its name is
+    /// listed (the manifest's root is listed from the manifest alone), so it cannot be "not found" on a second look.
+    /// </summary>
+    private async Task<DatasetProjection> ProjectDatasetAsync(ManifestDatasetInfo dataset, CancellationToken ct)
+    {
+        var reference = dataset.Reference;
+        var described = $"'{dataset.Key}'";
+        if (reference.Files is { } files)
+        {
+            CloudPath? own = CloudPath.TryParse(reference.Path, out var path) ? path : null;
+            return new DatasetProjection(DirectoryRole.FileList, "", "", FileListFolder.Build(files, own, described, _logger), reference);
+        }
+
+        var location = CloudPath.Parse(reference.Path!);
+        var prefix = location.Path.Length == 0 ? "" : location.Path + "/";
+        DatasetMetadata? metadata;
+        try
+        {
+            metadata = await ReadDatasetMetadataAsync(location.Bucket, prefix, ct).ConfigureAwait(false);
+            if (metadata is null && !await BucketExistsAsync(location.Bucket, ct).ConfigureAwait(false))
+            {
+                return Unreachable(dataset, $"is in the bucket '{location.Bucket}', which does not exist");
+            }
+        }
+        catch (PermissionDeniedException e)
+        {
+            return Unreachable(dataset, $"cannot be read with these credentials ({e.Message})");
+        }
+
+        if (metadata?.Files is { } listed)
+        {
+            // The dataset's own metadata names exactly its files: it is that list, described by that file.
+            var own = reference with
+            {
+                Files = listed,
+                Id = metadata.Id ?? reference.Id,
+                Name = metadata.Name ?? reference.Name,
+                Tags = metadata.Tags,
+                Labels = metadata.Labels,
+            };
+            return new DatasetProjection(DirectoryRole.FileList, "", "", FileListFolder.Build(listed, location, described, _logger), own);
+        }
+
+        return new DatasetProjection(DirectoryRole.Prefix, location.Bucket, prefix, null, reference);
+    }
+
+    private DatasetProjection Unreachable(ManifestDatasetInfo dataset, string reason)
+    {
+        _logger.LogWarning("Dataset '{Key}' of the manifest ({Path}) {Reason}: its folder is shown empty and accepts no changes", dataset.Key, dataset.Reference.Path, reason);
+        return new DatasetProjection(DirectoryRole.FileList, "", "", FileListFolder.Empty(), dataset.Reference);
+    }
+
+    /// <summary>Whether a bucket exists, asked once per bucket for the mount (many datasets may share one).</summary>
+    private Task<bool> BucketExistsAsync(string bucket, CancellationToken ct)
+    {
+        var known = _bucketsSeen.GetOrAdd(bucket, name => _store.BucketExistsAsync(name, ct));
+        if (known.IsFaulted || known.IsCanceled)
+        {
+            // A failure that may pass is not remembered.
+            _bucketsSeen.TryRemove(new KeyValuePair<string, Task<bool>>(bucket, known));
+        }
+
+        return known;
     }
 
     /// <summary>
-    /// The metadata file of the dataset at <paramref name="prefix"/>, looked for in the order the SDK does; null when
-    /// there is none or it cannot be read (the dataset is then shown as its prefix, and the problem logged).
+    /// The metadata file of the dataset at <paramref name="prefix"/>, looked for in the order the SDK does (the three
+    /// names are asked for at once); null when there is none. A file that is not valid is logged and skipped (the
+    /// dataset then shows its whole prefix).
     /// </summary>
-    private static async Task<DatasetMetadata?> ReadDatasetMetadataAsync(IObjectStore store, string bucket, string prefix, ILogger logger, CancellationToken ct)
+    private async Task<DatasetMetadata?> ReadDatasetMetadataAsync(string bucket, string prefix, CancellationToken ct)
     {
-        foreach (var fileName in DatasetMetadata.FileNames)
+        var names = DatasetMetadata.FileNames;
+        var stats = new Task<ObjectInfo?>[names.Count];
+        for (var i = 0; i < names.Count; i++)
         {
-            var name = prefix + fileName;
+            stats[i] = _store.StatAsync(bucket, prefix + names[i], ct);
+        }
+
+        await Task.WhenAll(stats).ConfigureAwait(false);
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (stats[i].Result is not { } info)
+            {
+                continue;
+            }
+
+            string json;
+            await using (var stream = await _store.OpenReadAsync(bucket, info.Name, 0, null, info.Generation, ct).ConfigureAwait(false))
+            using (var reader = new StreamReader(stream, Encoding.UTF8))
+            {
+                json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
+            }
+
             try
             {
-                var info = await store.StatAsync(bucket, name, ct).ConfigureAwait(false);
-                if (info is null)
-                {
-                    continue;
-                }
-
-                string json;
-                await using (var stream = await store.OpenReadAsync(bucket, name, 0, null, info.Generation, ct).ConfigureAwait(false))
-                using (var reader = new StreamReader(stream, Encoding.UTF8))
-                {
-                    json = await reader.ReadToEndAsync(ct).ConfigureAwait(false);
-                }
-
-                return DatasetMetadata.Parse(json, fileName);
+                return DatasetMetadata.Parse(json, names[i]);
             }
-            catch (Exception e) when (e is OctueFormatException or ObjectStoreException)
+            catch (OctueFormatException e)
             {
-                logger.LogWarning("Dataset metadata gs://{Bucket}/{Name} cannot be read ({Problem}); the dataset shows its whole prefix", bucket, name, e.Message);
+                _logger.LogWarning("Dataset metadata gs://{Bucket}/{Name} cannot be read ({Problem}); the dataset shows its whole prefix", bucket, info.Name, e.Message);
                 return null;
             }
         }
@@ -163,40 +222,42 @@ public sealed partial class OctueFileSystem
     private async Task<DirectoryListing> ListVirtualDirectoryAsync(Node dir, CancellationToken ct) => dir.Role switch
     {
         DirectoryRole.ManifestRoot => dir.FixedListing ?? DirectoryListing.Empty(),
-        DirectoryRole.FileList => await ListFileListAsync(dir.Files ?? Array.Empty<FileListEntry>(), ct).ConfigureAwait(false),
+        DirectoryRole.FileList => await ListFileListAsync(dir.Folder ?? FileListFolder.Empty(), ct).ConfigureAwait(false),
         _ => DirectoryListing.Empty(),
     };
 
     /// <summary>
-    /// The files of a file-list dataset, with attributes from one delimited listing per distinct folder they live in
-    /// (never a stat per file). Listed files that do not exist are left out and logged.
+    /// A folder of a file-list dataset: its sub-folders, and its files with attributes from one delimited listing per
+    /// distinct folder of the bucket they live in (never a stat per file). Listed files that do not exist, or whose
+    /// bucket does not, are left out and logged once.
     /// </summary>
-    private async Task<DirectoryListing> ListFileListAsync(IReadOnlyList<FileListEntry> files, CancellationToken ct)
+    private async Task<DirectoryListing> ListFileListAsync(FileListFolder folder, CancellationToken ct)
     {
-        var folders = new Dictionary<(string Bucket, string Prefix), DirectoryListing>();
-        var entries = new List<ListingEntry>(files.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in files)
+        var listings = new Dictionary<(string Bucket, string Prefix), DirectoryListing>();
+        var entries = new List<ListingEntry>(folder.Files.Count + folder.Folders.Count);
+        foreach (var (name, sub) in folder.Folders)
+        {
+            entries.Add(new ListingEntry(name, NodeKind.Directory, null, "", "") { Role = DirectoryRole.FileList, Folder = sub });
+        }
+
+        foreach (var file in folder.Files.Values)
         {
             var key = (file.Bucket, MetadataCache.ParentPrefix(file.ObjectName));
-            if (!folders.TryGetValue(key, out var folder))
+            if (!listings.TryGetValue(key, out var listing))
             {
-                folder = _metadata.TryGetListing(key.Bucket, key.Item2)
-                         ?? await _lister.ListAsync(key.Bucket, key.Item2, ct).ConfigureAwait(false);
-                _metadata.PutListing(key.Bucket, key.Item2, folder);
-                folders[key] = folder;
+                listing = _metadata.TryGetListing(key.Bucket, key.Item2) ?? await ListOrEmptyAsync(key.Bucket, key.Item2, ct).ConfigureAwait(false);
+                _metadata.PutListing(key.Bucket, key.Item2, listing);
+                listings[key] = listing;
             }
 
             var leaf = file.ObjectName[key.Item2.Length..];
-            if (!folder.TryGet(leaf, out var found) || found.Object is null)
+            if (!listing.TryGet(leaf, out var found) || found.Object is null)
             {
-                Log.MissingDatasetFile(_logger, file.Bucket, file.ObjectName);
-                continue;
-            }
+                if (_missingFilesLogged.TryAdd((file.Bucket, file.ObjectName), 0))
+                {
+                    Log.MissingDatasetFile(_logger, file.Bucket, file.ObjectName);
+                }
 
-            if (!seen.Add(file.Name))
-            {
-                Log.DuplicateDatasetFile(_logger, file.Bucket, file.ObjectName, file.Name);
                 continue;
             }
 
@@ -204,5 +265,18 @@ public sealed partial class OctueFileSystem
         }
 
         return new DirectoryListing(entries, null);
+    }
+
+    /// <summary>A folder of a bucket; empty when the bucket does not exist (its listed files are then missing files).</summary>
+    private async Task<DirectoryListing> ListOrEmptyAsync(string bucket, string prefix, CancellationToken ct)
+    {
+        try
+        {
+            return await _lister.ListAsync(bucket, prefix, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return DirectoryListing.Empty();
+        }
     }
 }

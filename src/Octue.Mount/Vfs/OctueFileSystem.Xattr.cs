@@ -73,10 +73,23 @@ public sealed partial class OctueFileSystem
     /// <summary>Every extended attribute of a node, by name, as text.</summary>
     private async ValueTask<VfsResult<SortedDictionary<string, string>>> XattrViewAsync(ulong nodeId, CancellationToken ct)
     {
+        var projected = await ProjectDatasetNodeAsync(nodeId, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var node = _nodes.Get(nodeId);
         if (node is null)
         {
             return VfsError.NotFound;
+        }
+
+        // A file whose upload failed earlier has no object to describe yet: it is saved first.
+        var retried = await RetryPendingUploadAsync(PendingOf(node), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
         }
 
         var view = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -211,6 +224,12 @@ public sealed partial class OctueFileSystem
 
     private async ValueTask<VfsError> ChangeXattrAsync(ulong nodeId, string name, string? value, XattrFlags flags, CancellationToken ct)
     {
+        var projected = await ProjectDatasetNodeAsync(nodeId, ct).ConfigureAwait(false);
+        if (projected != VfsError.None)
+        {
+            return projected;
+        }
+
         var node = _nodes.Get(nodeId);
         if (node is null)
         {
@@ -231,6 +250,12 @@ public sealed partial class OctueFileSystem
         if (IsReadOnly)
         {
             return VfsError.ReadOnly;
+        }
+
+        var retried = await RetryPendingUploadAsync(PendingOf(node), ct).ConfigureAwait(false);
+        if (retried != VfsError.None)
+        {
+            return retried;
         }
 
         if ((flags & (XattrFlags.Create | XattrFlags.Replace)) != 0)
@@ -738,13 +763,17 @@ public sealed partial class OctueFileSystem
         }
     }
 
-    private static DatasetFound FromManifest(ManifestDatasetInfo info) => new(new DatasetMetadata
+    private static DatasetFound FromManifest(ManifestDatasetInfo info)
     {
-        Id = info.Reference.Id,
-        Name = info.Reference.Name ?? info.Key,
-        Tags = info.Reference.Tags,
-        Labels = info.Reference.Labels,
-        Path = info.Reference.Path,
-        Files = info.Reference.Files,
-    }, "", 0);
+        var description = info.Description;
+        return new(new DatasetMetadata
+        {
+            Id = description.Id,
+            Name = description.Name ?? info.Key,
+            Tags = description.Tags,
+            Labels = description.Labels,
+            Path = description.Path,
+            Files = description.Files,
+        }, "", 0);
+    }
 }

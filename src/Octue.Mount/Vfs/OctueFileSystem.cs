@@ -21,6 +21,8 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly MetadataCache _metadata;
     private readonly DirectoryLister _lister;
     private readonly StagingArea _staging;
+    private readonly StagedUploader _uploader;
+    private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
@@ -43,6 +45,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
+        _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync);
         _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
@@ -188,6 +191,12 @@ public sealed partial class OctueFileSystem : IFileSystem
                     staged.Delete();
                 }
             }
+        }
+
+        foreach (var pending in _pending.TakeAll())
+        {
+            // Still in staging/: the next start tries again.
+            pending.Staged.Dispose();
         }
 
         _files.Clear();

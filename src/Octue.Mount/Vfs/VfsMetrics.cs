@@ -22,6 +22,7 @@ internal sealed class VfsMetrics : IDisposable
     private readonly Counter<long> _bytesWritten;
     private readonly Counter<long> _uploads;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _refusedUploads;
     private readonly Counter<long> _recovered;
     private readonly Counter<long> _hiddenNames;
     private readonly Counter<long> _integrityFailures;
@@ -42,6 +43,7 @@ internal sealed class VfsMetrics : IDisposable
         _bytesWritten = _meter.CreateCounter<long>("octue.mount.vfs.written_bytes", "By", "Bytes written to staged files");
         _uploads = _meter.CreateCounter<long>("octue.mount.vfs.uploads", "{upload}", "Staged files uploaded");
         _conflicts = _meter.CreateCounter<long>("octue.mount.vfs.conflicts", "{conflict}", "Uploads that lost a generation race (bytes kept in conflicts/)");
+        _refusedUploads = _meter.CreateCounter<long>("octue.mount.vfs.refused_uploads", "{upload}", "Staged files the store refused for good (bytes kept in conflicts/, not retried)");
         _recovered = _meter.CreateCounter<long>("octue.mount.vfs.recovered", "{file}", "Staged files found after a crash, by outcome");
         _hiddenNames = _meter.CreateCounter<long>("octue.mount.vfs.hidden_names", "{object}", "Objects hidden because their names cannot be file names");
         _integrityFailures = _meter.CreateCounter<long>("octue.mount.vfs.integrity_failures", "{read}", "Reads and writes refused because bytes failed verification");
@@ -79,6 +81,8 @@ internal sealed class VfsMetrics : IDisposable
     }
 
     public void Conflict() => _conflicts.Add(1);
+
+    public void RefusedUpload() => _refusedUploads.Add(1);
 
     public void Recovered(string outcome) => _recovered.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

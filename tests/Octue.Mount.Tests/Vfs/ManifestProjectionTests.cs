@@ -1,4 +1,5 @@
 using System.Text;
+using Octue.Mount.Emulator;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;
@@ -27,7 +28,7 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
                 "datasets": {
                     "one": "gs://{{{first}}}/datasets/ds-one",
                     "two": "gs://{{{second}}}/datasets/ds-two",
-                    "listed": {"files": ["gs://{{{first}}}/loose/x.txt", "https://storage.googleapis.com/{{{second}}}/elsewhere/y.txt", "gs://{{{first}}}/loose/missing.txt"], "id": "0a1b", "name": "listed", "labels": ["picked"], "tags": {"k": 1}},
+                    "listed": {"files": ["gs://{{{first}}}/loose/x.txt", "https://storage.googleapis.com/{{{second}}}/elsewhere/y.txt", "gs://{{{first}}}/loose/missing.txt"], "id": "0a1b", "name": "listed", "labels": ["picked"], "tags": {"k": 1}, "path": "gs://{{{first}}}/loose"},
                     "local": "data/input/raw"
                 },
                 "id": "dab88335-d739-4899-8eec-13ffdb5921fd",
@@ -42,8 +43,10 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         Assert.Equal("one-b", Encoding.UTF8.GetString(await mount.ReadAllAsync("one/sub/b.txt")));
         Assert.Equal(new[] { "c.txt" }, await mount.NamesAsync("two"));
         Assert.Equal("two-c", Encoding.UTF8.GetString(await mount.ReadAllAsync("two/c.txt")));
-        Assert.Equal(new[] { "x.txt", "y.txt" }, (await mount.NamesAsync("listed")).Order(StringComparer.Ordinal).ToArray());
-        Assert.Equal("listed-y", Encoding.UTF8.GetString(await mount.ReadAllAsync("listed/y.txt")));
+        // A file under the dataset's path is at its place in it; one elsewhere under BUCKET/OBJECT.
+        Assert.Equal(new[] { second, "x.txt" }.Order(StringComparer.Ordinal), (await mount.NamesAsync("listed")).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal("listed-x", Encoding.UTF8.GetString(await mount.ReadAllAsync("listed/x.txt")));
+        Assert.Equal("listed-y", Encoding.UTF8.GetString(await mount.ReadAllAsync($"listed/{second}/elsewhere/y.txt")));
         Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync((await mount.LookupPathAsync("listed")).NodeId, "not-listed.txt"));
 
         var one = await mount.LookupPathAsync("one");
@@ -92,8 +95,8 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
 
         await using (var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json"))
         {
-            Assert.Equal(new[] { "far.txt", "kept.txt" }, (await mount.NamesAsync("new")).Order(StringComparer.Ordinal));
-            Assert.Equal("far away", Encoding.UTF8.GetString(await mount.ReadAllAsync("new/far.txt")));
+            Assert.Equal(new[] { other, "kept.txt" }.Order(StringComparer.Ordinal), (await mount.NamesAsync("new")).Order(StringComparer.Ordinal));
+            Assert.Equal("far away", Encoding.UTF8.GetString(await mount.ReadAllAsync($"new/{other}/elsewhere/far.txt")));
             Assert.Equal("kept", Encoding.UTF8.GetString(await mount.ReadAllAsync("new/kept.txt")));
             var dataset = await mount.LookupPathAsync("new");
             Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(dataset.NodeId, "extra.txt"));
@@ -102,8 +105,8 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
             Assert.Equal("new-ds", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(dataset.NodeId, "user.octue.name")).Value));
             Assert.Equal("5eb88462-7295-4a8e-90de-82bdf3241903", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(dataset.NodeId, "user.octue.id")).Value));
 
-            Assert.Equal(new[] { "file_0.txt", "file_1.txt" }, (await mount.NamesAsync("old")).Order(StringComparer.Ordinal));
-            Assert.Equal("zero", Encoding.UTF8.GetString(await mount.ReadAllAsync("old/file_0.txt")));
+            Assert.Equal(new[] { bucket, "file_1.txt" }.Order(StringComparer.Ordinal), (await mount.NamesAsync("old")).Order(StringComparer.Ordinal));
+            Assert.Equal("zero", Encoding.UTF8.GetString(await mount.ReadAllAsync($"old/{bucket}/outputs/file_0.txt")));
             Assert.Equal("old-ds", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync((await mount.LookupPathAsync("old")).NodeId, "user.octue.name")).Value));
             Assert.Equal(new[] { "only.txt" }, await mount.NamesAsync("older"));
             Assert.Equal(new[] { ".octue", "p.txt" }, (await mount.NamesAsync("plain")).Order(StringComparer.Ordinal));
@@ -124,5 +127,173 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
         Assert.Equal(new[] { "my-dataset" }, await mount.NamesAsync(""));
         Assert.Equal("zero", Encoding.UTF8.GetString(await mount.ReadAllAsync("my-dataset/file_0.txt")));
+    }
+
+    [Fact]
+    public async Task A_files_list_shows_each_file_at_its_path_in_the_dataset_and_loses_none()
+    {
+        var bucket = _fixture.NewBucket("paths");
+        var other = _fixture.NewBucket("other");
+        _fixture.Put(bucket, "ds/x.txt", "top x");
+        _fixture.Put(bucket, "ds/z/w.txt", "z w");
+        _fixture.Put(bucket, "ds/z/x.txt", "z x");
+        _fixture.Put(bucket, "ds/z/deeper/v.txt", "deep v");
+        _fixture.Put(bucket, "elsewhere/x.txt", "same bucket, outside");
+        _fixture.Put(other, "far/x.txt", "other bucket");
+        // An object and a folder of one name: the folder wins, as in a bucket (docs/naming.md), and the object is logged.
+        _fixture.Put(bucket, "ds/both", "hidden by the folder");
+        _fixture.Put(bucket, "ds/both/inner.txt", "inner");
+        var files = new[]
+        {
+            $"gs://{bucket}/ds/x.txt", $"gs://{bucket}/ds/z/w.txt", $"gs://{bucket}/ds/z/x.txt", $"gs://{bucket}/ds/z/deeper/v.txt",
+            $"gs://{bucket}/elsewhere/x.txt", $"gs://{other}/far/x.txt", $"gs://{bucket}/ds/both", $"gs://{bucket}/ds/both/inner.txt",
+            $"gs://{bucket}/ds/x.txt",
+        };
+        var list = string.Join(", ", files.Select(f => $"\"{f}\""));
+        _fixture.Put(bucket, "inline.json", $$$"""{"datasets": {"inline": {"files": [{{{list}}}], "path": "gs://{{{bucket}}}/ds", "name": "inline"}}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        // The same list in a dataset's own .octue, with the dataset given by its path.
+        _fixture.Put(bucket, "ds/.octue", $$$"""{"dataset": {"id": "5eb88462-7295-4a8e-90de-82bdf3241903", "name": "own", "tags": {}, "labels": [], "files": [{{{list}}}]}}""");
+        _fixture.Put(bucket, "own.json", $$$"""{"datasets": {"own": "gs://{{{bucket}}}/ds"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+
+        foreach (var (manifest, key) in new[] { ("inline.json", "inline"), ("own.json", "own") })
+        {
+            var log = new CapturedLog();
+            await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/{manifest}", loggerFactory: log);
+            Assert.Equal(new[] { bucket, "both", other, "x.txt", "z" }.Order(StringComparer.Ordinal), (await mount.NamesAsync(key)).Order(StringComparer.Ordinal));
+            Assert.Equal(new[] { "deeper", "w.txt", "x.txt" }, (await mount.NamesAsync($"{key}/z")).Order(StringComparer.Ordinal));
+            Assert.Equal("top x", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/x.txt")));
+            Assert.Equal("z w", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/z/w.txt")));
+            Assert.Equal("z x", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/z/x.txt")));
+            Assert.Equal("deep v", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/z/deeper/v.txt")));
+            Assert.Equal("same bucket, outside", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/{bucket}/elsewhere/x.txt")));
+            Assert.Equal("other bucket", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/{other}/far/x.txt")));
+            Assert.Equal(new[] { "inner.txt" }, await mount.NamesAsync($"{key}/both"));
+            Assert.Equal("inner", Encoding.UTF8.GetString(await mount.ReadAllAsync($"{key}/both/inner.txt")));
+            Assert.Single(log.Warnings($"gs://{bucket}/ds/both of dataset"));
+            // Folders of a files list are read-only projections too, and carry no dataset xattrs of their own.
+            var z = await mount.LookupPathAsync($"{key}/z");
+            Assert.Equal(VfsError.AccessDenied, (await mount.Fs.CreateAsync(z.NodeId, "new.txt", 0b110_100_100, OpenFlags.Write)).Error);
+            Assert.Equal(VfsError.NoData, (await mount.Fs.GetXattrAsync(z.NodeId, "user.octue.name")).Error);
+            Assert.Equal(key, Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync((await mount.LookupPathAsync(key)).NodeId, "user.octue.name")).Value));
+        }
+    }
+
+    [Fact]
+    public async Task A_manifest_of_thousands_of_datasets_mounts_and_lists_without_reading_them()
+    {
+        const int count = 3000;
+        var bucket = _fixture.NewBucket("many");
+        _fixture.Put(bucket, "data/ds-01234/.octue", """{"dataset": {"id": "5eb88462-7295-4a8e-90de-82bdf3241903", "name": "picked", "tags": {"n": 1234}, "labels": []}}""");
+        _fixture.Put(bucket, "data/ds-01234/f.txt", "f");
+        _fixture.Put(bucket, "data/ds-00007/g.txt", "g");
+        var datasets = string.Join(", ", Enumerable.Range(0, count).Select(i => $"\"ds-{i:D5}\": \"gs://{bucket}/data/ds-{i:D5}\""));
+        _fixture.Put(bucket, "many.json", $$"""{"datasets": {{{datasets}}}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        _fixture.Put(bucket, "one.json", $$"""{"datasets": {"ds-00000": "gs://{{bucket}}/data/ds-00000"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        var requests = _fixture.Emulator.Requests;
+
+        var before = requests.Total;
+        await using (var one = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/one.json"))
+        {
+        }
+
+        var oneDataset = requests.Total - before;
+        before = requests.Total;
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/many.json");
+        Assert.Equal(oneDataset, requests.Total - before);
+
+        // ls of the root: the manifest alone answers it, however many datasets it names.
+        before = requests.Total;
+        var names = await mount.NamesAsync("");
+        Assert.Equal(count, names.Count);
+        Assert.Contains("ds-02999", names);
+        Assert.Equal(before, requests.Total);
+
+        // A dataset is read when its folder is first looked into, and only that dataset.
+        Assert.Equal(new[] { ".octue", "f.txt" }, (await mount.NamesAsync("ds-01234")).Order(StringComparer.Ordinal));
+        var firstLook = requests.Total - before;
+        Assert.InRange(firstLook, 1, 8);
+        var picked = await mount.LookupPathAsync("ds-01234");
+        Assert.Equal("{\"n\": 1234}", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(picked.NodeId, "user.octue.tags")).Value));
+        Assert.Equal("g", Encoding.UTF8.GetString(await mount.ReadAllAsync("ds-00007/g.txt")));
+
+        // Looked at again (its listing past its TTL): the dataset is not read again, only listed.
+        var statsBefore = requests.Count(RequestKind.GetObject);
+        var listsBefore = requests.Count(RequestKind.ListObjects);
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        Assert.Equal(new[] { ".octue", "f.txt" }, (await mount.NamesAsync("ds-01234")).Order(StringComparer.Ordinal));
+        Assert.Equal(statsBefore, requests.Count(RequestKind.GetObject));
+        Assert.Equal(listsBefore + 1, requests.Count(RequestKind.ListObjects));
+    }
+
+    [Fact]
+    public async Task A_dataset_in_a_bucket_that_does_not_exist_is_an_empty_folder_that_takes_no_writes_and_spoils_nothing_else()
+    {
+        var bucket = _fixture.NewBucket("present");
+        _fixture.Put(bucket, "good/a.txt", "a");
+        _fixture.Put(bucket, "bad/.octue", "{not json");
+        _fixture.Put(bucket, "bad/b.txt", "b");
+        _fixture.Put(bucket, "manifest.json", $$$"""
+            {"datasets": {"gone": "gs://no-such-bucket-{{{bucket}}}/data/ds", "good": "gs://{{{bucket}}}/good", "bad": "gs://{{{bucket}}}/bad", "listed": {"files": ["gs://no-such-bucket-{{{bucket}}}/x.txt", "gs://{{{bucket}}}/good/a.txt"]}}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}
+            """);
+        var log = new CapturedLog();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json", loggerFactory: log);
+
+        Assert.Equal(new[] { "bad", "gone", "good", "listed" }, (await mount.NamesAsync("")).Order(StringComparer.Ordinal));
+        // One answer everywhere: a directory, empty, that accepts nothing (nothing staged).
+        for (var round = 0; round < 2; round++)
+        {
+            var gone = await mount.LookupPathAsync("gone");
+            Assert.Equal(NodeKind.Directory, gone.Kind);
+            Assert.Equal(NodeKind.Directory, (await mount.Fs.GetAttributesAsync(gone.NodeId)).Value.Kind);
+            Assert.Empty(await mount.NamesAsync("gone"));
+            Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(gone.NodeId, "anything.txt"));
+            Assert.Equal(VfsError.AccessDenied, (await mount.Fs.CreateAsync(gone.NodeId, "new.txt", 0b110_100_100, OpenFlags.Write)).Error);
+            Assert.Equal(VfsError.AccessDenied, (await mount.Fs.MakeDirectoryAsync(gone.NodeId, "sub", 0b111_101_101)).Error);
+            await Task.Delay(TimeSpan.FromSeconds(1.1));
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(mount.CacheDirectory, "staging")) && Directory.EnumerateFileSystemEntries(Path.Combine(mount.CacheDirectory, "staging")).Any());
+        Assert.Single(log.Warnings("Dataset 'gone'"));
+        Assert.Contains("does not exist", log.Warnings("Dataset 'gone'")[0]);
+
+        // The others are untouched: a bad metadata file shows the whole prefix (logged once), a listed file in the
+        // missing bucket is a missing file (logged once).
+        Assert.Equal("a", Encoding.UTF8.GetString(await mount.ReadAllAsync("good/a.txt")));
+        Assert.Equal(new[] { ".octue", "b.txt" }, (await mount.NamesAsync("bad")).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { $"no-such-bucket-{bucket}", bucket }.Order(StringComparer.Ordinal), (await mount.NamesAsync("listed")).Order(StringComparer.Ordinal));
+        Assert.Empty(await mount.NamesAsync($"listed/no-such-bucket-{bucket}"));
+        Assert.Equal("a", Encoding.UTF8.GetString(await mount.ReadAllAsync($"listed/{bucket}/good/a.txt")));
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        Assert.Equal(new[] { ".octue", "b.txt" }, (await mount.NamesAsync("bad")).Order(StringComparer.Ordinal));
+        Assert.Empty(await mount.NamesAsync($"listed/no-such-bucket-{bucket}"));
+        Assert.Single(log.Warnings($"gs://{bucket}/bad/.octue"));
+        Assert.Single(log.Warnings($"gs://no-such-bucket-{bucket}/x.txt"));
+    }
+
+    [Fact]
+    public async Task A_dataset_that_fails_to_be_read_for_a_passing_reason_is_read_again_on_its_next_use()
+    {
+        var bucket = _fixture.NewBucket("flaky");
+        _fixture.Put(bucket, "data/ds/.octue", """{"dataset": {"id": "5eb88462-7295-4a8e-90de-82bdf3241903", "name": "flaky", "tags": {"try": 2}, "labels": []}}""");
+        _fixture.Put(bucket, "data/ds/a.txt", "a");
+        _fixture.Put(bucket, "manifest.json", $$"""{"datasets": {"ds": "gs://{{bucket}}/data/ds"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
+        // Every attempt (the first and the client's retries) to look at the metadata file fails with 503.
+        _fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, ObjectName = "data/ds/.octue", RequestKind = RequestKind.GetObject, Times = 3 });
+        try
+        {
+            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, "ds");
+            Assert.False(failed.IsOk);
+            Assert.NotEqual(VfsError.NotFound, failed.Error);
+        }
+        finally
+        {
+            _fixture.Emulator.Faults.Clear();
+        }
+
+        // Not remembered: the next look reads the dataset, and it is what its metadata says.
+        Assert.Equal(new[] { ".octue", "a.txt" }, (await mount.NamesAsync("ds")).Order(StringComparer.Ordinal));
+        var ds = await mount.LookupPathAsync("ds");
+        Assert.Equal("{\"try\": 2}", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(ds.NodeId, "user.octue.tags")).Value));
     }
 }

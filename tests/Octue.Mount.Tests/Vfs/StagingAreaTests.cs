@@ -40,8 +40,17 @@ public sealed class StagingAreaTests : IDisposable
         Assert.Equal("a/b.txt", sidecar.ObjectName);
         Assert.Equal(42, sidecar.BaseGeneration);
         Assert.Equal("v", sidecar.Metadata["k"]);
-        Assert.False(sidecar.Clean);
-        Assert.Single(area.FindLeftovers());
+        // A copy of an existing object has nothing to upload until its first change is recorded, before that
+        // change's first byte; a new object's copy is an upload from the start.
+        Assert.True(sidecar.Clean);
+        await staged.MarkBytesChangedAsync(CancellationToken.None);
+        Assert.False(StagingSidecar.TryRead(staged.SidecarPath)!.Clean);
+        using (var created = await area.CreateAsync("bucket-1", "a/new.txt", 0, null, new Dictionary<string, string>(), CancellationToken.None))
+        {
+            Assert.False(StagingSidecar.TryRead(created.SidecarPath)!.Clean);
+        }
+
+        Assert.Equal(2, area.FindLeftovers().Count);
         Assert.True(StagingArea.IsInUse(staged.DataPath));
         staged.Dispose();
         Assert.False(StagingArea.IsInUse(staged.DataPath));

@@ -62,7 +62,8 @@ public sealed class MountedBucket : IAsyncDisposable
     /// <param name="configure">Changes to the default options (a smaller chunk size, a test clock).</param>
     /// <param name="store">The store the file system talks to (a wrapper of the fixture's that disturbs some calls).</param>
     public static async Task<MountedBucket> CreateAsync(VfsFixture fixture, string source, TimeSpan? ttl = null, string? cacheDirectory = null,
-        string? project = null, Func<FileSystemOptions, FileSystemOptions>? configure = null, IObjectStore? store = null)
+        string? project = null, Func<FileSystemOptions, FileSystemOptions>? configure = null, IObjectStore? store = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var cache = cacheDirectory ?? Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
         var mountSource = MountSource.Parse(source, project);
@@ -72,7 +73,7 @@ public sealed class MountedBucket : IAsyncDisposable
             CacheDirectory = cache,
             MetadataTtl = ttl ?? TimeSpan.FromSeconds(1),
         };
-        var fs = await OctueFileSystem.CreateAsync(configure is null ? options : configure(options), store ?? fixture.Store);
+        var fs = await OctueFileSystem.CreateAsync(configure is null ? options : configure(options), store ?? fixture.Store, loggerFactory);
         return new MountedBucket(fs, cache, mountSource.Bucket ?? "");
     }
 

@@ -1,0 +1,340 @@
+using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
+using Octue.Mount.Storage;
+
+namespace Octue.Mount.Vfs;
+
+/// <summary>
+/// The one way a staged copy reaches its object, for an upload at flush, fsync or close and for a copy a previous run
+/// left behind alike. Only the copy's sidecar describes the upload (the object, the base it was copied from, the
+/// metadata, the content type), so both are treated the same way:
+/// <list type="bullet">
+/// <item>metadata changed elsewhere since the copy's base (a tag, a chmod from another mount) is merged in, and only
+/// the keys this copy changed are applied over it;</item>
+/// <item>the upload carries IfGenerationMatch = the base generation (0 for a new object) and IfMetagenerationMatch =
+/// the base metageneration, so nothing written elsewhere is overwritten unseen; a race on the metadata alone is
+/// merged again and retried;</item>
+/// <item>a lost race moves the bytes to <c>conflicts/</c> (the writer gets ESTALE), unless the object turns out to
+/// hold exactly these bytes already (an upload whose reply was lost);</item>
+/// <item>a refusal for good (a 4xx other than 408 and 429) moves them to <c>conflicts/</c> too, so no start retries
+/// them for ever; a failure that may pass leaves them in <c>staging/</c>;</item>
+/// <item>a confirmed upload is recorded in the sidecar and seeds the content cache.</item>
+/// </list>
+/// An upload that sends its bytes by other means (a resumable session fed while the file is written) uses the same
+/// steps: <see cref="PrepareAsync"/> for what to send, <see cref="CompleteAsync"/> once the object is confirmed, and
+/// <see cref="DecideAfterFailureAsync"/> when the store refused it. A copy whose staged file missed a write never comes
+/// here: it is discarded when the write fails.
+/// </summary>
+internal sealed class StagedUploader
+{
+    /// <summary>How many times a race on the metadata alone is merged again before the upload gives up (ESTALE, bytes kept).</summary>
+    public const int MaxMetadataRaces = 3;
+
+    private readonly IObjectStore _store;
+    private readonly StagingArea _staging;
+    private readonly ReadPath _reads;
+    private readonly VfsMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
+
+    /// <summary>An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also refreshes its cache).</summary>
+    public StagedUploader(IObjectStore store, StagingArea staging, ReadPath reads, VfsMetrics metrics, ILogger logger,
+        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
+    {
+        _store = store;
+        _staging = staging;
+        _reads = reads;
+        _metrics = metrics;
+        _logger = logger;
+        _stat = stat;
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="staged"/> to the object its sidecar names. Failures of the store or of the local disk
+    /// are not thrown: the result says what happened, and the log names the object and where its bytes are.
+    /// </summary>
+    /// <param name="staged">The copy; after a lost race or a refusal it has been moved away and closed.</param>
+    /// <param name="modifiedNs">The mtime to record (the time of the last write), or null to keep the metadata's.</param>
+    /// <param name="afterCrash">True for a copy a previous run left behind (only the log's wording changes).</param>
+    /// <param name="ct">Cancels the upload; the copy then stays staged.</param>
+    public async Task<StagedUploadResult> UploadAsync(StagedFile staged, long? modifiedNs, bool afterCrash, CancellationToken ct)
+    {
+        for (var metadataRaces = 0; ; metadataRaces++)
+        {
+            StagedUploadPlan? plan = null;
+            ObjectInfo uploaded;
+            try
+            {
+                plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
+                await using (var content = staged.OpenReadStream())
+                {
+                    uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                {
+                    return decided;
+                }
+
+                _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
+                continue;
+            }
+
+            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// What an upload of <paramref name="staged"/> sends now: its metadata merged with changes made elsewhere since
+    /// its base (the sidecar's base moves with the merge, so a recovery after a crash merges from the same point),
+    /// the mtime stamped, and the preconditions.
+    /// </summary>
+    public async Task<StagedUploadPlan> PrepareAsync(StagedFile staged, long? modifiedNs, CancellationToken ct)
+    {
+        var sidecar = staged.Sidecar;
+        var current = await MergeRemoteMetadataChangesAsync(sidecar, ct).ConfigureAwait(false);
+        if (modifiedNs is { } mtime)
+        {
+            PosixMetadata.SetModified(sidecar.Metadata, mtime);
+        }
+
+        var options = new UploadOptions
+        {
+            ContentType = sidecar.ContentType,
+            Metadata = sidecar.Metadata,
+            IfGenerationMatch = sidecar.BaseGeneration,
+            IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
+        };
+        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, options, current);
+    }
+
+    /// <summary>
+    /// Records a confirmed upload: the copy is now the object <paramref name="uploaded"/> (its sidecar clean, so a
+    /// crash leaves nothing to upload), and its bytes serve later reads. Failing to record it locally does not undo
+    /// it: the object is durable, and a stale sidecar is recognised at the next start.
+    /// </summary>
+    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct)
+    {
+        if (!alreadyThere)
+        {
+            _metrics.Upload(uploaded.Size);
+        }
+
+        try
+        {
+            await staged.MarkUploadedAsync(uploaded, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", uploaded.Bucket, uploaded.Name, staged.SidecarPath);
+        }
+
+        await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+        return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
+    }
+
+    /// <summary>
+    /// Decides what a failed upload of <paramref name="staged"/> means: null when only the metadata changed meanwhile
+    /// (prepare and send again), else the final result (bytes moved to conflicts/ for a lost race or a refusal, left in
+    /// staging/ for a failure that may pass).
+    /// </summary>
+    /// <param name="staged">The copy whose upload failed.</param>
+    /// <param name="plan">What was sent (null when the failure came before the upload).</param>
+    /// <param name="failure">What the store (or the local disk) threw.</param>
+    /// <param name="metadataRaces">How many metadata races this upload already merged.</param>
+    /// <param name="afterCrash">True for a copy a previous run left behind (only the log's wording changes).</param>
+    /// <param name="ct">Cancels the checks a lost race needs; the copy then stays staged.</param>
+    public async Task<StagedUploadResult?> DecideAfterFailureAsync(StagedFile staged, StagedUploadPlan? plan, Exception failure, int metadataRaces,
+        bool afterCrash, CancellationToken ct)
+    {
+        var sidecar = staged.Sidecar;
+        var uri = $"gs://{sidecar.Bucket}/{sidecar.ObjectName}";
+        if (failure is OperationCanceledException && ct.IsCancellationRequested)
+        {
+            return Deferred(staged, uri, VfsError.Interrupted, failure);
+        }
+
+        if (failure is PreconditionFailedException)
+        {
+            ObjectInfo? current;
+            try
+            {
+                current = await _stat(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // What happened cannot be told now: the bytes stay for a later attempt, which decides again.
+                return Deferred(staged, uri, ErrorMapping.Map(e, _logger, "upload", uri), e);
+            }
+
+            string reason;
+            if (plan?.Options.IfMetagenerationMatch is not null && current is not null && current.Generation == sidecar.BaseGeneration)
+            {
+                if (metadataRaces < MaxMetadataRaces)
+                {
+                    return null;
+                }
+
+                reason = "its metadata kept changing during the upload";
+            }
+            else
+            {
+                try
+                {
+                    if (current is not null && await HoldsStagedBytesAsync(staged, current, ct).ConfigureAwait(false))
+                    {
+                        // GCS took this very upload (its reply was lost, or the process stopped before recording it).
+                        return await CompleteAsync(staged, current, alreadyThere: true, ct).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+                {
+                    return Deferred(staged, uri, ErrorMapping.Map(e, _logger, "upload", uri), e);
+                }
+
+                reason = sidecar.BaseGeneration == 0
+                    ? "the object was created by someone else meanwhile"
+                    : $"the object changed since generation {sidecar.BaseGeneration}";
+            }
+
+            return Keep(staged, StagedUploadOutcome.LostRace, VfsError.Stale, reason, failure, afterCrash);
+        }
+
+        if (IsRefusal(failure))
+        {
+            var error = failure is PermissionDeniedException ? VfsError.AccessDenied : VfsError.IoError;
+            return Keep(staged, StagedUploadOutcome.Refused, error, $"GCS refused the upload for good: {failure.Message}", failure, afterCrash);
+        }
+
+        return Deferred(staged, uri, ErrorMapping.Map(failure, _logger, "upload", uri), failure);
+    }
+
+    /// <summary>
+    /// A final answer from the store, which no retry changes: no such bucket (404), no permission (401, 403), a
+    /// request it will not take (400, 413 and other 4xx but 408 and 429). Failures that persisted after retries
+    /// (408, 429, 5xx, broken connections) may pass; a hash mismatch means bytes changed on the way, not that GCS
+    /// refuses them; a precondition failure is a race, decided apart.
+    /// </summary>
+    internal static bool IsRefusal(Exception failure) =>
+        failure is ObjectStoreException and not (TransientStoreException or CorruptionException or PreconditionFailedException);
+
+    /// <summary>
+    /// Three-way merge of the object's metadata when it changed since the copy's base without being rewritten:
+    /// the object's keys are taken and only the keys this copy changed are applied over them. Returns the object
+    /// when it still has the base generation (merged or unchanged), else null (absent or rewritten: the generation
+    /// precondition decides).
+    /// </summary>
+    private async Task<ObjectInfo?> MergeRemoteMetadataChangesAsync(StagingSidecar sidecar, CancellationToken ct)
+    {
+        if (sidecar.BaseGeneration == 0 || sidecar.BaseMetageneration is not { } baseMetageneration || sidecar.BaseMetadata is not { } baseMetadata)
+        {
+            return null;
+        }
+
+        var current = await _stat(sidecar.Bucket, sidecar.ObjectName, ct).ConfigureAwait(false);
+        if (current is null || current.Generation != sidecar.BaseGeneration)
+        {
+            return null;
+        }
+
+        if (current.Metageneration == baseMetageneration)
+        {
+            return current;
+        }
+
+        sidecar.Metadata = MetadataMerge.Merge(current.Metadata, baseMetadata, sidecar.Metadata);
+        if (sidecar.BaseContentType is { } baseContentType && current.ContentType != baseContentType && sidecar.ContentType == baseContentType)
+        {
+            sidecar.ContentType = current.ContentType;
+        }
+
+        sidecar.BaseMetageneration = current.Metageneration;
+        sidecar.BaseMetadata = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+        sidecar.BaseContentType = current.ContentType;
+        return current;
+    }
+
+    /// <summary>Moves the bytes of a lost race or a refusal to conflicts/, and says where.</summary>
+    private StagedUploadResult Keep(StagedFile staged, StagedUploadOutcome outcome, VfsError error, string reason, Exception cause, bool afterCrash)
+    {
+        var uri = $"gs://{staged.Sidecar.Bucket}/{staged.Sidecar.ObjectName}";
+        string kept;
+        try
+        {
+            kept = _staging.KeepConflict(staged, afterCrash ? $"found after a crash; {reason}" : reason);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The bytes stay where they are: a person can look at them, and a later attempt decides again.
+            _logger.LogError(e, "The bytes of {Uri} could not be moved to conflicts/ ({Reason}); they stay in {Path}", uri, reason, staged.DataPath);
+            return new StagedUploadResult(StagedUploadOutcome.Deferred, ErrorMapping.Map(e, _logger, "keep", staged.DataPath), Cause: e);
+        }
+
+        var changes = afterCrash ? "Unsaved changes from a previous run to" : "Changes to";
+        if (outcome == StagedUploadOutcome.LostRace)
+        {
+            _metrics.Conflict();
+            _logger.LogWarning(cause, "{Changes} {Uri} lost a race ({Reason}); the bytes are kept in {Path}", changes, uri, reason, kept);
+        }
+        else
+        {
+            _metrics.RefusedUpload();
+            _logger.LogError(cause, "{Changes} {Uri} cannot be uploaded ({Reason}); the bytes are kept in {Path} and will not be retried", changes, uri, reason, kept);
+        }
+
+        return new StagedUploadResult(outcome, error, KeptPath: kept, Cause: cause);
+    }
+
+    private StagedUploadResult Deferred(StagedFile staged, string uri, VfsError error, Exception cause)
+    {
+        _logger.LogWarning("{Uri} could not be uploaded now ({Error}); its bytes stay in {Path} for a later attempt", uri, error, staged.DataPath);
+        return new StagedUploadResult(StagedUploadOutcome.Deferred, error, Cause: cause);
+    }
+
+    /// <summary>True when <paramref name="current"/> holds exactly the staged bytes (same size and CRC32C).</summary>
+    private static async Task<bool> HoldsStagedBytesAsync(StagedFile staged, ObjectInfo current, CancellationToken ct)
+    {
+        if (current.Crc32c is not { } remote || current.Size != new FileInfo(staged.DataPath).Length)
+        {
+            return false;
+        }
+
+        var hasher = new Integrity.Crc32CHasher();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            await using var stream = staged.OpenReadStream();
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, 1 << 20), ct).ConfigureAwait(false)) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return hasher.Value == remote;
+    }
+
+    /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
+    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    {
+        try
+        {
+            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            {
+                _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // The upload is confirmed; failing to seed the local cache only costs a download later.
+            _logger.LogDebug(e, "Could not seed the content cache with {Path}", path);
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+        }
+    }
+}
