@@ -49,8 +49,10 @@ public sealed class ReadPathTests : IDisposable
         }
         Assert.Equal(data, copy.ToArray());
         Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "seq.bin", obj.Generation));
-        // One streaming GET served the whole sequential read (it ran ahead of the reads, several chunks in memory).
-        Assert.Equal(1, _store.Downloads);
+        // Streaming GETs served the sequential read (they ran ahead of the reads, several chunks in memory): one, or a
+        // few when the reader overtook its stream on a loaded machine and a new stream started where it was; never
+        // one per chunk as before.
+        Assert.InRange(_store.Downloads, 1, 5);
         Assert.True(factory.Budget.Peak <= factory.Budget.Capacity);
         Assert.True(factory.Budget.Peak > Chunk);
         await factory.WhenIdleAsync();
@@ -113,7 +115,7 @@ public sealed class ReadPathTests : IDisposable
         await ReadExactlyAsync(reader, Chunk, tail);
         Assert.True(tail.AsSpan().SequenceEqual(data.AsSpan(Chunk)));
         Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "arriving.bin", obj.Generation));
-        Assert.Equal(1, _store.Downloads);
+        Assert.InRange(_store.Downloads, 1, 3); // a reader that overtakes its stream starts another
     }
 
     [Fact]
