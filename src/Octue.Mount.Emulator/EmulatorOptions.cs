@@ -11,4 +11,11 @@ public sealed class EmulatorOptions
 
     /// <summary>When set, buckets and objects are written to this folder and reloaded on the next start.</summary>
     public string? DataDirectory { get; set; }
+
+    /// <summary>
+    /// The largest object an upload may make, in bytes (default, and most: the largest .NET array, about 2 GiB, since
+    /// an object is held in one). A larger upload is refused with 400 as soon as its size is known, and whatever it
+    /// had sent is released with its session.
+    /// </summary>
+    public long MaxObjectSize { get; set; } = Array.MaxLength;
 }

@@ -19,9 +19,10 @@ public sealed class GcsEmulator : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private GcsEmulator(IHost host, EmulatorStore store, FaultInjector faults, RequestCounter requests, Uri endpoint)
+    private GcsEmulator(IHost host, EmulatorStore store, FaultInjector faults, RequestCounter requests, ResumableUploads uploads, Uri endpoint)
     {
         _host = host;
+        Uploads = uploads;
         Store = store;
         Faults = faults;
         Requests = requests;
@@ -41,6 +42,9 @@ public sealed class GcsEmulator : IAsyncDisposable
 
     public RequestCounter Requests { get; }
 
+    /// <summary>The open resumable upload sessions (tests check that a refused upload keeps none).</summary>
+    internal ResumableUploads Uploads { get; }
+
     /// <summary>Starts listening; returns once the server accepts connections.</summary>
     public static async Task<GcsEmulator> StartAsync(EmulatorOptions? options = null, CancellationToken ct = default)
     {
@@ -51,7 +55,10 @@ public sealed class GcsEmulator : IAsyncDisposable
         var store = options.DataDirectory is null ? new EmulatorStore() : EmulatorStore.Open(options.DataDirectory);
         var faults = new FaultInjector();
         var requests = new RequestCounter();
-        var dispatcher = new RequestDispatcher(store, faults, requests, new ResumableUploads());
+        if (options.MaxObjectSize < 1 || options.MaxObjectSize > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxObjectSize, $"MaxObjectSize must be 1 to {Array.MaxLength} bytes.");
+        var uploads = new ResumableUploads(TimeProvider.System, options.MaxObjectSize);
+        var dispatcher = new RequestDispatcher(store, faults, requests, uploads);
 
         // A bare host: no configuration files, environment-driven URLs or logging providers to pick up by accident.
         var host = new HostBuilder()
@@ -84,7 +91,7 @@ public sealed class GcsEmulator : IAsyncDisposable
         var bound = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(bound).Port;
         var hostText = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        return new GcsEmulator(host, store, faults, requests, new Uri($"http://{hostText}:{port}/"));
+        return new GcsEmulator(host, store, faults, requests, uploads, new Uri($"http://{hostText}:{port}/"));
     }
 
     public async ValueTask DisposeAsync()

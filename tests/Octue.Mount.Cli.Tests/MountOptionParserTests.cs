@@ -56,6 +56,17 @@ public sealed class MountOptionParserTests
     [InlineData("read_parallelism=65", "'read_parallelism' takes a whole number from 1 to 64")]
     [InlineData("read_parallelism=2.5", "'read_parallelism' takes a whole number")]
     [InlineData("read_memory_limit=lots", "'read_memory_limit' takes a size such as")]
+    [InlineData("file_mode=7777", "'file_mode' takes permission bits from 000 to 777, not '7777'")]
+    [InlineData("file_mode=4755", "'file_mode' takes permission bits from 000 to 777")]
+    [InlineData("dir_mode=7777", "'dir_mode' takes permission bits from 000 to 777, not '7777'")]
+    [InlineData("dir_mode=1777", "setuid, setgid and sticky bits cannot be a default")]
+    [InlineData("uid=4294967295", "'uid' takes a numeric id from 0 to 4294967294, not '4294967295'")]
+    [InlineData("gid=4294967295", "'gid' takes a numeric id from 0 to 4294967294, not '4294967295'")]
+    [InlineData("uid=-1", "'uid' takes a numeric id from 0 to 4294967294, not '-1'")]
+    [InlineData("gid=-5", "'gid' takes a numeric id")]
+    [InlineData("uid=99999999999", "'uid' takes a numeric id")]
+    [InlineData("gid=staff", "'gid' takes a numeric id")]
+    [InlineData("nosymfollow=maybe", "'nosymfollow' takes true or false")]
     public void Bad_options_are_refused_with_a_message_naming_them(string option, string expected)
     {
         var error = Assert.Throws<MountOptionException>(() => MountOptionParser.ApplyList(Base, option));
@@ -165,5 +176,27 @@ public sealed class MountOptionParserTests
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Ids_and_modes_at_the_edge_of_their_range_are_taken()
+    {
+        var settings = MountOptionParser.ApplyList(Base, "uid=4294967294,gid=0,file_mode=777,dir_mode=000");
+        Assert.Equal(4294967294u, settings.Uid);
+        Assert.Equal(0u, settings.Gid);
+        Assert.Equal(0x1FFu, settings.FileMode);
+        Assert.Equal(0u, settings.DirectoryMode);
+    }
+
+    [Fact]
+    public void Suid_and_nosymfollow_are_options_of_their_own_and_nosuid_is_the_default()
+    {
+        Assert.False(Base.AllowSetuid);
+        Assert.False(Base.NoSymFollow);
+        Assert.False(MountOptionParser.ApplyList(Base, "nosuid").AllowSetuid);
+        Assert.True(MountOptionParser.ApplyList(Base, "suid").AllowSetuid);
+        Assert.False(MountOptionParser.ApplyList(Base, "suid,nosuid").AllowSetuid);
+        Assert.True(MountOptionParser.ApplyList(Base, "nosymfollow").NoSymFollow);
+        Assert.False(MountOptionParser.ApplyList(Base, "nosymfollow,symfollow").NoSymFollow);
     }
 }

@@ -1,4 +1,5 @@
 using Octue.Mount.Linux.Mounting;
+using Octue.Mount.Linux.Native;
 
 namespace Octue.Mount.Linux.Tests;
 
@@ -43,5 +44,19 @@ public sealed class MountTableTests
         Assert.Equal("fd=7,rootmode=40000,user_id=1000,group_id=100,max_read=1048576,allow_other,default_permissions", options);
         var fusermount = KernelMounter.FusermountOptions(new FuseMountOptions { Source = "gs://a,b", ReadOnly = true, DefaultPermissions = false });
         Assert.Equal("ro,nosuid,nodev,fsname=gs://a\\,b,subtype=octue-mount", fusermount);
+    }
+
+    [Fact]
+    public void Mounts_are_nosuid_and_nodev_unless_setuid_is_allowed_and_nosymfollow_when_asked()
+    {
+        Assert.Equal(LibC.MS_NOSUID | LibC.MS_NODEV, KernelMounter.MountFlags(new FuseMountOptions()));
+        Assert.Equal(LibC.MS_NODEV, KernelMounter.MountFlags(new FuseMountOptions { AllowSetuid = true }));
+        Assert.Equal(LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOSYMFOLLOW | LibC.MS_RDONLY,
+            KernelMounter.MountFlags(new FuseMountOptions { NoSymFollow = true, ReadOnly = true }));
+        Assert.Equal(256UL, LibC.MS_NOSYMFOLLOW);
+        Assert.Equal("rw,nosuid,nodev,nosymfollow,fsname=octue-mount,subtype=octue-mount",
+            KernelMounter.FusermountOptions(new FuseMountOptions { NoSymFollow = true, DefaultPermissions = false }));
+        Assert.Equal("rw,suid,nodev,fsname=octue-mount,subtype=octue-mount",
+            KernelMounter.FusermountOptions(new FuseMountOptions { AllowSetuid = true, DefaultPermissions = false }));
     }
 }

@@ -33,6 +33,8 @@ internal sealed class MountHost
         ReadOnly = _settings.ReadOnly,
         AllowNonEmpty = _settings.NonEmpty,
         ForceFusermount = _settings.ViaFusermount,
+        NoSymFollow = _settings.NoSymFollow,
+        AllowSetuid = _settings.AllowSetuid,
         Passthrough = _settings.Passthrough,
     };
 
@@ -245,6 +247,7 @@ internal sealed class MountHost
         Gid = _settings.Gid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveGid),
         FileMode = _settings.FileMode,
         DirectoryMode = _settings.DirectoryMode,
+        AllowSetuid = _settings.AllowSetuid,
     };
 }
 

@@ -15,7 +15,7 @@ internal static class MountOptionParser
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
     {
         "defaults", "auto", "noauto", "nofail", "user", "users", "nouser", "owner", "group", "_netdev", "netdev",
-        "exec", "noexec", "suid", "nosuid", "dev", "nodev", "async", "sync", "atime", "noatime", "relatime",
+        "exec", "noexec", "dev", "nodev", "async", "sync", "atime", "noatime", "relatime",
         "norelatime", "strictatime", "diratime", "nodiratime", "lazytime", "nolazytime", "loud", "silent",
     };
 
@@ -64,6 +64,10 @@ internal static class MountOptionParser
             "rw" => settings with { ReadOnly = false },
             "allow_other" => settings with { AllowOther = value is null || ParseBool(key, value) },
             "nonempty" => settings with { NonEmpty = value is null || ParseBool(key, value) },
+            "nosymfollow" => settings with { NoSymFollow = value is null || ParseBool(key, value) },
+            "symfollow" => settings with { NoSymFollow = false },
+            "suid" => settings with { AllowSetuid = value is null || ParseBool(key, value) },
+            "nosuid" => settings with { AllowSetuid = false },
             "passthrough" => settings with { Passthrough = value is null || ParseBool(key, value) },
             "foreground" => settings with { Foreground = value is null || ParseBool(key, value) },
             "cache_dir" => settings with { CacheDirectory = Required(key, value) },
@@ -81,7 +85,7 @@ internal static class MountOptionParser
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
             "prometheus_port" => settings with { PrometheusEndpoint = MetricsEndpoint.Parse(key, Required(key, value)) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, nosymfollow, suid, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
         };
     }
 
@@ -112,19 +116,28 @@ internal static class MountOptionParser
         _ => throw new MountOptionException($"Mount option '{key}' takes true or false, not '{value}'."),
     };
 
-    private static uint ParseId(string key, string value) =>
-        uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? id
-            : throw new MountOptionException($"Mount option '{key}' takes a numeric id, not '{value}'.");
+    /// <summary>The largest user or group id: 4294967295 is (uid_t)-1, which means "no id" to chown(2).</summary>
+    private const uint MaxId = uint.MaxValue - 1;
 
-    /// <summary>Permission bits in octal, as chmod takes them (644, 0644, 0o644).</summary>
+    private static uint ParseId(string key, string value) =>
+        uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id <= MaxId
+            ? id
+            : throw new MountOptionException($"Mount option '{key}' takes a numeric id from 0 to {MaxId}, not '{value}'.");
+
+    /// <summary>
+    /// Permission bits in octal, as chmod takes them (644, 0644, 0o644): at most 777. Setuid, setgid and sticky bits are
+    /// refused: a default mode gives them to every file or folder without a stored mode.
+    /// </summary>
     public static uint ParseMode(string key, string value)
     {
         var digits = value.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? value[2..] : value;
         if (digits.Length == 0 || digits.Length > 5 || digits.Any(c => c < '0' || c > '7'))
             throw new MountOptionException($"Mount option '{key}' takes octal permission bits such as 644, not '{value}'.");
         var mode = Convert.ToUInt32(digits, 8);
-        return mode <= 0xFFF ? mode : throw new MountOptionException($"Mount option '{key}' is out of range: '{value}'.");
+        return mode <= 0x1FF
+            ? mode
+            : throw new MountOptionException(
+                $"Mount option '{key}' takes permission bits from 000 to 777, not '{value}': setuid, setgid and sticky bits cannot be a default.");
     }
 
     /// <summary>

@@ -30,6 +30,13 @@ internal sealed record MountSettings
     public uint DirectoryMode { get; init; } = 0b111_101_101;
     public bool AllowOther { get; init; }
     public bool NonEmpty { get; init; }
+
+    /// <summary>The kernel does not follow symlinks on the mount (<c>nosymfollow</c>).</summary>
+    public bool NoSymFollow { get; init; }
+
+    /// <summary>Show stored setuid/setgid/sticky bits and mount without <c>nosuid</c> (<c>suid</c>).</summary>
+    public bool AllowSetuid { get; init; }
+
     /// <summary>Hand reads of whole, verified cached objects to the kernel (FUSE passthrough; docs/read-path.md).</summary>
     public bool Passthrough { get; init; }
     public LogLevel LogLevel { get; init; } = LogLevel.Information;

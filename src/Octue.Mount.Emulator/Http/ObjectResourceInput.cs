@@ -120,11 +120,39 @@ internal sealed class ObjectResourceInput
 
     private static ObjectAttributes CheckedAttributes(ObjectAttributes attributes)
     {
+        // Served back as response headers (Content-Type, Cache-Control, ... and x-goog-meta-* in the XML API): a line
+        // break or other control character there cannot be sent, so it is refused here, once, with the field named.
+        CheckHeaderText("contentType", attributes.ContentType);
+        CheckHeaderText("contentEncoding", attributes.ContentEncoding);
+        CheckHeaderText("contentDisposition", attributes.ContentDisposition);
+        CheckHeaderText("contentLanguage", attributes.ContentLanguage);
+        CheckHeaderText("cacheControl", attributes.CacheControl);
+        foreach (var (key, value) in attributes.Metadata)
+        {
+            if (key.Length == 0)
+                throw GcsException.BadRequest("Invalid metadata: a custom metadata key cannot be empty.");
+            CheckHeaderText("metadata key", key);
+            CheckHeaderText($"metadata value of '{key}'", value);
+        }
         var size = ObjectAttributes.MetadataSize(attributes.Metadata);
         if (size > ObjectAttributes.MaxCustomMetadataBytes)
             throw GcsException.BadRequest(
                 $"Custom metadata is {size} bytes; the total size of keys and values is limited to {ObjectAttributes.MaxCustomMetadataBytes} bytes.");
         return attributes;
+    }
+
+    private static void CheckHeaderText(string field, string? value)
+    {
+        if (value is null)
+            return;
+        foreach (var c in value)
+        {
+            if (char.IsControl(c))
+            {
+                throw GcsException.BadRequest(
+                    $"Invalid {field}: it holds the control character U+{(int)c:X4}; line breaks and other control characters cannot be sent in a header.");
+            }
+        }
     }
 
     private static IReadOnlyDictionary<string, string> WithoutNulls(Dictionary<string, string?>? metadata)

@@ -33,13 +33,20 @@ internal static class RequestBody
         }
     }
 
-    /// <summary>Reads a whole stream into one array: exactly sized when the length is known, else by segments.</summary>
-    public static async Task<byte[]> ReadAllAsync(Stream stream, long? length, CancellationToken ct)
+    /// <summary>Reads a whole stream into one array (at most the largest array).</summary>
+    public static Task<byte[]> ReadAllAsync(Stream stream, long? length, CancellationToken ct) =>
+        ReadAllAsync(stream, length, ct, Array.MaxLength);
+
+    /// <summary>
+    /// Reads a whole stream into one array: exactly sized when the length is known, else by segments. A body over
+    /// <paramref name="maxLength"/> bytes is refused with 400 before it is held.
+    /// </summary>
+    public static async Task<byte[]> ReadAllAsync(Stream stream, long? length, CancellationToken ct, long maxLength)
     {
         if (length is { } known)
         {
-            if (known > Array.MaxLength)
-                throw GcsException.BadRequest($"A body of {known} bytes is more than this emulator holds in one object.");
+            if (known > maxLength)
+                throw GcsException.BadRequest($"A body of {known} bytes is more than the {maxLength} bytes this emulator accepts in one object.");
             var data = GC.AllocateUninitializedArray<byte>((int)known);
             await stream.ReadExactlyAsync(data, ct).ConfigureAwait(false);
             return data;
@@ -51,8 +58,8 @@ internal static class RequestBody
             var segment = GC.AllocateUninitializedArray<byte>(SegmentSize);
             var filled = await stream.ReadAtLeastAsync(segment, SegmentSize, throwOnEndOfStream: false, ct).ConfigureAwait(false);
             total += filled;
-            if (total > Array.MaxLength)
-                throw GcsException.BadRequest("The body is more than this emulator holds in one object.");
+            if (total > maxLength)
+                throw GcsException.BadRequest($"The body is more than the {maxLength} bytes this emulator accepts in one object.");
             if (filled < SegmentSize)
             {
                 segments.Add(segment[..filled]);

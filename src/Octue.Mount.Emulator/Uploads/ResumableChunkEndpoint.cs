@@ -53,6 +53,7 @@ internal static class ResumableChunkEndpoint
         {
             if (session.Total is { } known && known != total)
                 throw GcsException.BadRequest($"The total length changed from {known} to {total} during the upload.");
+            RefusedForGood(c, session, () => c.Uploads.EnsureWithinLimit(total));
             session.Total = total;
         }
 
@@ -76,7 +77,17 @@ internal static class ResumableChunkEndpoint
                 await SkipAsync(body, overlap, c.Aborted).ConfigureAwait(false);
                 count -= overlap;
             }
-            var committed = await session.Buffer!.AppendAsync(body, count, c.Aborted).ConfigureAwait(false);
+            ReadOnlyMemory<byte> committed;
+            try
+            {
+                committed = await session.Buffer!.AppendAsync(body, count, c.Aborted).ConfigureAwait(false);
+            }
+            catch (GcsException)
+            {
+                // Too large, or longer than declared: the upload can never complete, so its bytes go now.
+                c.Uploads.Remove(session);
+                throw;
+            }
             session.Commit(committed.Span);
             // No Content-Range, or "bytes N-*/*": the body runs to the end of the object.
             if (range.Last is null && session.Total is null)
@@ -121,6 +132,20 @@ internal static class ResumableChunkEndpoint
         }
         session.Result = stored;
         await c.WriteObjectAsync(stored).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a check whose failure means the upload can never complete: the session (and its bytes) is dropped.</summary>
+    private static void RefusedForGood(EmulatorContext c, ResumableSession session, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (GcsException)
+        {
+            c.Uploads.Remove(session);
+            throw;
+        }
     }
 
     private static Task ReplyIncompleteAsync(EmulatorContext c, ResumableSession session)

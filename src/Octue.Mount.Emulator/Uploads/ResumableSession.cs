@@ -6,7 +6,7 @@ namespace Octue.Mount.Emulator;
 /// <summary>One resumable upload: where it goes, what it will be, and the bytes persisted so far.</summary>
 internal sealed class ResumableSession(
     string id, string bucket, string name, ObjectAttributes attributes, Preconditions preconditions,
-    ClientHashes declaredHashes, long? declaredLength) : IDisposable
+    ClientHashes declaredHashes, long? declaredLength, long maxLength) : IDisposable
 {
     private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     private uint _crc32c;
@@ -28,7 +28,7 @@ internal sealed class ResumableSession(
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
     /// <summary>The bytes so far; dropped once the upload completed.</summary>
-    public UploadBuffer? Buffer { get; private set; } = new(declaredLength);
+    public UploadBuffer? Buffer { get; private set; } = new(declaredLength, maxLength);
 
     public long Persisted { get; private set; }
 

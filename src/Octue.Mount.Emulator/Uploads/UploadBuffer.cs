@@ -3,11 +3,11 @@ namespace Octue.Mount.Emulator;
 /// <summary>
 /// The bytes of a resumable upload so far. When the client declared the total length up front, chunks land in
 /// one array of that size (no copy at the end); otherwise each chunk is kept as received and joined once.
-/// A chunk counts only once it has been received whole.
+/// A chunk counts only once it has been received whole, and never past <c>maxLength</c> bytes in all.
 /// </summary>
-internal sealed class UploadBuffer(long? declaredLength)
+internal sealed class UploadBuffer(long? declaredLength, long maxLength)
 {
-    private readonly byte[]? _whole = declaredLength is { } n && n <= Array.MaxLength ? GC.AllocateUninitializedArray<byte>((int)n) : null;
+    private readonly byte[]? _whole = declaredLength is { } n && n <= maxLength ? GC.AllocateUninitializedArray<byte>((int)n) : null;
     private readonly List<byte[]> _segments = [];
 
     public long Length { get; private set; }
@@ -27,9 +27,8 @@ internal sealed class UploadBuffer(long? declaredLength)
             Length += filled;
             return target[..filled];
         }
-        var chunk = await RequestBody.ReadAllAsync(body, count, ct).ConfigureAwait(false);
-        if (Length + chunk.LongLength > Array.MaxLength)
-            throw GcsException.BadRequest("The upload is more than this emulator holds in one object.");
+        // Never more than the room left: a chunk that would pass the limit is refused as it arrives, not once held.
+        var chunk = await RequestBody.ReadAllAsync(body, count, ct, maxLength - Length).ConfigureAwait(false);
         if (chunk.Length > 0)
             _segments.Add(chunk);
         Length += chunk.Length;

@@ -27,7 +27,8 @@ internal static class UploadEndpoints
     {
         var bucket = RequireBucket(c);
         var name = ValidName(QueryParameters.String(c.Request, "name"));
-        var data = await RequestBody.ReadAllAsync(RequestBody.Open(c.Request), RequestBody.DeclaredLength(c.Request), c.Aborted).ConfigureAwait(false);
+        var data = await RequestBody.ReadAllAsync(RequestBody.Open(c.Request), RequestBody.DeclaredLength(c.Request), c.Aborted,
+            c.Uploads.MaxObjectSize).ConfigureAwait(false);
         var attributes = ObjectResourceInput.Empty.ForNewObject(c.Request.ContentType);
         await CommitAsync(c, bucket, name, data, attributes, [HashHeader.Read(c.Request)]).ConfigureAwait(false);
     }
@@ -48,7 +49,7 @@ internal static class UploadEndpoints
             input = ObjectResourceInput.Parse(metadataJson);
         var mediaSection = await reader.ReadNextSectionAsync(c.Aborted).ConfigureAwait(false)
             ?? throw GcsException.BadRequest("A multipart upload needs a media part after the metadata part.");
-        var data = await RequestBody.ReadAllAsync(mediaSection.Body, null, c.Aborted).ConfigureAwait(false);
+        var data = await RequestBody.ReadAllAsync(mediaSection.Body, null, c.Aborted, c.Uploads.MaxObjectSize).ConfigureAwait(false);
         var name = ValidName(input.Name ?? QueryParameters.String(c.Request, "name"));
         var attributes = input.ForNewObject(mediaSection.ContentType);
         await CommitAsync(c, bucket, name, data, attributes, [input.Hashes, HashHeader.Read(c.Request)]).ConfigureAwait(false);

@@ -17,6 +17,15 @@ public sealed record FuseMountOptions
 
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// The kernel does not follow symlinks on the mount (<c>nosymfollow</c>, MS_NOSYMFOLLOW): a link a bucket writer
+    /// pointed at a local file cannot be read or written through. <c>readlink</c> still shows it.
+    /// </summary>
+    public bool NoSymFollow { get; init; }
+
+    /// <summary>Mount without <c>nosuid</c> (the default mount is nosuid): for buckets as trusted as the local disk.</summary>
+    public bool AllowSetuid { get; init; }
+
     /// <summary>Mount over a directory that is not empty (its files are hidden while mounted).</summary>
     public bool AllowNonEmpty { get; init; }
 

@@ -34,7 +34,9 @@ internal static class KernelMounter
     internal static string FusermountOptions(FuseMountOptions options)
     {
         var builder = new StringBuilder(options.ReadOnly ? "ro" : "rw");
-        builder.Append(",nosuid,nodev");
+        builder.Append(options.AllowSetuid ? ",suid,nodev" : ",nosuid,nodev");
+        if (options.NoSymFollow)
+            builder.Append(",nosymfollow");
         builder.Append(",fsname=").Append(EscapeOption(options.Source));
         builder.Append(",subtype=").Append(EscapeOption(options.Subtype));
         if (options.AllowOther)
@@ -57,7 +59,7 @@ internal static class KernelMounter
             throw new FuseMountException($"Cannot open {DevicePath}: {LibC.Describe(errno)}. Is the fuse module loaded and the device present?", errno);
         }
         var data = KernelOptions(fd, LibC.GetEuid(), LibC.GetEgid(), maxRead, options);
-        var flags = LibC.MS_NOSUID | LibC.MS_NODEV | (options.ReadOnly ? LibC.MS_RDONLY : 0);
+        var flags = MountFlags(options);
         if (LibC.Mount(options.Source, mountPoint, "fuse." + options.Subtype, flags, data) != 0)
         {
             var errno = LibC.LastErrno;
@@ -66,6 +68,13 @@ internal static class KernelMounter
         }
         return fd;
     }
+
+    /// <summary>The mount(2) flags: nodev always; nosuid unless setuid files are allowed; nosymfollow and ro when asked.</summary>
+    internal static ulong MountFlags(FuseMountOptions options) =>
+        LibC.MS_NODEV
+        | (options.AllowSetuid ? 0 : LibC.MS_NOSUID)
+        | (options.NoSymFollow ? LibC.MS_NOSYMFOLLOW : 0)
+        | (options.ReadOnly ? LibC.MS_RDONLY : 0);
 
     /// <summary>Runs fusermount3 with <c>_FUSE_COMMFD</c> and receives the /dev/fuse fd it passes back (SCM_RIGHTS).</summary>
     public static async Task<int> MountWithFusermountAsync(string mountPoint, FuseMountOptions options, CancellationToken ct)
@@ -103,6 +112,14 @@ internal static class KernelMounter
                 var stderr = process.StandardError.ReadToEndAsync(ct);
                 await process.WaitForExitAsync(ct).ConfigureAwait(false);
                 var message = (await stderr.ConfigureAwait(false)).Trim();
+                if (process.ExitCode != 0 && options.NoSymFollow && message.Contains("nosymfollow", StringComparison.Ordinal))
+                {
+                    // fusermount3 passes nosymfollow on from fuse 3.17; older ones refuse it as an unknown option.
+                    throw new FuseMountException(
+                        $"nosymfollow cannot be set: {await FusermountVersionAsync(ct).ConfigureAwait(false)} does not know it ({message}). " +
+                        "fusermount3 from fuse 3.17 or newer passes it to the kernel; as root, octue-mount sets it itself with mount(2). " +
+                        "Mount as root, install a newer fuse3, or mount without nosymfollow.");
+                }
                 if (process.ExitCode != 0)
                     throw new FuseMountException($"{Fusermount} failed for {mountPoint}: {(message.Length > 0 ? message : $"exit code {process.ExitCode}")}");
             }
@@ -114,6 +131,29 @@ internal static class KernelMounter
             LibC.Close(ours);
             if (theirs >= 0)
                 LibC.Close(theirs);
+        }
+    }
+
+    /// <summary>"fusermount3 3.14.0", as the installed fusermount3 reports itself (just its name if it does not say).</summary>
+    private static async Task<string> FusermountVersionAsync(CancellationToken ct)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(Fusermount) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            start.ArgumentList.Add("--version");
+            using var process = Process.Start(start);
+            if (process is null)
+                return Fusermount;
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            var text = ((await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false))).Trim();
+            var version = text.LastIndexOf(' ') is var space and >= 0 ? text[(space + 1)..] : "";
+            return version.Length > 0 && char.IsAsciiDigit(version[0]) ? $"{Fusermount} {version}" : Fusermount;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return Fusermount;
         }
     }
 

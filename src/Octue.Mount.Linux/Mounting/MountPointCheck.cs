@@ -19,9 +19,11 @@ internal static class MountPointCheck
         var full = Path.GetFullPath(mountPoint);
         if (full.Length > 1)
             full = full.TrimEnd('/');
-        // A FUSE mount whose daemon died answers every access with ENOTCONN: detach it so this mount can take its place.
+        // A FUSE mount whose daemon died answers every request with ENOTCONN: detach it so this mount can take its
+        // place. statfs asks the daemon every time; access and stat may be answered from attributes the kernel still
+        // caches for a moment after the daemon died.
         if (MountTable.Find(full) is { } stale && stale.FileSystemType.StartsWith("fuse", StringComparison.Ordinal) &&
-            LibC.Access(full, LibC.F_OK) != 0 && LibC.LastErrno == Errno.ENOTCONN)
+            LibC.ProbeStatFs(full) != 0 && LibC.LastErrno == Errno.ENOTCONN)
         {
             logger.LogWarning("Detaching the dead mount at {MountPoint} left by a daemon that exited", full);
             var error = await KernelMounter.UnmountAsync(full, lazy: true, viaFusermount: !KernelMounter.IsRoot, ct).ConfigureAwait(false);

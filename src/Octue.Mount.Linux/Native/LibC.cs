@@ -15,6 +15,7 @@ internal static unsafe partial class LibC
     public const ulong MS_RDONLY = 1;
     public const ulong MS_NOSUID = 2;
     public const ulong MS_NODEV = 4;
+    public const ulong MS_NOSYMFOLLOW = 256; // Linux 5.10+: symlinks on the mount are not followed (readlink still reads them)
 
     public const int MNT_FORCE = 1;
     public const int MNT_DETACH = 2;
@@ -34,6 +35,21 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Access(string path, int mode);
+
+    [LibraryImport(Library, EntryPoint = "statfs", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int StatFs(string path, byte* buffer);
+
+    /// <summary>
+    /// statfs(2), for its error only: a FUSE file system answers it from its daemon every time (the kernel caches
+    /// attributes and entries, never statfs), so a dead mount gives ENOTCONN here even while its root's attributes are
+    /// still cached and access(2) or stat(2) would succeed. 0 or -1 with the errno in <see cref="LastErrno"/>.
+    /// </summary>
+    public static int ProbeStatFs(string path)
+    {
+        // struct statfs is 120 bytes on x86_64 and arm64; room to spare.
+        var buffer = stackalloc byte[256];
+        return StatFs(path, buffer);
+    }
 
     /// <summary><c>FUSE_DEV_IOC_BACKING_OPEN</c> = _IOW(229, 1, struct fuse_backing_map): registers a backing file, returns its id.</summary>
     public const uint FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;

@@ -27,10 +27,11 @@ internal static class AttrMapper
         var (mSec, mNsec) = Split(attributes.ModifiedNs);
         var (cSec, cNsec) = Split(attributes.ChangedNs);
         var size = attributes.Size < 0 ? 0UL : (ulong)attributes.Size;
-        var links = attributes.LinkCount != 0 ? attributes.LinkCount : attributes.Kind == NodeKind.Directory ? 2u : 1u;
+        // 0 links is a file unlinked while open; a directory always has its two.
+        var links = attributes.LinkCount != 0 || attributes.Kind != NodeKind.Directory ? attributes.LinkCount : 2u;
         return new FuseAttr
         {
-            Ino = attributes.NodeId,
+            Ino = InodeOf(attributes),
             FileSize = size,
             Blocks = (size + 511) / 512,
             ATime = aSec,
@@ -46,6 +47,9 @@ internal static class AttrMapper
             BlkSize = PreferredIoSize,
         };
     }
+
+    /// <summary>st_ino: the file system's stable inode number; the nodeid only for attributes that carry none.</summary>
+    public static ulong InodeOf(in NodeAttributes attributes) => attributes.Inode != 0 ? attributes.Inode : attributes.NodeId;
 
     public static FuseEntryOut ToEntry(in NodeAttributes attributes)
     {

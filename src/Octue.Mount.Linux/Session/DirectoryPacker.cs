@@ -40,12 +40,12 @@ internal static class DirectoryPacker
             {
                 var entryOut = IsDotOrDotDot(entry.Name) ? default : AttrMapper.ToEntry(entry.Attributes);
                 if (IsDotOrDotDot(entry.Name))
-                    entryOut.Attr.Ino = entry.Attributes.NodeId;
+                    entryOut.Attr.Ino = AttrMapper.InodeOf(entry.Attributes);
                 written = DirentPacker.TryWriteDirentPlus(destination[used..], in entryOut, nextOffset, type, name[..nameLength]);
             }
             else
             {
-                written = DirentPacker.TryWriteDirent(destination[used..], entry.Attributes.NodeId, nextOffset, type, name[..nameLength]);
+                written = DirentPacker.TryWriteDirent(destination[used..], AttrMapper.InodeOf(entry.Attributes), nextOffset, type, name[..nameLength]);
             }
             if (written == 0)
                 break;

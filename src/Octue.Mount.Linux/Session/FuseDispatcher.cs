@@ -18,15 +18,21 @@ internal sealed class FuseDispatcher
     private readonly IFileSystem _fs;
     private readonly FuseReplySender _reply;
     private readonly ILogger _logger;
-
+    private readonly uint _mountingUser;
     private readonly PassthroughFiles? _passthrough;
 
-    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, PassthroughFiles? passthrough = null)
+    /// <param name="mountingUser">
+    /// The user who serves the mount (by default this process's): what it creates belongs to the mount's owner
+    /// (<c>--uid</c>/<c>--gid</c>), so root can fill a mount made for another user. What other users create
+    /// (allow_other) belongs to them.
+    /// </param>
+    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, PassthroughFiles? passthrough = null, uint? mountingUser = null)
     {
         _fs = fs;
         _reply = reply;
         _logger = logger;
         _passthrough = passthrough;
+        _mountingUser = mountingUser ?? Native.LibC.GetEuid();
     }
 
     /// <summary>True once SETXATTR_EXT was negotiated (then <c>fuse_setxattr_in</c> is 16 bytes).</summary>
@@ -161,6 +167,9 @@ internal sealed class FuseDispatcher
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
     }
 
+    /// <summary>The owner of what a request creates: its caller, unless that is the user serving the mount.</summary>
+    internal FileOwner? OwnerOf(in FuseInHeader header) => header.Uid == _mountingUser ? null : new FileOwner(header.Uid, header.Gid);
+
     private static bool TryName(FuseRequest request, out string name)
     {
         var reader = new FuseArgReader(request.Args);
@@ -269,7 +278,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, Errno.EINVAL);
             return;
         }
-        ReplyEntryResult(request, await _fs.SymlinkAsync(request.NodeId, name, target, request.Token).ConfigureAwait(false));
+        ReplyEntryResult(request, await _fs.SymlinkAsync(request.NodeId, name, target, OwnerOf(request.Header), request.Token).ConfigureAwait(false));
     }
 
     private async ValueTask MkNodAsync(FuseRequest request)
@@ -286,7 +295,7 @@ internal sealed class FuseDispatcher
             return;
         }
         var created = await _fs.CreateAsync(request.NodeId, name, mknod.Mode & AllPermissionBits,
-            OpenFlags.Write | OpenFlags.Exclusive, request.Token).ConfigureAwait(false);
+            OpenFlags.Write | OpenFlags.Exclusive, OwnerOf(request.Header), request.Token).ConfigureAwait(false);
         if (!created.IsOk)
         {
             _reply.Error(request, ErrnoMap.ToErrno(created.Error));
@@ -309,7 +318,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, Errno.EINVAL);
             return;
         }
-        ReplyEntryResult(request, await _fs.MakeDirectoryAsync(request.NodeId, name, mkdir.Mode & AllPermissionBits, request.Token).ConfigureAwait(false));
+        ReplyEntryResult(request, await _fs.MakeDirectoryAsync(request.NodeId, name, mkdir.Mode & AllPermissionBits, OwnerOf(request.Header), request.Token).ConfigureAwait(false));
     }
 
     private async ValueTask UnlinkAsync(FuseRequest request)
@@ -411,7 +420,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, Errno.EINVAL);
             return;
         }
-        var result = await _fs.CreateAsync(request.NodeId, name, create.Mode & AllPermissionBits, ToOpenFlags(create.Flags), request.Token).ConfigureAwait(false);
+        var result = await _fs.CreateAsync(request.NodeId, name, create.Mode & AllPermissionBits, ToOpenFlags(create.Flags), OwnerOf(request.Header), request.Token).ConfigureAwait(false);
         if (!result.IsOk)
         {
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));

@@ -117,9 +117,11 @@ internal sealed partial class WinFspAdapter
         {
             ulong parentNode = parent.Attributes.NodeId;
             bool readOnly = (fileAttributes & WinFileAttributes.ReadOnly) != 0;
+            // WinFsp reports no POSIX caller (its owner is a SID): what a Windows mount creates belongs to the mount's
+            // uid/gid, as everything it shows does, and a later Linux mount shows it the same way.
             if ((createOptions & FileDirectoryFile) != 0)
             {
-                VfsResult<NodeAttributes> made = await _fs.MakeDirectoryAsync(parentNode, name, _options.DirectoryMode, Ct).ConfigureAwait(false);
+                VfsResult<NodeAttributes> made = await _fs.MakeDirectoryAsync(parentNode, name, _options.DirectoryMode, owner: null, Ct).ConfigureAwait(false);
                 if (!made.IsOk)
                     return NtStatusMap.FromVfsError(made.Error);
                 outcome.File = Track(new OpenFile(made.Value.NodeId, NodeKind.Directory, null, false) { HoldsLookup = true });
@@ -128,7 +130,7 @@ internal sealed partial class WinFspAdapter
             }
 
             uint mode = readOnly ? _options.FileMode & ~0x92u : _options.FileMode;
-            VfsResult<CreatedFile> created = await _fs.CreateAsync(parentNode, name, mode, OpenFlags.ReadWrite | OpenFlags.Exclusive, Ct).ConfigureAwait(false);
+            VfsResult<CreatedFile> created = await _fs.CreateAsync(parentNode, name, mode, OpenFlags.ReadWrite | OpenFlags.Exclusive, owner: null, Ct).ConfigureAwait(false);
             if (!created.IsOk)
                 return NtStatusMap.FromVfsError(created.Error);
             CreatedFile c = created.Value;

@@ -46,7 +46,7 @@ internal static class FileInfoMapper
             LastAccessTime = FileTime.FromUnixNanoseconds(a.AccessedNs != 0 ? a.AccessedNs : modified),
             LastWriteTime = FileTime.FromUnixNanoseconds(modified),
             ChangeTime = FileTime.FromUnixNanoseconds(a.ChangedNs != 0 ? a.ChangedNs : modified),
-            IndexNumber = a.NodeId,
+            IndexNumber = a.Inode != 0 ? a.Inode : a.NodeId,
             HardLinks = 0,
             EaSize = 0,
         };

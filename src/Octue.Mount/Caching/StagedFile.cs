@@ -150,6 +150,16 @@ internal sealed class StagedFile : IDisposable
         await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Records that the file lost its name: these bytes are never uploaded, not even by a recovery.</summary>
+    public async ValueTask MarkUnlinkedAsync(CancellationToken ct)
+    {
+        if (!Sidecar.Unlinked)
+        {
+            Sidecar.Unlinked = true;
+            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Flushes the staged bytes to the local disk.</summary>
     public void FlushToDisk() => RandomAccess.FlushToDisk(_handle);
 

@@ -45,6 +45,12 @@ internal sealed record StagingSidecar
     /// </summary>
     public bool ModifiedExplicitly { get; set; }
 
+    /// <summary>
+    /// True once the file lost its name while open (unlink, or a rename over it): its bytes go nowhere, as on a local
+    /// disk, and a start after a crash deletes them rather than bringing the file back.
+    /// </summary>
+    public bool Unlinked { get; set; }
+
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>The sidecar at <paramref name="path"/>, or null when it cannot be read or does not describe an upload.</summary>

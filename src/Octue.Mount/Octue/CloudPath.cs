@@ -42,7 +42,8 @@ public readonly record struct CloudPath(string Bucket, string Path)
         && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
         && string.Equals(url.Host, PathStyleHost, StringComparison.OrdinalIgnoreCase);
 
-    private static bool TryParse(string? uri, out CloudPath path, out string? problem)
+    /// <summary>Parses without throwing; <paramref name="problem"/> says why the text is not a cloud path.</summary>
+    internal static bool TryParse(string? uri, out CloudPath path, out string? problem)
     {
         path = default;
         if (string.IsNullOrWhiteSpace(uri))

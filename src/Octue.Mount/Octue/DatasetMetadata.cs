@@ -49,15 +49,7 @@ public sealed class DatasetMetadata
     /// <exception cref="OctueFormatException">The content is not JSON or a field has the wrong shape.</exception>
     public static DatasetMetadata Parse(string json, string fileName)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json);
-        }
-        catch (JsonException error)
-        {
-            throw new OctueFormatException($"dataset metadata file '{fileName}'", "the content must be valid JSON", error);
-        }
+        var root = OctueJsonText.Parse(json, $"dataset metadata file '{fileName}'");
         if (root is not JsonObject rootObject)
             throw new OctueFormatException($"dataset metadata file '{fileName}'", "the content must be a JSON object");
 
@@ -112,8 +104,8 @@ public sealed class DatasetMetadata
             if (item is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
                 throw new OctueFormatException(field, "every entry must be a gs:// URI string");
             var uri = value.GetValue<string>();
-            if (!CloudPath.TryParse(uri, out _))
-                throw new OctueFormatException(field, $"'{uri}' is not a gs:// URI or https://storage.googleapis.com URL");
+            if (!CloudPath.TryParse(uri, out _, out var problem))
+                throw new OctueFormatException(field, $"'{uri}' is not a valid cloud location: {problem}");
             list.Add(uri);
         }
         return list;

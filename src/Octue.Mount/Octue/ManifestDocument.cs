@@ -24,15 +24,7 @@ public sealed class ManifestDocument
     /// <exception cref="OctueFormatException">The content is not a JSON object or a field has the wrong shape.</exception>
     public static ManifestDocument Parse(string json)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json);
-        }
-        catch (JsonException error)
-        {
-            throw new OctueFormatException("manifest", "the content must be valid JSON", error);
-        }
+        var root = OctueJsonText.Parse(json, "manifest");
         if (root is not JsonObject obj)
             throw new OctueFormatException("manifest", "the content must be a JSON object with 'id' and 'datasets'");
 

@@ -83,15 +83,7 @@ public sealed partial class TagDict : IReadOnlyDictionary<string, JsonNode?>, IE
     /// <exception cref="OctueFormatException">Not a JSON object, or a name is invalid.</exception>
     public static TagDict Parse(string json)
     {
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(json);
-        }
-        catch (JsonException error)
-        {
-            throw new OctueFormatException("tags", "tags must be a JSON object", error);
-        }
+        var node = OctueJsonText.Parse(json, "tags");
         if (node is not JsonObject obj)
             throw new OctueFormatException("tags", "tags must be a JSON object");
         var tags = new TagDict();

@@ -11,8 +11,7 @@ namespace Octue.Mount.Vfs;
 internal sealed class DirectoryLister
 {
     private const int PageSize = 1000;
-    private const int MaxLogged = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), byte> _logged = new();
+    private readonly LoggedOnce _logged = new();
     private readonly IObjectStore _store;
     private readonly VfsMetrics _metrics;
     private readonly ILogger _logger;
@@ -115,7 +114,7 @@ internal sealed class DirectoryLister
     {
         _metrics.HiddenName();
         // Log each hidden name once per mount (bounded), not at every listing.
-        if (_logged.Count >= MaxLogged || !_logged.TryAdd((bucket, name), 0))
+        if (!_logged.First(bucket, name))
         {
             return;
         }

@@ -37,9 +37,11 @@ internal sealed class FileListFolder
         var root = new FileListFolder();
         foreach (var file in files)
         {
-            if (!CloudPath.TryParse(file, out var path) || path.Path.Length == 0)
+            if (!CloudPath.TryParse(file, out var path, out var problem) || path.Path.Length == 0)
             {
-                logger.LogWarning("File '{File}' of dataset {Dataset} is not a gs:// object; it is not shown", file, dataset);
+                // Say why: a gs:// URI that climbs above its bucket is not "not a gs:// object".
+                logger.LogWarning("File '{File}' of dataset {Dataset} is not shown: {Problem}", file, dataset,
+                    problem ?? "it names a bucket, not an object");
                 continue;
             }
 

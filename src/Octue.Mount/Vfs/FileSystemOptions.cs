@@ -39,6 +39,13 @@ public sealed record FileSystemOptions
     /// <summary>Permission bits of directories (default 0755).</summary>
     public uint DirectoryMode { get; init; } = 0b111_101_101;
 
+    /// <summary>
+    /// Show the setuid, setgid and sticky bits stored in objects' <c>goog-reserved-posix-mode</c>. Off by default:
+    /// whoever can write the bucket must not be able to make a setuid file appear. Only for buckets as trusted as
+    /// the local disk.
+    /// </summary>
+    public bool AllowSetuid { get; init; }
+
     /// <summary>Size of a ranged GET of the read path.</summary>
     public int ChunkSize { get; init; } = 8 * 1024 * 1024;
 

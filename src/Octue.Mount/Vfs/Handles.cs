@@ -32,6 +32,10 @@ internal sealed class FileHandle
     }
 
     internal IObjectReader? ReaderField;
+
+    /// <summary>Readers replaced while a concurrent read may still use them (a rebase, a detached copy): disposed at release.</summary>
+    private List<IObjectReader>? _retiredReaders;
+
     public StagedFile? Staged { get; set; }
 
     /// <summary>
@@ -48,6 +52,51 @@ internal sealed class FileHandle
     public long ModifiedNs { get; set; }
 
     public bool CanWrite => (Flags & OpenFlags.Write) != 0;
+
+    /// <summary>
+    /// Makes <paramref name="next"/> the handle's reader (null: the next read opens one for <see cref="Base"/>) if the
+    /// reader is still <paramref name="expected"/>; the one it replaces is kept until release, since a read already
+    /// in flight may be using it. False when another thread replaced it first.
+    /// </summary>
+    public bool ReplaceReader(IObjectReader? expected, IObjectReader? next)
+    {
+        if (Interlocked.CompareExchange(ref ReaderField, next, expected) != expected)
+        {
+            return false;
+        }
+
+        if (expected is not null)
+        {
+            lock (Gate)
+            {
+                (_retiredReaders ??= new List<IObjectReader>()).Add(expected);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Disposes the reader and every reader it replaced (at release, when no read is in flight).</summary>
+    public async ValueTask DisposeReadersAsync()
+    {
+        var current = Interlocked.Exchange(ref ReaderField, null);
+        List<IObjectReader>? retired;
+        lock (Gate)
+        {
+            retired = _retiredReaders;
+            _retiredReaders = null;
+        }
+
+        if (current is not null)
+        {
+            await current.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var reader in retired ?? [])
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>An open directory: the snapshot readdir pages through, and the nodes made for its entries.</summary>

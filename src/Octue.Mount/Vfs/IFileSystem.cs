@@ -32,8 +32,11 @@ public interface IFileSystem : IAsyncDisposable
     /// <summary>Opens a file; returns a handle id. <see cref="OpenFlags.Truncate"/> truncates at open.</summary>
     ValueTask<VfsResult<ulong>> OpenAsync(ulong node, OpenFlags flags, CancellationToken ct = default);
 
-    /// <summary>Creates a file (or opens it when it exists and <see cref="OpenFlags.Exclusive"/> is not set); the lookup count goes up by one.</summary>
-    ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default);
+    /// <summary>
+    /// Creates a file (or opens it when it exists and <see cref="OpenFlags.Exclusive"/> is not set); the lookup count
+    /// goes up by one. A new file belongs to <paramref name="owner"/> (null: the mount's owner).
+    /// </summary>
+    ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, FileOwner? owner = null, CancellationToken ct = default);
 
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer bytes only at end of file.</summary>
     ValueTask<VfsResult<int>> ReadAsync(ulong handle, long offset, Memory<byte> buffer, CancellationToken ct = default);
@@ -64,8 +67,11 @@ public interface IFileSystem : IAsyncDisposable
     /// <summary>Closes a directory handle and drops its snapshot.</summary>
     ValueTask<VfsError> ReleaseDirectoryAsync(ulong directoryHandle, CancellationToken ct = default);
 
-    /// <summary>Creates a directory by writing a <c>name/</c> placeholder object, so it persists while empty; the lookup count goes up by one.</summary>
-    ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default);
+    /// <summary>
+    /// Creates a directory by writing a <c>name/</c> placeholder object, so it persists while empty; the lookup count
+    /// goes up by one. It belongs to <paramref name="owner"/> (null: the mount's owner).
+    /// </summary>
+    ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, FileOwner? owner = null, CancellationToken ct = default);
 
     /// <summary>Removes an empty directory (its placeholder object, if any); <see cref="VfsError.NotEmpty"/> otherwise.</summary>
     ValueTask<VfsError> RemoveDirectoryAsync(ulong parent, string name, CancellationToken ct = default);
@@ -79,8 +85,11 @@ public interface IFileSystem : IAsyncDisposable
     /// </summary>
     ValueTask<VfsError> RenameAsync(ulong parent, string name, ulong newParent, string newName, RenameFlags flags, CancellationToken ct = default);
 
-    /// <summary>Creates a symbolic link, stored as gcsfuse stores one so both tools see the same link; the lookup count goes up by one.</summary>
-    ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default);
+    /// <summary>
+    /// Creates a symbolic link, stored as gcsfuse stores one so both tools see the same link; the lookup count goes
+    /// up by one. It belongs to <paramref name="owner"/> (null: the mount's owner).
+    /// </summary>
+    ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, FileOwner? owner = null, CancellationToken ct = default);
 
     /// <summary>The target of a symbolic link; <see cref="VfsError.InvalidArgument"/> for a node that is not one.</summary>
     ValueTask<VfsResult<string>> ReadLinkAsync(ulong node, CancellationToken ct = default);
@@ -218,8 +227,15 @@ public enum NodeKind
 /// <summary>Attributes of a node. Times are nanoseconds since the Unix epoch.</summary>
 public readonly record struct NodeAttributes
 {
-    /// <summary>The node's id (inode number).</summary>
+    /// <summary>The node's id: the handle adapters pass back (FUSE's nodeid), never reused within a mount.</summary>
     public required ulong NodeId { get; init; }
+
+    /// <summary>
+    /// The inode number shown to programs (st_ino, Windows' file index): the same for a name for the whole life of
+    /// the mount, whatever the kernel forgets, and across mounts of the same source while the name is not renamed.
+    /// 0 only in attributes made outside the file system (adapters then show <see cref="NodeId"/>).
+    /// </summary>
+    public ulong Inode { get; init; }
 
     /// <summary>File, directory or symbolic link.</summary>
     public required NodeKind Kind { get; init; }
@@ -245,7 +261,7 @@ public readonly record struct NodeAttributes
 
     /// <summary>Birth time: when the object's generation was created.</summary>
     public long CreatedNs { get; init; }
-    /// <summary>Number of links (1 for files; 2 for directories).</summary>
+    /// <summary>Number of links: 1 for files (0 once unlinked while open); 2 for directories.</summary>
     public uint LinkCount { get; init; }
     /// <summary>How long the adapter may let the kernel cache these attributes / this entry.</summary>
     public TimeSpan CacheFor { get; init; }
@@ -316,6 +332,14 @@ public enum XattrFlags
     /// <summary>XATTR_REPLACE: fail with NoData if it does not exist.</summary>
     Replace = 2,
 }
+
+/// <summary>
+/// Who creates a file, folder or link: its owner from then on, kept in object metadata as chown keeps one. On Linux the
+/// caller of the system call (another user of an <c>allow_other</c> mount); null means the mount's own owner.
+/// </summary>
+/// <param name="Uid">The creator's user id.</param>
+/// <param name="Gid">The creator's group id.</param>
+public readonly record struct FileOwner(uint Uid, uint Gid);
 
 /// <summary>A created (and opened) file.</summary>
 /// <param name="Attributes">The new file's attributes.</param>

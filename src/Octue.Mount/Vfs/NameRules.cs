@@ -52,12 +52,14 @@ internal static class NameRules
         return VfsError.None;
     }
 
-    /// <summary>Why a segment is hidden, for the log.</summary>
+    /// <summary>Why a segment is hidden, for the log (a name given whole, such as a manifest's dataset key, may hold '/').</summary>
     public static string Reason(string segment) => Check(segment) switch
     {
+        VfsError.None => "it is a valid name",
         VfsError.NameTooLong => "a name segment is longer than 255 bytes",
         _ when segment.Length == 0 => "it has an empty name segment ('//')",
         _ when segment is "." or ".." => $"it has a '{segment}' name segment",
-        _ => "a name segment contains NUL",
+        _ when segment.Contains('\0') => "a name segment contains NUL",
+        _ => "the name contains '/', which cannot be in one file name",
     };
 }

@@ -44,6 +44,10 @@ internal sealed class Node
     private int _role;
 
     public ulong Id { get; }
+
+    /// <summary>The inode number programs see (st_ino): given by the node table when the node joins it, then fixed.</summary>
+    public ulong Inode { get; set; }
+
     public NodeKind Kind { get; }
 
     /// <summary>What the directory projects; changes once, from <see cref="DirectoryRole.Dataset"/>, when a manifest's dataset is first used.</summary>

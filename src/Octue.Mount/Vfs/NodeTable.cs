@@ -1,22 +1,38 @@
 namespace Octue.Mount.Vfs;
 
 /// <summary>
-/// Node ids and the name index. Ids are never reused within a mount. A name maps to at most one live node; a node
-/// leaves the table when its lookup count and open count are both zero (FUSE forget) or it is detached and unused.
-/// All access goes through one lock: every operation under it is a few dictionary operations.
+/// Node ids, inode numbers and the name index. Ids are never reused within a mount. A name maps to at most one live
+/// node; a node leaves the table when its lookup count and open count are both zero (FUSE forget) or it is detached
+/// and unused. All access goes through one lock: every operation under it is a few dictionary operations.
+/// <para>
+/// Node ids are handles the kernel forgets; inode numbers (<see cref="Node.Inode"/>) are what programs compare (git's
+/// index, <c>tar -g</c>, backup tools, <c>find</c>), so they must not change when the kernel drops its cache. A name's
+/// inode number is derived from its directory's inode number and its name (<see cref="InodeNumbers"/>), so it comes
+/// back the same after a forget and after a remount. Two rules keep numbers unique within the mount: a number that
+/// a live node holds, or that another name claims, is never handed out again (the next derivation is taken and the
+/// name claims it); and a renamed node keeps its number, its new name claiming it, as rename(2) keeps an inode.
+/// Children derive from their directory's number, so a renamed directory's contents keep theirs too.
+/// </para>
 /// </summary>
 internal sealed class NodeTable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, Node> _byId = new();
     private readonly Dictionary<(ulong Parent, string Name), Node> _byName = new();
+    private readonly Dictionary<ulong, Node> _byInode = new();
+
+    /// <summary>Names whose inode number is not their derived one (renamed there, or derived onto a number in use).</summary>
+    private readonly Dictionary<(ulong ParentInode, string Name), ulong> _claims = new();
+    private readonly Dictionary<ulong, (ulong ParentInode, string Name)> _claimedBy = new();
     private ulong _nextId = IFileSystem.RootId + 1;
 
     public NodeTable(Node root)
     {
         Root = root;
         root.LookupCount = 1;
+        root.Inode = InodeNumbers.Root;
         _byId.Add(root.Id, root);
+        _byInode.Add(root.Inode, root);
     }
 
     public Node Root { get; }
@@ -79,7 +95,9 @@ internal sealed class NodeTable
 
             var node = create(_nextId++);
             node.LookupCount = addLookups;
+            node.Inode = AssignInodeLocked((parent.Inode, name));
             _byId.Add(node.Id, node);
+            _byInode.Add(node.Inode, node);
             _byName[(parent.Id, name)] = node;
             return node;
         }
@@ -136,7 +154,10 @@ internal sealed class NodeTable
         }
     }
 
-    /// <summary>Removes the name of a node (unlink, rmdir); the node lives on while it is referenced.</summary>
+    /// <summary>
+    /// Removes the name of a node (unlink, rmdir); the node lives on while it is referenced. The name's claim to a
+    /// number goes with it: a file made under the name later is a new file.
+    /// </summary>
     public void Detach(Node parent, string name)
     {
         lock (_lock)
@@ -145,6 +166,8 @@ internal sealed class NodeTable
             {
                 DetachLocked(node);
             }
+
+            ReleaseClaimLocked((parent.Inode, name));
         }
     }
 
@@ -163,10 +186,63 @@ internal sealed class NodeTable
                 DetachLocked(replaced);
             }
 
+            if (node.Parent is { } from && _claims.TryGetValue((from.Inode, node.Name), out var held) && held == node.Inode)
+            {
+                ReleaseClaimLocked((from.Inode, node.Name));
+            }
+
             node.Parent = newParent;
             node.Name = newName;
             node.Detached = false;
             _byName[(newParent.Id, newName)] = node;
+            // The node keeps its number under its new name, now and whenever the name is looked up again.
+            ClaimLocked((newParent.Inode, newName), node.Inode, InodeNumbers.Derive(newParent.Inode, newName, 0));
+        }
+    }
+
+    /// <summary>
+    /// The number for a node joining the table under <paramref name="key"/>: the one the name claims if it is free,
+    /// else the first derivation that no live node holds and no other name claims.
+    /// </summary>
+    private ulong AssignInodeLocked((ulong ParentInode, string Name) key)
+    {
+        if (_claims.TryGetValue(key, out var claimed) && !_byInode.ContainsKey(claimed))
+        {
+            return claimed;
+        }
+
+        var derived = InodeNumbers.Derive(key.ParentInode, key.Name, 0);
+        var candidate = derived;
+        for (var attempt = 1; _byInode.ContainsKey(candidate) || (_claimedBy.TryGetValue(candidate, out var owner) && owner != key); attempt++)
+        {
+            candidate = InodeNumbers.Derive(key.ParentInode, key.Name, attempt);
+        }
+
+        ClaimLocked(key, candidate, derived);
+        return candidate;
+    }
+
+    /// <summary>Records that <paramref name="key"/> has <paramref name="inode"/> (no record needed when it is the <paramref name="derived"/> number).</summary>
+    private void ClaimLocked((ulong ParentInode, string Name) key, ulong inode, ulong derived)
+    {
+        ReleaseClaimLocked(key);
+        if (inode != derived)
+        {
+            if (_claimedBy.Remove(inode, out var previous))
+            {
+                _claims.Remove(previous);
+            }
+
+            _claims[key] = inode;
+            _claimedBy[inode] = key;
+        }
+    }
+
+    private void ReleaseClaimLocked((ulong ParentInode, string Name) key)
+    {
+        if (_claims.Remove(key, out var inode))
+        {
+            _claimedBy.Remove(inode);
         }
     }
 
@@ -231,6 +307,11 @@ internal sealed class NodeTable
         // Children hold their parent object, not its id, so a child still referenced keeps a valid location even
         // when its directory's id is released (the kernel forgets children before parents anyway).
         _byId.Remove(node.Id);
+        if (_byInode.TryGetValue(node.Inode, out var holder) && holder == node)
+        {
+            _byInode.Remove(node.Inode);
+        }
+
         if (!node.Detached && node.Parent is { } parent && _byName.TryGetValue((parent.Id, node.Name), out var current) && current == node)
         {
             _byName.Remove((parent.Id, node.Name));

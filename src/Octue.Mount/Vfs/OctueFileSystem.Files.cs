@@ -91,7 +91,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, CancellationToken ct = default)
+    public async ValueTask<VfsResult<CreatedFile>> CreateAsync(ulong parent, string name, uint mode, OpenFlags flags, FileOwner? owner = null, CancellationToken ct = default)
     {
         var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
         if (projected != VfsError.None)
@@ -193,12 +193,8 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
         };
-        // The mode is in the sidecar from its first write, so a crash before the upload keeps it. 0 is a mode
-        // (umask 777), not "none": only the mount's default goes unrecorded.
-        var permissions = mode & 0xFFF;
-        var metadata = permissions != _options.FileMode
-            ? new Dictionary<string, string> { [PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions) }
-            : null;
+        // Mode and owner are in the sidecar from its first write, so a crash before the upload keeps them.
+        var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.FileMode, owner);
         var error = await StageAsync(handle, copyContent: false, ct, metadata).ConfigureAwait(false);
         if (error != VfsError.None)
         {
@@ -244,13 +240,14 @@ public sealed partial class OctueFileSystem
             {
                 read = await staged.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
             }
-            else if (h.Base is { } baseObject)
+            else if (h.Node.WriteHandles.Count != 0 && ActiveWriter(h.Node) is { } writer && writer != h &&
+                     await ReadThroughWriterAsync(writer, offset, buffer, ct).ConfigureAwait(false) is { } throughWriter)
             {
-                read = await ReaderOf(h, baseObject).ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+                read = throughWriter;
             }
             else
             {
-                read = 0;
+                read = await ReadBaseAsync(h, offset, buffer, ct).ConfigureAwait(false);
             }
 
             _metrics.BytesRead(read);
@@ -277,6 +274,49 @@ public sealed partial class OctueFileSystem
             if (gated)
             {
                 h.Gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A handle of a file that another handle on this mount is writing reads what that writer has staged: one file,
+    /// one content, as the kernel's shared page cache shows it anyway (and the size stat reports). Null when the
+    /// writer let go of its staged copy meanwhile (released: its upload is then the object this handle was rebased on).
+    /// </summary>
+    private static async ValueTask<int?> ReadThroughWriterAsync(FileHandle writer, long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return writer.Staged is { } staged ? await staged.ReadAsync(offset, buffer, ct).ConfigureAwait(false) : null;
+        }
+        finally
+        {
+            writer.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the handle's generation. A read that raced with a rebase or with the switch to a detached copy (its
+    /// object gone by the time it asked the store) is retried once on what the handle reads now.
+    /// </summary>
+    private async ValueTask<int> ReadBaseAsync(FileHandle h, long offset, Memory<byte> buffer, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (h.Base is not { } baseObject)
+            {
+                return 0;
+            }
+
+            var reader = ReaderOf(h, baseObject);
+            try
+            {
+                return await reader.ReadAsync(offset, buffer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (attempt == 0 && e is ObjectNotFoundException or PreconditionFailedException &&
+                                      (h.Reader != reader || h.Base != baseObject))
+            {
             }
         }
     }
@@ -384,6 +424,11 @@ public sealed partial class OctueFileSystem
             {
                 if (error == VfsError.None)
                 {
+                    if (h.Node.Detached)
+                    {
+                        HandOverUnlinkedContent(h, staged);
+                    }
+
                     staged.Delete();
                 }
                 else if (IsUnlinked(h.Node))
@@ -400,12 +445,7 @@ public sealed partial class OctueFileSystem
                 h.Staged = null;
             }
 
-            if (h.Reader is { } reader)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-                h.Reader = null;
-            }
-
+            await h.DisposeReadersAsync().ConfigureAwait(false);
             return error;
         }
         finally
@@ -518,24 +558,32 @@ public sealed partial class OctueFileSystem
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
-    /// <summary>The handle's reader, opened on first use; concurrent first reads keep one and dispose the other.</summary>
+    /// <summary>
+    /// The handle's reader of <paramref name="baseObject"/>, opened on first use (concurrent first reads keep one and
+    /// dispose the other) and opened again when the handle was rebased onto another generation meanwhile.
+    /// </summary>
     private IObjectReader ReaderOf(FileHandle handle, ObjectInfo baseObject)
     {
-        if (handle.Reader is { } existing)
+        while (true)
         {
-            return existing;
-        }
+            var existing = handle.Reader;
+            if (existing is not null && SameGeneration(existing.Object, baseObject))
+            {
+                return existing;
+            }
 
-        var created = _reads.OpenReader(baseObject);
-        var winner = Interlocked.CompareExchange(ref handle.ReaderField, created, null);
-        if (winner is not null)
-        {
+            var created = _reads.OpenReader(baseObject);
+            if (handle.ReplaceReader(existing, created))
+            {
+                return created;
+            }
+
             _ = created.DisposeAsync().AsTask();
-            return winner;
         }
-
-        return created;
     }
+
+    private static bool SameGeneration(ObjectInfo a, ObjectInfo b) =>
+        a.Generation == b.Generation && a.Name == b.Name && a.Bucket == b.Bucket;
 
     private void Register(FileHandle handle)
     {
@@ -630,6 +678,13 @@ public sealed partial class OctueFileSystem
                 {
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
+            }
+
+            if (node.Detached)
+            {
+                // The first write to a file already unlinked (or renamed over): its bytes go nowhere, not even after
+                // a crash.
+                await staged.MarkUnlinkedAsync(ct).ConfigureAwait(false);
             }
 
             handle.Staged = staged;
@@ -754,11 +809,13 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                var patch = PosixPatch(current, changes);
-                var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, new MetadataPatch { Metadata = patch },
-                    current.Metageneration, ct).ConfigureAwait(false);
+                var patch = new MetadataPatch { Metadata = PosixPatch(current, changes) };
+                var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, info);
-                return ObjectAttributes(node.Id, info);
+                // A writer that opened the file and has not written yet stages its copy later, from its base: it
+                // must carry this change, or its first write would hide it until close.
+                await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
+                return ObjectAttributes(node, info);
             }
             catch (PreconditionFailedException) when (attempt < 2)
             {
@@ -854,6 +911,7 @@ public sealed partial class OctueFileSystem
                 }
 
                 Updated(node, info);
+                RebaseOpenHandles(node, info, handle, onlyGeneration: null);
                 return VfsError.None;
             case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
                 // The bytes are in conflicts/: nothing more of this handle may be uploaded (a later write would

@@ -107,6 +107,12 @@ public sealed partial class OctueFileSystem
             return PendingAttributes(n, pending);
         }
 
+        if (n.Detached && (handle is { } held && _files.TryGetValue(held, out var open) ? open.Base : n.LastKnown) is { } gone)
+        {
+            // Unlinked or replaced while open: fstat describes what the handle still reads, with no link left.
+            return ObjectAttributes(n, gone);
+        }
+
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
         if (!info.IsOk)
         {
@@ -118,7 +124,7 @@ public sealed partial class OctueFileSystem
             return info.Error;
         }
 
-        return ObjectAttributes(n.Id, info.Value);
+        return ObjectAttributes(n, info.Value);
     }
 
     /// <inheritdoc/>
@@ -263,7 +269,7 @@ public sealed partial class OctueFileSystem
 
         if ((entry.Object ?? node.LastKnown) is { } known)
         {
-            return ObjectAttributes(node.Id, known);
+            return ObjectAttributes(node, known);
         }
 
         // A file whose first upload failed: it exists only as kept bytes, shown empty.

@@ -7,7 +7,7 @@ namespace Octue.Mount.Vfs;
 public sealed partial class OctueFileSystem
 {
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, CancellationToken ct = default)
+    public async ValueTask<VfsResult<NodeAttributes>> MakeDirectoryAsync(ulong parent, string name, uint mode, FileOwner? owner = null, CancellationToken ct = default)
     {
         var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
         if (projected != VfsError.None)
@@ -38,14 +38,8 @@ public sealed partial class OctueFileSystem
             return existing.Error;
         }
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.DirectoryMode, owner);
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
-        // 0 is a mode (umask 777), not "none": only the mount's default goes unrecorded.
-        var permissions = mode & 0xFFF;
-        if (permissions != _options.DirectoryMode)
-        {
-            metadata[PosixMetadata.ModeKey] = PosixMetadata.FormatMode(permissions);
-        }
 
         try
         {
@@ -103,6 +97,12 @@ public sealed partial class OctueFileSystem
         else
         {
             return existing.Error;
+        }
+
+        if (_nodes.GetChild(dir!, name) is { IsDirectory: true } folder && HasPendingCreates(folder))
+        {
+            // A file created in it and not uploaded yet is not in the bucket, but it is in the folder.
+            return VfsError.NotEmpty;
         }
 
         var bucket = dir!.Bucket;
@@ -216,6 +216,7 @@ public sealed partial class OctueFileSystem
             // Created here and never uploaded: nothing exists remotely.
             _nodes.Detach(dir, name);
             DropPendingUploadHeld(pending, "removed");
+            await MarkStagedCopiesUnlinkedAsync(local, ct).ConfigureAwait(false);
             return VfsError.None;
         }
 
@@ -257,11 +258,23 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
+                var live = _nodes.GetChild(dir, name);
+                if (live is not null)
+                {
+                    // Handles open on it keep reading what they opened, as on a local disk.
+                    await PreserveOpenReadersAsync(live, current.Generation, ct).ConfigureAwait(false);
+                }
+
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
                 _metadata.InvalidateObject(bucket, objectName);
                 _metadata.PutStat(bucket, objectName, null);
                 _nodes.Detach(dir, name);
                 DropPendingUploadHeld(pending, "removed");
+                if (live is not null)
+                {
+                    await MarkStagedCopiesUnlinkedAsync(live, ct).ConfigureAwait(false);
+                }
+
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < 2)
@@ -280,7 +293,7 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, CancellationToken ct = default)
+    public async ValueTask<VfsResult<NodeAttributes>> SymlinkAsync(ulong parent, string name, string target, FileOwner? owner = null, CancellationToken ct = default)
     {
         var projected = await ProjectDatasetNodeAsync(parent, ct).ConfigureAwait(false);
         if (projected != VfsError.None)
@@ -294,7 +307,8 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        if (string.IsNullOrEmpty(target) || target.Contains('\0'))
+        // The target is custom metadata, which the XML API carries as a header: no line breaks or other controls.
+        if (string.IsNullOrEmpty(target) || !XattrNames.IsPlainText(target))
         {
             return VfsError.InvalidArgument;
         }
@@ -311,7 +325,9 @@ public sealed partial class OctueFileSystem
             return VfsError.Exists;
         }
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [PosixMetadata.SymlinkTargetKey] = target };
+        // A link's mode is always shown as 777, so only its owner is kept.
+        var metadata = NewObjectPosixMetadata(null, 0, owner);
+        metadata[PosixMetadata.SymlinkTargetKey] = target;
         PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
         try
         {
@@ -319,7 +335,7 @@ public sealed partial class OctueFileSystem
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
             Updated(node, info);
-            return ObjectAttributes(node.Id, info);
+            return ObjectAttributes(node, info);
         }
         catch (PreconditionFailedException)
         {
@@ -352,7 +368,23 @@ public sealed partial class OctueFileSystem
         }
 
         var target = PosixMetadata.SymlinkTarget(info.Value);
-        return target is null ? VfsError.InvalidArgument : target;
+        if (target is null)
+        {
+            return VfsError.InvalidArgument;
+        }
+
+        if (PosixMetadata.SymlinkTargetProblem(target) is { } problem)
+        {
+            // Set by whoever wrote the bucket: refused here, once logged, rather than passed to the kernel.
+            if (_badSymlinksLogged.First(n.Bucket, n.ObjectName))
+            {
+                _logger.LogWarning("Symlink gs://{Bucket}/{Name} cannot be read: {Problem}", n.Bucket, XattrNames.Printable(n.ObjectName), problem);
+            }
+
+            return target.Length == 0 || target.Contains('\0') ? VfsError.InvalidArgument : VfsError.NameTooLong;
+        }
+
+        return target;
     }
 
     /// <inheritdoc/>
@@ -494,6 +526,20 @@ public sealed partial class OctueFileSystem
         }
     }
 
+    /// <summary>True when files created in <paramref name="dir"/> are still only in their writers' staged copies.</summary>
+    private static bool HasPendingCreates(Node dir)
+    {
+        foreach (var (_, child) in dir.PendingCreates)
+        {
+            if (!child.Detached && ActiveWriter(child) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Uploads whatever the node's open write handles hold staged and not yet uploaded.</summary>
     private async ValueTask<VfsError> UploadOpenWritersAsync(Node node, CancellationToken ct)
     {
@@ -548,6 +594,13 @@ public sealed partial class OctueFileSystem
             targetGeneration = fresh?.Generation ?? 0;
         }
 
+        var replaced = target is not null ? _nodes.GetChild(toDir, newName) : null;
+        if (replaced is not null && replaced != node && targetGeneration != 0)
+        {
+            // The file renamed over stays readable through the handles open on it, as an unlinked file does.
+            await PreserveOpenReadersAsync(replaced, targetGeneration, ct).ConfigureAwait(false);
+        }
+
         ObjectInfo copy;
         try
         {
@@ -582,7 +635,14 @@ public sealed partial class OctueFileSystem
         }
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
         Updated(node, copy);
-        RebaseWriters(node, copy);
+        await RebaseWritersAsync(node, copy, CancellationToken.None).ConfigureAwait(false);
+        // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
+        RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
+        if (replaced is not null && replaced != node)
+        {
+            await ForgetStagedCopiesAsync(replaced, ct).ConfigureAwait(false);
+        }
+
         return stale ? VfsError.Stale : VfsError.None;
     }
 
@@ -596,6 +656,11 @@ public sealed partial class OctueFileSystem
         var targetPlaceholder = 0L;
         if (target is not null)
         {
+            if (_nodes.GetChild(toDir, newName) is { IsDirectory: true } replaced && HasPendingCreates(replaced))
+            {
+                return VfsError.NotEmpty;
+            }
+
             var page = await _store.ListAsync(toBucket, new ListRequest { Prefix = toPrefix, Delimiter = "/", PageSize = 2 }, ct).ConfigureAwait(false);
             foreach (var obj in page.Objects)
             {
@@ -610,6 +675,18 @@ public sealed partial class OctueFileSystem
             if (page.Prefixes.Count > 0)
             {
                 return VfsError.NotEmpty;
+            }
+        }
+
+        // Files under the folder still being written go up first (new ones included), so the copies carry their
+        // bytes and their writers can be rebased onto the copies, as for a file rename.
+        var writtenBelow = _nodes.Descendants(node).Where(d => d.Kind == NodeKind.File && d.WriteHandles.Count > 0).ToList();
+        foreach (var written in writtenBelow)
+        {
+            var flushed = await UploadOpenWritersAsync(written, ct).ConfigureAwait(false);
+            if (flushed != VfsError.None)
+            {
+                return flushed;
             }
         }
 
@@ -638,12 +715,14 @@ public sealed partial class OctueFileSystem
         }
 
         var hasPlaceholder = false;
+        var copies = new Dictionary<string, (long From, ObjectInfo Copy)>(StringComparer.Ordinal);
         foreach (var obj in objects)
         {
             var destination = toPrefix + obj.Name[fromPrefix.Length..];
             hasPlaceholder |= destination == toPrefix;
-            await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
+            var copy = await _store.CopyAsync(fromBucket, obj.Name, toBucket, destination, obj.Generation,
                 destination == toPrefix ? targetPlaceholder : 0, ct).ConfigureAwait(false);
+            copies[destination] = (obj.Generation, copy);
             _metadata.InvalidateObject(toBucket, destination);
         }
 
@@ -691,6 +770,13 @@ public sealed partial class OctueFileSystem
                     child.ObjectName = toPrefix + child.ObjectName[fromPrefix.Length..];
                 }
             }
+
+            if (!child.IsDirectory && copies.TryGetValue(child.ObjectName, out var moved))
+            {
+                // Open files under the folder read and write their copies, as a local rename keeps them open.
+                await RebaseWritersAsync(child, moved.Copy, CancellationToken.None).ConfigureAwait(false);
+                RebaseOpenHandles(child, moved.Copy, uploader: null, onlyGeneration: moved.From);
+            }
         }
 
         return stale ? VfsError.Stale : VfsError.None;
@@ -698,6 +784,16 @@ public sealed partial class OctueFileSystem
 
     private void MoveNode(Node node, Node toDir, string newName, string bucket, string objectName)
     {
+        // A file created here is listed from its writer until its first upload: under its old name no longer.
+        if (node.Parent is { } fromDir && fromDir.PendingCreates.TryGetValue(node.Name, out var pending) && pending == node)
+        {
+            fromDir.PendingCreates.TryRemove(node.Name, out _);
+            if (ActiveWriter(node) is { Base: null })
+            {
+                toDir.PendingCreates[newName] = node;
+            }
+        }
+
         _nodes.Move(node, toDir, newName);
         lock (_nodes.SyncRoot)
         {
@@ -706,15 +802,31 @@ public sealed partial class OctueFileSystem
         }
     }
 
-    /// <summary>Open writers of a renamed file now write the copy: their precondition is the copy's generation.</summary>
-    private static void RebaseWriters(Node node, ObjectInfo copy)
+    /// <summary>
+    /// Open writers of a renamed file now write the copy: their upload goes to its name with the copy's generation
+    /// as precondition. Their sidecars say so on disk at once, so that a recovery after a crash uploads what they
+    /// write next to the new name, not to the old one (gone: it would be a lost race). Each writer's gate is taken:
+    /// its writes save the same sidecar.
+    /// </summary>
+    private static async ValueTask RebaseWritersAsync(Node node, ObjectInfo copy, CancellationToken ct)
     {
+        FileHandle[] writers;
         lock (node.WriteHandles)
         {
-            foreach (var writer in node.WriteHandles)
+            writers = node.WriteHandles.ToArray();
+        }
+
+        foreach (var writer in writers)
+        {
+            await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
                 writer.Base = copy;
                 writer.Staged?.Rebase(copy);
+            }
+            finally
+            {
+                writer.Gate.Release();
             }
         }
     }
@@ -754,6 +866,15 @@ public sealed partial class OctueFileSystem
 
         return false;
     }
+
+    /// <summary>
+    /// The POSIX metadata of a new file, folder or link: its mode (0 is a mode, as with umask 777, not "none") and its
+    /// creator as owner, each only where it differs from what the mount shows by default, as chmod and chown keep them.
+    /// </summary>
+    private Dictionary<string, string> NewObjectPosixMetadata(uint? permissions, uint defaultPermissions, FileOwner? owner) =>
+        PosixMetadata.Ownership(permissions == defaultPermissions ? null : permissions,
+            owner is { } o && o.Uid != _uid ? o.Uid : null,
+            owner is { } g && g.Gid != _gid ? g.Gid : null);
 
     /// <summary>Checks a change to a name in a directory: the directory is a writable projection of a bucket prefix and the name is valid.</summary>
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)

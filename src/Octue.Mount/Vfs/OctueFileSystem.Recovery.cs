@@ -32,9 +32,10 @@ public sealed partial class OctueFileSystem
             }
 
             var uri = $"gs://{sidecar.Bucket}/{sidecar.ObjectName}";
-            if (!File.Exists(dataPath) || sidecar.Clean)
+            if (!File.Exists(dataPath) || sidecar.Clean || sidecar.Unlinked)
             {
-                // Stopped before the first change was recorded, or after a confirmed upload: nothing to recover.
+                // Stopped before the first change was recorded, after a confirmed upload, or after the file was unlinked
+                // while open: nothing to recover.
                 TryDelete(dataPath);
                 TryDelete(sidecarPath);
                 continue;

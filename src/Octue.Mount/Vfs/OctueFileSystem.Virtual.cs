@@ -66,7 +66,7 @@ public sealed partial class OctueFileSystem
 
             if (reference.Files is null && !CloudPath.TryParse(reference.Path, out _))
             {
-                logger.LogWarning("Dataset '{Key}' of {Manifest} has the local path '{Path}', not a cloud location; it is not shown", key, uri, reference.Path);
+                Log.DatasetNotInCloud(logger, key, uri, reference.Path);
                 continue;
             }
 

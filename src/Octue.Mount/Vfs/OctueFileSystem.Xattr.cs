@@ -108,8 +108,10 @@ public sealed partial class OctueFileSystem
 
             if (dataset.Value is { } d)
             {
-                AddOctueFields(view, d.Metadata.Id, null, d.Metadata.Tags, d.Metadata.Labels);
+                List<string>? hiddenTags = null;
+                AddOctueFields(view, d.Metadata.Id, null, d.Metadata.Tags, d.Metadata.Labels, ref hiddenTags);
                 view[XattrNames.OctueName] = d.Metadata.Name ?? node.Name;
+                LogHiddenXattrs(node.Bucket, d.ObjectName.Length > 0 ? d.ObjectName : node.ObjectName, hiddenTags);
             }
 
             return view;
@@ -132,25 +134,20 @@ public sealed partial class OctueFileSystem
         }
 
         AddObjectFacts(view, obj);
+        List<string>? hidden = null;
         if (node.Kind == NodeKind.File)
         {
             var metadata = DatafileMetadata.FromObjectMetadata(obj.Metadata);
-            AddOctueFields(view, metadata.Id, metadata.Timestamp, metadata.Tags, metadata.Labels);
-            foreach (var (key, value) in metadata.Other)
-            {
-                view[XattrNames.GcsMetaPrefix + key] = value;
-            }
-
+            AddOctueFields(view, metadata.Id, metadata.Timestamp, metadata.Tags, metadata.Labels, ref hidden);
+            AddMetadataFields(view, metadata.Other, ref hidden);
             view[XattrNames.OctueIntegrity] = IntegrityText(_reads.GetIntegrity(obj.Bucket, obj.Name, obj.Generation));
         }
         else
         {
-            foreach (var (key, value) in obj.Metadata)
-            {
-                view[XattrNames.GcsMetaPrefix + key] = value;
-            }
+            AddMetadataFields(view, obj.Metadata, ref hidden);
         }
 
+        LogHiddenXattrs(obj.Bucket, obj.Name, hidden);
         return view;
     }
 
@@ -184,7 +181,40 @@ public sealed partial class OctueFileSystem
         }
     }
 
-    private static void AddOctueFields(SortedDictionary<string, string> view, string? id, DateTimeOffset? timestamp, TagDict tags, LabelSet labels)
+    /// <summary>Custom metadata as <c>user.gcs.meta.KEY</c>; keys that cannot be shown safely are collected in <paramref name="hidden"/>.</summary>
+    private static void AddMetadataFields(SortedDictionary<string, string> view, IReadOnlyDictionary<string, string> metadata, ref List<string>? hidden)
+    {
+        foreach (var (key, value) in metadata)
+        {
+            if (XattrNames.ForMetadataKey(key) is { } name)
+            {
+                view[name] = value;
+            }
+            else
+            {
+                (hidden ??= []).Add("metadata key '" + XattrNames.Printable(key) + "'");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Logs, once per object and mount, the tags and metadata keys of bucket content that are not shown as xattrs
+    /// (getxattr and listxattr build the view every time; the log must not grow with them).
+    /// </summary>
+    private void LogHiddenXattrs(string bucket, string objectName, List<string>? hidden)
+    {
+        if (hidden is null || !_hiddenXattrsLogged.First(bucket, objectName))
+        {
+            return;
+        }
+
+        _logger.LogWarning(
+            "gs://{Bucket}/{Name}: {Names} not shown as extended attributes (tag names must match ^[a-z0-9][a-z0-9_]*$; metadata keys must be text without control characters; names are at most 255 bytes)",
+            bucket, XattrNames.Printable(objectName), string.Join(", ", hidden));
+    }
+
+    private static void AddOctueFields(SortedDictionary<string, string> view, string? id, DateTimeOffset? timestamp, TagDict tags, LabelSet labels,
+        ref List<string>? hidden)
     {
         if (id is not null)
         {
@@ -196,10 +226,18 @@ public sealed partial class OctueFileSystem
             view[XattrNames.OctueTimestamp] = OctueTimestamp.ToIsoString(t);
         }
 
+        // The whole set stays in user.octue.tags (a JSON value, escaped); only valid names get an attribute of their own.
         view[XattrNames.OctueTags] = tags.ToJson();
-        foreach (var (name, value) in tags)
+        foreach (var (tag, value) in tags)
         {
-            view[XattrNames.OctueTagPrefix + name] = value is null ? "null" : PythonJson.Serialize(value);
+            if (XattrNames.ForTag(tag) is { } name)
+            {
+                view[name] = value is null ? "null" : PythonJson.Serialize(value);
+            }
+            else
+            {
+                (hidden ??= []).Add("tag '" + XattrNames.Printable(tag) + "'");
+            }
         }
 
         var sorted = new List<string>(labels);
@@ -304,6 +342,11 @@ public sealed partial class OctueFileSystem
                 if (value is not null && value.Trim().Length == 0)
                 {
                     throw new OctueFormatException("user.octue.id", "an id must not be empty");
+                }
+
+                if (value is not null && !XattrNames.IsPlainText(value.Trim()))
+                {
+                    throw new OctueFormatException("user.octue.id", "an id cannot hold control characters such as line breaks");
                 }
 
                 id = value?.Trim();
@@ -452,13 +495,23 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotPermitted;
                 }
 
+                if (!XattrNames.IsPlainText(value))
+                {
+                    // It becomes the Content-Type header of every download: a line break there would end the header.
+                    _logger.LogWarning("{Name} refused on {Node}: a content type cannot hold control characters such as line breaks", name, node);
+                    return VfsError.InvalidArgument;
+                }
+
                 patch = new MetadataPatch { ContentType = value.Trim() };
             }
             else if (name.StartsWith(XattrNames.GcsMetaPrefix, StringComparison.Ordinal))
             {
                 var key = name[XattrNames.GcsMetaPrefix.Length..];
-                if (key.Length == 0)
+                if (XattrNames.ForMetadataKey(key) is null || (value is not null && !XattrNames.IsPlainText(value)))
                 {
+                    // Keys and values travel as x-goog-meta-KEY headers in the XML API: no line breaks or other controls.
+                    _logger.LogWarning("{Name} refused on {Node}: custom metadata keys and values cannot be empty or hold control characters such as line breaks",
+                        XattrNames.Printable(name), node);
                     return VfsError.InvalidArgument;
                 }
 
@@ -522,7 +575,7 @@ public sealed partial class OctueFileSystem
             if (pending is not null)
             {
                 // Not uploaded yet (cp --preserve sets xattrs before close): the change rides with the upload.
-                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
+                await CarryIntoWritersAsync(node, patch, null, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
 
@@ -530,7 +583,7 @@ public sealed partial class OctueFileSystem
             {
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 Updated(node, updated);
-                await CarryIntoWritersAsync(node, patch, ct).ConfigureAwait(false);
+                await CarryIntoWritersAsync(node, patch, updated, ct).ConfigureAwait(false);
                 return VfsError.None;
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
@@ -566,10 +619,11 @@ public sealed partial class OctueFileSystem
 
     /// <summary>
     /// Open writers upload metadata captured when they staged: give them the change so their upload keeps it, and
-    /// write it to their sidecars so a crash before that upload keeps it too. Each writer's gate is taken: its
-    /// upload reads the same metadata.
+    /// write it to their sidecars so a crash before that upload keeps it too. A writer that has not staged yet takes
+    /// the <paramref name="patched"/> object as its base, so the copy its first write stages carries the change (and
+    /// stat shows it meanwhile). Each writer's gate is taken: its upload reads the same metadata.
     /// </summary>
-    private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, CancellationToken ct)
+    private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, ObjectInfo? patched, CancellationToken ct)
     {
         FileHandle[] writers;
         lock (node.WriteHandles)
@@ -584,6 +638,12 @@ public sealed partial class OctueFileSystem
             {
                 if (writer.Staged is not { } staged)
                 {
+                    if (patched is not null && writer.Base is { } unchanged && unchanged.Generation == patched.Generation &&
+                        unchanged.Metageneration < patched.Metageneration)
+                    {
+                        writer.Base = patched;
+                    }
+
                     continue;
                 }
 

@@ -25,6 +25,8 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
+    private readonly LoggedOnce _hiddenXattrsLogged = new();
+    private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private readonly long _mountTimeNs;
@@ -130,6 +132,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var fs = new OctueFileSystem(options, store, metrics, loggerFactory, root);
         try
         {
+            fs.RemoveLeftoverDetachedCopies();
             await fs.RecoverStagedFilesAsync(ct).ConfigureAwait(false);
         }
         catch
@@ -173,10 +176,7 @@ public sealed partial class OctueFileSystem : IFileSystem
 
         foreach (var handle in _files.Values)
         {
-            if (handle.Reader is { } reader)
-            {
-                await reader.DisposeAsync().ConfigureAwait(false);
-            }
+            await handle.DisposeReadersAsync().ConfigureAwait(false);
 
             // Staged bytes not yet uploaded stay in staging/ with their sidecar: the next start recovers them.
             if (handle.Staged is { } staged)
@@ -218,9 +218,10 @@ public sealed partial class OctueFileSystem : IFileSystem
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.Directory,
             Size = 0,
-            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder) ?? _options.DirectoryMode,
+            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder, _options.AllowSetuid) ?? _options.DirectoryMode,
             Uid = (placeholder is null ? null : PosixMetadata.Uid(placeholder)) ?? _uid,
             Gid = (placeholder is null ? null : PosixMetadata.Gid(placeholder)) ?? _gid,
             ModifiedNs = modified,
@@ -233,23 +234,25 @@ public sealed partial class OctueFileSystem : IFileSystem
         };
     }
 
-    private NodeAttributes ObjectAttributes(ulong nodeId, ObjectInfo info)
+    private NodeAttributes ObjectAttributes(Node node, ObjectInfo info)
     {
         var target = PosixMetadata.SymlinkTarget(info);
         var modified = PosixMetadata.ModifiedNs(info);
         return new NodeAttributes
         {
-            NodeId = nodeId,
+            NodeId = node.Id,
+            Inode = node.Inode,
             Kind = target is null ? NodeKind.File : NodeKind.Symlink,
             Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
-            Mode = target is null ? PosixMetadata.Mode(info) ?? _options.FileMode : 0b111_111_111,
+            Mode = target is null ? PosixMetadata.Mode(info, _options.AllowSetuid) ?? _options.FileMode : 0b111_111_111,
             Uid = PosixMetadata.Uid(info) ?? _uid,
             Gid = PosixMetadata.Gid(info) ?? _gid,
             ModifiedNs = modified,
             ChangedNs = PosixMetadata.ToNs(info.Updated),
             AccessedNs = modified,
             CreatedNs = PosixMetadata.ToNs(info.Created),
-            LinkCount = 1,
+            // A file that lost its name while open has no link left (fstat after unlink shows 0, as POSIX says).
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = _options.MetadataTtl,
         };
     }
@@ -262,21 +265,22 @@ public sealed partial class OctueFileSystem : IFileSystem
         var staged = handle.Staged;
         var metadata = staged?.Sidecar.Metadata ?? handle.Base?.Metadata ?? ObjectInfo.EmptyMetadata;
         var modified = handle.ModifiedNs;
-        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey)) ?? _options.FileMode;
+        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey), _options.AllowSetuid) ?? _options.FileMode;
         var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
         return new NodeAttributes
         {
             NodeId = node.Id,
+            Inode = node.Inode,
             Kind = NodeKind.File,
             Size = staged?.Length ?? handle.Base?.Size ?? 0,
             Mode = mode,
-            Uid = metadata.TryGetValue(PosixMetadata.UidKey, out var u) && uint.TryParse(u, out var uid) ? uid : _uid,
-            Gid = metadata.TryGetValue(PosixMetadata.GidKey, out var g) && uint.TryParse(g, out var gid) ? gid : _gid,
+            Uid = PosixMetadata.ParseUInt(metadata, PosixMetadata.UidKey) ?? _uid,
+            Gid = PosixMetadata.ParseUInt(metadata, PosixMetadata.GidKey) ?? _gid,
             ModifiedNs = modified,
             ChangedNs = modified,
             AccessedNs = modified,
             CreatedNs = created,
-            LinkCount = 1,
+            LinkCount = node.Detached ? 0u : 1u,
             CacheFor = TimeSpan.Zero,
         };
     }

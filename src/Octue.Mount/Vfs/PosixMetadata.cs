@@ -8,9 +8,22 @@ namespace Octue.Mount.Vfs;
 /// in whole seconds, <c>goog-reserved-posix-mode</c> as an octal string, <c>-uid</c>, <c>-gid</c> as decimal) and
 /// read gcsfuse's (<c>gcsfuse_mtime</c>) and rclone's (<c>mtime</c>) RFC 3339 mtimes too. Symlinks are zero-byte
 /// objects with <c>gcsfuse_symlink_target</c>, as gcsfuse stores them.
+/// <para>
+/// The mode is input from whoever can write the bucket: only its permission bits are shown. Setuid, setgid and sticky
+/// bits are dropped unless the mount asks for them (<see cref="FileSystemOptions.AllowSetuid"/>), so a stored
+/// <c>104755</c> never shows <c>-rwsr-xr-x</c> (which <c>cp -a</c> as root would carry onto a local disk), and the
+/// file-type bits (<c>170000</c>) are always dropped: the node's kind comes from the object, never from its metadata.
+/// A uid or gid of 4294967295 ((uid_t)-1, "no owner") is ignored.
+/// </para>
 /// </summary>
 internal static class PosixMetadata
 {
+    /// <summary>rwx for user, group and others (0777).</summary>
+    public const uint PermissionBits = 0x1FF;
+
+    /// <summary>Setuid, setgid and sticky (07000).</summary>
+    public const uint SpecialBits = 0xE00;
+
     public const string MtimeKey = "goog-reserved-file-mtime";
     public const string ModeKey = "goog-reserved-posix-mode";
     public const string UidKey = "goog-reserved-posix-uid";
@@ -21,6 +34,13 @@ internal static class PosixMetadata
 
     private const long NsPerSecond = 1_000_000_000;
 
+    /// <summary>Longest symlink target shown (PATH_MAX less its NUL): the kernel refuses a longer readlink reply.</summary>
+    public const int MaxSymlinkTargetBytes = 4095;
+
+    // Times a 64-bit count of nanoseconds since 1970 can hold (1677-09-21 to 2262-04-11); a stored time outside is ignored.
+    private static readonly DateTimeOffset MinNsTime = FromNs(long.MinValue / 100 * 100 + NsPerSecond);
+    private static readonly DateTimeOffset MaxNsTime = FromNs(long.MaxValue / 100 * 100 - NsPerSecond);
+
     /// <summary>True for keys that carry POSIX attributes or a symlink target.</summary>
     public static bool IsPosixKey(string key) =>
         key is MtimeKey or ModeKey or UidKey or GidKey or GcsfuseMtimeKey or RcloneMtimeKey or SymlinkTargetKey;
@@ -28,12 +48,24 @@ internal static class PosixMetadata
     public static string? SymlinkTarget(ObjectInfo info) =>
         info.Metadata.TryGetValue(SymlinkTargetKey, out var target) ? target : null;
 
+    /// <summary>
+    /// Why a stored symlink target cannot be handed to the kernel, or null when it can: an empty target (no path
+    /// resolves it), one holding NUL (the kernel would cut it there and follow another path), or one over
+    /// <see cref="MaxSymlinkTargetBytes"/> (the kernel refuses the reply).
+    /// </summary>
+    public static string? SymlinkTargetProblem(string target) =>
+        target.Length == 0 ? "its target is empty"
+        : target.Contains('\0') ? "its target contains NUL"
+        : System.Text.Encoding.UTF8.GetByteCount(target) > MaxSymlinkTargetBytes ? $"its target is longer than {MaxSymlinkTargetBytes} bytes"
+        : null;
+
     /// <summary>Modification time in ns since the epoch: gsutil's key, then gcsfuse's, then rclone's, then the object's update time.</summary>
     public static long ModifiedNs(ObjectInfo info)
     {
         var metadata = info.Metadata;
         if (metadata.TryGetValue(MtimeKey, out var seconds) &&
-            long.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
+            long.TryParse(seconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) &&
+            s > long.MinValue / NsPerSecond && s < long.MaxValue / NsPerSecond)
         {
             return s * NsPerSecond;
         }
@@ -51,18 +83,13 @@ internal static class PosixMetadata
         return ToNs(info.Updated);
     }
 
-    public static uint? Mode(ObjectInfo info)
-    {
-        if (info.Metadata.TryGetValue(ModeKey, out var text) && TryParseOctal(text, out var mode))
-        {
-            return mode & 0xFFF;
-        }
+    /// <summary>The mode bits to show from the object's stored mode (see the class remarks); null when it has none.</summary>
+    public static uint? Mode(ObjectInfo info, bool allowSetuid) =>
+        ParseMode(info.Metadata.GetValueOrDefault(ModeKey), allowSetuid);
 
-        return null;
-    }
-
-    /// <summary>Permission bits from an octal string such as "644"; null when it is not one.</summary>
-    public static uint? ParseMode(string? text) => text is not null && TryParseOctal(text, out var mode) ? mode & 0xFFF : null;
+    /// <summary>The mode bits to show from an octal string such as "644"; null when it is not one.</summary>
+    public static uint? ParseMode(string? text, bool allowSetuid) =>
+        text is not null && TryParseOctal(text, out var mode) ? mode & (allowSetuid ? PermissionBits | SpecialBits : PermissionBits) : null;
 
     public static uint? Uid(ObjectInfo info) => ParseUInt(info.Metadata, UidKey);
 
@@ -114,7 +141,8 @@ internal static class PosixMetadata
 
     private static bool TryParseRfc3339(string text, out long ns)
     {
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            && time > MinNsTime && time < MaxNsTime)
         {
             ns = ToNs(time);
             return true;
@@ -146,8 +174,10 @@ internal static class PosixMetadata
         return true;
     }
 
-    private static uint? ParseUInt(IReadOnlyDictionary<string, string> metadata, string key) =>
+    /// <summary>An id stored under <paramref name="key"/>; null when absent, not a number, or (uid_t)-1.</summary>
+    public static uint? ParseUInt(IReadOnlyDictionary<string, string> metadata, string key) =>
         metadata.TryGetValue(key, out var text) && uint.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
+            && value != uint.MaxValue
             ? value
             : null;
 }

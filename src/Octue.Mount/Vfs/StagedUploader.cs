@@ -89,12 +89,18 @@ internal sealed class StagedUploader
     /// <summary>
     /// What an upload of <paramref name="staged"/> sends now: its metadata merged with changes made elsewhere since
     /// its base (the sidecar's base moves with the merge, so a recovery after a crash merges from the same point),
-    /// the mtime stamped, and the preconditions.
+    /// the mtime stamped, and the preconditions. Throws <see cref="StagedCopyIncompleteException"/> for a copy whose
+    /// bytes were never changed but do not have the size of the base object they must equal.
     /// </summary>
     public async Task<StagedUploadPlan> PrepareAsync(StagedFile staged, long? modifiedNs, CancellationToken ct)
     {
         var sidecar = staged.Sidecar;
         var current = await MergeRemoteMetadataChangesAsync(sidecar, ct).ConfigureAwait(false);
+        if (!sidecar.BytesChanged && current is not null && current.Size != staged.Length)
+        {
+            throw new StagedCopyIncompleteException(
+                $"the staged copy holds {staged.Length} bytes of generation {current.Generation}, which has {current.Size}, and its bytes were never changed");
+        }
         if (modifiedNs is { } mtime)
         {
             PosixMetadata.SetModified(sidecar.Metadata, mtime);
@@ -200,6 +206,11 @@ internal sealed class StagedUploader
             }
 
             return Keep(staged, StagedUploadOutcome.LostRace, VfsError.Stale, reason, failure, afterCrash);
+        }
+
+        if (failure is StagedCopyIncompleteException)
+        {
+            return Keep(staged, StagedUploadOutcome.Refused, VfsError.IoError, failure.Message, failure, afterCrash);
         }
 
         if (IsRefusal(failure))

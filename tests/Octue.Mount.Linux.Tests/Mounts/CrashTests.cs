@@ -74,4 +74,23 @@ public sealed class CrashTests(EmulatorFixture fixture)
             Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "after.txt", out _));
         }
     }
+
+    [Fact]
+    public async Task A_dead_mount_is_replaced_even_while_the_kernel_still_caches_its_root()
+    {
+        // Found by the model test: after `ls` of the root, kill -9, the next mount said "not a directory", because
+        // access(2) on the dead mount was answered from the root's cached attributes instead of ENOTCONN.
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("deadroot");
+        var mountPoint = temp.Combine("mnt");
+        await using (var first = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", mountPoint, temp.Combine("cache"), "--metadata-ttl", "60s"))
+        {
+            (await Tool.RunAsync("stat", mountPoint)).EnsureSuccess("stat of the root");
+            (await Tool.RunAsync("ls", "-la", mountPoint)).EnsureSuccess("ls of the root");
+            await first.KillHardAsync();
+            await using var second = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", mountPoint, temp.Combine("cache"));
+            (await Tool.BashAsync("echo ok > \"$1\"", second.Path("after.txt"))).EnsureSuccess("write after remount");
+            Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "after.txt", out _));
+        }
+    }
 }

@@ -66,6 +66,64 @@ public sealed class XattrTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task Hostile_tag_names_and_metadata_keys_never_become_other_xattr_names_for_getfattr_or_rsync()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("xattr-hostile");
+        fixture.Emulator.Store.PutObject(bucket, "in/hostile.bin", "payload"u8.ToArray(), new Dictionary<string, string>
+        {
+            ["octue__tags"] = "{\"x\\u0000security.capability\": 1, \"y\\u0000trusted.evil\": 2, \"good\": 3}",
+            ["k\0trusted.meta"] = "v",
+            ["line\nbreak"] = "v",
+            ["plain_key"] = "kept",
+        });
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+        var file = mount.Path("in", "hostile.bin");
+
+        // Names only (-m - matches every namespace): each one is the mount's own, under user.
+        var names = (await Tool.RunAsync("getfattr", "-m", "-", "--absolute-names", file)).EnsureSuccess("getfattr -m -").Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => !line.StartsWith('#')).ToList();
+        Assert.NotEmpty(names);
+        Assert.All(names, name => Assert.StartsWith("user.", name));
+        Assert.Contains("user.octue.tags.good", names);
+        Assert.Contains("user.gcs.meta.plain_key", names);
+        (await Tool.RunAsync("getfattr", "-d", "-m", "-", "--absolute-names", file)).EnsureSuccess("getfattr -d -m -");
+
+        // rsync -aX as root copies every namespace it is given: the copy must carry user.* names only.
+        var copy = temp.Combine("copy");
+        (await Tool.RunAsync("rsync", "-aX", mount.Path("in") + "/", copy + "/")).EnsureSuccess("rsync -aX");
+        Assert.Equal("payload", await File.ReadAllTextAsync(Path.Combine(copy, "hostile.bin")));
+        var copied = (await Tool.RunAsync("getfattr", "-m", "-", "--absolute-names", Path.Combine(copy, "hostile.bin"))).EnsureSuccess("getfattr copy").Stdout;
+        Assert.DoesNotContain("security.", copied);
+        Assert.DoesNotContain("trusted.", copied);
+        Assert.Contains("user.octue.tags.good", copied);
+
+        var log = mount.ReadLog();
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, "hostile.bin: .* not shown as extended attributes"));
+    }
+
+    [Fact]
+    public async Task Setfattr_of_a_content_type_with_a_line_break_is_refused_and_the_object_stays_readable()
+    {
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("xattr-crlf");
+        fixture.Emulator.Store.PutObject(bucket, "doc.txt", "readable\n"u8.ToArray(), contentType: "text/plain");
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"));
+        var file = mount.Path("doc.txt");
+
+        var refused = await Tool.BashAsync("setfattr -n user.gcs.content_type -v \"$(printf 'text/plain\\r\\nX-Injected: 1')\" \"$1\"", file);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Invalid argument", refused.Stderr);
+        var metadata = await Tool.BashAsync("setfattr -n user.gcs.meta.note -v \"$(printf 'one\\ntwo')\" \"$1\"", file);
+        Assert.Contains("Invalid argument", metadata.Stderr);
+
+        Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "doc.txt", out var stored));
+        Assert.Equal("text/plain", stored.ContentType);
+        Assert.Equal("readable\n", (await Tool.RunAsync("cat", file)).EnsureSuccess("cat").Stdout);
+        (await Tool.RunAsync("setfattr", "-n", "user.gcs.content_type", "-v", "text/markdown", file)).EnsureSuccess("setfattr of a plain content type");
+    }
+
+    [Fact]
     public async Task Ls_l_asks_for_security_and_acl_xattrs_once_per_listing_not_once_per_file()
     {
         using var temp = new TempDirectory();
@@ -92,3 +150,4 @@ public sealed class XattrTests(EmulatorFixture fixture)
         Assert.InRange(requests.GetValueOrDefault("GETXATTR"), 3, 3 + 4);
     }
 }
+

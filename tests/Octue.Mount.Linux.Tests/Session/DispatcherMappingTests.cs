@@ -95,7 +95,7 @@ public sealed class DispatcherMappingTests
         var attributes = new NodeAttributes
         {
             NodeId = 42, Kind = NodeKind.File, Size = 1000, Mode = 0x1A4, Uid = 1000, Gid = 100,
-            ModifiedNs = 1_700_000_000_123_456_789, CacheFor = TimeSpan.FromMilliseconds(1500),
+            ModifiedNs = 1_700_000_000_123_456_789, CacheFor = TimeSpan.FromMilliseconds(1500), LinkCount = 1,
         };
         var entry = AttrMapper.ToEntry(attributes);
         Assert.Equal(42UL, entry.NodeId);
@@ -107,7 +107,12 @@ public sealed class DispatcherMappingTests
         Assert.Equal(1_700_000_000UL, entry.Attr.MTime);
         Assert.Equal(123_456_789u, entry.Attr.MTimeNsec);
         Assert.Equal(1u, entry.Attr.NLink);
-        var directory = AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory });
+        // A file unlinked while open has no link left (fstat shows 0); a directory always has its two.
+        Assert.Equal(0u, AttrMapper.ToAttr(attributes with { LinkCount = 0 }).NLink);
+        Assert.Equal(2u, AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory, LinkCount = 0 }).NLink);
+        // The stable inode number is st_ino when the file system gives one; the node id otherwise.
+        Assert.Equal(9_000_000_000UL, AttrMapper.ToAttr(attributes with { Inode = 9_000_000_000 }).Ino);
+        var directory = AttrMapper.ToAttr(attributes with { Kind = NodeKind.Directory, LinkCount = 0 });
         Assert.Equal(FileModes.Directory | 0x1A4, directory.Mode);
         Assert.Equal(2u, directory.NLink);
     }

@@ -72,4 +72,39 @@ public sealed class ManifestDocumentTests
         var error = Assert.Throws<OctueFormatException>(() => ManifestDocument.Parse(json));
         Assert.StartsWith(field, error.Field);
     }
+
+    private static string Nested(int levels) => new string('[', levels) + new string(']', levels);
+
+    [Fact]
+    public void A_manifest_nested_ten_thousand_levels_deep_is_refused_as_too_deeply_nested_with_the_limit()
+    {
+        var json = "{\"id\": \"m\", \"datasets\": {\"d\": {\"tags\": {\"deep\": " + Nested(10_000) + "}}}}";
+        var error = Assert.Throws<OctueFormatException>(() => ManifestDocument.Parse(json));
+        Assert.Equal("manifest", error.Field);
+        Assert.Contains("nested too deeply", error.Rule);
+        Assert.Contains(OctueJsonText.MaxDepth.ToString(), error.Rule);
+        Assert.DoesNotContain("valid JSON", error.Rule);
+    }
+
+    [Fact]
+    public void Dataset_metadata_and_tags_nested_too_deeply_say_so_too()
+    {
+        var metadata = Assert.Throws<OctueFormatException>(() => DatasetMetadata.Parse("{\"dataset\": {\"tags\": {\"x\": " + Nested(500) + "}}}", ".octue"));
+        Assert.Contains("nested too deeply", metadata.Rule);
+        var tags = Assert.Throws<OctueFormatException>(() => TagDict.Parse("{\"x\": " + Nested(100) + "}"));
+        Assert.Contains("nested too deeply", tags.Rule);
+    }
+
+    [Fact]
+    public void Nesting_within_the_limit_is_read_and_broken_json_says_where_it_breaks()
+    {
+        var within = ManifestDocument.Parse("{\"id\": \"m\", \"datasets\": {\"d\": {\"path\": \"gs://b/d\", \"tags\": {\"deep\": " + Nested(50) + "}}}}");
+        Assert.Equal("gs://b/d", within.Datasets["d"].Path);
+
+        var broken = Assert.Throws<OctueFormatException>(() => ManifestDocument.Parse("{\"id\": \"m\",\n \"datasets\": {\"d\": }}"));
+        Assert.Contains("must be valid JSON", broken.Rule);
+        Assert.Contains("line 2", broken.Rule);
+        // Brackets inside strings are text, not nesting.
+        Assert.Equal(1, OctueJsonText.NestingDepth("{\"a\": \"[[[[\\\"{{{\"}", 100));
+    }
 }

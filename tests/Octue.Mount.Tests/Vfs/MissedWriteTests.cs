@@ -157,6 +157,33 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_copy_left_while_it_was_being_filled_under_an_older_sidecar_is_kept_not_uploaded()
+    {
+        // An older version marked a copy of an existing object unsaved from its creation: a crash while the object's
+        // bytes were being copied in left this, which must not replace the object with its first 40 bytes.
+        var bucket = _fixture.NewBucket();
+        var original = RandomBytes(100, seed: 4);
+        var generation = _fixture.Emulator.Store.PutObject(bucket, "filled.bin", original);
+        var cache = Directory.CreateTempSubdirectory("octue-vfs-test-").FullName;
+        var staging = Directory.CreateDirectory(Path.Combine(cache, "staging")).FullName;
+        File.WriteAllText(Path.Combine(staging, "fedcba9876543210fedcba9876543210.json"),
+            $$"""{"Bucket": "{{bucket}}", "ObjectName": "filled.bin", "BaseGeneration": {{generation}}, "BaseMetageneration": 1, "BaseMetadata": {}, "Metadata": {}, "Clean": false, "BytesChanged": false}""");
+        File.WriteAllBytes(Path.Combine(staging, "fedcba9876543210fedcba9876543210.data"), original[..40]);
+        using var counters = new FileSystemCounters();
+        var uploads = Uploads;
+
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", cacheDirectory: cache);
+
+        Assert.Equal(generation, GenerationOf(bucket, "filled.bin"));
+        Assert.Equal(original, _fixture.Bytes(bucket, "filled.bin"));
+        Assert.Equal(uploads, Uploads);
+        Assert.Equal(1, counters.Get(mount.Fs, "octue.mount.vfs.recovered/refused"));
+        var kept = Directory.GetFiles(Path.Combine(cache, "conflicts"), "*filled.bin", SearchOption.AllDirectories);
+        Assert.Equal(original[..40], File.ReadAllBytes(Assert.Single(kept)));
+        Assert.Empty(StagingFiles(cache));
+    }
+
+    [Fact]
     public async Task An_open_with_O_TRUNC_that_cannot_record_its_change_fails_and_leaves_nothing_to_recover()
     {
         using var disk = SmallDisk.Mount(kibibytes: 256);

@@ -32,4 +32,22 @@ public sealed class NameRulesTests
     [InlineData("", "")]
     [InlineData("a//b", "a//")]
     public void Parent_prefixes(string name, string parent) => Assert.Equal(parent, MetadataCache.ParentPrefix(name));
+
+    [Theory]
+    [InlineData("", "empty name segment")]
+    [InlineData(".", "a '.' name segment")]
+    [InlineData("..", "a '..' name segment")]
+    [InlineData("a\0b", "contains NUL")]
+    [InlineData("../../etc", "contains '/'")]
+    [InlineData("a/b", "contains '/'")]
+    public void Each_reason_names_the_real_problem(string name, string reason)
+    {
+        Assert.Contains(reason, NameRules.Reason(name));
+        if (!name.Contains('\0'))
+            Assert.DoesNotContain("NUL", NameRules.Reason(name));
+    }
+
+    [Fact]
+    public void The_reason_for_a_long_name_is_its_length() =>
+        Assert.Contains("longer than 255 bytes", NameRules.Reason(new string('a', 256)));
 }

@@ -41,17 +41,19 @@ public sealed class StoreDurationAndStagingMetricsTests : IClassFixture<VfsFixtu
                 }
                 _recorded.Enqueue((instrument.Meter, kind, outcome, value));
             });
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => StagedBytes = value);
+            // Other tests' file systems publish the same gauge meanwhile: each meter's value is kept apart.
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => _stagedBytes[instrument.Meter] = value);
             _listener.Start();
         }
 
-        public long StagedBytes { get; private set; } = -1;
+        private readonly ConcurrentDictionary<Meter, long> _stagedBytes = new();
 
-        public long MeasureStagedBytes()
+        /// <summary>The staged-bytes gauge of <paramref name="fs"/> as observed now (-1 if it published none).</summary>
+        public long MeasureStagedBytes(OctueFileSystem fs)
         {
-            StagedBytes = -1;
+            _stagedBytes.TryRemove(fs.Metrics.Meter, out _);
             _listener.RecordObservableInstruments();
-            return StagedBytes;
+            return _stagedBytes.TryGetValue(fs.Metrics.Meter, out var value) ? value : -1;
         }
 
         public List<(string Kind, string Outcome, double Seconds)> Of(OctueFileSystem fs) =>
@@ -90,7 +92,7 @@ public sealed class StoreDurationAndStagingMetricsTests : IClassFixture<VfsFixtu
         using var durations = new Durations();
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
         var fs = mount.Fs;
-        Assert.Equal(0, durations.MeasureStagedBytes());
+        Assert.Equal(0, durations.MeasureStagedBytes(fs));
 
         var created = await fs.CreateAsync(IFileSystem.RootId, "open.bin", 0b110_100_100, OpenFlags.Write);
         Assert.True(created.IsOk);
@@ -98,11 +100,11 @@ public sealed class StoreDurationAndStagingMetricsTests : IClassFixture<VfsFixtu
         new Random(3).NextBytes(data);
         // Written at an offset, so the file is staged on disk rather than streamed: 10 bytes past the data.
         Assert.True((await fs.WriteAsync(created.Value.Handle, 10, data)).IsOk);
-        Assert.Equal(data.Length + 10, durations.MeasureStagedBytes());
+        Assert.Equal(data.Length + 10, durations.MeasureStagedBytes(fs));
         Assert.Equal(0, counters.Get(fs, "octue.mount.vfs.uploaded_bytes"));
 
         Assert.Equal(VfsError.None, await fs.ReleaseAsync(created.Value.Handle));
-        Assert.Equal(0, durations.MeasureStagedBytes());
+        Assert.Equal(0, durations.MeasureStagedBytes(fs));
         Assert.Equal(data.Length + 10, counters.Get(fs, "octue.mount.vfs.uploaded_bytes"));
         Assert.Equal(1, counters.Get(fs, "octue.mount.vfs.uploads"));
     }

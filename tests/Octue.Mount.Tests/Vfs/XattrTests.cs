@@ -196,4 +196,81 @@ public sealed class XattrTests : IClassFixture<VfsFixture>
         Assert.Equal("plain", made.Name);
         Assert.Contains("raw", made.Labels);
     }
+
+    // Tag names and metadata keys are chosen by whoever writes the bucket. A NUL ends a name in listxattr's list, so
+    // these would list security.capability and trusted.x, names outside user. that tools copy with rsync -aX.
+    private static readonly Dictionary<string, string> HostileNames = new()
+    {
+        ["octue__tags"] = "{\"x\\u0000security.capability\": 1, \"Bad-Name\": 2, \"line\\nbreak\": 3, \"good\": 4}",
+        ["k\0trusted.x"] = "nul",
+        ["cr\rlf\n"] = "breaks",
+        ["bell\u0007"] = "control",
+        [new string('k', 250)] = "too long",
+        ["plain_key"] = "kept",
+    };
+
+    [Fact]
+    public async Task Tag_names_and_metadata_keys_that_could_become_other_names_are_not_shown_and_are_logged_once()
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "hostile.bin", "x"u8.ToArray(), HostileNames);
+        var logs = new CapturedLog();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", loggerFactory: logs);
+        var file = await mount.LookupPathAsync("hostile.bin");
+
+        for (var i = 0; i < 3; i++)
+        {
+            var names = (await mount.Fs.ListXattrAsync(file.NodeId)).Value;
+            Assert.All(names, n => Assert.StartsWith("user.", n));
+            Assert.All(names, n => Assert.DoesNotContain(n, c => char.IsControl(c) || char.IsSurrogate(c)));
+            Assert.All(names, n => Assert.InRange(Encoding.UTF8.GetByteCount(n), 1, 255));
+            Assert.DoesNotContain(names, n => n.Contains("security.") || n.Contains("trusted."));
+            Assert.Contains("user.octue.tags.good", names);
+            Assert.Contains("user.gcs.meta.plain_key", names);
+            Assert.DoesNotContain("user.octue.tags.Bad-Name", names);
+        }
+
+        // The object's other tags still show, and the whole set stays readable (escaped) in user.octue.tags.
+        Assert.Equal("4", await GetAsync(mount, file.NodeId, "user.octue.tags.good"));
+        Assert.Contains("\"x\\u0000security.capability\": 1", await GetAsync(mount, file.NodeId, "user.octue.tags"));
+        Assert.Equal("kept", await GetAsync(mount, file.NodeId, "user.gcs.meta.plain_key"));
+        Assert.Equal(VfsError.NoData, (await mount.Fs.GetXattrAsync(file.NodeId, "user.octue.tags.Bad-Name")).Error);
+
+        var warning = Assert.Single(logs.Warnings("not shown as extended attributes"));
+        Assert.Contains($"gs://{bucket}/hostile.bin", warning);
+        Assert.Contains("tag 'x\\u0000security.capability'", warning);
+        Assert.Contains("metadata key 'cr\\u000dlf\\u000a'", warning);
+        Assert.DoesNotContain('\0', warning);
+        Assert.DoesNotContain('\n', warning);
+    }
+
+    public static TheoryData<string, string> HeaderBreakingValues() => new()
+    {
+        { "user.gcs.content_type", "text/plain\r\nX-Injected: 1" },
+        { "user.gcs.content_type", "text/plain\0" },
+        { "user.gcs.content_type", "text/\tplain" },
+        { "user.gcs.meta.note", "line one\nline two" },
+        { "user.gcs.meta.note", "bell\u0007" },
+        { "user.gcs.meta.bad\u0001key", "value" },
+        { "user.gcs.meta.bad\nkey", "value" },
+        { "user.octue.id", "abc\r\nX-Injected: 1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HeaderBreakingValues))]
+    public async Task Values_and_keys_that_would_break_an_http_header_are_refused_with_einval_and_change_nothing(string name, string value)
+    {
+        var bucket = _fixture.NewBucket();
+        _fixture.Emulator.Store.PutObject(bucket, "doc.txt", "text"u8.ToArray(), new Dictionary<string, string> { ["note"] = "before" }, "text/plain");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("doc.txt");
+        Assert.True(_fixture.Emulator.Store.TryGetObject(bucket, "doc.txt", out var before));
+
+        Assert.Equal(VfsError.InvalidArgument, await SetAsync(mount, file.NodeId, name, value));
+
+        Assert.True(_fixture.Emulator.Store.TryGetObject(bucket, "doc.txt", out var after));
+        Assert.Equal(before.Metageneration, after.Metageneration);
+        Assert.Equal("text/plain", after.ContentType);
+        Assert.Equal("text", Encoding.UTF8.GetString(await mount.ReadAllAsync("doc.txt")));
+    }
 }
