@@ -21,7 +21,10 @@ fi
 package=$(find "$work/packages" -name 'Octue.Mount.Cli.*.nupkg' | head -1)
 [ -n "$package" ] || fail "dotnet pack made no Octue.Mount.Cli package"
 version=$(basename "$package" .nupkg); version=${version#Octue.Mount.Cli.}
-unzip -Z1 "$package" | grep -qx 'tools/net10.0/any/DotnetToolSettings.xml' || fail "$package is not a .NET tool package (no DotnetToolSettings.xml)"
+# The listing is taken whole before it is searched: with pipefail, `unzip | grep -q` fails whenever grep stops at
+# the match before unzip has written the rest (unzip then dies of SIGPIPE), whatever the package holds.
+listing=$(unzip -Z1 "$package") || fail "cannot list $package"
+grep -qx 'tools/net10.0/any/DotnetToolSettings.xml' <<<"$listing" || fail "$package is not a .NET tool package (no DotnetToolSettings.xml)"
 
 # No package source but the folder given with --add-source.
 cat >"$work/nuget.config" <<'CONFIG'
@@ -48,6 +51,9 @@ case "$printed" in
 esac
 echo "$printed (installed as a .NET tool from a local folder)"
 
+# The output file exists before the loop reads it: the background job opens it only when it gets to run, and a
+# read of a missing file would end this script (set -e) without a word.
+: >"$work/emulator.out"
 "$tool" emulator --port 0 >"$work/emulator.out" 2>"$work/emulator.err" &
 emulator_pid=$!
 url=

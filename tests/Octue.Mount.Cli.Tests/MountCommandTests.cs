@@ -113,6 +113,56 @@ public sealed class MountCommandTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A `--foreground` mount (systemd's way) stopped by a signal before it is ready exits with 128 + that signal's
+    /// number, as a shell and systemd read it, leaving nothing mounted and no cache folder it made.
+    /// </summary>
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    [InlineData("HUP", 129)]
+    public async Task A_foreground_mount_stopped_before_it_is_ready_exits_with_the_signal_status(string signal, int expectedExit)
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("slow-foreground");
+        var mountPoint = temp.CreateDirectory("mnt");
+        var cache = temp.Combine("cache", "slow");
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
+        var start = new ProcessStartInfo(MountProcess.CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in new[] { "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground" })
+            start.ArgumentList.Add(argument);
+        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
+        try
+        {
+            using var command = Process.Start(start)!;
+            var stderr = command.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the mount never asked for the bucket");
+            Assert.False(command.HasExited);
+
+            (await Tool.RunAsync("kill", $"-{signal}", command.Id.ToString())).EnsureSuccess("kill");
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+                await command.WaitForExitAsync(wait.Token);
+            Assert.Equal(expectedExit, command.ExitCode);
+            Assert.Contains("nothing is mounted", await stderr);
+            Assert.Null(MountTable.Find(mountPoint));
+            Assert.False(Directory.Exists(temp.Combine("cache")));
+        }
+        finally
+        {
+            _emulator.Faults.Clear();
+            await MountProcess.CleanUpAsync(mountPoint);
+        }
+    }
+
     [Theory]
     [InlineData("missing-bucket", true, "missing-bucket")]
     [InlineData("present", false, "does not exist")]
@@ -261,10 +311,4 @@ public sealed class MountCommandTests : IAsyncLifetime
             File.Delete(helper);
         }
     }
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CliMountCollection
-{
-    public const string Name = "CLI mounts";
 }

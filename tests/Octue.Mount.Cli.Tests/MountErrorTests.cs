@@ -134,6 +134,8 @@ public sealed class MountErrorTests : IAsyncLifetime
                 "mount", "gs://some-bucket", mountPoint, "--cache-dir", temp.Combine("cache")], TimeSpan.FromSeconds(90));
             Assert.Equal(1, result.ExitCode);
             Assert.Contains($"The credentials file '{key}' named by GOOGLE_APPLICATION_CREDENTIALS cannot be used", result.Stderr);
+            // The problem and the advice that follows it are two sentences ("... does not exist. Sign in with ...").
+            Assert.Matches(@"\. Sign in with 'gcloud auth application-default login'", result.Stderr);
             Assert.Null(MountTable.Find(mountPoint));
             Assert.False(Directory.Exists(temp.Combine("cache")));
         }

@@ -102,14 +102,14 @@ public sealed class MountOptionParserTests
         using var loggers = LoggerFactory.Create(_ => { });
         var defaults = new FileSystemOptions { Source = source, CacheDirectory = "/tmp/c" };
         var unset = new MountHost(Base, loggers).FileSystemOptionsFor(source);
-        Assert.Equal(defaults.ChunkSize, unset.ChunkSize);
-        Assert.Equal(defaults.Parallelism, unset.Parallelism);
-        Assert.Equal(defaults.MemoryBudget, unset.MemoryBudget);
+        Assert.Equal(defaults.Read.ChunkSize, unset.Read.ChunkSize);
+        Assert.Equal(defaults.Read.Parallelism, unset.Read.Parallelism);
+        Assert.Equal(defaults.Read.MemoryBudget, unset.Read.MemoryBudget);
 
         var given = new MountHost(MountOptionParser.ApplyList(Base, "read_chunk_size=2M,read_parallelism=8,read_memory_limit=1G"), loggers).FileSystemOptionsFor(source);
-        Assert.Equal(2 << 20, given.ChunkSize);
-        Assert.Equal(8, given.Parallelism);
-        Assert.Equal(1L << 30, given.MemoryBudget);
+        Assert.Equal(2 << 20, given.Read.ChunkSize);
+        Assert.Equal(8, given.Read.Parallelism);
+        Assert.Equal(1L << 30, given.Read.MemoryBudget);
     }
 
     [Theory]

@@ -162,6 +162,53 @@ public sealed class SystemdServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Under_systemd_a_nul_or_line_break_from_the_bucket_cannot_forge_a_journal_entry()
+    {
+        using var temp = new TempDirectory();
+        _emulator.Store.CreateBucket("forging");
+        _emulator.Store.PutObject("forging", "ok/a.txt", "a"u8.ToArray());
+        // A manifest key the mount cannot show (a NUL, over 255 bytes) is logged by name when the mount starts.
+        // journald ends an entry at a NUL as at a line break, so either would start an entry of the manifest
+        // writer's choosing (<0>: emergency).
+        _emulator.Store.PutObject("forging", "manifest.json", Encoding.UTF8.GetBytes($$"""
+            {"datasets": {"ok": "gs://forging/ok", "x\u0000<0>forged by NUL": "gs://forging/ok", "y\n<0>forged by LF {{new string('z', 255)}}": "gs://forging/ok"},
+             "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}
+            """));
+        var mountPoint = temp.CreateDirectory("mnt");
+        var socketPath = temp.Combine("notify.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        var stderr = new StringBuilder();
+        var process = StartForegroundMount("gs://forging/manifest.json", mountPoint, temp.Combine("cache"), new Dictionary<string, string>
+        {
+            ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort,
+            ["NOTIFY_SOCKET"] = socketPath,
+            ["JOURNAL_STREAM"] = "8:12345",
+        }, stderr);
+        try
+        {
+            Assert.StartsWith("READY=1\n", await ReceiveAsync(socket, process, "READY=1"));
+            (await Tool.RunAsync(MountProcess.CliPath, "unmount", mountPoint)).EnsureSuccess("octue-mount unmount");
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(exit.Token);
+
+            string log;
+            lock (stderr)
+                log = stderr.ToString();
+            Assert.DoesNotContain('\0', log);
+            var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.All(lines, line => Assert.Matches(@"^<[0-7]>", line));
+            Assert.DoesNotContain(lines, line => line.StartsWith("<0>", StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.Contains(@"x\u0000<0>forged by NUL", StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.Contains(@"y\u000A<0>forged by LF", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await StopAsync(process, mountPoint);
+        }
+    }
+
+    [Fact]
     public async Task A_notify_socket_that_is_gone_is_logged_and_the_mount_still_serves()
     {
         using var temp = new TempDirectory();

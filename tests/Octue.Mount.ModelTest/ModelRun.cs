@@ -392,12 +392,20 @@ public sealed class ModelRun : IAsyncDisposable
     private async Task<string?> KillAsync(Operation op)
     {
         Task? fsync = null;
+        var synced = op.Size == 1 ? _slots[op.Slot].Path : null;
+        byte[]? before = null, after = null;
         if (op.Size == 1)
         {
-            // The kill lands while the daemon uploads: the object must end up old or new, never partial, and the
-            // staged bytes recovered.
+            // The kill lands while the daemon uploads: the object must be the old one or the new one, never partial,
+            // and after the next mount the staged bytes recovered.
             var sync = new Operation { Kind = OperationKind.Fsync, Slot = op.Slot };
             _reference.Execute(sync);
+            if (synced is not null)
+            {
+                before = StoredBytes(synced);
+                after = _reference.ReadFile(synced);
+            }
+
             fsync = Task.Run(() => _mount.Execute(sync));
             await Task.Delay((int)(op.Offset % 40)).ConfigureAwait(false);
             _stats.KillsDuringFsync++;
@@ -408,6 +416,25 @@ public sealed class ModelRun : IAsyncDisposable
         if (fsync is not null)
         {
             await fsync.ConfigureAwait(false);
+        }
+
+        if (synced is not null)
+        {
+            var stored = StoredBytes(synced);
+            var old = Same(stored, before);
+            if (!old && !Same(stored, after))
+            {
+                return $"kill -9 during fsync of \"{synced}\": the bucket holds {stored?.Length.ToString() ?? "no"} bytes, neither the old object ({before?.Length.ToString() ?? "none"}) nor the new ({after!.Length})";
+            }
+
+            if (old)
+            {
+                _stats.KilledUploadsOld++;
+            }
+            else
+            {
+                _stats.KilledUploadsNew++;
+            }
         }
 
         for (var i = 0; i < _slots.Length; i++)
@@ -513,6 +540,11 @@ public sealed class ModelRun : IAsyncDisposable
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
+
+    /// <summary>The object's bytes in the bucket itself (null: no object).</summary>
+    private byte[]? StoredBytes(string path) => _emulator.Store.TryGetObject(_bucket, path, out var obj) ? obj.Data : null;
+
+    private static bool Same(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
     private long SizeInReference(string path)
     {

@@ -11,6 +11,8 @@ public sealed class RunStatistics
     public int FaultsUnused { get; set; }
     public int Kills { get; set; }
     public int KillsDuringFsync { get; set; }
+    public int KilledUploadsOld { get; set; }
+    public int KilledUploadsNew { get; set; }
     public int Remounts { get; set; }
     public int SpuriousConflicts { get; set; }
     public long BytesWritten { get; set; }
@@ -29,7 +31,7 @@ public sealed class RunStatistics
         var kinds = string.Join(", ", _byKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}"));
         return $"operations: {Operations} ({kinds})\n" +
                $"faults injected: {FaultsInjected} (503 bursts and download resets), survived: {FaultsSurvived}, armed but never met: {FaultsUnused}\n" +
-               $"kill -9 + recovery: {Kills} ({KillsDuringFsync} during an fsync), clean remounts: {Remounts}, conflict copies of bytes the file has anyway: {SpuriousConflicts}\n" +
+               $"kill -9 + recovery: {Kills} ({KillsDuringFsync} during an fsync: the bucket then held the old object {KilledUploadsOld} times, the new one {KilledUploadsNew} times, never anything else), clean remounts: {Remounts}, conflict copies of bytes the file has anyway: {SpuriousConflicts}\n" +
                $"bytes written: {BytesWritten}, read and compared by operations: {BytesRead}, compared in full checks: {BytesCompared}, bytes lost: {BytesLost}";
     }
 }

@@ -4,16 +4,6 @@ using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Windows.Tests;
 
-/// <summary>One emulator for a test class.</summary>
-public sealed class EmulatorFixture : IAsyncLifetime
-{
-    public GcsEmulator Emulator { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Emulator = await GcsEmulator.StartAsync();
-
-    public async Task DisposeAsync() => await Emulator.DisposeAsync();
-}
-
 /// <summary>
 /// The real stack under the adapter: <see cref="OctueFileSystem"/> over <see cref="GcsObjectStore"/> talking HTTP to
 /// the emulator, on a fresh bucket and cache folder, driven through <see cref="NativeHarness"/>.

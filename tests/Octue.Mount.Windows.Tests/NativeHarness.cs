@@ -6,55 +6,6 @@ using Octue.Mount.Windows.Native;
 
 namespace Octue.Mount.Windows.Tests;
 
-/// <summary>A file context as WinFsp keeps it: a native {UINT64 UserContext; UINT64 UserContext2} block.</summary>
-internal sealed unsafe class NativeContext
-{
-    public NativeContext() => Pointer = (ulong*)NativeMemory.AllocZeroed(16);
-
-    public ulong* Pointer { get; private set; }
-
-    public void Free()
-    {
-        NativeMemory.Free(Pointer);
-        Pointer = null;
-    }
-}
-
-/// <summary>What a pending operation's FspFileSystemSendResponse carried.</summary>
-internal readonly record struct SentResponse(uint Kind, ulong Hint, int Status, uint Information, FspFileInfo FileInfo);
-
-/// <summary>
-/// Stands in for the WinFsp DLL on Linux: hands each call a request hint (as FspFileSystemGetOperationContext would)
-/// and records FspFileSystemSendResponse calls, so STATUS_PENDING completions can be awaited.
-/// </summary>
-internal sealed unsafe class RecordingResponder : IWinFspResponder
-{
-    private readonly ConcurrentDictionary<ulong, TaskCompletionSource<SentResponse>> _responses = new();
-    [ThreadStatic] private static ulong _currentHint;
-
-    public nint ExpectedFileSystem { get; set; }
-
-    public int Sent;
-
-    public static void SetCurrentHint(ulong hint) => _currentHint = hint;
-
-    public ulong CurrentRequestHint() => _currentHint;
-
-    public Task<SentResponse> ResponseFor(ulong hint) => Waiter(hint).Task;
-
-    public void SendResponse(nint fileSystem, FspTransactResponse* response)
-    {
-        Assert.Equal(ExpectedFileSystem, fileSystem);
-        Assert.Equal(128, response->Size);
-        Interlocked.Increment(ref Sent);
-        Waiter(response->Hint).TrySetResult(new SentResponse(response->Kind, response->Hint, response->IoStatusStatus,
-            response->IoStatusInformation, response->WriteFileInfo));
-    }
-
-    private TaskCompletionSource<SentResponse> Waiter(ulong hint) =>
-        _responses.GetOrAdd(hint, _ => new TaskCompletionSource<SentResponse>(TaskCreationOptions.RunContinuationsAsynchronously));
-}
-
 /// <summary>
 /// Drives a <see cref="WinFspAdapter"/> exactly as WinFsp does: a fake native FSP_FILE_SYSTEM block whose
 /// UserContext slot (offset <see cref="FspOffsets.FileSystemUserContext"/>, per winfsp.h) holds the adapter's
@@ -410,21 +361,4 @@ internal sealed class NativeHarness : IDisposable
         _adapterHandle.Free();
         NativeBuffers.Free(FileSystem);
     }
-}
-
-/// <summary>Zeroed native buffers for the harness (freed by the caller).</summary>
-internal static unsafe class NativeBuffers
-{
-    public static nint Alloc(uint length) => (nint)NativeMemory.AllocZeroed(Math.Max(1u, length));
-
-    public static nint From(byte[] data)
-    {
-        nint buffer = Alloc((uint)data.Length);
-        data.CopyTo(new Span<byte>((void*)buffer, data.Length));
-        return buffer;
-    }
-
-    public static byte[] ToArray(nint buffer, uint length) => new ReadOnlySpan<byte>((void*)buffer, (int)length).ToArray();
-
-    public static void Free(nint buffer) => NativeMemory.Free((void*)buffer);
 }

@@ -7,7 +7,8 @@ namespace Octue.Mount.Cli.Logging;
 /// <summary>
 /// Builds the logger factory of a command: to a file when one is named; else to stderr, in the journal's format
 /// (<c>&lt;N&gt;</c> priority prefixes, one line per entry, no timestamps: the journal adds its own) when the process
-/// runs under systemd, and as timestamped lines otherwise.
+/// runs under systemd, and as timestamped lines otherwise. Every entry is one line whatever text it carries
+/// (<see cref="PrintableLoggerFactory"/>).
 /// </summary>
 internal static class CliLogging
 {
@@ -21,7 +22,7 @@ internal static class CliLogging
     public static ILoggerFactory Create(LogLevel level, string? logFile) =>
         Create(level, logFile, UnderSystemd(Environment.GetEnvironmentVariable));
 
-    public static ILoggerFactory Create(LogLevel level, string? logFile, bool underSystemd) => LoggerFactory.Create(builder =>
+    public static ILoggerFactory Create(LogLevel level, string? logFile, bool underSystemd) => new PrintableLoggerFactory(LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
         if (!string.IsNullOrEmpty(logFile))
@@ -41,5 +42,5 @@ internal static class CliLogging
             // stdout is for the command's own output (and the readiness line of a background mount).
             builder.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
         }
-    });
+    }));
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Caching;
 using Octue.Mount.Linux;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Storage;
@@ -68,10 +69,15 @@ internal sealed class MountHost
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var ready = false;
+        // The first signal decides the exit status of an interrupted setup (128 + its number, as a shell reports it).
+        var signalNumber = 0;
         void Stop(PosixSignalContext? context)
         {
             if (context is not null)
+            {
                 context.Cancel = true;
+                Interlocked.CompareExchange(ref signalNumber, SignalNumber(context.Signal), 0);
+            }
             stop.TrySetResult();
             if (!Volatile.Read(ref ready))
                 setup.Cancel();
@@ -92,7 +98,7 @@ internal sealed class MountHost
         }
         catch (OperationCanceledException) when (stop.Task.IsCompleted)
         {
-            throw Interrupted();
+            throw Interrupted(Volatile.Read(ref signalNumber));
         }
 
         // Before anything is mounted, so a metrics port that is taken fails the mount with its message.
@@ -120,7 +126,7 @@ internal sealed class MountHost
                     Volatile.Write(ref ready, true);
                     // A signal that came while the mount was being made: unmount at once, without reporting readiness.
                     if (stop.Task.IsCompleted)
-                        throw Interrupted();
+                        throw Interrupted(Volatile.Read(ref signalNumber));
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
@@ -131,7 +137,7 @@ internal sealed class MountHost
         catch (OperationCanceledException) when (stop.Task.IsCompleted && !Volatile.Read(ref ready))
         {
             madeFolders.Remove();
-            throw Interrupted();
+            throw Interrupted(Volatile.Read(ref signalNumber));
         }
         catch (MountFailedException)
         {
@@ -159,8 +165,19 @@ internal sealed class MountHost
             _logger.LogWarning("{Legacy} holds changes staged by an earlier version of octue-mount, which named cache folders by source alone; they are not uploaded from there. To recover them, mount that source with --cache-dir {Legacy}", legacy, legacy);
     }
 
-    private MountFailedException Interrupted() =>
-        new($"Interrupted before {_settings.MountPoint} was mounted: nothing is mounted.", 130);
+    /// <summary>
+    /// A setup stopped by a signal: exit status 128 + the signal's number (143 for SIGTERM, what systemd and a shell
+    /// expect of a process that ends on it), 130 when the command line's own token stopped it.
+    /// </summary>
+    private MountFailedException Interrupted(int signal) =>
+        new($"Interrupted before {_settings.MountPoint} was mounted: nothing is mounted.", 128 + (signal == 0 ? 2 : signal));
+
+    private static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGTERM => 15,
+        _ => 2,
+    };
 
     /// <summary>
     /// The Windows form of a mount: the same store and file system, served through WinFsp at a drive letter or
@@ -210,7 +227,11 @@ internal sealed class MountHost
             var advice = ex.Message.Contains("gcloud auth", StringComparison.Ordinal) ? "" :
                 " Sign in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS, pass --credentials FILE, " +
                 "or point STORAGE_EMULATOR_HOST at an emulator.";
-            throw new MountFailedException($"Cannot reach Google Cloud Storage: {ex.Message}{advice}", 1);
+            // The advice is a sentence of its own, whether or not the store's message ended one.
+            var message = ex.Message.TrimEnd();
+            if (advice.Length > 0 && !message.EndsWith('.'))
+                message += ".";
+            throw new MountFailedException($"Cannot reach Google Cloud Storage: {message}{advice}", 1);
         }
     }
 
@@ -236,11 +257,14 @@ internal sealed class MountHost
     {
         Source = source,
         CacheDirectory = _settings.ResolveCacheDirectory(source),
-        CacheSizeBytes = _settings.CacheSizeBytes,
         MetadataTtl = _settings.MetadataTtl,
-        ChunkSize = _settings.ReadChunkSize,
-        Parallelism = _settings.ReadParallelism,
-        MemoryBudget = _settings.ReadMemoryLimit,
+        Read = new ReadOptions
+        {
+            ChunkSize = _settings.ReadChunkSize,
+            Parallelism = _settings.ReadParallelism,
+            MemoryBudget = _settings.ReadMemoryLimit,
+            CacheSizeBytes = _settings.CacheSizeBytes,
+        },
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
         Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),

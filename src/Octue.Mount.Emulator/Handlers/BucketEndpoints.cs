@@ -28,7 +28,7 @@ internal static class BucketEndpoints
         if (body is not null && body.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
             && body.RootElement.TryGetProperty("name", out var nameElement))
             name = nameElement.GetString();
-        if (NameRules.CheckBucketName(name) is { } problem)
+        if (GcsNameRules.CheckBucketName(name) is { } problem)
             throw GcsException.BadRequest(problem);
         if (!c.Store.TryCreateBucket(name!))
             throw new GcsException(409, "conflict", "Your previous request to create the named bucket succeeded and you already own it.");

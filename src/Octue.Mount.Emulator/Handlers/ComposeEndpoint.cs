@@ -14,7 +14,7 @@ internal static class ComposeEndpoint
     public static async Task ComposeAsync(EmulatorContext c)
     {
         var (bucket, name) = (c.Route.Bucket!, c.Route.Object!);
-        if (NameRules.CheckObjectName(name) is { } problem)
+        if (GcsNameRules.CheckObjectName(name) is { } problem)
             throw GcsException.BadRequest(problem);
         using var body = await RequestBody.ReadJsonAsync(c.Request, c.Aborted).ConfigureAwait(false)
             ?? throw GcsException.BadRequest("compose needs a body with sourceObjects.");

@@ -32,7 +32,7 @@ internal static class CopyEndpoints
         var route = c.Route;
         var (sourceBucket, sourceName) = (route.Bucket!, route.Object!);
         var (destinationBucket, destinationName) = (route.DestinationBucket!, route.DestinationObject!);
-        if (NameRules.CheckObjectName(destinationName) is { } problem)
+        if (GcsNameRules.CheckObjectName(destinationName) is { } problem)
             throw GcsException.BadRequest(problem);
         ObjectResourceInput input;
         using (var body = await RequestBody.ReadJsonAsync(c.Request, c.Aborted).ConfigureAwait(false))

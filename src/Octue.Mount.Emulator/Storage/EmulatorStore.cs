@@ -48,7 +48,7 @@ public sealed class EmulatorStore
     /// <summary>Creates a bucket; one that exists already is left as it is.</summary>
     public void CreateBucket(string name)
     {
-        if (NameRules.CheckBucketName(name) is { } problem)
+        if (GcsNameRules.CheckBucketName(name) is { } problem)
             throw new ArgumentException(problem, nameof(name));
         TryCreateBucket(name);
     }
@@ -59,7 +59,7 @@ public sealed class EmulatorStore
     public long PutObject(string bucket, string name, byte[] data, IDictionary<string, string>? metadata = null, string? contentType = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (NameRules.CheckObjectName(name) is { } problem)
+        if (GcsNameRules.CheckObjectName(name) is { } problem)
             throw new ArgumentException(problem, nameof(name));
         var attributes = new ObjectAttributes
         {

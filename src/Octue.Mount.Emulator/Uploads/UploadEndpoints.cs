@@ -84,7 +84,7 @@ internal static class UploadEndpoints
     }
 
     private static string ValidName(string? name) =>
-        NameRules.CheckObjectName(name) is { } problem ? throw GcsException.BadRequest(problem) : name!;
+        GcsNameRules.CheckObjectName(name) is { } problem ? throw GcsException.BadRequest(problem) : name!;
 
     private static async Task<System.Text.Json.JsonDocument?> ParseJsonAsync(Stream body, CancellationToken ct)
     {

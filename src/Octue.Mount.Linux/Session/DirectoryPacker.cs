@@ -4,7 +4,10 @@ using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Linux.Session;
 
-/// <summary>Packs the VFS's directory entries into a READDIR or READDIRPLUS reply of bounded size.</summary>
+/// <summary>
+/// Packs the VFS's directory entries into a READDIR or READDIRPLUS reply of bounded size, one
+/// <see cref="DirentEncoder"/> record per entry, and says which entries the kernel counts as lookups.
+/// </summary>
 internal static class DirectoryPacker
 {
     /// <summary>Longest name in bytes a Linux directory entry may carry.</summary>
@@ -41,11 +44,11 @@ internal static class DirectoryPacker
                 var entryOut = IsDotOrDotDot(entry.Name) ? default : AttrMapper.ToEntry(entry.Attributes);
                 if (IsDotOrDotDot(entry.Name))
                     entryOut.Attr.Ino = AttrMapper.InodeOf(entry.Attributes);
-                written = DirentPacker.TryWriteDirentPlus(destination[used..], in entryOut, nextOffset, type, name[..nameLength]);
+                written = DirentEncoder.TryWriteDirentPlus(destination[used..], in entryOut, nextOffset, type, name[..nameLength]);
             }
             else
             {
-                written = DirentPacker.TryWriteDirent(destination[used..], AttrMapper.InodeOf(entry.Attributes), nextOffset, type, name[..nameLength]);
+                written = DirentEncoder.TryWriteDirent(destination[used..], AttrMapper.InodeOf(entry.Attributes), nextOffset, type, name[..nameLength]);
             }
             if (written == 0)
                 break;

@@ -722,7 +722,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
             return;
         }
-        ReplySized(request, listxattr.BufferSize, XattrNames.Encode(result.Value));
+        ReplySized(request, listxattr.BufferSize, XattrNameList.Encode(result.Value));
     }
 
     /// <summary>GETXATTR/LISTXATTR answer: size 0 asks for the size; a smaller buffer gets ERANGE.</summary>

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: each WinFsp callback is a short translation onto IFileSystem, kept side by side as in
+// WinFsp's memfs sample; extended attributes and pending completions are in WinFspAdapter.Ea.cs and .Async.cs.
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+// Over 400 lines: the Dataset API mirrors the Python SDK's class member for member (local, cloud, metadata, transfers).
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -1,5 +1,4 @@
 using System.Text;
-using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Octue;
 
@@ -8,7 +7,7 @@ namespace Octue.Mount.Octue;
 /// are input from whoever can write the bucket: they must not pick between objects for one local file
 /// (<c>ok.txt</c> and <c>evil/../ok.txt</c>), need a folder where another object is a file (<c>a</c> and
 /// <c>a/b</c>), or hold a path segment a file system cannot show. Each segment follows the mount's rule
-/// (<see cref="NameRules"/>, docs/naming.md: not empty, not <c>.</c> or <c>..</c>, at most 255 bytes, no NUL), so
+/// (<see cref="FileNameRule"/>, docs/naming.md: not empty, not <c>.</c> or <c>..</c>, at most 255 bytes, no NUL), so
 /// what a download writes is what a mount of the same bucket shows. Any problem refuses the whole download, naming
 /// every object involved, rather than writing some files and failing on the rest.
 /// </summary>
@@ -80,11 +79,11 @@ internal sealed class DownloadLayout
         segments = relativePath.Split('/', '\\');
         foreach (var segment in segments)
         {
-            if (!NameRules.IsValidSegment(segment))
+            if (!FileNameRule.IsValidSegment(segment))
             {
                 if (CloudPath.TryNormalise(relativePath.Replace('\\', '/'), out var normalised) && normalised.Length > 0)
                     _refusedNormalised.Add((_problems.Count, normalised));
-                _problems.Add($"{source} cannot be a local file because {NameRules.Reason(segment)}");
+                _problems.Add($"{source} cannot be a local file because {FileNameRule.Reason(segment)}");
                 return false;
             }
         }

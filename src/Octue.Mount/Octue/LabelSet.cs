@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Octue.Mount.Octue;
@@ -61,6 +63,32 @@ public sealed partial class LabelSet : IReadOnlyCollection<string>, IEquatable<L
     {
         var stripped = label.Trim();
         return LabelPattern().IsMatch(stripped) && !stripped.EndsWith('-');
+    }
+
+    /// <summary>Parses a JSON array of labels (<c>["met-mast", "wind"]</c>), each stripped and validated.</summary>
+    /// <exception cref="OctueFormatException">Not a JSON array of strings, or a label is invalid.</exception>
+    public static LabelSet Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(json);
+        }
+        catch (JsonException error)
+        {
+            throw new OctueFormatException("labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]", error);
+        }
+        if (node is not JsonArray array)
+            throw new OctueFormatException("labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]");
+        var labels = new LabelSet();
+        foreach (var item in array)
+        {
+            if (item is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+                throw new OctueFormatException("labels", "every label must be a string");
+            labels.Add(value.GetValue<string>());
+        }
+        return labels;
     }
 
     /// <summary>

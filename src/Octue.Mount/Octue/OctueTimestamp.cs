@@ -56,11 +56,18 @@ public static class OctueTimestamp
         var trimmed = text.Trim();
         if (decimal.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
             return FromPosixSeconds(seconds);
-        if (DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-            return TruncateToMicroseconds(parsed);
-        return null;
+        return FromDateText(trimmed);
     }
+
+    /// <summary>
+    /// Reads an ISO 8601 / Python <c>str(datetime)</c> text only (no posix seconds: what a person types as a date);
+    /// naive times are UTC. Null when not understood.
+    /// </summary>
+    public static DateTimeOffset? FromDateText(string text) =>
+        DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+            ? TruncateToMicroseconds(parsed)
+            : null;
 
     private static DateTimeOffset? FromPosixSeconds(decimal seconds)
     {

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
+using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
 /// <summary>
 /// Lists one directory of a bucket with a single paged, delimited listing (1,000 entries a page) and applies
-/// <see cref="NameRules"/>: hidden names are logged, a file that collides with a directory is hidden. The listing
+/// <see cref="FileNameRule"/>: hidden names are logged, a file that collides with a directory is hidden. The listing
 /// includes the sub-directories' <c>dir/</c> placeholders, so their attributes need no stat either.
 /// </summary>
 internal sealed class DirectoryLister
@@ -58,9 +59,9 @@ internal sealed class DirectoryLister
                     continue;
                 }
 
-                if (!NameRules.IsValidSegment(name))
+                if (!FileNameRule.IsValidSegment(name))
                 {
-                    Hidden(bucket, obj.Name, NameRules.Reason(name));
+                    Hidden(bucket, obj.Name, FileNameRule.Reason(name));
                     continue;
                 }
 
@@ -71,9 +72,9 @@ internal sealed class DirectoryLister
             foreach (var sub in page.Prefixes)
             {
                 var name = sub[prefix.Length..^1];
-                if (!NameRules.IsValidSegment(name))
+                if (!FileNameRule.IsValidSegment(name))
                 {
-                    Hidden(bucket, sub, NameRules.Reason(name));
+                    Hidden(bucket, sub, FileNameRule.Reason(name));
                     continue;
                 }
 

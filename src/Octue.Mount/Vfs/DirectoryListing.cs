@@ -16,7 +16,7 @@ internal readonly record struct ListingEntry(string Name, NodeKind Kind, ObjectI
 }
 
 /// <summary>
-/// A snapshot of a directory's visible entries, in name order, after <see cref="NameRules"/> were applied.
+/// A snapshot of a directory's visible entries, in name order, after <see cref="Octue.FileNameRule"/> was applied.
 /// Built from one paged, delimited listing: entries carry the listing's object metadata, so attributes need no stat.
 /// </summary>
 internal sealed class DirectoryListing

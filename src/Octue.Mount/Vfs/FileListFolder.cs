@@ -46,10 +46,10 @@ internal sealed class FileListFolder
             }
 
             var segments = Dataset.PathInDataset(location, path.Bucket, path.Path).Split('/');
-            var invalid = Array.Find(segments, segment => !NameRules.IsValidSegment(segment));
+            var invalid = Array.Find(segments, segment => !FileNameRule.IsValidSegment(segment));
             if (invalid is not null)
             {
-                logger.LogWarning("File {File} of dataset {Dataset} is not shown because {Reason}", path, dataset, NameRules.Reason(invalid));
+                logger.LogWarning("File {File} of dataset {Dataset} is not shown because {Reason}", path, dataset, FileNameRule.Reason(invalid));
                 continue;
             }
 

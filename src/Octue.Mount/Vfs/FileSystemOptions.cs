@@ -1,3 +1,5 @@
+using Octue.Mount.Caching;
+
 namespace Octue.Mount.Vfs;
 
 /// <summary>Options of an <see cref="OctueFileSystem"/>.</summary>
@@ -11,9 +13,6 @@ public sealed record FileSystemOptions
     /// Staged files survive a crash here and are recovered by the next <c>OctueFileSystem.CreateAsync</c>.
     /// </summary>
     public required string CacheDirectory { get; init; }
-
-    /// <summary>Size bound of the on-disk content cache.</summary>
-    public long CacheSizeBytes { get; init; } = 10L * 1024 * 1024 * 1024;
 
     /// <summary>How long stat, negative and listing entries are trusted (close-to-open: open always revalidates). Zero disables the cache.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromSeconds(1);
@@ -46,12 +45,10 @@ public sealed record FileSystemOptions
     /// </summary>
     public bool AllowSetuid { get; init; }
 
-    /// <summary>Size of a ranged GET of the read path.</summary>
-    public int ChunkSize { get; init; } = 8 * 1024 * 1024;
-
-    /// <summary>Parallel ranged GETs of a sequential read.</summary>
-    public int Parallelism { get; init; } = 4;
-
-    /// <summary>Global memory budget of read-ahead buffers.</summary>
-    public long MemoryBudget { get; init; } = 256L * 1024 * 1024;
+    /// <summary>
+    /// The read path's settings, as the caching layer takes them: chunk size, read-ahead, memory budget and the size
+    /// bound of the on-disk content cache. Its <see cref="ReadOptions.CacheDirectory"/> is not used: the content cache
+    /// lives under <see cref="CacheDirectory"/> with the rest.
+    /// </summary>
+    public ReadOptions Read { get; init; } = new();
 }

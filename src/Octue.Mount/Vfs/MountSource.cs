@@ -144,21 +144,7 @@ public sealed record MountSource
     }
 
     /// <summary>The text with control characters shown as <c>\uXXXX</c>, so a message never carries a NUL or a line break.</summary>
-    private static string Printable(string text)
-    {
-        if (!text.Any(char.IsControl))
-        {
-            return text;
-        }
-
-        var builder = new System.Text.StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            builder.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
-        }
-
-        return builder.ToString();
-    }
+    private static string Printable(string text) => PrintableText.Escape(text);
 
     /// <summary>Checks a bucket name against GCS's naming rules (3–222 characters, lower-case letters, digits, '-', '_', '.').</summary>
     internal static void ValidateBucketName(string bucket, string source)

@@ -115,7 +115,7 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check;
@@ -811,7 +811,7 @@ public sealed partial class OctueFileSystem
 
                 var patch = new MetadataPatch { Metadata = PosixPatch(current, changes) };
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
-                Updated(node, info);
+                RecordOwnChange(node, info);
                 // A writer that opened the file and has not written yet stages its copy later, from its base: it
                 // must carry this change, or its first write would hide it until close.
                 await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
@@ -910,7 +910,7 @@ public sealed partial class OctueFileSystem
                     handle.Reader = null;
                 }
 
-                Updated(node, info);
+                RecordOwnChange(node, info);
                 RebaseOpenHandles(node, info, handle, onlyGeneration: null);
                 return VfsError.None;
             case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
@@ -929,7 +929,7 @@ public sealed partial class OctueFileSystem
     private bool IsUnlinked(Node node) => node.Detached && node.Parent is not null && _nodes.GetChild(node.Parent, node.Name) != node;
 
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
-    private void Updated(Node node, ObjectInfo info)
+    private void RecordOwnChange(Node node, ObjectInfo info)
     {
         node.LastKnown = info;
         _metadata.InvalidateObject(info.Bucket, info.Name);

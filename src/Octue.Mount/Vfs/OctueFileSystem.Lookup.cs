@@ -28,7 +28,7 @@ public sealed partial class OctueFileSystem
             return VfsError.NotDirectory;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check == VfsError.NameTooLong ? VfsError.NameTooLong : VfsError.NotFound;
@@ -233,14 +233,14 @@ public sealed partial class OctueFileSystem
             addLookups);
         if (entry.Object is not null && !node.IsDirectory)
         {
-            NoteObject(node, entry.Object);
+            ObserveObject(node, entry.Object);
         }
 
         return node;
     }
 
     /// <summary>Records the object a node now is; a new generation seen remotely drops the kernel's cached pages.</summary>
-    private void NoteObject(Node node, ObjectInfo info)
+    private void ObserveObject(Node node, ObjectInfo info)
     {
         if (node.LastKnown is { } last && last.Generation != info.Generation && ActiveWriter(node) is null)
         {
@@ -436,7 +436,7 @@ public sealed partial class OctueFileSystem
                 return node.Detached && node.LastKnown is { } last ? last : VfsError.NotFound;
             }
 
-            NoteObject(node, info);
+            ObserveObject(node, info);
             return info;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -509,7 +509,7 @@ public sealed partial class OctueFileSystem
         var entries = new List<ListingEntry>(buckets.Count);
         foreach (var bucket in buckets)
         {
-            if (NameRules.IsValidSegment(bucket))
+            if (FileNameErrors.Check(bucket) == VfsError.None)
             {
                 entries.Add(new ListingEntry(bucket, NodeKind.Directory, null, bucket, ""));
             }

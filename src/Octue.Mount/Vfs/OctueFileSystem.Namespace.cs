@@ -334,7 +334,7 @@ public sealed partial class OctueFileSystem
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
-            Updated(node, info);
+            RecordOwnChange(node, info);
             return ObjectAttributes(node, info);
         }
         catch (PreconditionFailedException)
@@ -594,8 +594,9 @@ public sealed partial class OctueFileSystem
             targetGeneration = fresh?.Generation ?? 0;
         }
 
-        var replaced = target is not null ? _nodes.GetChild(toDir, newName) : null;
-        if (replaced is not null && replaced != node && targetGeneration != 0)
+        // The file the rename replaces: an object, or a file created here and not uploaded yet (not in the bucket).
+        var replaced = _nodes.GetChild(toDir, newName) is { Kind: NodeKind.File } there && there != node ? there : null;
+        if (replaced is not null && targetGeneration != 0)
         {
             // The file renamed over stays readable through the handles open on it, as an unlinked file does.
             await PreserveOpenReadersAsync(replaced, targetGeneration, ct).ConfigureAwait(false);
@@ -634,11 +635,11 @@ public sealed partial class OctueFileSystem
             _metadata.PutStat(source.Bucket, source.ObjectName, null);
         }
         MoveNode(node, toDir, newName, toDir.Bucket, destination);
-        Updated(node, copy);
+        RecordOwnChange(node, copy);
         await RebaseWritersAsync(node, copy, CancellationToken.None).ConfigureAwait(false);
         // Readers of the renamed generation read its copy, which has the same bytes, now that the source is gone.
         RebaseOpenHandles(node, copy, uploader: null, onlyGeneration: current.Generation);
-        if (replaced is not null && replaced != node)
+        if (replaced is not null)
         {
             await ForgetStagedCopiesAsync(replaced, ct).ConfigureAwait(false);
         }
@@ -895,7 +896,7 @@ public sealed partial class OctueFileSystem
             return VfsError.ReadOnly;
         }
 
-        var check = NameRules.Check(name);
+        var check = FileNameErrors.Check(name);
         if (check != VfsError.None)
         {
             return check;

@@ -186,7 +186,7 @@ public sealed partial class OctueFileSystem
         foreach (var pending in _pending.Under(dir.Bucket, dir.ObjectName, directChildrenOnly: true))
         {
             var name = pending.Name[dir.ObjectName.Length..];
-            if (NameRules.IsValidSegment(name) && !listing.TryGet(name, out _) && (added is null || !added.Exists(e => e.Name == name)))
+            if (FileNameErrors.Check(name) == VfsError.None && !listing.TryGet(name, out _) && (added is null || !added.Exists(e => e.Name == name)))
             {
                 (added ??= new List<ListingEntry>()).Add(new ListingEntry(name, NodeKind.File, null, pending.Bucket, pending.Name));
             }

@@ -13,7 +13,7 @@ public sealed partial class OctueFileSystem
 
     /// <summary>
     /// Reads the mounted manifest: one directory per dataset, each worked out on its first use
-    /// (<see cref="ProjectDatasetAsync"/>). Datasets with a local path, and names that break <see cref="NameRules"/>,
+    /// (<see cref="ProjectDatasetAsync"/>). Datasets with a local path, and names that break <see cref="FileNameRule"/>,
     /// are left out and logged.
     /// </summary>
     private static async Task<DirectoryListing> LoadManifestAsync(IObjectStore store, MountSource source, ILogger logger, CancellationToken ct)
@@ -58,9 +58,9 @@ public sealed partial class OctueFileSystem
         var entries = new List<ListingEntry>(manifest.Datasets.Count);
         foreach (var (key, reference) in manifest.Datasets)
         {
-            if (!NameRules.IsValidSegment(key))
+            if (!FileNameRule.IsValidSegment(key))
             {
-                logger.LogWarning("Dataset '{Key}' of {Manifest} is not shown because {Reason}", key, uri, NameRules.Reason(key));
+                logger.LogWarning("Dataset '{Key}' of {Manifest} is not shown because {Reason}", key, uri, FileNameRule.Reason(key));
                 continue;
             }
 

@@ -13,8 +13,6 @@ namespace Octue.Mount.Vfs;
 // Extended attributes: Octue metadata and GCS object facts (DESIGN.md "Extended attributes").
 public sealed partial class OctueFileSystem
 {
-    private const int MaxPreconditionRetries = 3;
-
     /// <inheritdoc/>
     public async ValueTask<VfsResult<byte[]>> GetXattrAsync(ulong node, string name, CancellationToken ct = default)
     {
@@ -356,9 +354,9 @@ public sealed partial class OctueFileSystem
                 {
                     timestamp = null;
                 }
-                else if (DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+                else if (OctueTimestamp.FromDateText(value) is { } parsed)
                 {
-                    timestamp = OctueTimestamp.TruncateToMicroseconds(parsed);
+                    timestamp = parsed;
                 }
                 else
                 {
@@ -377,7 +375,7 @@ public sealed partial class OctueFileSystem
 
                 return true;
             case XattrNames.OctueLabels:
-                var parsedLabels = ParseLabels(value);
+                var parsedLabels = value is null || value.Trim().Length == 0 ? new LabelSet() : LabelSet.Parse(value);
                 labels.Clear();
                 foreach (var label in parsedLabels)
                 {
@@ -429,44 +427,6 @@ public sealed partial class OctueFileSystem
 
             return JsonValue.Create(value);
         }
-    }
-
-    private static List<string> ParseLabels(string? value)
-    {
-        var result = new List<string>();
-        if (value is null || value.Trim().Length == 0)
-        {
-            return result;
-        }
-
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(value);
-        }
-        catch (JsonException e)
-        {
-            throw new OctueFormatException("user.octue.labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]", e);
-        }
-
-        if (node is not JsonArray array)
-        {
-            throw new OctueFormatException("user.octue.labels", "labels must be a JSON array of strings such as [\"met-mast\", \"wind\"]");
-        }
-
-        foreach (var item in array)
-        {
-            if (item is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
-            {
-                throw new OctueFormatException("user.octue.labels", "every label must be a string");
-            }
-
-            var label = v.GetValue<string>();
-            LabelSet.ValidateLabel(label);
-            result.Add(label.Trim());
-        }
-
-        return result;
     }
 
     /// <summary>A change to a file's xattr: a metadata PATCH with an ifMetagenerationMatch precondition (retried on a lost race).</summary>
@@ -582,7 +542,7 @@ public sealed partial class OctueFileSystem
             try
             {
                 var updated = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
-                Updated(node, updated);
+                RecordOwnChange(node, updated);
                 await CarryIntoWritersAsync(node, patch, updated, ct).ConfigureAwait(false);
                 return VfsError.None;
             }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Octue.Mount.Caching;
+using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
@@ -14,6 +15,9 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 public sealed partial class OctueFileSystem : IFileSystem
 {
+    /// <summary>How many times a change that lost a metadata race (metageneration) is merged again and retried.</summary>
+    private const int MaxPreconditionRetries = 3;
+
     private readonly FileSystemOptions _options;
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
@@ -75,7 +79,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         var metrics = new VfsMetrics();
         try
         {
-            var fs = await CreateAsync(options, new CountingObjectStore(store, metrics), metrics, loggerFactory, ct).ConfigureAwait(false);
+            var fs = await CreateAsync(options, new CountingObjectStore(store, metrics.Meter), metrics, loggerFactory, ct).ConfigureAwait(false);
             fs._logger.LogInformation("File system ready on {Source}", options.Source);
             return fs;
         }
@@ -154,7 +158,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     public FileSystemStats GetStats() =>
         // Object stores have no capacity: report 1 PiB of 4 KiB blocks, all free, and plenty of inodes.
         new(TotalBlocks: 1UL << 38, FreeBlocks: 1UL << 38, AvailableBlocks: 1UL << 38, TotalFiles: 1UL << 32,
-            FreeFiles: 1UL << 32, BlockSize: 4096, MaxNameLength: NameRules.MaxNameBytes);
+            FreeFiles: 1UL << 32, BlockSize: 4096, MaxNameLength: FileNameRule.MaxNameBytes);
 
     /// <summary>Live nodes (for tests and diagnostics).</summary>
     internal int NodeCount => _nodes.Count;

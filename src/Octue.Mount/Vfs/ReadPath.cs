@@ -14,14 +14,7 @@ internal sealed class ReadPath : IAsyncDisposable
 
     public ReadPath(IObjectStore store, FileSystemOptions options, ILoggerFactory loggerFactory)
     {
-        var readOptions = new ReadOptions
-        {
-            ChunkSize = options.ChunkSize,
-            Parallelism = options.Parallelism,
-            MemoryBudget = options.MemoryBudget,
-            CacheDirectory = options.CacheDirectory,
-            CacheSizeBytes = options.CacheSizeBytes,
-        };
+        var readOptions = options.Read with { CacheDirectory = options.CacheDirectory };
         _factory = new ObjectReaderFactory(store, ContentCache.Create(readOptions, loggerFactory), readOptions, loggerFactory);
     }
 

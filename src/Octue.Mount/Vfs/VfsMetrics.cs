@@ -6,17 +6,16 @@ namespace Octue.Mount.Vfs;
 /// <summary>
 /// Counters of one file system, on its own meter named <see cref="MeterName"/> (the read path's counters share the
 /// name, so <c>dotnet-counters monitor --counters Octue.Mount</c> and the Prometheus and OTLP exporters show both):
-/// store requests by kind and their durations, bytes read and written, uploads and their bytes, bytes staged now,
-/// conflicts, recovered staged files, hidden names, integrity failures, metadata cache hits and misses. A meter per
-/// instance lets tests tell one file system's counts from another's. docs/metrics.md lists them.
+/// bytes read and written, uploads and their bytes, bytes staged now, conflicts, recovered staged files, hidden names,
+/// integrity failures, metadata cache hits and misses. Store requests and their durations are counted on the same
+/// meter by <see cref="Storage.CountingObjectStore"/>. A meter per instance lets tests tell one file system's counts
+/// from another's. docs/metrics.md lists them.
 /// </summary>
 internal sealed class VfsMetrics : IDisposable
 {
     public const string MeterName = CachingMetrics.MeterName;
 
     private readonly Meter _meter;
-    private readonly Counter<long> _requests;
-    private readonly Histogram<double> _requestDuration;
     private readonly Counter<long> _uploadedBytes;
     private readonly Counter<long> _bytesRead;
     private readonly Counter<long> _bytesWritten;
@@ -32,12 +31,6 @@ internal sealed class VfsMetrics : IDisposable
     public VfsMetrics()
     {
         _meter = new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("octue.mount.store.requests", "{request}", "Calls to the object store, by kind (tag kind)");
-        // Seconds, as OpenTelemetry's semantic conventions measure durations, with buckets from 1 ms (a warm emulator
-        // or a small stat) to a minute (a large upload over a slow link).
-        _requestDuration = _meter.CreateHistogram("octue.mount.store.duration", "s",
-            "Time each call to the object store took, by kind and outcome (tags kind, outcome: ok or error); for a read, until its response started",
-            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _uploadedBytes = _meter.CreateCounter<long>("octue.mount.vfs.uploaded_bytes", "By", "Bytes of staged files uploaded");
         _bytesRead = _meter.CreateCounter<long>("octue.mount.vfs.read_bytes", "By", "Bytes returned to readers");
         _bytesWritten = _meter.CreateCounter<long>("octue.mount.vfs.written_bytes", "By", "Bytes written to staged files");
@@ -51,17 +44,8 @@ internal sealed class VfsMetrics : IDisposable
         _metadataMisses = _meter.CreateCounter<long>("octue.mount.metadata_cache.misses", "{lookup}", "Stats, directory probes and listings that went to the store");
     }
 
-    private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
     /// <summary>This instance's meter (each file system has its own, all named <see cref="MeterName"/>).</summary>
     public Meter Meter => _meter;
-
-    public void Request(string kind) => _requests.Add(1, new KeyValuePair<string, object?>("kind", kind));
-
-    /// <summary>How long a store call of <paramref name="kind"/> took, from <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> at its start.</summary>
-    public void RequestDuration(string kind, bool succeeded, long startTimestamp) =>
-        _requestDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds,
-            new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "error"));
 
     /// <summary>
     /// Publishes <c>octue.mount.vfs.staged_bytes</c>, the bytes of staged files in the cache folder now (written and

@@ -2,17 +2,6 @@ using System.Diagnostics;
 
 namespace Octue.Mount.Linux.Tests.Mounts;
 
-/// <summary>The outcome of running an ordinary tool.</summary>
-public sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
-{
-    public ToolResult EnsureSuccess(string what)
-    {
-        if (ExitCode != 0)
-            throw new Xunit.Sdk.XunitException($"{what} failed with exit code {ExitCode}: {Stderr}{Stdout}");
-        return this;
-    }
-}
-
 /// <summary>
 /// Runs ordinary tools (cp, ls, getfattr, ...) as child processes. The test process itself never opens anything
 /// inside a mount: only these children do.

@@ -126,7 +126,7 @@ public sealed class CodecTests
     {
         var buffer = new byte[64];
         Array.Fill(buffer, (byte)0xAA);
-        var used = DirentPacker.TryWriteDirent(buffer, 11, 3, 8, "hello"u8);
+        var used = DirentEncoder.TryWriteDirent(buffer, 11, 3, 8, "hello"u8);
         Assert.Equal(32, used); // 24 + 5 = 29, padded to 32
         Assert.Equal(11UL, BitConverter.ToUInt64(buffer, 0));
         Assert.Equal(3UL, BitConverter.ToUInt64(buffer, 8));
@@ -136,7 +136,7 @@ public sealed class CodecTests
         Assert.All(buffer[29..32], b => Assert.Equal(0, b));
         Assert.Equal(0xAA, buffer[32]);
 
-        Assert.Equal(0, DirentPacker.TryWriteDirent(buffer.AsSpan(0, 31), 11, 3, 8, "hello"u8));
+        Assert.Equal(0, DirentEncoder.TryWriteDirent(buffer.AsSpan(0, 31), 11, 3, 8, "hello"u8));
     }
 
     [Fact]
@@ -144,13 +144,13 @@ public sealed class CodecTests
     {
         var buffer = new byte[512];
         var entry = new FuseEntryOut { NodeId = 12, Attr = new FuseAttr { Ino = 12, Mode = FileModes.Regular | 0x1A4 } };
-        var used = DirentPacker.TryWriteDirentPlus(buffer, in entry, 4, 8, "file.txt"u8);
-        Assert.Equal(DirentPacker.Align8(152 + 8), used);
+        var used = DirentEncoder.TryWriteDirentPlus(buffer, in entry, 4, 8, "file.txt"u8);
+        Assert.Equal(DirentEncoder.Align8(152 + 8), used);
         Assert.Equal(12UL, BitConverter.ToUInt64(buffer, 0));
         Assert.Equal(12UL, BitConverter.ToUInt64(buffer, 128)); // dirent.ino
         Assert.Equal(4UL, BitConverter.ToUInt64(buffer, 136)); // dirent.off
         Assert.Equal("file.txt", Encoding.ASCII.GetString(buffer, 152, 8));
-        Assert.Equal(0, DirentPacker.TryWriteDirentPlus(buffer.AsSpan(0, 159), in entry, 4, 8, "file.txt"u8));
+        Assert.Equal(0, DirentEncoder.TryWriteDirentPlus(buffer.AsSpan(0, 159), in entry, 4, 8, "file.txt"u8));
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed class DispatcherMappingTests
         var buffer = new byte[4096];
         var used = DirectoryPacker.Pack(buffer, entries, plus: true, out var count);
         Assert.Equal(3, count);
-        Assert.Equal(DirentPacker.DirentPlusSize(1) + DirentPacker.DirentPlusSize(2) + DirentPacker.DirentPlusSize(5), used);
+        Assert.Equal(DirentEncoder.DirentPlusSize(1) + DirentEncoder.DirentPlusSize(2) + DirentEncoder.DirentPlusSize(5), used);
         Assert.Equal(0UL, BitConverter.ToUInt64(buffer, 0)); // "." carries nodeid 0 ...
         Assert.Equal(5UL, BitConverter.ToUInt64(buffer, 128)); // ... but its dirent has the inode number
         Assert.False(DirectoryPacker.CountsAsLookup(entries[0]));
@@ -139,29 +139,13 @@ public sealed class DispatcherMappingTests
 
         var small = DirectoryPacker.Pack(buffer.AsSpan(0, 200), entries, plus: true, out var fitted);
         Assert.Equal(1, fitted);
-        Assert.Equal(DirentPacker.DirentPlusSize(1), small);
+        Assert.Equal(DirentEncoder.DirentPlusSize(1), small);
     }
 
     [Fact]
     public void Xattr_names_are_each_nul_terminated()
     {
-        Assert.Equal("user.a\0user.bb\0"u8.ToArray(), XattrNames.Encode(["user.a", "user.bb"]));
-        Assert.Empty(XattrNames.Encode([]));
-    }
-}
-
-public sealed class XattrNamespaceTests
-{
-    [Theory]
-    [InlineData("user.octue.tags", true)]
-    [InlineData("user.gcs.crc32c", true)]
-    [InlineData("security.selinux", false)]
-    [InlineData("security.capability", false)]
-    [InlineData("system.posix_acl_access", false)]
-    [InlineData("trusted.x", false)]
-    [InlineData("userx", false)]
-    public void Only_user_names_reach_the_file_system(string name, bool passed)
-    {
-        Assert.Equal(passed, FuseDispatcher.IsUserNamespace(name));
+        Assert.Equal("user.a\0user.bb\0"u8.ToArray(), XattrNameList.Encode(["user.a", "user.bb"]));
+        Assert.Empty(XattrNameList.Encode([]));
     }
 }

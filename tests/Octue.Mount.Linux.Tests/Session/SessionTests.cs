@@ -327,10 +327,10 @@ public sealed class SessionTests : IAsyncLifetime
         for (var offset = 0; offset < payload.Length;)
         {
             var nameLength = BitConverter.ToInt32(payload, offset + FuseEntryOut.Size + 16);
-            names.Add(System.Text.Encoding.UTF8.GetString(payload, offset + DirentPacker.DirentPlusHeaderSize, nameLength));
+            names.Add(System.Text.Encoding.UTF8.GetString(payload, offset + DirentEncoder.DirentPlusHeaderSize, nameLength));
             if (names[^1] == "hello.txt")
                 Assert.Equal(6UL, BitConverter.ToUInt64(payload, offset + 40 + 8)); // entry.attr.size
-            offset += DirentPacker.DirentPlusSize(nameLength);
+            offset += DirentEncoder.DirentPlusSize(nameLength);
         }
         Assert.Equal([".", "..", "hello.txt"], names);
         Send(FuseOpcode.ReleaseDir, 1, Bytes(new FuseReleaseIn { Fh = handle }));

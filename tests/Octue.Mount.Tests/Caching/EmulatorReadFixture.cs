@@ -7,20 +7,19 @@ namespace Octue.Mount.Tests.Caching;
 /// One emulator for the read-path tests, holding one 256 MiB object generated once (the sequential and the random
 /// test share it, so the suite holds a single copy of it in memory).
 /// </summary>
-public sealed class EmulatorReadFixture : IAsyncLifetime
+public sealed class EmulatorReadFixture : EmulatorFixture
 {
     public const string Bucket = "read-path";
     public const string LargeName = "large/object.bin";
     public const int LargeSize = 256 * 1024 * 1024;
 
-    public GcsEmulator Emulator { get; private set; } = null!;
     public IObjectStore Store { get; private set; } = null!;
     public byte[] LargeData { get; private set; } = null!;
     public ObjectInfo Large { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Emulator = await GcsEmulator.StartAsync();
+        await base.InitializeAsync();
         Emulator.Store.CreateBucket(Bucket);
         Store = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = Emulator.HostAndPort });
         LargeData = PatternData.Create(LargeSize, seed: 256);
@@ -35,12 +34,12 @@ public sealed class EmulatorReadFixture : IAsyncLifetime
         return (await Store.StatAsync(Bucket, name))!;
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         if (Store is IDisposable disposable)
         {
             disposable.Dispose();
         }
-        await Emulator.DisposeAsync();
+        await base.DisposeAsync();
     }
 }

@@ -1,11 +1,8 @@
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Tests.Caching;
-
-[CollectionDefinition(nameof(ReadPathMetricsTests), DisableParallelization = true)]
-public sealed class ReadPathMetricsCollection;
 
 /// <summary>The read path's counters (run alone: the meter is process-wide).</summary>
 [Collection(nameof(ReadPathMetricsTests))]
@@ -14,41 +11,23 @@ public sealed class ReadPathMetricsTests : IDisposable
     private const int Chunk = 4 * ChunkLayout.BlockSize;
     private readonly TempDirectory _cacheFolder = new();
     private readonly MemoryObjectStore _store = new();
-    private readonly MeterListener _listener = new();
-    private readonly Dictionary<string, long> _totals = new();
-
-    public ReadPathMetricsTests()
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == "Octue.Mount" && instrument.Name.StartsWith("octue.mount.", StringComparison.Ordinal))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-        {
-            lock (_totals)
-            {
-                _totals[instrument.Name] = _totals.GetValueOrDefault(instrument.Name) + value;
-            }
-        });
-        _listener.Start();
-    }
+    private readonly MetricCollector<long> _storeBytes = new(CachingMetrics.BytesReadFromStore);
+    private readonly MetricCollector<long> _servedBytes = new(CachingMetrics.BytesServed);
+    private readonly MetricCollector<long> _hits = new(CachingMetrics.CacheHits);
+    private readonly MetricCollector<long> _misses = new(CachingMetrics.CacheMisses);
+    private readonly MetricCollector<long> _verifications = new(CachingMetrics.Verifications);
+    private readonly MetricCollector<long> _failures = new(CachingMetrics.IntegrityFailures);
 
     public void Dispose()
     {
-        _listener.Dispose();
+        foreach (var collector in new[] { _storeBytes, _servedBytes, _hits, _misses, _verifications, _failures })
+        {
+            collector.Dispose();
+        }
         _cacheFolder.Dispose();
     }
 
-    private long Total(string name)
-    {
-        lock (_totals)
-        {
-            return _totals.GetValueOrDefault(name);
-        }
-    }
+    private static long Total(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().EvaluateAsCounter();
 
     [Fact]
     public async Task Counts_downloaded_bytes_hits_misses_verifications_and_failures()
@@ -69,12 +48,12 @@ public sealed class ReadPathMetricsTests : IDisposable
                 }
             }
         }
-        Assert.Equal(data.Length, Total("octue.mount.read.store_bytes"));
-        Assert.Equal(2L * data.Length, Total("octue.mount.read.served_bytes"));
-        Assert.Equal(3, Total("octue.mount.cache.misses"));
-        Assert.Equal(3, Total("octue.mount.cache.hits"));
-        Assert.Equal(1, Total("octue.mount.integrity.verifications"));
-        Assert.Equal(0, Total("octue.mount.integrity.failures"));
+        Assert.Equal(data.Length, Total(_storeBytes));
+        Assert.Equal(2L * data.Length, Total(_servedBytes));
+        Assert.Equal(3, Total(_misses));
+        Assert.Equal(3, Total(_hits));
+        Assert.Equal(1, Total(_verifications));
+        Assert.Equal(0, Total(_failures));
 
         ObjectInfo bad = _store.Put("b", "metrics-bad.bin", data);
         _store.CorruptNextDownloads(1);
@@ -83,7 +62,7 @@ public sealed class ReadPathMetricsTests : IDisposable
         {
             await Assert.ThrowsAsync<CorruptionException>(async () => await reader.ReadAsync(0, new byte[data.Length]));
         }
-        Assert.Equal(1, Total("octue.mount.integrity.failures"));
-        Assert.Equal(1, Total("octue.mount.integrity.verifications"));
+        Assert.Equal(1, Total(_failures));
+        Assert.Equal(1, Total(_verifications));
     }
 }

@@ -7,7 +7,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Octue;
 
 [Collection(EmulatorCollection.Name)]
-public sealed class DatafileCloudTests(EmulatorFixture fixture)
+public sealed class DatafileCloudTests(OctueFixture fixture)
 {
     [Fact]
     public async Task Round_trip_keeps_id_tags_labels_timestamp_and_bytes()

@@ -7,7 +7,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Octue;
 
 [Collection(EmulatorCollection.Name)]
-public sealed class DatasetCloudTests(EmulatorFixture fixture)
+public sealed class DatasetCloudTests(OctueFixture fixture)
 {
     private static Dataset LocalDataset(TempFolder temp)
     {

@@ -23,37 +23,3 @@ internal abstract class DelegatingObjectStore(IObjectStore inner) : IObjectStore
     public virtual Task<bool> BucketExistsAsync(string bucket, CancellationToken cancellationToken = default) => Inner.BucketExistsAsync(bucket, cancellationToken);
     public virtual Task CreateBucketAsync(string project, string bucket, CancellationToken cancellationToken = default) => Inner.CreateBucketAsync(project, bucket, cancellationToken);
 }
-
-/// <summary>Counts how many uploads are in flight at once.</summary>
-internal sealed class ConcurrencyTrackingStore(IObjectStore inner) : DelegatingObjectStore(inner)
-{
-    private int _inFlight;
-    private int _maximum;
-
-    public int MaximumConcurrentUploads => Volatile.Read(ref _maximum);
-
-    public override async Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var now = Interlocked.Increment(ref _inFlight);
-        int seen;
-        while (now > (seen = Volatile.Read(ref _maximum)) && Interlocked.CompareExchange(ref _maximum, now, seen) != seen) { }
-        try
-        {
-            return await Inner.UploadAsync(bucket, name, content, options, cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
-}
-
-/// <summary>Reports a wrong CRC32C for every upload, as if the server had stored other bytes than were sent.</summary>
-internal sealed class MisreportingUploadStore(IObjectStore inner) : DelegatingObjectStore(inner)
-{
-    public override async Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var stored = await Inner.UploadAsync(bucket, name, content, options, cancellationToken);
-        return stored with { Crc32c = stored.Crc32c ^ 0x1u };
-    }
-}

@@ -37,4 +37,23 @@ public sealed class LabelSetTests
     {
         Assert.Throws<OctueFormatException>(() => new LabelSet().Add("   "));
     }
+
+    [Fact]
+    public void A_json_array_of_labels_parses_stripped_and_sorted()
+    {
+        Assert.Equal(new[] { "met-mast", "wind" }, LabelSet.Parse("[\" wind\", \"met-mast\"]"));
+        Assert.Empty(LabelSet.Parse("[]"));
+    }
+
+    [Theory]
+    [InlineData("{\"a\": 1}", "JSON array")]
+    [InlineData("\"wind\"", "JSON array")]
+    [InlineData("[wind", "JSON array")]
+    [InlineData("[1, \"wind\"]", "must be a string")]
+    [InlineData("[\"Bad_Label\"]", "^[a-z0-9][a-z0-9-]*$")]
+    public void Anything_else_is_refused_naming_the_rule(string json, string rule)
+    {
+        var error = Assert.Throws<OctueFormatException>(() => LabelSet.Parse(json));
+        Assert.Contains(rule, error.Rule);
+    }
 }

@@ -6,7 +6,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Octue;
 
 [Collection(EmulatorCollection.Name)]
-public sealed class ManifestCloudTests(EmulatorFixture fixture)
+public sealed class ManifestCloudTests(OctueFixture fixture)
 {
     [Fact]
     public async Task Round_trip_storing_datasets_beside_the_manifest()

@@ -8,7 +8,7 @@ namespace Octue.Mount.Tests.Storage;
 /// Injected failures: what is retried (and how often), what resumes, and what surfaces as which typed exception.
 /// Each test uses its own bucket and scopes its faults to it, so tests sharing the emulator do not interfere.
 /// </summary>
-public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
+public sealed class GcsObjectStoreFaultTests(StoreFixture fixture) : IClassFixture<StoreFixture>
 {
     private GcsObjectStore Store => fixture.Store;
 
@@ -40,7 +40,7 @@ public sealed class GcsObjectStoreFaultTests(EmulatorFixture fixture) : IClassFi
         {
             var counted = new CountingStore(Emulator, RequestKind.GetObject);
             await Assert.ThrowsAsync<TransientStoreException>(() => store.StatAsync(bucket, "o"));
-            Assert.Equal(EmulatorFixture.MaxRetries + 1, counted.Delta());
+            Assert.Equal(StoreFixture.MaxRetries + 1, counted.Delta());
         }
         finally
         {

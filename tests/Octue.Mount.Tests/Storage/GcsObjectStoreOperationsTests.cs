@@ -8,7 +8,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Storage;
 
 /// <summary>Every IObjectStore operation through GcsObjectStore, the Google client and the emulator.</summary>
-public sealed class GcsObjectStoreOperationsTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
+public sealed class GcsObjectStoreOperationsTests(StoreFixture fixture) : IClassFixture<StoreFixture>
 {
     private GcsObjectStore Store => fixture.Store;
 

@@ -12,7 +12,7 @@ namespace Octue.Mount.Tests.Storage;
 /// download is verified by the store's stream and compared byte for byte with the generator. Content is generated
 /// from positions, so the test holds no copy of it (the emulator holds the one stored copy).
 /// </summary>
-public sealed class LargeObjectRoundTripTests(EmulatorFixture fixture, ITestOutputHelper output) : IClassFixture<EmulatorFixture>
+public sealed class LargeObjectRoundTripTests(StoreFixture fixture, ITestOutputHelper output) : IClassFixture<StoreFixture>
 {
     private const long Size = 1L << 30;
     private const int Seed = 20261125;

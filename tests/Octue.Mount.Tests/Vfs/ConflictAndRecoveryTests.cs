@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Octue.Mount.Storage;
 using Octue.Mount.Vfs;
 
@@ -68,26 +69,11 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         var bucket = _fixture.NewBucket();
         _fixture.Put(bucket, "counted.txt", "v1");
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
-        var counts = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter == mount.Fs.Metrics.Meter)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var key = instrument.Name;
-            foreach (var tag in tags)
-            {
-                key += $"/{tag.Value}";
-            }
-
-            counts.AddOrUpdate(key, value, (_, old) => old + value);
-        });
-        listener.Start();
+        var meter = mount.Fs.Metrics.Meter;
+        using var conflicts = new MetricCollector<long>(meter, "octue.mount.vfs.conflicts");
+        using var written = new MetricCollector<long>(meter, "octue.mount.vfs.written_bytes");
+        using var requests = new MetricCollector<long>(meter, "octue.mount.store.requests");
+        long RequestsOf(string kind) => requests.GetMeasurementSnapshot().Where(m => Equals(m.Tags["kind"], kind)).Sum(m => m.Value);
 
         var file = await mount.LookupPathAsync("counted.txt");
         var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Write | OpenFlags.Truncate);
@@ -95,10 +81,10 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         _fixture.Put(bucket, "counted.txt", "changed remotely");
         Assert.Equal(VfsError.Stale, await mount.Fs.ReleaseAsync(handle.Value));
 
-        Assert.Equal(1, counts.GetValueOrDefault("octue.mount.vfs.conflicts"));
-        Assert.Equal(5, counts.GetValueOrDefault("octue.mount.vfs.written_bytes"));
-        Assert.Equal(1, counts.GetValueOrDefault("octue.mount.store.requests/upload"));
-        Assert.True(counts.GetValueOrDefault("octue.mount.store.requests/stat") >= 1);
+        Assert.Equal(1, conflicts.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(5, written.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(1, RequestsOf("upload"));
+        Assert.True(RequestsOf("stat") >= 1);
     }
 
     [Fact]

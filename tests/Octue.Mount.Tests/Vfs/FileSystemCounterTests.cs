@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Octue.Mount.Emulator;
 using Octue.Mount.Vfs;
 
@@ -16,7 +17,7 @@ public sealed class FileSystemCounterTests : IClassFixture<VfsFixture>
     {
         var bucket = _fixture.NewBucket();
         _fixture.Put(bucket, "f.txt", "one");
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         using var counters = new FileSystemCounters();
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", Ttl, configure: o => o with { TimeProvider = clock });
         _fixture.Emulator.Requests.Reset();

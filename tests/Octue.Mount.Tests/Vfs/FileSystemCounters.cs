@@ -6,7 +6,9 @@ namespace Octue.Mount.Tests.Vfs;
 
 /// <summary>
 /// Listens to every file system's counters from before a mount is created (so the source check and the manifest read
-/// are caught) and keeps them per meter, so tests running in parallel do not see each other's counts.
+/// are caught) and keeps them per meter, so tests running in parallel do not see each other's counts. A listener
+/// rather than <c>MetricCollector&lt;T&gt;</c> (which the tests of one instrument on an existing meter use): a collector
+/// follows one instrument of a meter it is given, and this must catch every instrument of meters not made yet.
 /// </summary>
 public sealed class FileSystemCounters : IDisposable
 {

@@ -67,7 +67,7 @@ public sealed class IntegrityTests : IClassFixture<VfsFixture>
         var data = Caching.PatternData.Create((4 * chunkSize) + 333, seed: 2);
         _fixture.Emulator.Store.PutObject(bucket, "multi.bin", data);
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}",
-            configure: o => o with { ChunkSize = chunkSize, Parallelism = 1 });
+            configure: o => o with { Read = o.Read with { ChunkSize = chunkSize, Parallelism = 1 } });
         var file = await mount.LookupPathAsync("multi.bin");
         var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
         Assert.True(handle.IsOk);

@@ -1,4 +1,5 @@
 using System.Text;
+using Octue.Mount.Caching;
 using Octue.Mount.Tests.Caching;
 using Octue.Mount.Vfs;
 
@@ -29,7 +30,7 @@ public sealed class LargeObjectReadTests : IDisposable
     {
         Source = MountSource.Parse($"gs://{EmulatorReadFixture.Bucket}", null),
         CacheDirectory = _cacheFolder.Path,
-        ChunkSize = ChunkSize,
+        Read = new ReadOptions { ChunkSize = ChunkSize },
     }, _fixture.Store);
 
     private static async Task<NodeAttributes> LookupLargeAsync(OctueFileSystem fs)

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Octue.Mount.Emulator;
 using Octue.Mount.Vfs;
 
@@ -17,7 +18,7 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
 
     private long MetadataRequests => _fixture.Emulator.Requests.Count(RequestKind.GetObject) + _fixture.Emulator.Requests.Count(RequestKind.ListObjects);
 
-    private Task<MountedBucket> MountAsync(string bucket, ManualClock clock) =>
+    private Task<MountedBucket> MountAsync(string bucket, FakeTimeProvider clock) =>
         MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", Ttl, configure: o => o with { TimeProvider = clock });
 
     [Fact]
@@ -25,7 +26,7 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
     {
         var bucket = _fixture.NewBucket();
         _fixture.Put(bucket, "f.txt", "one");
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var file = await mount.LookupPathAsync("f.txt");
         Assert.Equal(3, file.Size);
@@ -50,7 +51,7 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
     public async Task A_lookup_miss_is_remembered_for_the_ttl_at_no_cost_and_a_create_through_the_mount_shows_at_once()
     {
         var bucket = _fixture.NewBucket();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
 
         _fixture.Emulator.Requests.Reset();
@@ -81,7 +82,7 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
     {
         var bucket = _fixture.NewBucket();
         var first = _fixture.Put(bucket, "f.txt", "version-1");
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         await using var mount = await MountAsync(bucket, clock);
         var file = await mount.LookupPathAsync("f.txt");
         Assert.Equal(Encoding.UTF8.GetBytes("version-1"), await mount.ReadAllAsync("f.txt"));
@@ -109,4 +110,13 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
         Assert.Equal(second.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(file.NodeId, "user.gcs.generation")).Value));
     }
+
+    [Theory]
+    [InlineData("a/b/c", "a/b/")]
+    [InlineData("a/b/", "a/")]
+    [InlineData("a", "")]
+    [InlineData("a/", "")]
+    [InlineData("", "")]
+    [InlineData("a//b", "a//")]
+    public void Parent_prefixes(string name, string parent) => Assert.Equal(parent, MetadataCache.ParentPrefix(name));
 }

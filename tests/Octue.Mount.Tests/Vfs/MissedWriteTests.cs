@@ -119,7 +119,7 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
         var generation = _fixture.Emulator.Store.PutObject(bucket, "big.bin", original);
         var store = new StallingReadStore(_fixture.Store, stallFrom: 1 << 20);
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", store: store,
-            configure: o => o with { ChunkSize = 1 << 20, Parallelism = 1 });
+            configure: o => o with { Read = o.Read with { ChunkSize = 1 << 20, Parallelism = 1 } });
         var file = await mount.LookupPathAsync("big.bin");
         var handle = (await mount.Fs.OpenAsync(file.NodeId, OpenFlags.ReadWrite)).Value;
 

@@ -155,6 +155,26 @@ public sealed class PendingUploadTests : IClassFixture<VfsFixture>, IDisposable
     }
 
     [Fact]
+    public async Task Renaming_a_folder_holding_a_file_whose_upload_failed_saves_it_first_or_fails()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var dir = await mount.Fs.MakeDirectoryAsync(IFileSystem.RootId, "old", 0b111_101_101);
+        await CreateFailingAsync(mount, dir.Value.NodeId, "a.txt", "moves with its folder");
+
+        // While the store still refuses it, the rename fails rather than leave the file behind under the old name.
+        Assert.Equal(VfsError.TryAgain, await mount.Fs.RenameAsync(IFileSystem.RootId, "old", IFileSystem.RootId, "new", RenameFlags.None));
+
+        _fixture.Emulator.Faults.Clear();
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "old", IFileSystem.RootId, "new", RenameFlags.None));
+        Assert.Equal("moves with its folder", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "new/a.txt")));
+        Assert.Empty(StagingFiles(mount.CacheDirectory));
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+        Assert.False(_fixture.Exists(bucket, "old/a.txt"));
+        Assert.Equal(VfsError.NotFound, await mount.TryLookupAsync(IFileSystem.RootId, "old"));
+    }
+
+    [Fact]
     public async Task A_copy_the_store_cannot_take_at_start_is_listed_and_rm_drops_it()
     {
         var bucket = _fixture.NewBucket();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Octue.Mount.Emulator;
+using Octue.Mount.Storage;
 using Octue.Mount.Vfs;
 
 namespace Octue.Mount.Tests.Vfs;

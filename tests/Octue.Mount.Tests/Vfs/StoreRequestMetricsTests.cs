@@ -30,7 +30,7 @@ public sealed class StoreRequestMetricsTests : IClassFixture<VfsFixture>
 
         OctueFileSystem fs;
         await using (var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}",
-            configure: o => o with { ChunkSize = ChunkSize, Parallelism = 1 }))
+            configure: o => o with { Read = o.Read with { ChunkSize = ChunkSize, Parallelism = 1 } }))
         {
             fs = mount.Fs;
             var ds = await mount.LookupPathAsync("ds");

@@ -1,6 +1,6 @@
 using Octue.Mount.Caching;
 
-namespace Octue.Mount.Tests.Vfs;
+namespace Octue.Mount.Tests.Caching;
 
 public sealed class StagingAreaTests : IDisposable
 {

@@ -3,7 +3,7 @@ using System.Text;
 namespace Octue.Mount.Emulator;
 
 /// <summary>The naming rules of GCS for buckets and objects; a broken rule is reported with the rule.</summary>
-internal static class NameRules
+internal static class GcsNameRules
 {
     public const int MaxObjectNameBytes = 1024;
 

@@ -1,23 +1,33 @@
 using System.Diagnostics;
-using Octue.Mount.Storage;
+using System.Diagnostics.Metrics;
 
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Storage;
 
 /// <summary>
 /// The store as the file system sees it: every call is counted once under its kind before it is passed on, and
 /// timed until it completes (a read until its stream is open), so neither the request counter nor the duration
 /// histogram can miss a call site (the read path, <c>.octue</c> reads, the manifest, recovery all go through here).
 /// Retries and resumable-upload chunks inside one call are the store's business and not counted again.
+/// The two instruments, <c>octue.mount.store.requests</c> and <c>octue.mount.store.duration</c> (docs/metrics.md),
+/// live on the meter of the file system that owns this store, so one mount's counts stay apart from another's.
 /// </summary>
 internal sealed class CountingObjectStore : IObjectStore
 {
-    private readonly IObjectStore _inner;
-    private readonly VfsMetrics _metrics;
+    // Seconds, as OpenTelemetry's semantic conventions measure durations, with buckets from 1 ms (a warm emulator
+    // or a small stat) to a minute (a large upload over a slow link).
+    private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-    public CountingObjectStore(IObjectStore inner, VfsMetrics metrics)
+    private readonly IObjectStore _inner;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+
+    public CountingObjectStore(IObjectStore inner, Meter meter)
     {
         _inner = inner;
-        _metrics = metrics;
+        _requests = meter.CreateCounter<long>("octue.mount.store.requests", "{request}", "Calls to the object store, by kind (tag kind)");
+        _requestDuration = meter.CreateHistogram("octue.mount.store.duration", "s",
+            "Time each call to the object store took, by kind and outcome (tags kind, outcome: ok or error); for a read, until its response started",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
     }
 
     public Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default)
@@ -80,7 +90,7 @@ internal sealed class CountingObjectStore : IObjectStore
     /// runs before the inner call starts) and returns the moment it started.</summary>
     private long Start(string kind)
     {
-        _metrics.Request(kind);
+        _requests.Add(1, new KeyValuePair<string, object?>("kind", kind));
         return Stopwatch.GetTimestamp();
     }
 
@@ -96,7 +106,8 @@ internal sealed class CountingObjectStore : IObjectStore
         }
         finally
         {
-            _metrics.RequestDuration(kind, succeeded, started);
+            _requestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "error"));
         }
     }
 
@@ -110,7 +121,8 @@ internal sealed class CountingObjectStore : IObjectStore
         }
         finally
         {
-            _metrics.RequestDuration(kind, succeeded, started);
+            _requestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "error"));
         }
     }
 }

@@ -3,10 +3,11 @@ using System.Runtime.InteropServices;
 namespace Octue.Mount.Linux.Protocol;
 
 /// <summary>
-/// Packs READDIR (<c>fuse_dirent</c>: ino, off, namelen, type, name) and READDIRPLUS (<c>fuse_direntplus</c>:
-/// entry_out then dirent) records, each padded to 8 bytes. A record that does not fit is not written.
+/// Encodes one READDIR (<c>fuse_dirent</c>: ino, off, namelen, type, name) or READDIRPLUS (<c>fuse_direntplus</c>:
+/// entry_out then dirent) record, padded to 8 bytes; a record that does not fit is not written. The wire format only:
+/// <see cref="Session.DirectoryPacker"/> fills a whole reply with the VFS's entries, one record each.
 /// </summary>
-public static class DirentPacker
+public static class DirentEncoder
 {
     /// <summary>Size of <c>fuse_dirent</c> before the name.</summary>
     public const int DirentHeaderSize = 24;

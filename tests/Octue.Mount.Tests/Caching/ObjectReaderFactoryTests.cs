@@ -4,7 +4,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Tests.Caching;
 
 /// <summary>The read path's logic over an in-process store (small objects, small chunks: fast and exact).</summary>
-public sealed class ReadPathTests : IDisposable
+public sealed class ObjectReaderFactoryTests : IDisposable
 {
     private const int Chunk = 4 * ChunkLayout.BlockSize; // 256 KiB
     private readonly TempDirectory _cacheFolder = new();

@@ -2,8 +2,11 @@ using System.Text;
 
 namespace Octue.Mount.Linux.Session;
 
-/// <summary>The LISTXATTR payload: every name in UTF-8 followed by a NUL.</summary>
-internal static class XattrNames
+/// <summary>
+/// The LISTXATTR payload: every name in UTF-8 followed by a NUL. (Which names exist is the VFS's business:
+/// <c>Octue.Mount.Vfs.XattrNames</c>.)
+/// </summary>
+internal static class XattrNameList
 {
     public static byte[] Encode(IReadOnlyList<string> names)
     {

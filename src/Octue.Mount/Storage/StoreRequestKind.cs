@@ -1,4 +1,4 @@
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Storage;
 
 /// <summary>The values of the <c>kind</c> tag of <c>octue.mount.store.requests</c> (docs/metrics.md lists them).</summary>
 internal static class StoreRequestKind

@@ -1,0 +1,80 @@
+using Octue.Mount.Caching;
+using Octue.Mount.Integrity;
+
+namespace Octue.Mount.Tests.Caching;
+
+/// <summary>
+/// One cached chunk on disk: its header (block CRC32Cs, guarded by a CRC32C of its own) reads back as written, the
+/// bytes start on a page boundary, and a header that was damaged, cut short or written for another length is refused.
+/// </summary>
+public sealed class ChunkFileTests : IDisposable
+{
+    private const int Length = (2 * ChunkLayout.BlockSize) + 1000; // a short last block
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_written_chunk_reads_back_with_its_block_crcs_and_its_bytes_on_a_page_boundary()
+    {
+        byte[] data = PatternData.Create(Length, seed: 11);
+        string path = await WriteAsync(data);
+
+        using var handle = File.OpenHandle(path);
+        uint[]? crcs = await ChunkFile.ReadHeaderAsync(handle, Length, default);
+        Assert.NotNull(crcs);
+        Assert.Equal(3, crcs.Length);
+        Assert.Equal(Crc32C.Compute(data.AsSpan(2 * ChunkLayout.BlockSize)), crcs[2]);
+        Assert.Equal(Crc32C.Compute(data), ChunkFile.CombineBlocks(crcs, Length));
+
+        int offset = ChunkFile.DataOffset(crcs.Length);
+        Assert.Equal(0, offset % 4096);
+        byte[] back = new byte[Length];
+        Assert.Equal(Length, await ChunkFile.ReadFullyAsync(handle, back, offset, default));
+        Assert.Equal(data, back);
+    }
+
+    [Theory]
+    [InlineData(0)]   // the magic number
+    [InlineData(12)]  // the first block's CRC32C
+    [InlineData(24)]  // the header's own CRC32C
+    public async Task A_damaged_header_is_refused(int damagedByte)
+    {
+        string path = await WriteAsync(PatternData.Create(Length, seed: 12));
+        byte[] file = await File.ReadAllBytesAsync(path);
+        file[damagedByte] ^= 0x40;
+        await File.WriteAllBytesAsync(path, file);
+
+        using var handle = File.OpenHandle(path);
+        Assert.Null(await ChunkFile.ReadHeaderAsync(handle, Length, default));
+    }
+
+    [Fact]
+    public async Task A_file_cut_short_or_of_another_length_is_refused()
+    {
+        string path = await WriteAsync(PatternData.Create(Length, seed: 13));
+        using (var handle = File.OpenHandle(path))
+        {
+            Assert.Null(await ChunkFile.ReadHeaderAsync(handle, Length - 1, default));
+        }
+
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(stream.Length - 1);
+        }
+
+        using (var handle = File.OpenHandle(path))
+        {
+            Assert.Null(await ChunkFile.ReadHeaderAsync(handle, Length, default));
+        }
+    }
+
+    private async Task<string> WriteAsync(byte[] data)
+    {
+        uint[] crcs = new uint[ChunkLayout.BlockCount(data.Length)];
+        ChunkFile.ComputeBlockCrcs(data, crcs);
+        string path = Path.Combine(_folder.Path, Guid.NewGuid().ToString("N") + ".chunk");
+        await ChunkFile.WriteAsync(path, data, crcs, default);
+        return path;
+    }
+}
