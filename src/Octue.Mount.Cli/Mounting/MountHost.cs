@@ -264,6 +264,7 @@ internal sealed class MountHost
             Parallelism = _settings.ReadParallelism,
             MemoryBudget = _settings.ReadMemoryLimit,
             CacheSizeBytes = _settings.CacheSizeBytes,
+            WholeObjectFiles = _settings.Passthrough,
         },
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.

@@ -24,8 +24,12 @@ internal sealed class ChunkFetcher
     private int _running;
     private TaskCompletionSource? _drained;
 
-    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown)
+    private readonly bool _wholeObjectFiles;
+
+    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown,
+        bool wholeObjectFiles)
     {
+        _wholeObjectFiles = wholeObjectFiles;
         _store = store;
         _cache = cache;
         _budget = budget;
@@ -321,11 +325,11 @@ internal sealed class ChunkFetcher
     /// <summary>
     /// Starts assembling the entry's whole-object file in the background (one at a time) when it can be made: the
     /// generation is verified and every chunk is cached. Called when a chunk reaches the cache and when a whole file
-    /// is asked for.
+    /// is asked for. Only when whole-object files are on (<see cref="ReadOptions.WholeObjectFiles"/>).
     /// </summary>
     public void MaybeAssembleWholeFile(CacheEntry entry)
     {
-        if (_shutdown.IsCancellationRequested || !_cache.TryClaimWholeFile(entry))
+        if (!_wholeObjectFiles || _shutdown.IsCancellationRequested || !_cache.TryClaimWholeFile(entry))
         {
             return;
         }

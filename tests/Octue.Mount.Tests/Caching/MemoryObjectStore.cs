@@ -14,11 +14,15 @@ internal sealed class MemoryObjectStore : IObjectStore
     private readonly ConcurrentDictionary<(string, string), (ObjectInfo Info, byte[] Data)> _objects = new();
     private long _generation = 1000;
     private int _downloads;
+    private long _bytesRequested;
     private int _corruptNext;
     private long _holdAfter = -1;
     private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Downloads => Volatile.Read(ref _downloads);
+
+    /// <summary>The bytes the downloads asked for (a streaming GET asks for the rest of the object, a chunk GET for its chunk).</summary>
+    public long BytesRequested => Interlocked.Read(ref _bytesRequested);
 
     /// <summary>Flips one byte in each of the next <paramref name="count"/> downloads.</summary>
     public void CorruptNextDownloads(int count) => Volatile.Write(ref _corruptNext, count);
@@ -71,6 +75,7 @@ internal sealed class MemoryObjectStore : IObjectStore
         }
         Interlocked.Increment(ref _downloads);
         long end = length is long l ? Math.Min(o.Data.Length, offset + l) : o.Data.Length;
+        Interlocked.Add(ref _bytesRequested, end - offset);
         byte[] copy = o.Data.AsSpan((int)offset, (int)(end - offset)).ToArray();
         if (copy.Length > 0 && Interlocked.Decrement(ref _corruptNext) >= 0)
         {

@@ -66,7 +66,7 @@ public sealed class ObjectReaderFactoryTests : IDisposable
     {
         byte[] data = PatternData.Create((3 * Chunk) + 5, seed: 14);
         ObjectInfo obj = _store.Put("b", "whole.bin", data);
-        await using ObjectReaderFactory factory = NewFactory(Options());
+        await using ObjectReaderFactory factory = NewFactory(Options() with { WholeObjectFiles = true });
         Assert.Null(factory.GetWholeFile(obj));
         await using (IObjectReader reader = factory.OpenReader(obj))
         {
@@ -86,6 +86,26 @@ public sealed class ObjectReaderFactoryTests : IDisposable
         Assert.NotNull(again);
         Assert.Equal(data, await File.ReadAllBytesAsync(again));
         Assert.Equal(0, _store.Downloads - 1);
+    }
+
+    [Fact]
+    public async Task Without_whole_object_files_a_wholly_cached_object_is_kept_only_as_chunks()
+    {
+        byte[] data = PatternData.Create((3 * Chunk) + 5, seed: 15);
+        ObjectInfo obj = _store.Put("b", "chunks-only.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            await ReadExactlyAsync(reader, 0, new byte[data.Length]);
+        }
+        await factory.WhenIdleAsync();
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "chunks-only.bin", obj.Generation));
+
+        // No second copy of the object beside its chunks (it would double its space and cost a write and a read-back).
+        Assert.Null(factory.GetWholeFile(obj));
+        await factory.WhenIdleAsync();
+        Assert.DoesNotContain(Directory.EnumerateFiles(factory.Cache.ContentDirectory, "*", SearchOption.AllDirectories),
+            file => !file.EndsWith(".chunk", StringComparison.Ordinal) && !file.EndsWith(".json", StringComparison.Ordinal));
     }
 
     [Fact]
