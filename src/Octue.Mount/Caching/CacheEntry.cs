@@ -100,6 +100,9 @@ internal sealed class CacheEntry(ObjectKey key, string directoryPath)
 
     public ChunkSlot Slot(int index) => Slots[index] ??= new ChunkSlot(this, index);
 
+    /// <summary>Blocks of chunks downloaded on their own for partial reads, by chunk (null until the first).</summary>
+    public Dictionary<int, FragmentBlocks>? Fragments { get; set; }
+
     public void RecordKnown(int index, uint crc)
     {
         ChunkCrcs[index] = crc;
@@ -117,6 +120,7 @@ internal sealed class CacheEntry(ObjectKey key, string directoryPath)
         Array.Clear(Known);
         KnownCount = 0;
         VerificationClaimed = false;
+        Fragments = null;
     }
 
     public void NextEpoch() => Interlocked.Increment(ref _epoch);

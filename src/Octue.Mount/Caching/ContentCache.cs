@@ -762,6 +762,86 @@ public sealed class ContentCache
         }
     }
 
+    /// <summary>
+    /// Claims a download of blocks <paramref name="firstBlock"/>.. of a chunk on their own, for a partial read. True
+    /// when nobody holds the chunk (not cached, in memory or being downloaded), its CRC32C is not known yet (else the
+    /// whole chunk is downloaded and checked against it), and the blocks so claimed stay within a
+    /// quarter of the chunk: past that the chunk is downloaded whole, so reading an object in full always ends in whole
+    /// chunks whose CRC32C feeds the full-object check.
+    /// </summary>
+    internal bool TryReserveFragment(CacheEntry entry, int chunk, int firstBlock, int blockCount, int epoch)
+    {
+        lock (_sync)
+        {
+            ChunkSlot? slot = entry.Slots[chunk];
+            // A chunk whose CRC32C is known (a verified generation's, evicted since) is downloaded whole, so that it
+            // is checked on arrival.
+            if (entry.Epoch != epoch || entry.Known[chunk]
+                || (slot is not null && (slot.Present || slot.Hot is not null || slot.Fetch is not null)))
+            {
+                return false;
+            }
+            int chunkBlocks = ChunkLayout.BlockCount(entry.Layout.ChunkLength(chunk));
+            entry.Fragments ??= new Dictionary<int, FragmentBlocks>();
+            if (!entry.Fragments.TryGetValue(chunk, out FragmentBlocks? fragments))
+            {
+                fragments = new FragmentBlocks(chunkBlocks);
+            }
+            if ((fragments.ReservedCount + fragments.CountNew(firstBlock, blockCount)) * 4 > chunkBlocks)
+            {
+                return false;
+            }
+            fragments.Reserve(firstBlock, blockCount);
+            entry.Fragments[chunk] = fragments;
+            return true;
+        }
+    }
+
+    /// <summary>Records the block CRCs of a partial download; <see cref="KnowledgeOutcome.Mismatch"/> when a block differs from an earlier copy.</summary>
+    internal KnowledgeOutcome RecordFragment(CacheEntry entry, int chunk, int firstBlock, ReadOnlySpan<uint> blockCrcs, int epoch)
+    {
+        lock (_sync)
+        {
+            if (entry.Epoch != epoch)
+            {
+                return KnowledgeOutcome.Stale;
+            }
+            if (entry.Slots[chunk]?.BlockCrcs is { } whole)
+            {
+                // The whole chunk arrived meanwhile: compare with it directly.
+                for (int i = 0; i < blockCrcs.Length; i++)
+                {
+                    if (whole[firstBlock + i] != blockCrcs[i])
+                    {
+                        return KnowledgeOutcome.Mismatch;
+                    }
+                }
+                return KnowledgeOutcome.Same;
+            }
+            if (entry.Fragments?.GetValueOrDefault(chunk) is not { } fragments)
+            {
+                return KnowledgeOutcome.Recorded;
+            }
+            return fragments.Record(firstBlock, blockCrcs) ? KnowledgeOutcome.Recorded : KnowledgeOutcome.Mismatch;
+        }
+    }
+
+    /// <summary>
+    /// A whole chunk arrived: the blocks of it served earlier from partial downloads are compared with it (and then
+    /// forgotten: the chunk's own CRC32C covers them from now on). The first block that differs, or -1.
+    /// </summary>
+    internal int CheckFragments(CacheEntry entry, int chunk, ReadOnlySpan<uint> blockCrcs)
+    {
+        lock (_sync)
+        {
+            if (entry.Fragments is not { } all || !all.Remove(chunk, out FragmentBlocks? fragments))
+            {
+                return -1;
+            }
+            return fragments.FirstMismatch(blockCrcs);
+        }
+    }
+
     internal KnowledgeOutcome CheckKnown(CacheEntry entry, int chunk, uint crc)
     {
         lock (_sync)

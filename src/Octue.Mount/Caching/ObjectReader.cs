@@ -60,9 +60,10 @@ internal sealed class ObjectReader : IObjectReader
         }
 
         int count = (int)Math.Min(buffer.Length, size - offset);
-        if (!FollowSequentialReader(offset, count))
+        bool streamed = FollowSequentialReader(offset, count);
+        if (!streamed && !IsSmall(count))
         {
-            // A read spanning several chunks downloads the later ones in parallel with the first (budget permitting).
+            // A large read spanning several chunks downloads the later ones in parallel with the first (budget permitting).
             int lastChunk = _layout.ChunkOf(offset + count - 1);
             for (int chunk = _layout.ChunkOf(offset) + 1; chunk <= lastChunk; chunk++)
             {
@@ -80,7 +81,8 @@ internal sealed class ObjectReader : IObjectReader
             int chunk = _layout.ChunkOf(position);
             int offsetInChunk = (int)(position - _layout.ChunkStart(chunk));
             int length = Math.Min(count - done, _layout.ChunkLength(chunk) - offsetInChunk);
-            await ReadFromChunkAsync(chunk, offsetInChunk, buffer.Slice(done, length), reachesEnd: position + length == size, ct).ConfigureAwait(false);
+            await ReadFromChunkAsync(chunk, offsetInChunk, buffer.Slice(done, length), reachesEnd: position + length == size,
+                partial: !streamed && IsSmall(length), ct).ConfigureAwait(false);
             done += length;
         }
 
@@ -97,7 +99,16 @@ internal sealed class ObjectReader : IObjectReader
         return count;
     }
 
-    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, bool reachesEnd, CancellationToken ct)
+    /// <summary>A read small enough (at most a quarter of a chunk) to be served by a download of just its blocks.</summary>
+    private bool IsSmall(int length) => (long)length * 4 <= _layout.ChunkSize;
+
+    /// <summary>
+    /// Copies from one chunk. With <paramref name="partial"/> (a small read that no stream serves), a chunk nobody
+    /// holds is not downloaded whole: just the blocks the read touches are (<see cref="ChunkFetcher.TryReadFragmentAsync"/>),
+    /// until such downloads reach a quarter of the chunk.
+    /// </summary>
+    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, bool reachesEnd, bool partial,
+        CancellationToken ct)
     {
         // A chunk evicted or found damaged between its download and its read is downloaded again; a few rounds
         // cover races, more means the disk keeps damaging what it stores.
@@ -140,6 +151,10 @@ internal sealed class ObjectReader : IObjectReader
                     throw new IOException($"{_entry.Key}: chunk {chunk} could not be kept in the content cache {_cache.ContentDirectory} (is the disk damaging files?).");
                 }
                 ThrowIfPoisoned();
+                if (partial && await _fetcher.TryReadFragmentAsync(_entry, _epoch, chunk, offsetInChunk, destination, ct).ConfigureAwait(false))
+                {
+                    return;
+                }
                 await _fetcher.EnsureFetchedAsync(_entry, slot, _epoch, ct).ConfigureAwait(false);
             }
             finally

@@ -58,7 +58,9 @@ public sealed class ObjectReaderFactoryTests : IDisposable
         await factory.WhenIdleAsync();
         // Every chunk reached the cache, off the reader's path, unless its write was skipped because writes queued
         // up (a disk slower than the download must not stall the reader).
-        Assert.Equal(11, factory.Cache.ChunkCount + factory.SkippedFills);
+        // (A chunk whose write was skipped may be downloaded again, and then cached, by a later stream.)
+        Assert.InRange(factory.Cache.ChunkCount, 0, 11);
+        Assert.True(factory.Cache.ChunkCount + factory.SkippedFills >= 11, $"{factory.Cache.ChunkCount} chunks cached, {factory.SkippedFills} skipped, of 11");
     }
 
     [Fact]
@@ -252,7 +254,9 @@ public sealed class ObjectReaderFactoryTests : IDisposable
         }
         await Task.WhenAll(tasks);
         Assert.True(factory.Budget.Peak <= 3 * Chunk);
-        Assert.True(_store.Downloads <= 16, $"{_store.Downloads} downloads of 16 chunks: concurrent readers of a chunk share one");
+        // Concurrent readers of a chunk share one download of it. A piece within one 64 KiB block may instead come
+        // from a partial download of that block, at most one per chunk here (a quarter of a 4-block chunk).
+        Assert.True(_store.Downloads <= 32, $"{_store.Downloads} downloads of 16 chunks: concurrent readers of a chunk share one");
     }
 
     [Fact]
