@@ -32,6 +32,8 @@ public sealed class ContentCache
     private readonly LinkedList<HotChunk> _hot = new();
     /// <summary>Entries with a whole-object file, oldest first (evicted before any chunk: the chunks hold the same bytes).</summary>
     private readonly LinkedList<CacheEntry> _wholeFiles = new();
+    /// <summary>File work decided under the lock (deletes, closes, state writes), done by whoever takes it after the lock.</summary>
+    private QueuedFileWork? _queuedFileWork;
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -182,10 +184,13 @@ public sealed class ContentCache
             return;
         }
         await PersistInBackgroundAsync(entry).ConfigureAwait(false);
+        QueuedFileWork? work;
         lock (_sync)
         {
             EvictLocked();
+            work = TakeQueuedFileWorkLocked();
         }
+        work?.Run(this);
     }
 
     private void DropWholeFile(CacheEntry entry)
@@ -221,6 +226,19 @@ public sealed class ContentCache
     /// <summary>The entry of <paramref name="obj"/>'s generation, counted as open until <see cref="Detach"/>.</summary>
     internal CacheEntry Attach(ObjectInfo obj, int chunkSize)
     {
+        QueuedFileWork? dropped = null;
+        try
+        {
+            return AttachLocked(obj, chunkSize, ref dropped);
+        }
+        finally
+        {
+            dropped?.Run(this);
+        }
+    }
+
+    private CacheEntry AttachLocked(ObjectInfo obj, int chunkSize, ref QueuedFileWork? dropped)
+    {
         lock (_sync)
         {
             ObjectKey key = new(obj.Bucket, obj.Name, obj.Generation);
@@ -234,6 +252,7 @@ public sealed class ContentCache
                 entry.NextEpoch();
                 entry = new CacheEntry(key, entry.DirectoryPath);
                 _entries[key] = entry;
+                dropped = TakeQueuedFileWorkLocked();
             }
             if (!entry.HasLayout)
             {
@@ -247,22 +266,31 @@ public sealed class ContentCache
 
     internal void Detach(CacheEntry entry)
     {
+        QueuedFileWork? work;
         lock (_sync)
         {
-            entry.OpenReaders--;
-            if (entry.OpenReaders == 0)
+            DetachLocked(entry);
+            work = TakeQueuedFileWorkLocked();
+        }
+        work?.Run(this);
+    }
+
+    private void DetachLocked(CacheEntry entry)
+    {
+        entry.OpenReaders--;
+        if (entry.OpenReaders != 0)
+        {
+            return;
+        }
+        foreach (ChunkSlot? slot in entry.Slots)
+        {
+            if (slot is not null)
             {
-                foreach (ChunkSlot? slot in entry.Slots)
+                CloseHandleLocked(slot);
+                if (slot.Hot is { } hot)
                 {
-                    if (slot is not null)
-                    {
-                        CloseHandleLocked(slot);
-                        if (slot.Hot is { } hot)
-                        {
-                            ReleaseHotLocked(hot);
-                            hot.FreeIfUnused();
-                        }
-                    }
+                    ReleaseHotLocked(hot);
+                    hot.FreeIfUnused();
                 }
             }
         }
@@ -286,14 +314,17 @@ public sealed class ContentCache
 
     internal void Unpin(ChunkSlot slot)
     {
+        QueuedFileWork? work = null;
         lock (_sync)
         {
             slot.Pins--;
             if (slot.Pins == 0 && _sizeBytes > CapacityBytes)
             {
                 EvictLocked();
+                work = TakeQueuedFileWorkLocked();
             }
         }
+        work?.Run(this);
     }
 
     /// <summary>True when the chunk is neither cached nor being downloaded.</summary>
@@ -629,6 +660,7 @@ public sealed class ContentCache
         SafeFileHandle handle;
         try
         {
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
             handle = File.OpenHandle(slot.Entry.ChunkPath(slot.Index), FileMode.Open, FileAccess.Read,
                 FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         }
@@ -661,7 +693,7 @@ public sealed class ContentCache
         {
             slot.Handle = null;
             _cachedHandles--;
-            handle.Dispose();
+            QueueFileWorkLocked().Closes.Add(handle);
         }
     }
 
@@ -739,27 +771,57 @@ public sealed class ContentCache
             throw;
         }
 
+        bool current;
         lock (_sync)
         {
-            if (entry.Epoch != epoch)
-            {
-                TryDeleteFile(temporary);
-                return false;
-            }
-            if (slot.Present)
-            {
-                RemovePresentLocked(slot, deleteFile: false);
-            }
-            File.Move(temporary, path, overwrite: true);
-            slot.Present = true;
-            slot.FileBytes = ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length;
-            slot.BlockCrcs = blockCrcs;
-            slot.Version++;
-            slot.LruNode = _lru.AddFirst(slot);
-            _sizeBytes += slot.FileBytes;
-            EvictLocked();
-            return true;
+            current = entry.Epoch == epoch;
         }
+        if (!current)
+        {
+            TryDeleteFile(temporary);
+            return false;
+        }
+        // The rename runs outside the lock (no syscall under a lock the read path takes). Until the slot is marked
+        // present below, readers do not open the file; a copy it replaces stays readable through open handles.
+        try
+        {
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDeleteFile(temporary);
+            throw;
+        }
+
+        QueuedFileWork? work;
+        bool stored;
+        lock (_sync)
+        {
+            stored = entry.Epoch == epoch;
+            if (!stored)
+            {
+                // Dropped meanwhile: the file just put in place goes with the rest of the entry.
+                QueueFileWorkLocked().Deletes.Add(path);
+            }
+            else
+            {
+                if (slot.Present)
+                {
+                    RemovePresentLocked(slot, deleteFile: false);
+                }
+                slot.Present = true;
+                slot.FileBytes = ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length;
+                slot.BlockCrcs = blockCrcs;
+                slot.Version++;
+                slot.LruNode = _lru.AddFirst(slot);
+                _sizeBytes += slot.FileBytes;
+                EvictLocked();
+            }
+            work = TakeQueuedFileWorkLocked();
+        }
+        work?.Run(this);
+        return stored;
     }
 
     /// <summary>
@@ -948,6 +1010,7 @@ public sealed class ContentCache
     /// </summary>
     internal bool FailIntegrity(CacheEntry entry, int epoch)
     {
+        QueuedFileWork? work;
         lock (_sync)
         {
             if (entry.Epoch != epoch)
@@ -958,7 +1021,9 @@ public sealed class ContentCache
             entry.Integrity = IntegrityState.Failed;
             DropChunksLocked(entry);
             entry.ResetKnowledge();
+            work = TakeQueuedFileWorkLocked();
         }
+        work?.Run(this);
         _ = PersistInBackgroundAsync(entry);
         return true;
     }
@@ -966,6 +1031,7 @@ public sealed class ContentCache
     private void Discard(ChunkSlot slot, int version, string reason)
     {
         bool removed = false;
+        QueuedFileWork? work;
         lock (_sync)
         {
             if (slot.Present && slot.Version == version)
@@ -973,7 +1039,9 @@ public sealed class ContentCache
                 RemovePresentLocked(slot, deleteFile: true);
                 removed = true;
             }
+            work = TakeQueuedFileWorkLocked();
         }
+        work?.Run(this);
         if (removed)
         {
             CachingMetrics.CacheCorruptChunks.Add(1);
@@ -996,7 +1064,7 @@ public sealed class ContentCache
     {
         if (ForgetWholeFileLocked(entry))
         {
-            TryDeleteFile(entry.WholeFilePath);
+            QueueFileWorkLocked().Deletes.Add(entry.WholeFilePath);
         }
         foreach (ChunkSlot? slot in entry.Slots)
         {
@@ -1020,8 +1088,9 @@ public sealed class ContentCache
         {
             CacheEntry entry = oldest.Value;
             ForgetWholeFileLocked(entry);
-            TryDeleteFile(entry.WholeFilePath);
-            _ = PersistInBackgroundAsync(entry);
+            QueuedFileWork work = QueueFileWorkLocked();
+            work.Deletes.Add(entry.WholeFilePath);
+            work.Persists.Add(entry);
         }
         LinkedListNode<ChunkSlot>? node = _lru.Last;
         while (_sizeBytes > CapacityBytes && node is not null)
@@ -1040,7 +1109,7 @@ public sealed class ContentCache
         CloseHandleLocked(slot);
         if (deleteFile)
         {
-            TryDeleteFile(slot.Entry.ChunkPath(slot.Index));
+            QueueFileWorkLocked().Deletes.Add(slot.Entry.ChunkPath(slot.Index));
         }
         if (slot.LruNode is { } node)
         {
@@ -1092,6 +1161,7 @@ public sealed class ContentCache
                     WholeFileWrittenTicks = entry.WholeFile?.WrittenTicks,
                 };
             }
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
             Directory.CreateDirectory(entry.DirectoryPath);
             await state.WriteAsync(entry.StatePath, ct).ConfigureAwait(false);
             if (hasLayout)
@@ -1121,6 +1191,7 @@ public sealed class ContentCache
         }
         // Oldest first, each pushed to the front: the newest ends up most recently used.
         found.Sort(static (a, b) => a.LastWrite.CompareTo(b.LastWrite));
+        QueuedFileWork? startupWork;
         lock (_sync)
         {
             foreach ((ChunkSlot slot, _) in found)
@@ -1137,7 +1208,9 @@ public sealed class ContentCache
                 }
             }
             EvictLocked();
+            startupWork = TakeQueuedFileWorkLocked();
         }
+        startupWork?.Run(this);
         _logger.LogDebug("Content cache {Directory}: {Objects} objects, {Chunks} chunks, {Bytes} bytes", ContentDirectory,
             _entries.Count, _lru.Count, _sizeBytes);
     }
@@ -1216,8 +1289,50 @@ public sealed class ContentCache
         return entry;
     }
 
+    /// <summary>Called before every file open, deletion, rename, state write and handle close of the cache, with whether its lock is held (tests).</summary>
+    internal Action<bool>? FileWorkObserver { get; set; }
+
+    private QueuedFileWork QueueFileWorkLocked() => _queuedFileWork ??= new QueuedFileWork();
+
+    private QueuedFileWork? TakeQueuedFileWorkLocked()
+    {
+        QueuedFileWork? work = _queuedFileWork;
+        _queuedFileWork = null;
+        return work;
+    }
+
+    /// <summary>
+    /// Deletes, handle closes and state-file writes decided under the lock, run after it is released: the read path's
+    /// lock is never held across a syscall. A file queued for deletion is no longer known to the cache, so nobody
+    /// opens it meanwhile.
+    /// </summary>
+    private sealed class QueuedFileWork
+    {
+        public List<string> Deletes { get; } = [];
+        public List<SafeFileHandle> Closes { get; } = [];
+        public List<CacheEntry> Persists { get; } = [];
+
+        public void Run(ContentCache cache)
+        {
+            foreach (SafeFileHandle handle in Closes)
+            {
+                cache.FileWorkObserver?.Invoke(Monitor.IsEntered(cache._sync));
+                handle.Dispose();
+            }
+            foreach (string path in Deletes)
+            {
+                cache.TryDeleteFile(path);
+            }
+            foreach (CacheEntry entry in Persists)
+            {
+                _ = cache.PersistInBackgroundAsync(entry);
+            }
+        }
+    }
+
     private void TryDeleteFile(string path)
     {
+        FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
         try
         {
             File.Delete(path);
