@@ -9,8 +9,9 @@ namespace Octue.Mount.Architecture.Tests;
 /// <summary>
 /// The arrows of docs/architecture.md, checked on the compiled assemblies (IL, so a fully qualified name or a
 /// <c>var</c> cannot hide a dependency): adapters -> Vfs -> Caching -> Storage, with Octue beside the Vfs and
-/// Integrity under everything. Each rule names the layer, what it must not use, and the types that are known
-/// exceptions today; any other type that breaks the rule fails the test with the dependency that broke it.
+/// Integrity under everything. Each rule names the layer and what it must not use; a type that breaks the rule fails
+/// the test with the dependency that broke it (for example "Octue.Mount.Caching.X: Has dependency on:
+/// Octue.Mount.Vfs.OctueFileSystem").
 /// </summary>
 public sealed class LayerDependencyTests
 {

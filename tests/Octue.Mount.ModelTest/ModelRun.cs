@@ -408,7 +408,6 @@ public sealed class ModelRun : IAsyncDisposable
 
             fsync = Task.Run(() => _mount.Execute(sync));
             await Task.Delay((int)(op.Offset % 40)).ConfigureAwait(false);
-            _stats.KillsDuringFsync++;
         }
 
         _daemon!.Kill();
@@ -427,6 +426,8 @@ public sealed class ModelRun : IAsyncDisposable
                 return $"kill -9 during fsync of \"{synced}\": the bucket holds {stored?.Length.ToString() ?? "no"} bytes, neither the old object ({before?.Length.ToString() ?? "none"}) nor the new ({after!.Length})";
             }
 
+            // Counted here, where the outcome is checked: an fsync of a file already unlinked uploads nothing.
+            _stats.KillsDuringFsync++;
             if (old)
             {
                 _stats.KilledUploadsOld++;

@@ -68,7 +68,7 @@ foreach (var seed in options.Seeds)
     Console.WriteLine($"  the {failure.Executed.Count} operations that led there: {whole}");
     Console.WriteLine($"shrinking them (at most {options.ShrinkBudget.TotalSeconds:F0} s)...");
     var scratch = new RunStatistics();
-    var minimal = await Shrinker.ShrinkAsync(failure.Executed, async candidate => await RunOnceAsync(_ => candidate, scratch) is not null,
+    var minimal = await Shrinker.ShrinkAsync(failure.Executed, async candidate => (await RunOnceAsync(_ => candidate, scratch))?.Executed,
         options.ShrinkBudget, Console.WriteLine);
     var file = Path.Combine(work, $"reproduction-seed{seed}.json");
     File.WriteAllText(file, JsonSerializer.Serialize(minimal, new JsonSerializerOptions { WriteIndented = true }));

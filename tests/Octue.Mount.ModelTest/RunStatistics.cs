@@ -31,7 +31,7 @@ public sealed class RunStatistics
         var kinds = string.Join(", ", _byKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}"));
         return $"operations: {Operations} ({kinds})\n" +
                $"faults injected: {FaultsInjected} (503 bursts and download resets), survived: {FaultsSurvived}, armed but never met: {FaultsUnused}\n" +
-               $"kill -9 + recovery: {Kills} ({KillsDuringFsync} during an fsync: the bucket then held the old object {KilledUploadsOld} times, the new one {KilledUploadsNew} times, never anything else), clean remounts: {Remounts}, conflict copies of bytes the file has anyway: {SpuriousConflicts}\n" +
+               $"kill -9 + recovery: {Kills} ({KillsDuringFsync} during an fsync's upload: the bucket then held the old object {KilledUploadsOld} times, the new one {KilledUploadsNew} times, never anything else), clean remounts: {Remounts}, conflict copies of bytes the file has anyway: {SpuriousConflicts}\n" +
                $"bytes written: {BytesWritten}, read and compared by operations: {BytesRead}, compared in full checks: {BytesCompared}, bytes lost: {BytesLost}";
     }
 }

@@ -100,10 +100,22 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     /// A file that does not match the object's hash is not adopted (false, nothing changes). Objects larger than a
     /// quarter of the cache are only marked verified, not copied (false), so one upload cannot flush the cache.
     /// </summary>
-    public async Task<bool> AdoptVerifiedFileAsync(ObjectInfo obj, string path, CancellationToken ct = default)
+    public Task<bool> AdoptVerifiedFileAsync(ObjectInfo obj, string path, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return AdoptAsync(obj, entry => _fetcher.AdoptAsync(entry, path, ct));
+    }
+
+    /// <summary>
+    /// As <see cref="AdoptVerifiedFileAsync"/>, from the uploaded bytes still in memory (a small file is read once
+    /// for its upload): they are hashed and stored without reading the staged file again.
+    /// </summary>
+    public Task<bool> AdoptVerifiedBytesAsync(ObjectInfo obj, ReadOnlyMemory<byte> content, CancellationToken ct = default) =>
+        AdoptAsync(obj, entry => _fetcher.AdoptBytesAsync(entry, content, ct));
+
+    private async Task<bool> AdoptAsync(ObjectInfo obj, Func<CacheEntry, Task<bool>> adopt)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        ArgumentException.ThrowIfNullOrEmpty(path);
         if (obj.Size > _cache.CapacityBytes / 4 || (obj.Crc32c is null && obj.Md5 is null))
         {
             if (obj.Crc32c is not null || obj.Md5 is not null)
@@ -115,7 +127,7 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         CacheEntry entry = _cache.Attach(obj, _options.ChunkSize);
         try
         {
-            return await _fetcher.AdoptAsync(entry, path, ct).ConfigureAwait(false);
+            return await adopt(entry).ConfigureAwait(false);
         }
         finally
         {

@@ -76,7 +76,7 @@ internal sealed class StagedFile : IDisposable
             Sidecar.Clean = false;
             try
             {
-                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+                await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -101,7 +101,7 @@ internal sealed class StagedFile : IDisposable
             Sidecar.ModifiedExplicitly = false;
             try
             {
-                await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+                await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
             }
             catch
             {
@@ -113,7 +113,7 @@ internal sealed class StagedFile : IDisposable
     }
 
     /// <summary>Writes the sidecar again after its metadata changed (chmod, utimes, xattrs), so a crash keeps the change.</summary>
-    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, ct));
+    public ValueTask SaveSidecarAsync(CancellationToken ct) => new(Sidecar.WriteAsync(SidecarPath, durable: false, ct));
 
     /// <summary>Records a confirmed upload: the staged copy is now the object <paramref name="uploaded"/>, metadata included.</summary>
     public ValueTask MarkUploadedAsync(ObjectInfo uploaded, CancellationToken ct)
@@ -147,7 +147,7 @@ internal sealed class StagedFile : IDisposable
         Sidecar.Clean = true;
         Sidecar.BytesChanged = false;
         Sidecar.ModifiedExplicitly = false;
-        await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+        await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
     }
 
     /// <summary>Records that the file lost its name: these bytes are never uploaded, not even by a recovery.</summary>
@@ -156,7 +156,7 @@ internal sealed class StagedFile : IDisposable
         if (!Sidecar.Unlinked)
         {
             Sidecar.Unlinked = true;
-            await Sidecar.WriteAsync(SidecarPath, ct).ConfigureAwait(false);
+            await Sidecar.WriteAsync(SidecarPath, durable: true, ct).ConfigureAwait(false);
         }
     }
 

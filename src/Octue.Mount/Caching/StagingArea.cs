@@ -80,7 +80,7 @@ internal sealed class StagingArea
         var handle = File.OpenHandle(dataPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
         try
         {
-            await sidecar.WriteAsync(sidecarPath, ct).ConfigureAwait(false);
+            await sidecar.WriteAsync(sidecarPath, durable: false, ct).ConfigureAwait(false);
         }
         catch
         {

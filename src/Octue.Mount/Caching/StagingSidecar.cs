@@ -71,10 +71,21 @@ internal sealed record StagingSidecar
     }
 
     /// <summary>
-    /// Writes the sidecar atomically (temporary file, flushed to disk, then renamed over the old one). When that
-    /// fails (a full disk), the temporary file is removed and the old sidecar stays as it was.
+    /// Writes the sidecar atomically (temporary file, then renamed over the old one), so a process that stops at any
+    /// point leaves the old sidecar or the new one, whole. When that fails (a full disk), the temporary file is
+    /// removed and the old sidecar stays as it was.
     /// </summary>
-    public async Task WriteAsync(string path, CancellationToken ct)
+    /// <param name="path">The sidecar's path.</param>
+    /// <param name="durable">
+    /// Also flush it to the disk before the rename, so it survives a crash of the machine itself (power loss, kernel
+    /// panic). Only a record whose loss would do harm there asks for it (a file that lost its name must not come back).
+    /// The sidecars written while a file is created and written need not: the staged bytes they describe are not
+    /// flushed to the disk either (close waits for GCS, not for the local disk), so such a crash loses those unsaved
+    /// bytes whatever the sidecar says; a process that stops (a kill, a crash of the daemon) loses neither, the page
+    /// cache keeps both.
+    /// </param>
+    /// <param name="ct">Cancels the write; the old sidecar then stays.</param>
+    public async Task WriteAsync(string path, bool durable, CancellationToken ct)
     {
         var temporary = path + TemporarySuffix;
         try
@@ -83,7 +94,10 @@ internal sealed record StagingSidecar
             {
                 await JsonSerializer.SerializeAsync(stream, this, StagingJsonContext.Default.StagingSidecar, ct).ConfigureAwait(false);
                 await stream.FlushAsync(ct).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
+                if (durable)
+                {
+                    stream.Flush(flushToDisk: true);
+                }
             }
 
             File.Move(temporary, path, overwrite: true);

@@ -52,6 +52,13 @@ internal sealed class CountingObjectStore : IObjectStore
         return TimedAsync(StoreRequestKind.Upload, Start(StoreRequestKind.Upload), _inner.UploadAsync(bucket, name, content, options, cancellationToken));
     }
 
+    /// <summary>Counted once, as one upload, when the session opens; its chunks and its finish are the upload's own business.</summary>
+    public Task<IStreamingUpload> StartStreamingUploadAsync(string bucket, string name, UploadOptions options, StreamingUploadSource source,
+        CancellationToken cancellationToken = default)
+    {
+        return TimedAsync(StoreRequestKind.Upload, Start(StoreRequestKind.Upload), _inner.StartStreamingUploadAsync(bucket, name, options, source, cancellationToken));
+    }
+
     public Task<ObjectInfo> PatchMetadataAsync(string bucket, string name, MetadataPatch patch, long? ifMetagenerationMatch = null,
         CancellationToken cancellationToken = default)
     {

@@ -119,6 +119,15 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
     }
 
     /// <inheritdoc />
+    public Task<IStreamingUpload> StartStreamingUploadAsync(string bucket, string name, UploadOptions options, StreamingUploadSource source,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(source);
+        return _uploader.StartStreamingAsync(bucket, name, options, source, VerifyStreamedAsync, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<ObjectInfo> PatchMetadataAsync(string bucket, string name, MetadataPatch patch, long? ifMetagenerationMatch = null,
         CancellationToken cancellationToken = default)
     {
@@ -260,6 +269,22 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
             return "the server reported no hash to compare";
         }
         return null;
+    }
+
+    /// <summary>A streamed upload's object must have the length and the CRC32C of the bytes sent; one that does not is removed.</summary>
+    private async Task VerifyStreamedAsync(ObjectInfo stored, long sentLength, uint sentCrc32c)
+    {
+        string? mismatch = stored.Size != sentLength ? $"size {stored.Size}, sent {sentLength}"
+            : stored.Crc32c is not { } crc ? "the server reported no CRC32C to compare"
+            : crc != sentCrc32c ? $"CRC32C {GcsHash.ToBase64(crc)}, sent {GcsHash.ToBase64(sentCrc32c)}"
+            : null;
+        if (mismatch is not null)
+        {
+            string target = ObjectInfoMapper.Uri(stored.Bucket, stored.Name);
+            _logger.LogError("upload {Target}: the stored object does not match what was sent: {Mismatch}", target, mismatch);
+            await RemoveUnverifiedAsync(stored).ConfigureAwait(false);
+            throw new CorruptionException($"upload {target}: the stored object does not match what was sent ({mismatch}); it was removed.");
+        }
     }
 
     private async Task RemoveUnverifiedAsync(ObjectInfo info)

@@ -33,6 +33,15 @@ public interface IObjectStore
     Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Opens a resumable upload for content still being written (its length unknown): bytes are sent as they become
+    /// available, and the object is created only by <see cref="IStreamingUpload.FinishAsync"/>, with the metadata,
+    /// content type and preconditions of <paramref name="options"/> (the preconditions are checked then).
+    /// <paramref name="source"/> reads the content's bytes when they are sent.
+    /// </summary>
+    Task<IStreamingUpload> StartStreamingUploadAsync(string bucket, string name, UploadOptions options, StreamingUploadSource source,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Merges custom metadata (a null value removes a key) and optionally sets the content type.</summary>
     Task<ObjectInfo> PatchMetadataAsync(string bucket, string name, MetadataPatch patch,
         long? ifMetagenerationMatch = null, CancellationToken cancellationToken = default);

@@ -109,7 +109,6 @@ internal sealed class MediaUploader
     private async Task<UploadResult> UploadResumableAsync(string bucket, string name, UploadSource source, UploadOptions options,
         CancellationToken cancellationToken)
     {
-        string contentType = options.ContentType ?? DefaultContentType;
         string metadataJson = MetadataJson(bucket, name, options, source.Crc32c, source.Md5);
         string target = ObjectInfoMapper.Uri(bucket, name);
         int chunkSize = options.ChunkSize ?? _defaultChunkSize;
@@ -117,23 +116,7 @@ internal sealed class MediaUploader
         {
             throw new ArgumentException($"A resumable upload chunk must be a positive multiple of 256 KiB; got {chunkSize}.", nameof(options));
         }
-        Uri session = await _retry.ExecuteAsync("upload", target, async (_, ct) =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "resumable", options))
-            {
-                Content = new StringContent(metadataJson, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Add("X-Upload-Content-Type", contentType);
-            request.Headers.Add("X-Upload-Content-Length", source.Length.ToString(CultureInfo.InvariantCulture));
-            using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw await HttpFailures.FromResponseAsync(response, ct).ConfigureAwait(false);
-            }
-            return response.Headers.Location is { IsAbsoluteUri: true } location
-                ? location
-                : throw new IOException("The server started a resumable upload without an absolute session URI (Location).");
-        }, cancellationToken).ConfigureAwait(false);
+        Uri session = await StartSessionAsync(bucket, name, options, metadataJson, source.Length, cancellationToken).ConfigureAwait(false);
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
         using var hashes = new ChunkHashing(source);
@@ -184,6 +167,43 @@ internal sealed class MediaUploader
         }
     }
 
+    /// <summary>
+    /// Opens a resumable session for content whose length is not known yet (it is still being written): the session
+    /// takes chunks as they come, and <see cref="StreamingUpload.FinishAsync"/> declares the length and the CRC32C.
+    /// The preconditions of <paramref name="options"/> are checked when the upload is finished.
+    /// </summary>
+    public async Task<IStreamingUpload> StartStreamingAsync(string bucket, string name, UploadOptions options, StreamingUploadSource read,
+        Func<ObjectInfo, long, uint, Task> verify, CancellationToken cancellationToken)
+    {
+        string metadataJson = MetadataJson(bucket, name, options, crc32c: null, md5: null);
+        Uri session = await StartSessionAsync(bucket, name, options, metadataJson, length: null, cancellationToken).ConfigureAwait(false);
+        return new StreamingUpload(this, _http, _retry, _logger, session, bucket, name, read, verify);
+    }
+
+    /// <summary>Starts a resumable session (retrying transient failures) and returns its URI.</summary>
+    private Task<Uri> StartSessionAsync(string bucket, string name, UploadOptions options, string metadataJson, long? length,
+        CancellationToken cancellationToken) =>
+        _retry.ExecuteAsync("upload", ObjectInfoMapper.Uri(bucket, name), async (_, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoints.Upload(bucket, "resumable", options))
+            {
+                Content = new StringContent(metadataJson, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("X-Upload-Content-Type", options.ContentType ?? DefaultContentType);
+            if (length is { } known)
+            {
+                request.Headers.Add("X-Upload-Content-Length", known.ToString(CultureInfo.InvariantCulture));
+            }
+            using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await HttpFailures.FromResponseAsync(response, ct).ConfigureAwait(false);
+            }
+            return response.Headers.Location is { IsAbsoluteUri: true } location
+                ? location
+                : throw new IOException("The server started a resumable upload without an absolute session URI (Location).");
+        }, cancellationToken);
+
     /// <summary>Sends the chunk starting at <paramref name="offset"/>; returns the object when the upload completed, else the bytes now held.</summary>
     private async Task<(GcsObject? Done, long Persisted)> SendChunkAsync(Uri session, UploadSource source, ChunkHashing hashes,
         long offset, byte[] buffer, int chunkSize, CancellationToken cancellationToken)
@@ -208,17 +228,27 @@ internal sealed class MediaUploader
         return await InterpretAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Asks a session how many bytes it holds (<c>Content-Range: bytes */total</c>), retrying transient failures.</summary>
-    private Task<(GcsObject? Done, long Persisted)> QueryAsync(Uri session, long total, string target, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Asks a session how many bytes it holds (<c>Content-Range: bytes */total</c>, or <c>bytes */*</c> while the
+    /// total is not known), retrying transient failures.
+    /// </summary>
+    internal Task<(GcsObject? Done, long Persisted)> QueryAsync(Uri session, long? total, string target, CancellationToken cancellationToken) =>
         _retry.ExecuteAsync("upload status", target, async (_, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Put, session) { Content = new ByteArrayContent([]) };
-            request.Content.Headers.ContentRange = new ContentRangeHeaderValue(total);
+            if (total is { } known)
+            {
+                request.Content.Headers.ContentRange = new ContentRangeHeaderValue(known);
+            }
+            else
+            {
+                request.Content.Headers.TryAddWithoutValidation("Content-Range", "bytes */*");
+            }
             using HttpResponseMessage response = await _http.SendAsync(request, ct).ConfigureAwait(false);
             return await InterpretAsync(response, ct).ConfigureAwait(false);
         }, cancellationToken);
 
-    private async Task<(GcsObject? Done, long Persisted)> InterpretAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    internal async Task<(GcsObject? Done, long Persisted)> InterpretAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if ((int)response.StatusCode == 308)
         {

@@ -14,7 +14,7 @@ namespace Octue.Mount.Storage;
 /// checked against the object's CRC32C (MD5 when there is none) before the last bytes are handed out; a
 /// mismatch throws <see cref="CorruptionException"/>.
 /// </summary>
-internal sealed class ObjectReadStream : Stream
+internal sealed class ObjectReadStream : Stream, IServedObject
 {
     private readonly HttpClient _http;
     private readonly MediaEndpoints _endpoints;
@@ -29,6 +29,8 @@ internal sealed class ObjectReadStream : Stream
     private long _position;
     private long _end;
     private long? _generation;
+    private long? _metageneration;
+    private long _objectSize;
     private HttpResponseMessage? _response;
     private Stream? _body;
     private long _bytesToSkip;
@@ -88,6 +90,12 @@ internal sealed class ObjectReadStream : Stream
         }
         return stream;
     }
+
+    public long? ServedGeneration => _generation;
+
+    public long? ServedMetageneration => _metageneration;
+
+    public long ServedObjectSize => _objectSize;
 
     public override bool CanRead => !_disposed;
 
@@ -222,8 +230,10 @@ internal sealed class ObjectReadStream : Stream
             return;
         }
         long total = TotalSize(response);
+        _objectSize = total;
         _end = lastRequested is { } last ? Math.Min(last + 1, total) : total;
         _generation ??= GenerationOf(response);
+        _metageneration = HeaderNumber(response, "x-goog-metageneration");
         _wholeObject = _start == 0 && _end == total;
         await AttachAsync(response, cancellationToken).ConfigureAwait(false);
         if (_wholeObject)
@@ -357,9 +367,11 @@ internal sealed class ObjectReadStream : Stream
             ?? throw new IOException("A response without Content-Length; the object's size is unknown.");
     }
 
-    private static long? GenerationOf(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("x-goog-generation", out IEnumerable<string>? values)
-        && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long generation)
-            ? generation
+    private static long? GenerationOf(HttpResponseMessage response) => HeaderNumber(response, "x-goog-generation");
+
+    private static long? HeaderNumber(HttpResponseMessage response, string header) =>
+        response.Headers.TryGetValues(header, out IEnumerable<string>? values)
+        && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out long number)
+            ? number
             : null;
 }

@@ -24,13 +24,27 @@ public sealed partial class OctueFileSystem
             return true;
         }
 
-        if (_metadata.TryGetListing(dir.Bucket, dir.ObjectName) is { } listing)
+        if (_metadata.PeekListing(dir.Bucket, dir.ObjectName) is { } listing)
         {
             placeholder = listing.Placeholder;
             return true;
         }
 
-        return _metadata.TryGetStat(dir.Bucket, dir.ObjectName, out placeholder);
+        if (_metadata.TryGetStat(dir.Bucket, dir.ObjectName, out placeholder))
+        {
+            return true;
+        }
+
+        // The parent's listing shows its sub-directories' placeholders too (listed with includeTrailingDelimiter).
+        var parent = MetadataCache.ParentPrefix(dir.ObjectName);
+        if (_metadata.PeekListing(dir.Bucket, parent) is { } parentListing &&
+            parentListing.TryGet(dir.ObjectName[parent.Length..^1], out var entry) && entry.Kind == NodeKind.Directory)
+        {
+            placeholder = entry.Placeholder;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>A directory's attributes: from its placeholder (cached, else one stat), else the mount's defaults.</summary>
@@ -44,6 +58,14 @@ public sealed partial class OctueFileSystem
 
         try
         {
+            if (_metadata.ShouldRefreshWhole(dir.Bucket, dir.ObjectName))
+            {
+                // The directory is being walked (files created in it one after the other, say): its listing, which
+                // the lookups in it need anyway, holds its placeholder too.
+                var listing = await ListFolderAsync(dir.Bucket, dir.ObjectName, readWhole: false, ct, dir).ConfigureAwait(false);
+                return DirectoryAttributes(dir, listing.Placeholder);
+            }
+
             _metrics.MetadataMiss();
             return DirectoryAttributes(dir, await StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
         }
@@ -98,11 +120,8 @@ public sealed partial class OctueFileSystem
                         current.Metageneration, ct).ConfigureAwait(false);
                 }
 
-                // The directory's own listing holds its placeholder too: drop it with the stale copy.
-                _metadata.InvalidateObject(bucket, prefix);
-                _metadata.InvalidateListing(bucket, prefix);
-                _metadata.PutStat(bucket, prefix, info);
-                _metadata.PutDirectory(bucket, prefix, true);
+                // The directory's own listing and its parent's hold its placeholder too.
+                _metadata.ObjectWritten(info);
                 return DirectoryAttributes(dir, info);
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)

@@ -36,7 +36,18 @@ public sealed partial class OctueFileSystem
             return retried;
         }
 
-        // Close-to-open: every open revalidates against the store, never trusting the metadata cache.
+        // Close-to-open: every open revalidates against the store, never trusting the metadata cache. A small file
+        // opened for reading is revalidated by its download itself: one GET tells the current generation and brings
+        // the bytes, where a stat and then a download would be two requests.
+        if (!writing && n.Kind == NodeKind.File && n.LastKnown is { } known && known.Size <= _reads.WholeObjectLimit && ActiveWriter(n) is null)
+        {
+            var whole = await OpenWholeAsync(n, flags, known, ct).ConfigureAwait(false);
+            if (whole is { } done)
+            {
+                return done;
+            }
+        }
+
         ObjectInfo? info;
         try
         {
@@ -47,6 +58,13 @@ public sealed partial class OctueFileSystem
             return ErrorMapping.Map(e, _logger, "open", n.ToString());
         }
 
+        return await OpenAtAsync(n, flags, info, writing, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a handle on <paramref name="info"/>, the object's current version (null: none, a local file being created).</summary>
+    private async ValueTask<VfsResult<ulong>> OpenAtAsync(Node n, OpenFlags flags, ObjectInfo? info, bool writing, CancellationToken ct,
+        IObjectReader? reader = null)
+    {
         if (info is null && ActiveWriter(n) is null)
         {
             return VfsError.NotFound;
@@ -62,7 +80,11 @@ public sealed partial class OctueFileSystem
             n.LastKnown = info;
         }
 
-        var handle = new FileHandle(NewHandleId(), n, flags, info) { ModifiedNs = info is null ? PosixMetadata.ToNs(DateTimeOffset.UtcNow) : PosixMetadata.ModifiedNs(info) };
+        var handle = new FileHandle(NewHandleId(), n, flags, info)
+        {
+            ModifiedNs = info is null ? PosixMetadata.ToNs(DateTimeOffset.UtcNow) : PosixMetadata.ModifiedNs(info),
+            Reader = reader,
+        };
         if (writing && (flags & OpenFlags.Truncate) != 0)
         {
             var error = await StageAsync(handle, copyContent: false, ct).ConfigureAwait(false);
@@ -83,11 +105,82 @@ public sealed partial class OctueFileSystem
                 return ErrorMapping.Map(e, _logger, "open", n.ToString());
             }
 
-            handle.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            handle.ModifiedNs = NowNs();
         }
 
         Register(handle);
         return handle.Id;
+    }
+
+    /// <summary>
+    /// Opens a small file for reading with one unpinned GET of the whole object: the response says which generation
+    /// it is (close-to-open holds: this is the object as it is now), and its bytes, verified against the object's
+    /// CRC32C, serve every read of the handle. The metadata already known describes that generation when the
+    /// generation and metageneration match; otherwise one stat brings the new version's metadata. Null when the
+    /// object cannot be held in memory: the caller opens it the ordinary way.
+    /// </summary>
+    private async ValueTask<VfsResult<ulong>?> OpenWholeAsync(Node n, OpenFlags flags, ObjectInfo known, CancellationToken ct)
+    {
+        WholeObject? whole;
+        try
+        {
+            whole = await _reads.TryFetchWholeAsync(n.Bucket, n.ObjectName, known.Size, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            _metadata.PutStat(n.Bucket, n.ObjectName, null);
+            if (!n.Detached && n.Parent is { } parent)
+            {
+                InvalidateKnownEntry(parent, n.Name);
+            }
+
+            return VfsError.NotFound;
+        }
+        catch (CorruptionException e)
+        {
+            // Nothing wrong reaches the reader: the ordinary way downloads again and reports a mismatch that stays
+            // (EIO on the read, integrity "failed"), the way a large file's is reported.
+            _logger.LogWarning(e, "The download that opened {Object} did not match its hash; opening it the ordinary way", n);
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ErrorMapping.Map(e, _logger, "open", n.ToString());
+        }
+
+        if (whole is null)
+        {
+            return null;
+        }
+
+        await using (whole)
+        {
+            var info = known;
+            if (whole.Generation != known.Generation || whole.Metageneration != known.Metageneration)
+            {
+                try
+                {
+                    info = await StatAsync(n.Bucket, n.ObjectName, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    return ErrorMapping.Map(e, _logger, "open", n.ToString());
+                }
+
+                if (info is null || info.Generation != whole.Generation)
+                {
+                    // Replaced again (or deleted) since the download: open what is there now, the ordinary way.
+                    return await OpenAtAsync(n, flags, info, writing: false, ct).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                _metadata.PutStat(n.Bucket, n.ObjectName, info);
+            }
+
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            return await OpenAtAsync(n, flags, info, writing: false, ct, whole.ToReader(info)).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>
@@ -191,7 +284,7 @@ public sealed partial class OctueFileSystem
         var node = _nodes.GetOrAdd(dir, name, NodeKind.File, id => new Node(id, NodeKind.File, dir, name, dir.Bucket, objectName), addLookups: 1);
         var handle = new FileHandle(NewHandleId(), node, flags | OpenFlags.Write, baseObject: null)
         {
-            ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow),
+            ModifiedNs = NowNs(),
         };
         // Mode and owner are in the sidecar from its first write, so a crash before the upload keeps them.
         var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.FileMode, owner);
@@ -367,7 +460,7 @@ public sealed partial class OctueFileSystem
 
             await staged.MarkBytesChangedAsync(ct).ConfigureAwait(false);
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
-            h.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+            h.ModifiedNs = NowNs();
             _metrics.BytesWritten(data.Length);
             return data.Length;
         }
@@ -758,7 +851,7 @@ public sealed partial class OctueFileSystem
                     return WriteMissed(writer, ErrorMapping.Map(e, _logger, "truncate", node.ToString()));
                 }
 
-                writer.ModifiedNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+                writer.ModifiedNs = NowNs();
             }
             else
             {
@@ -932,7 +1025,6 @@ public sealed partial class OctueFileSystem
     private void RecordOwnChange(Node node, ObjectInfo info)
     {
         node.LastKnown = info;
-        _metadata.InvalidateObject(info.Bucket, info.Name);
-        _metadata.PutStat(info.Bucket, info.Name, info);
+        _metadata.ObjectWritten(info);
     }
 }

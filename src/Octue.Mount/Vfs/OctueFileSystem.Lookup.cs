@@ -150,7 +150,7 @@ public sealed partial class OctueFileSystem
         DirectoryListing listing;
         try
         {
-            listing = WithPendingCreates(n, await GetListingAsync(n, ct).ConfigureAwait(false));
+            listing = WithPendingCreates(n, await GetListingAsync(n, readWhole: true, ct).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -314,7 +314,7 @@ public sealed partial class OctueFileSystem
         {
             if (dir.Role != DirectoryRole.Prefix)
             {
-                var virtualListing = await GetListingAsync(dir, ct).ConfigureAwait(false);
+                var virtualListing = await GetListingAsync(dir, readWhole: false, ct).ConfigureAwait(false);
                 return virtualListing.TryGet(name, out var v) ? v : VfsError.NotFound;
             }
 
@@ -324,6 +324,13 @@ public sealed partial class OctueFileSystem
             {
                 _metrics.MetadataHit();
                 return listing.TryGet(name, out var e) ? e : VfsError.NotFound;
+            }
+
+            if (_metadata.ShouldRefreshWhole(bucket, prefix))
+            {
+                // The directory is being walked: one listing answers this lookup and the ones that follow.
+                var refreshed = await GetListingAsync(dir, readWhole: false, ct).ConfigureAwait(false);
+                return refreshed.TryGet(name, out var r) ? r : VfsError.NotFound;
             }
 
             var objectName = prefix + name;
@@ -420,8 +427,9 @@ public sealed partial class OctueFileSystem
             return cached is null ? VfsError.NotFound : cached;
         }
 
-        if (_metadata.TryGetListing(bucket, MetadataCache.ParentPrefix(name)) is { } listing &&
-            listing.TryGet(node.Name, out var entry) && entry.Object is { } listed && listed.Name == name)
+        var folder = MetadataCache.ParentPrefix(name);
+        if (_metadata.TryGetListing(bucket, folder) is { } listing &&
+            listing.TryGet(name[folder.Length..], out var entry) && entry.Object is { } listed && listed.Name == name)
         {
             _metrics.MetadataHit();
             return listed;
@@ -429,7 +437,21 @@ public sealed partial class OctueFileSystem
 
         try
         {
+            if (_metadata.ShouldRefreshWhole(bucket, folder))
+            {
+                // The folder is being walked: one listing answers this stat and the ones that follow. A name it does
+                // not show as an object (gone, or shown as a directory) is asked about alone, as before.
+                var parent = node.Parent is { Role: DirectoryRole.Prefix } p && p.Bucket == bucket && p.ObjectName == folder ? p : null;
+                var refreshed = await ListFolderAsync(bucket, folder, readWhole: false, ct, parent).ConfigureAwait(false);
+                if (refreshed.TryGet(name[folder.Length..], out var fresh) && fresh.Object is { } current && current.Name == name)
+                {
+                    ObserveObject(node, current);
+                    return current;
+                }
+            }
+
             _metrics.MetadataMiss();
+
             var info = await StatAsync(bucket, name, ct).ConfigureAwait(false);
             if (info is null)
             {
@@ -445,27 +467,62 @@ public sealed partial class OctueFileSystem
         }
     }
 
-    /// <summary>The visible entries of a directory, from the metadata cache when fresh.</summary>
-    private async Task<DirectoryListing> GetListingAsync(Node dir, CancellationToken ct)
+    /// <summary>
+    /// The visible entries of a directory, from the metadata cache when fresh, else listed once for everyone asking
+    /// meanwhile. <paramref name="readWhole"/>: the caller reads it all (opendir), not one name.
+    /// </summary>
+    private async Task<DirectoryListing> GetListingAsync(Node dir, bool readWhole, CancellationToken ct)
     {
-        var cacheBucket = dir.Role == DirectoryRole.Prefix ? dir.Bucket : "";
-        var cacheKey = dir.Role == DirectoryRole.Prefix ? dir.ObjectName : "\0" + dir.Id;
-        if (_metadata.TryGetListing(cacheBucket, cacheKey) is { } cached)
+        if (dir.Role == DirectoryRole.Prefix)
         {
-            _metrics.MetadataHit();
-            return cached;
+            return await ListFolderAsync(dir.Bucket, dir.ObjectName, readWhole, ct, dir).ConfigureAwait(false);
         }
 
-        _metrics.MetadataMiss();
-        var listing = dir.Role switch
+        var cacheKey = "\0" + dir.Id;
+        if (_metadata.PeekListing("", cacheKey) is null)
         {
-            DirectoryRole.Prefix => await _lister.ListAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false),
-            DirectoryRole.ProjectRoot => await ListBucketsAsync(ct).ConfigureAwait(false),
-            _ => await ListVirtualDirectoryAsync(dir, ct).ConfigureAwait(false),
-        };
-        _metadata.PutListing(cacheBucket, cacheKey, listing);
-        InvalidateVanishedEntries(dir, listing);
-        return listing;
+            _metrics.MetadataMiss();
+        }
+        else
+        {
+            _metrics.MetadataHit();
+        }
+
+        return await _metadata.GetOrListAsync("", cacheKey, async c => dir.Role == DirectoryRole.ProjectRoot
+            ? await ListBucketsAsync(c).ConfigureAwait(false)
+            : await ListVirtualDirectoryAsync(dir, c).ConfigureAwait(false), readWhole, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The listing of a folder of a bucket, from the metadata cache when fresh, else listed once for everyone asking
+    /// meanwhile. When the folder is a directory node the kernel may hold entries of, names the new listing no longer
+    /// shows are dropped from the kernel's cache.
+    /// </summary>
+    /// <remarks><paramref name="missingBucketIsEmpty"/>: a bucket that does not exist lists as empty (the files a dataset names there are missing).</remarks>
+    private async Task<DirectoryListing> ListFolderAsync(string bucket, string prefix, bool readWhole, CancellationToken ct, Node? dir = null,
+        bool missingBucketIsEmpty = false)
+    {
+        if (_metadata.PeekListing(bucket, prefix) is null)
+        {
+            _metrics.MetadataMiss();
+        }
+        else
+        {
+            _metrics.MetadataHit();
+        }
+
+        return await _metadata.GetOrListAsync(bucket, prefix, async c =>
+        {
+            var listing = missingBucketIsEmpty
+                ? await ListOrEmptyAsync(bucket, prefix, c).ConfigureAwait(false)
+                : await _lister.ListAsync(bucket, prefix, c).ConfigureAwait(false);
+            if (dir is not null)
+            {
+                InvalidateVanishedEntries(dir, listing);
+            }
+
+            return listing;
+        }, readWhole, ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -39,15 +39,16 @@ public sealed partial class OctueFileSystem
         }
 
         var metadata = NewObjectPosixMetadata(mode & 0xFFF, _options.DirectoryMode, owner);
-        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        PosixMetadata.SetModified(metadata, NowNs());
 
         try
         {
             var placeholder = await _store.UploadAsync(dir.Bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
-            _metadata.InvalidateObject(dir.Bucket, prefix);
-            _metadata.PutDirectory(dir.Bucket, prefix, true);
-            _metadata.PutStat(dir.Bucket, prefix, placeholder);
+            _metadata.ObjectWritten(placeholder);
+            // A directory this mount just created holds nothing: lookups in it need not ask the store (a `cp -r`
+            // into it creates each file at the cost of its upload alone).
+            _metadata.PutListing(dir.Bucket, prefix, DirectoryListing.Empty().WithPlaceholder(placeholder));
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Directory, id => new Node(id, NodeKind.Directory, dir, name, dir.Bucket, prefix), addLookups: 1);
             return DirectoryAttributes(node, placeholder);
         }
@@ -140,8 +141,7 @@ public sealed partial class OctueFileSystem
                 await _store.DeleteAsync(bucket, prefix, placeholder.Generation, ct).ConfigureAwait(false);
             }
 
-            _metadata.InvalidateObject(bucket, prefix);
-            _metadata.InvalidateDirectory(bucket, prefix);
+            _metadata.DirectoryRemoved(bucket, prefix);
             _nodes.Detach(dir, name);
             return VfsError.None;
         }
@@ -266,8 +266,7 @@ public sealed partial class OctueFileSystem
                 }
 
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
-                _metadata.InvalidateObject(bucket, objectName);
-                _metadata.PutStat(bucket, objectName, null);
+                _metadata.ObjectRemoved(bucket, objectName);
                 _nodes.Detach(dir, name);
                 DropPendingUploadHeld(pending, "removed");
                 if (live is not null)
@@ -328,7 +327,7 @@ public sealed partial class OctueFileSystem
         // A link's mode is always shown as 777, so only its owner is kept.
         var metadata = NewObjectPosixMetadata(null, 0, owner);
         metadata[PosixMetadata.SymlinkTargetKey] = target;
-        PosixMetadata.SetModified(metadata, PosixMetadata.ToNs(DateTimeOffset.UtcNow));
+        PosixMetadata.SetModified(metadata, NowNs());
         try
         {
             var info = await _store.UploadAsync(dir.Bucket, objectName, new MemoryStream(Array.Empty<byte>(), writable: false),

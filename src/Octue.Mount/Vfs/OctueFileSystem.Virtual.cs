@@ -245,8 +245,7 @@ public sealed partial class OctueFileSystem
             var key = (file.Bucket, MetadataCache.ParentPrefix(file.ObjectName));
             if (!listings.TryGetValue(key, out var listing))
             {
-                listing = _metadata.TryGetListing(key.Bucket, key.Item2) ?? await ListOrEmptyAsync(key.Bucket, key.Item2, ct).ConfigureAwait(false);
-                _metadata.PutListing(key.Bucket, key.Item2, listing);
+                listing = await ListFolderAsync(key.Bucket, key.Item2, readWhole: true, ct, missingBucketIsEmpty: true).ConfigureAwait(false);
                 listings[key] = listing;
             }
 

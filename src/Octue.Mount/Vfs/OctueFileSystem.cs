@@ -52,7 +52,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
         _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync);
-        _mountTimeNs = PosixMetadata.ToNs(DateTimeOffset.UtcNow);
+        _mountTimeNs = PosixMetadata.ToNs(options.TimeProvider.GetUtcNow());
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
     }
@@ -211,6 +211,9 @@ public sealed partial class OctueFileSystem : IFileSystem
     }
 
     private ulong NewHandleId() => (ulong)Interlocked.Increment(ref _nextHandle);
+
+    /// <summary>Now, in nanoseconds since the epoch, on the options' clock (a test's fake clock sets every stamp).</summary>
+    private long NowNs() => PosixMetadata.ToNs(_options.TimeProvider.GetUtcNow());
 
     private bool IsReadOnly => _options.ReadOnly;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
@@ -59,30 +60,55 @@ internal sealed class StagedUploader
     /// <param name="ct">Cancels the upload; the copy then stays staged.</param>
     public async Task<StagedUploadResult> UploadAsync(StagedFile staged, long? modifiedNs, bool afterCrash, CancellationToken ct)
     {
-        for (var metadataRaces = 0; ; metadataRaces++)
+        // A small file is read once, into memory: the upload sends those bytes and the content cache adopts them, so
+        // neither reads the staged file again. A larger one is streamed from the file, and adopted from it.
+        byte[]? small = null;
+        var smallLength = -1;
+        try
         {
-            StagedUploadPlan? plan = null;
-            ObjectInfo uploaded;
-            try
+            for (var metadataRaces = 0; ; metadataRaces++)
             {
-                plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                await using (var content = staged.OpenReadStream())
+                StagedUploadPlan? plan = null;
+                ObjectInfo uploaded;
+                try
                 {
-                    uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                    plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
+                    if (small is null && staged.Length <= _reads.WholeObjectLimit)
+                    {
+                        smallLength = (int)staged.Length;
+                        small = ArrayPool<byte>.Shared.Rent(Math.Max(smallLength, 1));
+                        if (await staged.ReadAsync(0, small.AsMemory(0, smallLength), ct).ConfigureAwait(false) != smallLength)
+                        {
+                            throw new IOException($"{staged.DataPath} ended before its {smallLength} bytes");
+                        }
+                    }
+
+                    await using (Stream content = small is null ? staged.OpenReadStream() : new MemoryStream(small, 0, smallLength, writable: false))
+                    {
+                        uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                    }
                 }
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    return decided;
+                    if (await DecideAfterFailureAsync(staged, plan, e, metadataRaces, afterCrash, ct).ConfigureAwait(false) is { } decided)
+                    {
+                        return decided;
+                    }
+
+                    _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
+                    continue;
                 }
 
-                _logger.LogDebug("Metadata of {Uri} changed during its upload; merging again", plan?.Uri);
-                continue;
+                return await CompleteAsync(staged, uploaded, alreadyThere: false, ct,
+                    small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
             }
-
-            return await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (small is not null)
+            {
+                ArrayPool<byte>.Shared.Return(small);
+            }
         }
     }
 
@@ -121,7 +147,13 @@ internal sealed class StagedUploader
     /// crash leaves nothing to upload), and its bytes serve later reads. Failing to record it locally does not undo
     /// it: the object is durable, and a stale sidecar is recognised at the next start.
     /// </summary>
-    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct)
+    /// <param name="staged">The copy now uploaded.</param>
+    /// <param name="uploaded">The object GCS confirmed.</param>
+    /// <param name="alreadyThere">True when an earlier attempt had stored it (nothing was sent now).</param>
+    /// <param name="ct">Cancels seeding the cache (the upload stays recorded).</param>
+    /// <param name="uploadedBytes">The bytes sent, when they are still in memory: the cache adopts them without reading the staged file.</param>
+    public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct,
+        ReadOnlyMemory<byte>? uploadedBytes = null)
     {
         if (!alreadyThere)
         {
@@ -137,7 +169,7 @@ internal sealed class StagedUploader
             _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", uploaded.Bucket, uploaded.Name, staged.SidecarPath);
         }
 
-        await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
+        await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
         return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
     }
 
@@ -332,11 +364,14 @@ internal sealed class StagedUploader
     }
 
     /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
+    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, ReadOnlyMemory<byte>? bytes, CancellationToken ct)
     {
         try
         {
-            if (!await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false))
+            var adopted = bytes is { } content
+                ? await _reads.AdoptUploadedAsync(info, content, ct).ConfigureAwait(false)
+                : await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false);
+            if (!adopted)
             {
                 _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
             }

@@ -174,14 +174,19 @@ public sealed class MountProcess : IAsyncDisposable
         await CleanUpAsync(MountPoint);
     }
 
-    /// <summary>Lazily unmounts whatever is mounted at <paramref name="mountPoint"/>, aborting a connection that does not go away.</summary>
+    /// <summary>
+    /// Ends whatever is mounted at <paramref name="mountPoint"/>: its FUSE connection is aborted (so no caller stays
+    /// hung on a daemon that is stuck or gone), then the mount is lazily detached. The abort comes first: while the
+    /// mount exists its connection number is its own, but once it is detached the number is free, and another mount
+    /// made meanwhile (a parallel test run, a benchmark) can get it and would be aborted instead.
+    /// </summary>
     public static async Task CleanUpAsync(string mountPoint)
     {
         var entry = MountTable.Find(mountPoint);
         if (entry is null)
             return;
-        await Tool.RunAsync("umount", "-l", mountPoint);
         if (entry.Major == 0)
             FuseConnectionControl.TryAbort(entry.Minor);
+        await Tool.RunAsync("umount", "-l", mountPoint);
     }
 }

@@ -64,14 +64,21 @@ public sealed class PosixSemanticsTests(EmulatorFixture fixture)
             os.write(fd, b"")
             os.fsync(fd)
             show()
+            # Again once the writer holds a staged copy: the change lands in that copy's metadata.
+            os.chmod(path, 0o640)
+            os.chown(path, 4321, 4321)
+            os.write(fd, b"last\n")
+            show()
+            os.fsync(fd)
+            show()
             os.close(fd)
             show()
             """;
-        Assert.Equal("600 1234:1234 10\n600 1234:1234 10\n600 1234:1234 10",
-            (await Tool.RunAsync("/usr/bin/python3", "-c", script, mount.MountPoint)).EnsureSuccess("chmod while written").Stdout.Trim());
+        Assert.Equal(["600 1234:1234 10", "600 1234:1234 10", "640 4321:4321 15", "640 4321:4321 15", "640 4321:4321 15"],
+            (await Tool.RunAsync("/usr/bin/python3", "-c", script, mount.MountPoint)).EnsureSuccess("chmod while written").Stdout.Trim().Split('\n'));
         Assert.True(fixture.Emulator.Store.TryGetObject(bucket, "f", out var f));
-        Assert.Equal("base\nmore\n", Encoding.UTF8.GetString(f.Data));
-        Assert.Equal("600", f.Metadata["goog-reserved-posix-mode"]);
+        Assert.Equal("base\nmore\nlast\n", Encoding.UTF8.GetString(f.Data));
+        Assert.Equal(("640", "4321", "4321"), (f.Metadata["goog-reserved-posix-mode"], f.Metadata["goog-reserved-posix-uid"], f.Metadata["goog-reserved-posix-gid"]));
     }
 
     [Fact]

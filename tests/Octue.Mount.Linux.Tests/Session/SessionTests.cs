@@ -235,8 +235,12 @@ public sealed class SessionTests : IAsyncLifetime
     [Fact]
     public async Task Replies_leave_out_of_order_a_fast_request_is_answered_while_a_slow_read_waits()
     {
+        // Larger than what an open downloads whole, so its first read downloads.
+        var large = new byte[(1 << 20) + 4096];
+        new Random(7).NextBytes(large);
+        _emulator.Store.PutObject("session", "large.bin", large);
         await InitAsync();
-        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        Send(FuseOpcode.Lookup, 1, Name("large.bin"));
         var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
         Send(FuseOpcode.Open, node, Bytes(new FuseOpenIn()));
         var fh = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload).Fh;
@@ -255,7 +259,7 @@ public sealed class SessionTests : IAsyncLifetime
         var last = await ReceiveAsync(TimeSpan.FromSeconds(30));
         _emulator.Faults.Clear();
         Assert.Equal(read, last.Header.Unique);
-        Assert.Equal("hello\n"u8.ToArray(), last.Payload);
+        Assert.Equal(large[..4096], last.Payload);
     }
 
     [Fact]

@@ -10,6 +10,9 @@ internal abstract class DelegatingObjectStore(IObjectStore inner) : IObjectStore
     public virtual Task<ObjectInfo> UploadAsync(string bucket, string name, Stream content, UploadOptions? options = null, CancellationToken cancellationToken = default) =>
         Inner.UploadAsync(bucket, name, content, options, cancellationToken);
 
+    public virtual Task<IStreamingUpload> StartStreamingUploadAsync(string bucket, string name, UploadOptions options, StreamingUploadSource source, CancellationToken cancellationToken = default) =>
+        Inner.StartStreamingUploadAsync(bucket, name, options, source, cancellationToken);
+
     public virtual Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default) => Inner.ListAsync(bucket, request, cancellationToken);
     public virtual Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken cancellationToken = default) => Inner.StatAsync(bucket, name, cancellationToken);
     public virtual Task<Stream> OpenReadAsync(string bucket, string name, long offset = 0, long? length = null, long? generation = null, CancellationToken cancellationToken = default) =>

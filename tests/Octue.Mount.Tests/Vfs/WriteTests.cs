@@ -223,14 +223,35 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     [Fact]
     public async Task A_handle_whose_object_was_replaced_before_its_first_read_is_stale()
     {
+        // Larger than what an open downloads whole: its reads are ranged GETs pinned to the generation opened.
         var bucket = _fixture.NewBucket();
-        _fixture.Put(bucket, "f", "first version");
+        var first = new byte[(1 << 20) + 1];
+        new Random(3).NextBytes(first);
+        _fixture.Emulator.Store.PutObject(bucket, "f", first);
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
         var file = await mount.LookupPathAsync("f");
         var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
         _fixture.Put(bucket, "f", "second version, longer");
         var read = await mount.Fs.ReadAsync(handle.Value, 0, new byte[100]);
         Assert.Equal(VfsError.Stale, read.Error);
+        await mount.Fs.ReleaseAsync(handle.Value);
+        Assert.Equal("second version, longer", Encoding.UTF8.GetString(await mount.ReadAllAsync("f")));
+    }
+
+    [Fact]
+    public async Task A_small_file_handle_keeps_serving_the_generation_it_opened_after_the_object_is_replaced()
+    {
+        // A small file is downloaded whole by its open: the handle reads that version to its end, as an open file
+        // on a local disk keeps its contents when another program replaces the file; the next open sees the new one.
+        var bucket = _fixture.NewBucket();
+        _fixture.Put(bucket, "f", "first version");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var file = await mount.LookupPathAsync("f");
+        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
+        _fixture.Put(bucket, "f", "second version, longer");
+        var buffer = new byte[100];
+        var read = await mount.Fs.ReadAsync(handle.Value, 0, buffer);
+        Assert.Equal("first version", Encoding.UTF8.GetString(buffer, 0, read.Value));
         await mount.Fs.ReleaseAsync(handle.Value);
         Assert.Equal("second version, longer", Encoding.UTF8.GetString(await mount.ReadAllAsync("f")));
     }
