@@ -56,6 +56,9 @@ public sealed class MountOptionParserTests
     [InlineData("read_parallelism=65", "'read_parallelism' takes a whole number from 1 to 64")]
     [InlineData("read_parallelism=2.5", "'read_parallelism' takes a whole number")]
     [InlineData("read_memory_limit=lots", "'read_memory_limit' takes a size such as")]
+    [InlineData("write_chunk_size=100K", "'write_chunk_size' must be 0 (no streaming) or a multiple of 256K from 256K to 256M")]
+    [InlineData("write_chunk_size=512M", "'write_chunk_size' must be 0 (no streaming) or a multiple of 256K from 256K to 256M")]
+    [InlineData("write_chunk_size=big", "'write_chunk_size' takes a size such as")]
     [InlineData("file_mode=7777", "'file_mode' takes permission bits from 000 to 777, not '7777'")]
     [InlineData("file_mode=4755", "'file_mode' takes permission bits from 000 to 777")]
     [InlineData("dir_mode=7777", "'dir_mode' takes permission bits from 000 to 777, not '7777'")]
@@ -71,6 +74,15 @@ public sealed class MountOptionParserTests
     {
         var error = Assert.Throws<MountOptionException>(() => MountOptionParser.ApplyList(Base, option));
         Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void The_write_chunk_size_sets_the_streamed_request_size_or_turns_streaming_off()
+    {
+        Assert.Equal(16L << 20, Base.WriteChunkSize);
+        Assert.Equal(32L << 20, MountOptionParser.ApplyList(Base, "write_chunk_size=32M").WriteChunkSize);
+        Assert.Equal(256L << 10, MountOptionParser.ApplyList(Base, "write_chunk_size=256K").WriteChunkSize);
+        Assert.Equal(0, MountOptionParser.ApplyList(Base, "write_chunk_size=0").WriteChunkSize);
     }
 
     [Fact]

@@ -32,6 +32,7 @@ internal static class MountCommand
         var readChunkSize = new Option<string?>("--read-chunk-size") { Description = "Size of each ranged GET (and cached chunk), a multiple of 64K up to 256M (default 8M)." };
         var readParallelism = new Option<string?>("--read-parallelism") { Description = "Ranged GETs a sequential reader keeps in flight ahead of itself, 1 to 64 (default 4)." };
         var readMemoryLimit = new Option<string?>("--read-memory-limit") { Description = "Memory for read-ahead buffers of the whole mount, at least one chunk (default 256M)." };
+        var writeChunkSize = new Option<string?>("--write-chunk-size") { Description = "A file written from its start streams to GCS while it is written, in requests of this size: a multiple of 256K up to 256M, or 0 to upload files whole at close (default 16M)." };
         var readOnly = new Option<bool>("--read-only") { Description = "Refuse every change." };
         var uid = new Option<string?>("--uid") { Description = "Owner of files without stored POSIX attributes (default: you)." };
         var gid = new Option<string?>("--gid") { Description = "Group of files without stored POSIX attributes (default: yours)." };
@@ -60,7 +61,7 @@ internal static class MountCommand
 
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
-            targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, readOnly, uid, gid, fileMode, dirMode,
+            targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, writeChunkSize, readOnly, uid, gid, fileMode, dirMode,
             allowOther, nonEmpty, noSymFollow, allowSuid, passthrough, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
@@ -85,6 +86,7 @@ internal static class MountCommand
                 settings = Apply(settings, "read_chunk_size", result.GetValue(readChunkSize));
                 settings = Apply(settings, "read_parallelism", result.GetValue(readParallelism));
                 settings = Apply(settings, "read_memory_limit", result.GetValue(readMemoryLimit));
+                settings = Apply(settings, "write_chunk_size", result.GetValue(writeChunkSize));
                 settings = Apply(settings, "uid", result.GetValue(uid));
                 settings = Apply(settings, "gid", result.GetValue(gid));
                 settings = Apply(settings, "file_mode", result.GetValue(fileMode));

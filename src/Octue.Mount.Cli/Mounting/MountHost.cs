@@ -266,6 +266,7 @@ internal sealed class MountHost
             CacheSizeBytes = _settings.CacheSizeBytes,
             WholeObjectFiles = _settings.Passthrough,
         },
+        WriteChunkSize = _settings.WriteChunkSize,
         ReadOnly = _settings.ReadOnly,
         // Windows has no POSIX ids; stored ones are still kept, new objects get 0.
         Uid = _settings.Uid ?? (OperatingSystem.IsWindows() ? 0 : UnixProcess.EffectiveUid),

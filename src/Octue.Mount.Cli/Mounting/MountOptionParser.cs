@@ -76,6 +76,7 @@ internal static class MountOptionParser
             "read_chunk_size" => settings with { ReadChunkSize = ParseChunkSize(key, Required(key, value)) },
             "read_parallelism" => settings with { ReadParallelism = ParseParallelism(key, Required(key, value)) },
             "read_memory_limit" => settings with { ReadMemoryLimit = ParseSize(key, Required(key, value)) },
+            "write_chunk_size" => settings with { WriteChunkSize = ParseWriteChunkSize(key, Required(key, value)) },
             "uid" => settings with { Uid = ParseId(key, Required(key, value)) },
             "gid" => settings with { Gid = ParseId(key, Required(key, value)) },
             "file_mode" => settings with { FileMode = ParseMode(key, Required(key, value)) },
@@ -85,7 +86,7 @@ internal static class MountOptionParser
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
             "prometheus_port" => settings with { PrometheusEndpoint = MetricsEndpoint.Parse(key, Required(key, value)) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, nosymfollow, suid, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, nosymfollow, suid, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, write_chunk_size=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
         };
     }
 
@@ -150,6 +151,19 @@ internal static class MountOptionParser
         return bytes >= ChunkLayout.BlockSize && bytes <= ChunkLayout.MaxChunkSize && bytes % ChunkLayout.BlockSize == 0
             ? (int)bytes
             : throw new MountOptionException($"Mount option '{key}' must be a multiple of 64K from 64K to 256M (such as 1M or 16M), not '{value}'.");
+    }
+
+    /// <summary>
+    /// The request size of a streamed write: a multiple of 256K (what a resumable upload takes before its last
+    /// request) up to 256M, or 0 for no streaming.
+    /// </summary>
+    private static long ParseWriteChunkSize(string key, string value)
+    {
+        const long quantum = 256 * 1024;
+        var bytes = ParseSize(key, value);
+        return bytes == 0 || (bytes >= quantum && bytes <= 256L * 1024 * 1024 && bytes % quantum == 0)
+            ? bytes
+            : throw new MountOptionException($"Mount option '{key}' must be 0 (no streaming) or a multiple of 256K from 256K to 256M (such as 16M), not '{value}'.");
     }
 
     /// <summary>Chunks a sequential reader downloads ahead of itself, in parallel: 1 to 64.</summary>

@@ -23,6 +23,9 @@ internal sealed record MountSettings
 
     /// <summary>Bytes of download buffers all readers of the mount may hold at once.</summary>
     public long ReadMemoryLimit { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Bytes of each request of a file streamed while it is written (0: files are uploaded whole at close).</summary>
+    public long WriteChunkSize { get; init; } = FileSystemOptions.DefaultWriteChunkSize;
     public bool ReadOnly { get; init; }
     public uint? Uid { get; init; }
     public uint? Gid { get; init; }

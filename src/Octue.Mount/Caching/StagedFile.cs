@@ -31,10 +31,19 @@ internal sealed class StagedFile : IDisposable
     /// <summary>True when the staged bytes differ from the object's (or the object does not exist yet).</summary>
     public bool Dirty => !Sidecar.Clean;
 
+    /// <summary>What follows this copy's writes as they happen (a streamed upload), or null.</summary>
+    public IStagedWriteFollower? Follower { get; set; }
+
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
+        var follower = Follower;
+        follower?.Writing(offset, data.Length);
         await RandomAccess.WriteAsync(_handle, data, offset, ct).ConfigureAwait(false);
         Length = Math.Max(Length, offset + data.Length);
+        if (follower is not null)
+        {
+            await follower.WrittenAsync(Length, ct).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct)
@@ -64,6 +73,7 @@ internal sealed class StagedFile : IDisposable
 
     public void SetLength(long length)
     {
+        Follower?.Resizing(length);
         RandomAccess.SetLength(_handle, length);
         Length = length;
     }
@@ -184,6 +194,12 @@ internal sealed class StagedFile : IDisposable
     /// <summary>Closes the file without deleting anything (the process is stopping; recovery will find it).</summary>
     public void Dispose()
     {
+        if (Follower is { } follower)
+        {
+            Follower = null;
+            follower.Discarded();
+        }
+
         if (!_disposed)
         {
             _disposed = true;

@@ -51,4 +51,14 @@ public sealed record FileSystemOptions
     /// lives under <see cref="CacheDirectory"/> with the rest.
     /// </summary>
     public ReadOptions Read { get; init; } = new();
+
+    /// <summary>The default of <see cref="WriteChunkSize"/>: 16 MiB.</summary>
+    public const long DefaultWriteChunkSize = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// A file written from its start in order (a new file, or one truncated to nothing) streams to its object while it
+    /// is written, in requests of at least this many bytes (a multiple of 256 KiB), once it holds that many: flush,
+    /// fsync and close then send only the rest. 0 turns streaming off: every file is uploaded whole when it is flushed.
+    /// </summary>
+    public long WriteChunkSize { get; init; } = DefaultWriteChunkSize;
 }

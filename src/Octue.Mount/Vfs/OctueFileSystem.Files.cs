@@ -781,6 +781,7 @@ public sealed partial class OctueFileSystem
             }
 
             handle.Staged = staged;
+            _uploader.StreamWhileWritten(staged);
             return VfsError.None;
         }
         catch (Exception e) when (baseObject is not null && e is ObjectNotFoundException or PreconditionFailedException)

@@ -51,7 +51,12 @@ public sealed partial class OctueFileSystem : IFileSystem
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
-        _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync);
+        if (options.WriteChunkSize < 0 || options.WriteChunkSize % (256 * 1024) != 0)
+        {
+            throw new ArgumentException($"WriteChunkSize must be 0 or a positive multiple of 256 KiB; got {options.WriteChunkSize}.", nameof(options));
+        }
+
+        _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
         _mountTimeNs = PosixMetadata.ToNs(options.TimeProvider.GetUtcNow());
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;

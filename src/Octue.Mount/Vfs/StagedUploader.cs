@@ -21,10 +21,10 @@ namespace Octue.Mount.Vfs;
 /// them for ever; a failure that may pass leaves them in <c>staging/</c>;</item>
 /// <item>a confirmed upload is recorded in the sidecar and seeds the content cache.</item>
 /// </list>
-/// An upload that sends its bytes by other means (a resumable session fed while the file is written) uses the same
-/// steps: <see cref="PrepareAsync"/> for what to send, <see cref="CompleteAsync"/> once the object is confirmed, and
-/// <see cref="DecideAfterFailureAsync"/> when the store refused it. A copy whose staged file missed a write never comes
-/// here: it is discarded when the write fails.
+/// A copy written from its start in order streams while it is written (<see cref="StreamWhileWritten"/>,
+/// <see cref="StreamedUpload"/>); its upload here only finishes the stream, with the same plan, preconditions and
+/// outcomes, and falls back to sending the copy whole when the stream cannot finish it. A copy whose staged file
+/// missed a write never comes here: it is discarded when the write fails (which cancels its stream).
 /// </summary>
 internal sealed class StagedUploader
 {
@@ -37,11 +37,17 @@ internal sealed class StagedUploader
     private readonly VfsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<string, string, CancellationToken, Task<ObjectInfo?>> _stat;
+    private readonly long _streamChunkSize;
 
-    /// <summary>An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also refreshes its cache).</summary>
+    /// <summary>
+    /// An uploader reading the current object with <paramref name="stat"/> (the file system's stat, which also
+    /// refreshes its cache). Copies written from their start stream in chunks of <paramref name="streamChunkSize"/>
+    /// bytes while they are written (0: never; they are uploaded whole).
+    /// </summary>
     public StagedUploader(IObjectStore store, StagingArea staging, ReadPath reads, VfsMetrics metrics, ILogger logger,
-        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat)
+        Func<string, string, CancellationToken, Task<ObjectInfo?>> stat, long streamChunkSize = 0)
     {
+        _streamChunkSize = streamChunkSize;
         _store = store;
         _staging = staging;
         _reads = reads;
@@ -70,22 +76,31 @@ internal sealed class StagedUploader
             {
                 StagedUploadPlan? plan = null;
                 ObjectInfo uploaded;
+                ObjectInfo? streamed = null;
                 try
                 {
                     plan = await PrepareAsync(staged, modifiedNs, ct).ConfigureAwait(false);
-                    if (small is null && staged.Length <= _reads.WholeObjectLimit)
+                    streamed = await FinishStreamAsync(staged, plan, ct).ConfigureAwait(false);
+                    if (streamed is not null)
                     {
-                        smallLength = (int)staged.Length;
-                        small = ArrayPool<byte>.Shared.Rent(Math.Max(smallLength, 1));
-                        if (await staged.ReadAsync(0, small.AsMemory(0, smallLength), ct).ConfigureAwait(false) != smallLength)
-                        {
-                            throw new IOException($"{staged.DataPath} ended before its {smallLength} bytes");
-                        }
+                        uploaded = streamed;
                     }
-
-                    await using (Stream content = small is null ? staged.OpenReadStream() : new MemoryStream(small, 0, smallLength, writable: false))
+                    else
                     {
-                        uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                        if (small is null && staged.Length <= _reads.WholeObjectLimit)
+                        {
+                            smallLength = (int)staged.Length;
+                            small = ArrayPool<byte>.Shared.Rent(Math.Max(smallLength, 1));
+                            if (await staged.ReadAsync(0, small.AsMemory(0, smallLength), ct).ConfigureAwait(false) != smallLength)
+                            {
+                                throw new IOException($"{staged.DataPath} ended before its {smallLength} bytes");
+                            }
+                        }
+
+                        await using (Stream content = small is null ? staged.OpenReadStream() : new MemoryStream(small, 0, smallLength, writable: false))
+                        {
+                            uploaded = await _store.UploadAsync(plan.Bucket, plan.Name, content, plan.Options, ct).ConfigureAwait(false);
+                        }
                     }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -99,8 +114,9 @@ internal sealed class StagedUploader
                     continue;
                 }
 
-                return await CompleteAsync(staged, uploaded, alreadyThere: false, ct,
-                    small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
+                return streamed is not null
+                    ? await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: false).ConfigureAwait(false)
+                    : await CompleteAsync(staged, uploaded, alreadyThere: false, ct, small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
             }
         }
         finally
@@ -110,6 +126,84 @@ internal sealed class StagedUploader
                 ArrayPool<byte>.Shared.Return(small);
             }
         }
+    }
+
+    /// <summary>
+    /// Lets the upload of <paramref name="staged"/> stream while it is written, from its start and in order (a new
+    /// file, or one truncated to nothing): its first chunk opens a resumable session, the next ones follow as they are
+    /// written, and the flush, fsync or close that uploads the copy only sends the rest (<see cref="UploadAsync"/>).
+    /// Nothing happens for a copy that is not empty or while streaming is off.
+    /// </summary>
+    public void StreamWhileWritten(StagedFile staged)
+    {
+        if (_streamChunkSize > 0 && staged.Length == 0 && staged.Follower is null && !staged.Sidecar.Unlinked)
+        {
+            staged.Follower = new StreamedUpload(_store, staged, _streamChunkSize, _logger);
+        }
+    }
+
+    /// <summary>
+    /// Finishes the copy's streamed upload with <paramref name="plan"/> (null when it has none that can: the copy is
+    /// then uploaded whole). The stream ends here whatever happens: later changes are uploaded whole. Metadata that
+    /// changed since the session opened (the mtime of the last write, a chmod meanwhile) is applied to the new
+    /// generation by a patch conditional on its metageneration.
+    /// </summary>
+    private async Task<ObjectInfo?> FinishStreamAsync(StagedFile staged, StagedUploadPlan plan, CancellationToken ct)
+    {
+        if (staged.Follower is not StreamedUpload { Started: true } stream)
+        {
+            // Not streaming (yet): a flush before the first chunk (dd closes a duplicate of its descriptor right after
+            // opening) uploads the copy whole, and the stream may still start from the new base.
+            return null;
+        }
+
+        staged.Follower = null;
+        if (await stream.FinishAsync(plan, staged.Length, ct).ConfigureAwait(false) is not { } finished)
+        {
+            return null;
+        }
+
+        var patch = MetadataChanges(stream.Sent!.Options.Metadata, plan.Options.Metadata);
+        if (patch is null)
+        {
+            return finished;
+        }
+
+        try
+        {
+            return await _store.PatchMetadataAsync(plan.Bucket, plan.Name, new MetadataPatch { Metadata = patch }, finished.Metageneration, ct)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The bytes are in the object, durable and verified; only metadata changed during the write is missing.
+            _logger.LogWarning(e, "{Uri} is uploaded, but the metadata changed while it was written could not be applied ({Keys})",
+                plan.Uri, string.Join(", ", patch.Keys));
+            return finished;
+        }
+    }
+
+    /// <summary>The keys <paramref name="wanted"/> sets differently from <paramref name="sent"/> (null: removed), or null when none.</summary>
+    private static Dictionary<string, string?>? MetadataChanges(IReadOnlyDictionary<string, string>? sent, IReadOnlyDictionary<string, string>? wanted)
+    {
+        Dictionary<string, string?>? patch = null;
+        foreach (var (key, value) in wanted ?? ObjectInfo.EmptyMetadata)
+        {
+            if (sent is null || !sent.TryGetValue(key, out var old) || old != value)
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = value;
+            }
+        }
+
+        foreach (var key in (sent ?? ObjectInfo.EmptyMetadata).Keys)
+        {
+            if (wanted is null || !wanted.ContainsKey(key))
+            {
+                (patch ??= new Dictionary<string, string?>(StringComparer.Ordinal))[key] = null;
+            }
+        }
+
+        return patch;
     }
 
     /// <summary>
@@ -132,15 +226,17 @@ internal sealed class StagedUploader
             PosixMetadata.SetModified(sidecar.Metadata, mtime);
         }
 
-        var options = new UploadOptions
-        {
-            ContentType = sidecar.ContentType,
-            Metadata = sidecar.Metadata,
-            IfGenerationMatch = sidecar.BaseGeneration,
-            IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
-        };
-        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, options, current);
+        return new StagedUploadPlan(sidecar.Bucket, sidecar.ObjectName, OptionsOf(sidecar, sidecar.Metadata), current);
     }
+
+    /// <summary>What an upload of a copy described by <paramref name="sidecar"/> sends with <paramref name="metadata"/>: content type and preconditions on its base.</summary>
+    internal static UploadOptions OptionsOf(StagingSidecar sidecar, IReadOnlyDictionary<string, string> metadata) => new()
+    {
+        ContentType = sidecar.ContentType,
+        Metadata = metadata,
+        IfGenerationMatch = sidecar.BaseGeneration,
+        IfMetagenerationMatch = sidecar.BaseGeneration != 0 ? sidecar.BaseMetageneration : null,
+    };
 
     /// <summary>
     /// Records a confirmed upload: the copy is now the object <paramref name="uploaded"/> (its sidecar clean, so a
@@ -152,8 +248,13 @@ internal sealed class StagedUploader
     /// <param name="alreadyThere">True when an earlier attempt had stored it (nothing was sent now).</param>
     /// <param name="ct">Cancels seeding the cache (the upload stays recorded).</param>
     /// <param name="uploadedBytes">The bytes sent, when they are still in memory: the cache adopts them without reading the staged file.</param>
+    /// <param name="adopt">
+    /// False for a copy that streamed while it was written: copying it into the content cache would read it twice and
+    /// write it again on the close path (a second or more a GiB), for a read that may never come. Its generation is
+    /// marked verified, and a later read downloads it, verified as every download is.
+    /// </param>
     public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct,
-        ReadOnlyMemory<byte>? uploadedBytes = null)
+        ReadOnlyMemory<byte>? uploadedBytes = null, bool adopt = true)
     {
         if (!alreadyThere)
         {
@@ -169,7 +270,15 @@ internal sealed class StagedUploader
             _logger.LogWarning(e, "gs://{Bucket}/{Name} is uploaded; recording that in {Sidecar} failed", uploaded.Bucket, uploaded.Name, staged.SidecarPath);
         }
 
-        await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
+        if (adopt)
+        {
+            await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _reads.MarkVerified(uploaded.Bucket, uploaded.Name, uploaded.Generation);
+        }
+
         return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
     }
 

@@ -118,6 +118,32 @@ public sealed class StreamingUploadTests(StoreFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_finish_whose_reply_was_lost_learns_the_object_from_the_session()
+    {
+        string bucket = fixture.NewBucket("stream");
+        byte[] data = TestData.Random((2 * Quantum) + 3, 39);
+        LostReplyHandler? lossy = null;
+        using GcsObjectStore store = fixture.CreateStore(o => new ObjectStoreOptions
+        {
+            EmulatorHost = o.EmulatorHost,
+            MaxRetries = o.MaxRetries,
+            InitialBackoff = o.InitialBackoff,
+            MaxBackoff = o.MaxBackoff,
+            HttpHandlerWrapper = inner => lossy = new LostReplyHandler(inner,
+                request => request.Content?.Headers.ContentRange is { To: { } to } && to == data.Length - 1),
+        });
+        IStreamingUpload upload = await store.StartStreamingUploadAsync(bucket, "o", new UploadOptions { IfGenerationMatch = 0 }, From(data));
+        await upload.AppendAsync(2 * Quantum);
+
+        ObjectInfo info = await upload.FinishAsync(data.Length);
+
+        Assert.Equal(1, lossy!.Lost);
+        Assert.True(Emulator.Store.TryGetObject(bucket, "o", out StoredObject stored));
+        Assert.Equal(stored.Generation, info.Generation);
+        Assert.Equal(data, stored.Data);
+    }
+
+    [Fact]
     public async Task Failures_past_the_retries_surface_and_nothing_is_published()
     {
         string bucket = fixture.NewBucket("stream");
