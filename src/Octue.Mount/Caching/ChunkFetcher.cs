@@ -758,8 +758,9 @@ internal sealed class ChunkFetcher
 
     /// <summary>
     /// Serves a partial read of a chunk nobody holds with a download of just the 64 KiB blocks it touches (a random
-    /// reader would otherwise wait for, and pay for, a whole chunk per read). False when the chunk should be
-    /// downloaded whole instead (someone holds it, or partial downloads of it reached a quarter of its blocks). The
+    /// reader would otherwise wait for, and pay for, a whole chunk per read). False when the chunk should be read or
+    /// downloaded whole instead (someone holds it, partial downloads of it reached a quarter of its blocks, or it
+    /// arrived whole while this download ran). The
     /// blocks' CRC32Cs are recorded and compared with the whole chunk if it is downloaded later; the bytes are not
     /// cached. See docs/read-path.md for what a partial read checks.
     /// </summary>
@@ -800,6 +801,10 @@ internal sealed class ChunkFetcher
             if (outcome == KnowledgeOutcome.Mismatch)
             {
                 throw Fail(entry, epoch, $"bytes {start}-{start + regionLength - 1} downloaded with bytes that differ from an earlier download of them");
+            }
+            if (outcome == KnowledgeOutcome.Superseded)
+            {
+                return false;
             }
             region.Span.Slice(offsetInChunk - regionStart, destination.Length).CopyTo(destination.Span);
             CachingMetrics.PartialDownloads.Add(1);

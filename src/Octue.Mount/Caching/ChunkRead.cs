@@ -30,6 +30,9 @@ internal enum KnowledgeOutcome
     /// <summary>Recorded; other chunks are still unknown.</summary>
     Recorded,
 
+    /// <summary>A partial download arrived after its whole chunk (which checked the blocks served before it): read the chunk instead.</summary>
+    Superseded,
+
     /// <summary>Recorded, and now every chunk is known: the caller owns the full-object check.</summary>
     Complete,
 

@@ -868,21 +868,11 @@ public sealed class ContentCache
             {
                 return KnowledgeOutcome.Stale;
             }
-            if (entry.Slots[chunk]?.BlockCrcs is { } whole)
-            {
-                // The whole chunk arrived meanwhile: compare with it directly.
-                for (int i = 0; i < blockCrcs.Length; i++)
-                {
-                    if (whole[firstBlock + i] != blockCrcs[i])
-                    {
-                        return KnowledgeOutcome.Mismatch;
-                    }
-                }
-                return KnowledgeOutcome.Same;
-            }
+            // The record made when the download was claimed is gone only when the whole chunk arrived meanwhile (its
+            // check consumed the record): these bytes were not part of that check, so the chunk serves the read instead.
             if (entry.Fragments?.GetValueOrDefault(chunk) is not { } fragments)
             {
-                return KnowledgeOutcome.Recorded;
+                return KnowledgeOutcome.Superseded;
             }
             return fragments.Record(firstBlock, blockCrcs) ? KnowledgeOutcome.Recorded : KnowledgeOutcome.Mismatch;
         }

@@ -36,6 +36,19 @@ internal sealed class MemoryObjectStore : IObjectStore
         Volatile.Write(ref _holdAfter, bytes);
     }
 
+    private (long Bytes, TaskCompletionSource Release)? _holdNext;
+
+    /// <summary>The next download (only) delivers its first <paramref name="bytes"/> bytes, then waits until the returned source completes.</summary>
+    public TaskCompletionSource HoldNextDownloadAfter(long bytes)
+    {
+        TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_objects)
+        {
+            _holdNext = (bytes, release);
+        }
+        return release;
+    }
+
     public void ReleaseHeldDownloads()
     {
         Volatile.Write(ref _holdAfter, -1);
@@ -80,6 +93,16 @@ internal sealed class MemoryObjectStore : IObjectStore
         if (copy.Length > 0 && Interlocked.Decrement(ref _corruptNext) >= 0)
         {
             copy[copy.Length / 2] ^= 0x5A;
+        }
+        (long Bytes, TaskCompletionSource Release)? holdNext;
+        lock (_objects)
+        {
+            holdNext = _holdNext;
+            _holdNext = null;
+        }
+        if (holdNext is { } one)
+        {
+            return new HeldStream(copy, one.Bytes, one.Release.Task);
         }
         long holdAfter = Volatile.Read(ref _holdAfter);
         return holdAfter >= 0 ? new HeldStream(copy, holdAfter, _release.Task) : new MemoryStream(copy, writable: false);

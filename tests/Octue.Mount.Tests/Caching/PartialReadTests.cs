@@ -131,6 +131,43 @@ public sealed class PartialReadTests : IDisposable
     }
 
     [Fact]
+    public async Task A_partial_download_that_arrives_after_its_whole_chunk_is_not_served()
+    {
+        byte[] data = PatternData.Create(4 * Chunk, seed: 26);
+        ObjectInfo obj = _store.Put("b", "late.bin", data);
+        await using ObjectReaderFactory factory = NewFactory();
+
+        // The partial download of a block of chunk 2 is damaged and stalls before its first byte.
+        long damaged = (2L * Chunk) + (5 * Block) + (Block / 2);
+        _store.CorruptNextDownloads(1);
+        TaskCompletionSource release = _store.HoldNextDownloadAfter(0);
+        await using IObjectReader random = factory.OpenReader(obj);
+        byte[] small = new byte[16];
+        Task<int> late = random.ReadAsync(damaged - 8, small).AsTask();
+        for (int attempt = 0; attempt < 3000 && _store.Downloads == 0; attempt++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(1, _store.Downloads);
+
+        // Meanwhile a full read brings every chunk whole (chunk 2's check finds no block served yet) and verifies.
+        await using (IObjectReader full = factory.OpenReader(obj))
+        {
+            byte[] all = new byte[data.Length];
+            Assert.Equal(all.Length, await full.ReadAsync(0, all));
+            Assert.Equal(data, all);
+        }
+        await factory.WhenIdleAsync();
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "late.bin", obj.Generation));
+
+        // The late, damaged block was never checked against the chunk: the read is served from the chunk instead.
+        release.SetResult();
+        Assert.Equal(small.Length, await late.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(data.AsSpan((int)damaged - 8, small.Length).SequenceEqual(small), "the late partial download's bytes were served");
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "late.bin", obj.Generation));
+    }
+
+    [Fact]
     public async Task A_block_served_from_a_partial_download_that_differs_from_the_object_fails_the_generation()
     {
         byte[] data = PatternData.Create(4 * Chunk, seed: 24);
