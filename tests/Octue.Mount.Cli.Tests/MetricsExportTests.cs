@@ -6,6 +6,7 @@ using Octue.Mount.Cli.Mounting;
 using Octue.Mount.Emulator;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Testing;
 
 namespace Octue.Mount.Cli.Tests;
 
@@ -15,13 +16,11 @@ namespace Octue.Mount.Cli.Tests;
 /// receiver named by <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
 /// </summary>
 [Collection(CliMountCollection.Name)]
-public sealed class MetricsExportTests : IAsyncLifetime
+public sealed class MetricsExportTests
 {
-    private GcsEmulator _emulator = null!;
+    private readonly GcsEmulator _emulator;
 
-    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+    public MetricsExportTests(EmulatorFixture fixture) => _emulator = CliEmulator.Fresh(fixture);
 
     private static int FreeLoopbackPort()
     {

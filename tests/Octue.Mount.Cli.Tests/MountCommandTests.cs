@@ -3,18 +3,17 @@ using System.Text;
 using Octue.Mount.Emulator;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Testing;
 
 namespace Octue.Mount.Cli.Tests;
 
 /// <summary>The mount and unmount verbs as a user runs them: background mode, errors, and an /etc/fstab-style line through mount(8).</summary>
 [Collection(CliMountCollection.Name)]
-public sealed class MountCommandTests : IAsyncLifetime
+public sealed class MountCommandTests
 {
-    private GcsEmulator _emulator = null!;
+    private readonly GcsEmulator _emulator;
 
-    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+    public MountCommandTests(EmulatorFixture fixture) => _emulator = CliEmulator.Fresh(fixture);
 
     private Dictionary<string, string> Environment => new() { ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort };
 

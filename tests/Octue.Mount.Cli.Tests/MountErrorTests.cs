@@ -1,6 +1,7 @@
 using Octue.Mount.Emulator;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Testing;
 
 namespace Octue.Mount.Cli.Tests;
 
@@ -9,17 +10,15 @@ namespace Octue.Mount.Cli.Tests;
 /// exit, before anything is created or asked of the store.
 /// </summary>
 [Collection(CliMountCollection.Name)]
-public sealed class MountErrorTests : IAsyncLifetime
+public sealed class MountErrorTests
 {
-    private GcsEmulator _emulator = null!;
+    private readonly GcsEmulator _emulator;
 
-    public async Task InitializeAsync()
+    public MountErrorTests(EmulatorFixture fixture)
     {
-        _emulator = await GcsEmulator.StartAsync();
+        _emulator = CliEmulator.Fresh(fixture);
         _emulator.Store.CreateBucket("bkt");
     }
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
 
     private Task<ToolResult> Cli(params string[] arguments) =>
         Tool.RunAsync(MountProcess.CliPath, arguments, TimeSpan.FromSeconds(90), new Dictionary<string, string> { ["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort });

@@ -4,6 +4,7 @@ using System.Text;
 using Octue.Mount.Emulator;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Testing;
 
 namespace Octue.Mount.Cli.Tests;
 
@@ -13,13 +14,11 @@ namespace Octue.Mount.Cli.Tests;
 /// it unmounts; under systemd the log is in the journal's format.
 /// </summary>
 [Collection(CliMountCollection.Name)]
-public sealed class SystemdServiceTests : IAsyncLifetime
+public sealed class SystemdServiceTests
 {
-    private GcsEmulator _emulator = null!;
+    private readonly GcsEmulator _emulator;
 
-    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+    public SystemdServiceTests(EmulatorFixture fixture) => _emulator = CliEmulator.Fresh(fixture);
 
     /// <summary>A foreground mount started as systemd would start it, with <paramref name="environment"/> added.</summary>
     private static Process StartForegroundMount(string source, string mountPoint, string cacheDirectory, IDictionary<string, string> environment,

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Octue.Mount.Emulator;
 using Octue.Mount.Linux.Mounting;
 using Octue.Mount.Linux.Tests.Mounts;
+using Octue.Mount.Testing;
 
 namespace Octue.Mount.Cli.Tests;
 
@@ -10,7 +11,7 @@ namespace Octue.Mount.Cli.Tests;
 /// mounting user's uid on the files and the mount closed to everyone else, root included.
 /// </summary>
 [Collection(CliMountCollection.Name)]
-public sealed class UnprivilegedMountTests : IAsyncLifetime
+public sealed class UnprivilegedMountTests
 {
     /// <summary>A system account the test creates if it is missing; a uid of its own, unlike nobody's 65534 (the overflow uid).</summary>
     private const string User = "octue-mount-test";
@@ -98,11 +99,9 @@ public sealed class UnprivilegedMountTests : IAsyncLifetime
         echo "still_mounted=$(grep -c " $mnt " /proc/self/mountinfo)"
         """;
 
-    private GcsEmulator _emulator = null!;
+    private readonly GcsEmulator _emulator;
 
-    public async Task InitializeAsync() => _emulator = await GcsEmulator.StartAsync();
-
-    public async Task DisposeAsync() => await _emulator.DisposeAsync();
+    public UnprivilegedMountTests(EmulatorFixture fixture) => _emulator = CliEmulator.Fresh(fixture);
 
     [Fact]
     public async Task A_user_mounts_through_fusermount3_owns_the_files_and_root_is_kept_out()

@@ -26,7 +26,9 @@ internal sealed class EmulatorFileSystem : IAsyncDisposable
     public OctueFileSystem FileSystem { get; }
     public NativeHarness Native { get; }
 
-    public static async Task<EmulatorFileSystem> StartAsync(GcsEmulator emulator)
+    /// <param name="emulator">The emulator holding the bucket.</param>
+    /// <param name="wrap">Puts something between the adapter and the file system (a call counter), or null.</param>
+    public static async Task<EmulatorFileSystem> StartAsync(GcsEmulator emulator, Func<IFileSystem, IFileSystem>? wrap = null)
     {
         string bucket = "winfsp-" + Guid.NewGuid().ToString("N")[..12];
         emulator.Store.CreateBucket(bucket);
@@ -41,7 +43,7 @@ internal sealed class EmulatorFileSystem : IAsyncDisposable
                 MetadataTtl = TimeSpan.Zero,
             };
             OctueFileSystem fs = await OctueFileSystem.CreateAsync(options, store);
-            return new EmulatorFileSystem(emulator, bucket, cache, fs, new NativeHarness(fs));
+            return new EmulatorFileSystem(emulator, bucket, cache, fs, new NativeHarness(wrap is null ? fs : wrap(fs)));
         }
         catch
         {

@@ -9,7 +9,8 @@ namespace Octue.Mount.Linux.Session;
 
 /// <summary>
 /// Translates each FUSE opcode into an <see cref="IFileSystem"/> call and its result into exactly one reply.
-/// It holds no file-system policy: errors come from the VFS and are only mapped to errno.
+/// It holds no file-system policy: errors come from the VFS and are only mapped to errno. One short handler per opcode,
+/// kept side by side, is why the file passes 400 lines.
 /// </summary>
 internal sealed class FuseDispatcher
 {
@@ -482,7 +483,7 @@ internal sealed class FuseDispatcher
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
             return;
         }
-        var reply = new FuseWriteOut { WrittenSize = (uint)result.Value };
+        var reply = new FuseWriteOut { WrittenSize = (uint)result.Value.Count };
         _reply.Struct(request, in reply);
     }
 

@@ -339,15 +339,12 @@ internal sealed partial class WinFspAdapter
         }
         if (offset > long.MaxValue)
             return IoResult.Fail(NtStatus.InvalidParameter);
-        VfsResult<int> written = await _fs.WriteAsync(handle, (long)offset, data, Ct).ConfigureAwait(false);
+        VfsResult<WrittenBytes> written = await _fs.WriteAsync(handle, (long)offset, data, Ct).ConfigureAwait(false);
         if (!written.IsOk)
             return IoResult.Fail(NtStatusMap.FromVfsError(written.Error));
-        if (file.ExplicitLastWriteTime != 0 && written.Value > 0)
+        if (file.ExplicitLastWriteTime != 0 && written.Value.Count > 0)
             file.ChangedSinceExplicitTime = true;
-        VfsResult<NodeAttributes> after = await _fs.GetAttributesAsync(file.Node, handle, Ct).ConfigureAwait(false);
-        if (!after.IsOk)
-            return IoResult.Fail(NtStatusMap.FromVfsError(after.Error));
-        return new IoResult(NtStatus.Success, (uint)written.Value, FileInfoMapper.ToFileInfo(after.Value));
+        return new IoResult(NtStatus.Success, (uint)written.Value.Count, FileInfoMapper.ToFileInfo(written.Value.Attributes));
     }
 
     /// <summary>FlushFileBuffers: uploads the staged copy now (the volume-wide flush, with no file, has nothing to do).</summary>
@@ -478,26 +475,14 @@ internal sealed partial class WinFspAdapter
     /// Rename (MoveFileEx). Without <paramref name="replaceIfExists"/> an existing target gives
     /// STATUS_OBJECT_NAME_COLLISION; with it, a file target is replaced but a directory target is refused with
     /// STATUS_ACCESS_DENIED, as NTFS does. Windows renames files that are still open for writing (an editor's
-    /// "write a temporary, rename it over the original"), so bytes still staged by open handles of the file are
-    /// uploaded first: the rename then moves an object that holds them.
+    /// "write a temporary, rename it over the original"): the VFS's rename uploads the bytes its open handles still
+    /// stage before it moves the object, for every adapter, so none is flushed here.
     /// </summary>
     public int Rename(OpenFile file, string fileName, string newFileName, bool replaceIfExists) =>
-        DispatcherWait.Run(RenameAsync(file, fileName, newFileName, replaceIfExists));
+        DispatcherWait.Run(RenameAsync(fileName, newFileName, replaceIfExists));
 
-    private async ValueTask<int> RenameAsync(OpenFile file, string fileName, string newFileName, bool replaceIfExists)
+    private async ValueTask<int> RenameAsync(string fileName, string newFileName, bool replaceIfExists)
     {
-        if (file.Kind == NodeKind.File)
-        {
-            foreach (OpenFile open in _open.Keys)
-            {
-                if (open.Node != file.Node || !open.Writable || open.Handle is not ulong handle)
-                    continue;
-                VfsError flushed = await _fs.FlushAsync(handle, Ct).ConfigureAwait(false);
-                if (flushed != VfsError.None)
-                    return NtStatusMap.FromVfsError(flushed);
-            }
-        }
-
         (string fromParentPath, string fromName) = PathWalker.Split(fileName);
         (string toParentPath, string toName) = PathWalker.Split(newFileName);
         if (fromName.Length == 0 || toName.Length == 0)

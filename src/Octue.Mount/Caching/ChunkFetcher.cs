@@ -1,3 +1,5 @@
+// Over 400 lines: a chunk's claim, download, storage and the whole-object check that may follow it share one set of
+// claim, budget and epoch rules, kept together here.
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,5 @@
+// Over 400 lines: one lock guards the entries, chunk slots, open handles and memory tier, and every operation that takes
+// it is in this file, so the rules of that lock read in one place.
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;

@@ -161,15 +161,12 @@ public sealed class DatafileMetadata
     {
         Tags.ValidateAll();
         Labels.ValidateAll();
-        var labels = new JsonArray();
-        foreach (var label in Labels)
-            labels.Add(label);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [KeyPrefix + "id"] = Id is null ? "null" : PythonJson.Quote(Id),
             [KeyPrefix + "timestamp"] = PythonJson.Serialize(OctueTimestamp.ToNode(Timestamp)),
             [KeyPrefix + "tags"] = Tags.ToJson(),
-            [KeyPrefix + "labels"] = PythonJson.Serialize(new JsonObject { ["_type"] = "set", ["items"] = labels }),
+            [KeyPrefix + "labels"] = PythonJson.Serialize(new JsonObject { ["_type"] = "set", ["items"] = Labels.ToJsonArray() }),
             [KeyPrefix + "sdk_version"] = PythonJson.Quote(WriterVersion),
         };
         var combined = new Dictionary<string, string>(Other, StringComparer.Ordinal);

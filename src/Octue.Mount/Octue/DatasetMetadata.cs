@@ -136,15 +136,12 @@ public sealed class DatasetMetadata
     /// <summary>The fields as a JSON object in the SDK's order (id, name, tags, labels, path, files).</summary>
     internal JsonObject ToJsonObject()
     {
-        var labels = new JsonArray();
-        foreach (var label in Labels)
-            labels.Add(label);
         var obj = new JsonObject
         {
             ["id"] = Id,
             ["name"] = Name,
             ["tags"] = Tags.ToJsonObject(),
-            ["labels"] = labels,
+            ["labels"] = Labels.ToJsonArray(),
             ["path"] = Path,
         };
         if (Files is not null)

@@ -109,6 +109,18 @@ public sealed partial class LabelSet : IReadOnlyCollection<string>, IEquatable<L
             ValidateLabel(label);
     }
 
+    /// <summary>The labels as a JSON array, in ordinal order (the form <see cref="Parse"/> reads).</summary>
+    public JsonArray ToJsonArray()
+    {
+        var array = new JsonArray();
+        foreach (var label in _labels)
+            array.Add(label);
+        return array;
+    }
+
+    /// <summary>The labels as JSON text, as Python's <c>json.dumps</c> writes the array: <c>["met-mast", "wind"]</c>.</summary>
+    public string ToJson() => PythonJson.Serialize(ToJsonArray());
+
     /// <summary>A deep copy.</summary>
     public LabelSet Clone()
     {

@@ -41,8 +41,12 @@ public interface IFileSystem : IAsyncDisposable
     /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; fewer bytes only at end of file.</summary>
     ValueTask<VfsResult<int>> ReadAsync(ulong handle, long offset, Memory<byte> buffer, CancellationToken ct = default);
 
-    /// <summary>Writes to the handle's staged copy; returns the byte count written.</summary>
-    ValueTask<VfsResult<int>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default);
+    /// <summary>
+    /// Writes to the handle's staged copy; returns the byte count written and the file's attributes after the write
+    /// (its staged size and the time of this change), which an adapter that answers a write with them (WinFsp) passes
+    /// on instead of asking again.
+    /// </summary>
+    ValueTask<VfsResult<WrittenBytes>> WriteAsync(ulong handle, long offset, ReadOnlyMemory<byte> data, CancellationToken ct = default);
 
     /// <summary>Uploads staged changes (close-to-open: when this succeeds the object is durable).</summary>
     ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default);
@@ -345,6 +349,11 @@ public readonly record struct FileOwner(uint Uid, uint Gid);
 /// <param name="Attributes">The new file's attributes.</param>
 /// <param name="Handle">The handle it is open under, for reads, writes and release.</param>
 public readonly record struct CreatedFile(NodeAttributes Attributes, ulong Handle);
+
+/// <summary>What a write did.</summary>
+/// <param name="Count">The bytes written (all of them: a short write is an error).</param>
+/// <param name="Attributes">The file's attributes after the write: the staged size and the time of this change.</param>
+public readonly record struct WrittenBytes(int Count, NodeAttributes Attributes);
 
 /// <summary>One directory entry with its full attributes and the cookie of the entry after it.</summary>
 /// <param name="Name">The entry's name in its directory.</param>

@@ -1,3 +1,5 @@
+// Over 400 lines: every reply-rule test drives the one socket-pair harness above its tests (about 150 lines); split, each
+// part would need a copy of it.
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,5 @@
+// Over 400 lines: every case drives the reader factory over the one in-process store and cache folder set up below
+// (reads, verification, remounts, eviction, the memory budget, adoption of uploads).
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 

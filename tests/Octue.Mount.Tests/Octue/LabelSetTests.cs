@@ -33,6 +33,15 @@ public sealed class LabelSetTests
     }
 
     [Fact]
+    public void Labels_are_written_as_the_sorted_JSON_array_Parse_reads()
+    {
+        var labels = new LabelSet(["wind", " met-mast", "a1"]);
+        Assert.Equal("[\"a1\", \"met-mast\", \"wind\"]", labels.ToJson());
+        Assert.Equal(labels, LabelSet.Parse(labels.ToJson()));
+        Assert.Equal("[]", new LabelSet().ToJson());
+    }
+
+    [Fact]
     public void Blank_labels_are_refused()
     {
         Assert.Throws<OctueFormatException>(() => new LabelSet().Add("   "));

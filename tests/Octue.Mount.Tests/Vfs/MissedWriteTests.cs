@@ -92,7 +92,7 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
         // again before it happens, on a disk that is full by then.
         var file = await mount.LookupPathAsync("cut.txt");
         var handle = (await mount.Fs.OpenAsync(file.NodeId, OpenFlags.ReadWrite)).Value;
-        Assert.Equal(3, (await mount.Fs.WriteAsync(handle, 0, "NEW"u8.ToArray())).Value);
+        Assert.Equal(3, (await mount.Fs.WriteAsync(handle, 0, "NEW"u8.ToArray())).Value.Count);
         Assert.True((await mount.Fs.SetAttributesAsync(file.NodeId, handle, new SetAttributes { ModifiedNs = 1_600_000_000L * 1_000_000_000 })).IsOk);
         var filler = disk.Fill();
         Assert.Equal(VfsError.NoSpace, (await mount.Fs.SetAttributesAsync(file.NodeId, handle, new SetAttributes { Size = 3 })).Error);
@@ -149,7 +149,7 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
         }
 
         store.Release();
-        Assert.Equal(7, (await write).Value);
+        Assert.Equal(7, (await write).Value.Count);
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(handle));
         var expected = (byte[])original.Clone();
         "changed"u8.CopyTo(expected.AsSpan(10));
@@ -230,7 +230,7 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
                 return offset;
             }
 
-            offset += written.Value;
+            offset += written.Value.Count;
         }
 
         throw new Xunit.Sdk.XunitException("the small disk never filled up");

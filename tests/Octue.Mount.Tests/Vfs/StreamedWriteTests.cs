@@ -36,7 +36,7 @@ public sealed class StreamedWriteTests : IClassFixture<VfsFixture>
             var count = Math.Min(WriteSize, to - offset);
             var written = await fs.WriteAsync(handle, offset, data.AsMemory(offset, count));
             Assert.True(written.IsOk, $"write at {offset} failed with {written.Error}");
-            Assert.Equal(count, written.Value);
+            Assert.Equal(count, written.Value.Count);
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class StreamedWriteTests : IClassFixture<VfsFixture>
         // A seek back: bytes already sent change.
         var patch = RandomBytes(1000, seed: 3);
         patch.CopyTo(data, Chunk + 17);
-        Assert.Equal(1000, (await mount.Fs.WriteAsync(created.Handle, Chunk + 17, patch)).Value);
+        Assert.Equal(1000, (await mount.Fs.WriteAsync(created.Handle, Chunk + 17, patch)).Value.Count);
         await WriteAsync(mount.Fs, created.Handle, data, 6 * Chunk, data.Length);
         Assert.False(_fixture.Exists(bucket, "edited.bin"));
         Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Handle));

@@ -26,7 +26,7 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
             var offset = random.Next(0, expected.Count + 3000);
             var chunk = new byte[length];
             random.NextBytes(chunk);
-            Assert.Equal(length, (await mount.Fs.WriteAsync(handle, offset, chunk)).Value);
+            Assert.Equal(length, (await mount.Fs.WriteAsync(handle, offset, chunk)).Value.Count);
             while (expected.Count < offset + length)
             {
                 expected.Add(0);
@@ -94,7 +94,7 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
         var created = await mount.Fs.CreateAsync(IFileSystem.RootId, "synced.bin", 0b110_000_000, OpenFlags.Write);
         var node = created.Value.Attributes.NodeId;
-        Assert.Equal(1 << 20, (await mount.Fs.WriteAsync(created.Value.Handle, 0, new byte[1 << 20])).Value);
+        Assert.Equal(1 << 20, (await mount.Fs.WriteAsync(created.Value.Handle, 0, new byte[1 << 20])).Value.Count);
         Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Value.Handle));
 
         const long mtime = 1_600_000_000L * 1_000_000_000;
@@ -115,7 +115,7 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
         var created = await mount.Fs.CreateAsync(IFileSystem.RootId, ".synced.bin.tmp", 0b110_000_000, OpenFlags.Write);
         var node = created.Value.Attributes.NodeId;
         var content = Encoding.UTF8.GetBytes("renamed while open");
-        Assert.Equal(content.Length, (await mount.Fs.WriteAsync(created.Value.Handle, 0, content)).Value);
+        Assert.Equal(content.Length, (await mount.Fs.WriteAsync(created.Value.Handle, 0, content)).Value.Count);
         Assert.Equal(VfsError.None, await mount.Fs.FlushAsync(created.Value.Handle));
 
         const long mtime = 1_600_000_000L * 1_000_000_000;
