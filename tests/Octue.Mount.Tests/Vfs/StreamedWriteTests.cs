@@ -140,6 +140,25 @@ public sealed class StreamedWriteTests : IClassFixture<VfsFixture>
     }
 
     [Fact]
+    public async Task A_file_renamed_while_it_streams_ends_whole_under_its_new_name_and_nothing_under_the_old()
+    {
+        var bucket = _fixture.NewBucket("stream");
+        var data = RandomBytes((8 * Chunk) + 9, seed: 10);
+        await using var mount = await MountAsync(bucket);
+        var before = Uploads;
+
+        var created = (await mount.Fs.CreateAsync(IFileSystem.RootId, "draft.bin", 0b110_100_100, OpenFlags.Write)).Value;
+        await WriteAsync(mount.Fs, created.Handle, data, 0, 4 * Chunk);
+        await WaitForUploadsAsync(before, 2);
+        Assert.Equal(VfsError.None, await mount.Fs.RenameAsync(IFileSystem.RootId, "draft.bin", IFileSystem.RootId, "final.bin", RenameFlags.None));
+        await WriteAsync(mount.Fs, created.Handle, data, 4 * Chunk, data.Length);
+        Assert.Equal(VfsError.None, await mount.Fs.ReleaseAsync(created.Handle));
+
+        Assert.Equal(data, _fixture.Bytes(bucket, "final.bin"));
+        Assert.False(_fixture.Exists(bucket, "draft.bin"));
+    }
+
+    [Fact]
     public async Task A_burst_of_503s_while_streaming_is_retried_and_the_object_is_exact()
     {
         var bucket = _fixture.NewBucket("stream");
