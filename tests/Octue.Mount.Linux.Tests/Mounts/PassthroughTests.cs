@@ -100,7 +100,8 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
     {
         using var temp = new TempDirectory();
         var bucket = fixture.NewBucket("passthrough-generations");
-        var old = RandomBytes(1024 * 1024, seed: 9);
+        // Larger than the objects an open downloads whole (1 MiB), so reads go through the content cache.
+        var old = RandomBytes(2 * 1024 * 1024, seed: 9);
         fixture.Emulator.Store.PutObject(bucket, "data.bin", old);
         string[] options = passthrough ? ["--metadata-ttl", "0", "--passthrough"] : ["--metadata-ttl", "0"];
         await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"), options);
@@ -111,7 +112,7 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
 
         // A reader keeps the old generation open (through passthrough, when on) while the object is replaced, read
         // in full (verified, its own whole-object file made), and opened again.
-        var fresh = RandomBytes(1024 * 1024, seed: 10);
+        var fresh = RandomBytes(2 * 1024 * 1024, seed: 10);
         var script = """
             exec 3<"$1"
             head -c 16 <&3 >/dev/null
