@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Caching.Memory;
-using Octue.Mount.Octue;
-using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 

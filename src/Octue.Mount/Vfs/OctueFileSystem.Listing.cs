@@ -1,5 +1,3 @@
-using Octue.Mount.Storage;
-
 namespace Octue.Mount.Vfs;
 
 // Directory listings: opendir, readdir and releasedir, and the listings they read (cached, or asked of the store).

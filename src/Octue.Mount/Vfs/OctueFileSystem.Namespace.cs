@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;

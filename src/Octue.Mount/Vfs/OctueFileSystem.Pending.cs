@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
-using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 

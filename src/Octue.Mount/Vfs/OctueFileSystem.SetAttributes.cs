@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;

@@ -1,10 +1,7 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Octue.Mount.Caching;
 using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
 using Octue.Mount.Storage;
