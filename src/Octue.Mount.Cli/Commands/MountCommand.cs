@@ -42,6 +42,10 @@ internal static class MountCommand
         var nonEmpty = new Option<bool>("--nonempty") { Description = "Mount over a directory that is not empty." };
         var noSymFollow = new Option<bool>("--nosymfollow") { Description = "The kernel does not follow symlinks on the mount (any bucket writer can point one at a local file); readlink still shows them." };
         var allowSuid = new Option<bool>("--allow-suid") { Description = "Show setuid/setgid/sticky bits stored in objects and mount without nosuid (only for buckets as trusted as the local disk)." };
+        var passthrough = new Option<bool>("--passthrough")
+        {
+            Description = "Let the kernel read whole, verified cached objects itself (FUSE passthrough; root, Linux 6.9+). While a file is open that way, other opens of it fail (EIO) until it closes: see docs/read-path.md.",
+        };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info (default), warning, error or none." };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file (a background mount otherwise logs nowhere)." };
         var credentials = new Option<string?>("--credentials") { Description = "Service account key file (default: Application Default Credentials)." };
@@ -58,7 +62,7 @@ internal static class MountCommand
         var command = new Command("mount", "Mount a bucket, a prefix, an Octue manifest or a project as a folder.")
         {
             targets, project, foreground, options, cacheDir, cacheSize, ttl, readChunkSize, readParallelism, readMemoryLimit, writeChunkSize, readOnly, uid, gid, fileMode, dirMode,
-            allowOther, nonEmpty, noSymFollow, allowSuid, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
+            allowOther, nonEmpty, noSymFollow, allowSuid, passthrough, logLevel, logFile, credentials, prometheusPort, fake, noMtab, sloppy, verbose, notifyReady, viaFusermount,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -101,6 +105,8 @@ internal static class MountCommand
                     settings = settings with { NoSymFollow = true };
                 if (result.GetValue(allowSuid))
                     settings = settings with { AllowSetuid = true };
+                if (result.GetValue(passthrough))
+                    settings = settings with { Passthrough = true };
                 if (result.GetValue(foreground))
                     settings = settings with { Foreground = true };
                 if (result.GetValue(viaFusermount))

@@ -36,6 +36,7 @@ internal sealed class MountHost
         ForceFusermount = _settings.ViaFusermount,
         NoSymFollow = _settings.NoSymFollow,
         AllowSetuid = _settings.AllowSetuid,
+        Passthrough = _settings.Passthrough,
     };
 
     public static string DescribeSource(MountSource source) => source.Kind switch
@@ -263,6 +264,7 @@ internal sealed class MountHost
             Parallelism = _settings.ReadParallelism,
             MemoryBudget = _settings.ReadMemoryLimit,
             CacheSizeBytes = _settings.CacheSizeBytes,
+            WholeObjectFiles = _settings.Passthrough,
         },
         WriteChunkSize = _settings.WriteChunkSize,
         ReadOnly = _settings.ReadOnly,

@@ -68,6 +68,7 @@ internal static class MountOptionParser
             "symfollow" => settings with { NoSymFollow = false },
             "suid" => settings with { AllowSetuid = value is null || ParseBool(key, value) },
             "nosuid" => settings with { AllowSetuid = false },
+            "passthrough" => settings with { Passthrough = value is null || ParseBool(key, value) },
             "foreground" => settings with { Foreground = value is null || ParseBool(key, value) },
             "cache_dir" => settings with { CacheDirectory = Required(key, value) },
             "cache_size" => settings with { CacheSizeBytes = ParseSize(key, Required(key, value)) },
@@ -85,7 +86,7 @@ internal static class MountOptionParser
             "credentials" => settings with { CredentialsFile = Required(key, value) },
             "project" => settings with { Project = Required(key, value) },
             "prometheus_port" => settings with { PrometheusEndpoint = MetricsEndpoint.Parse(key, Required(key, value)) },
-            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, nosymfollow, suid, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, write_chunk_size=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
+            _ => throw new MountOptionException($"Unknown mount option '{key}'. Known: ro, rw, allow_other, nonempty, nosymfollow, suid, passthrough, cache_dir=, cache_size=, metadata_ttl=, read_chunk_size=, read_parallelism=, read_memory_limit=, write_chunk_size=, uid=, gid=, file_mode=, dir_mode=, log_level=, log_file=, credentials=, project=, prometheus_port=."),
         };
     }
 

@@ -39,6 +39,9 @@ internal sealed record MountSettings
 
     /// <summary>Show stored setuid/setgid/sticky bits and mount without <c>nosuid</c> (<c>suid</c>).</summary>
     public bool AllowSetuid { get; init; }
+
+    /// <summary>Hand reads of whole, verified cached objects to the kernel (FUSE passthrough; docs/read-path.md).</summary>
+    public bool Passthrough { get; init; }
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     public string? LogFile { get; init; }
     public string? CredentialsFile { get; init; }

@@ -35,6 +35,13 @@ public sealed record FuseMountOptions
     /// <summary>Readahead in KiB written to the mount's bdi after mounting (1024 gives 1 MiB READs).</summary>
     public int ReadAheadKb { get; init; } = 1024;
 
+    /// <summary>
+    /// Offer FUSE passthrough: opens for reading of an object whose whole, verified copy is cached are handed to the
+    /// kernel, which reads that file itself. Off by default: the kernel then refuses (EIO) any other open of the file
+    /// (a writer, an open of a newer generation) until the passthrough opens close.
+    /// </summary>
+    public bool Passthrough { get; init; }
+
     /// <summary>Use fusermount3 even as root (normally used only without root).</summary>
     public bool ForceFusermount { get; init; }
 

@@ -51,6 +51,15 @@ internal static unsafe partial class LibC
         return StatFs(path, buffer);
     }
 
+    /// <summary><c>FUSE_DEV_IOC_BACKING_OPEN</c> = _IOW(229, 1, struct fuse_backing_map): registers a backing file, returns its id.</summary>
+    public const uint FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
+
+    /// <summary><c>FUSE_DEV_IOC_BACKING_CLOSE</c> = _IOW(229, 2, uint32_t): forgets a backing id (open files keep their file).</summary>
+    public const uint FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
+
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 

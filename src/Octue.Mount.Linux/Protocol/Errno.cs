@@ -13,6 +13,7 @@ public static class Errno
     public const int ENOMEM = 12;
     public const int EACCES = 13;
     public const int EBUSY = 16;
+    public const int ETXTBSY = 26;
     public const int EEXIST = 17;
     public const int EXDEV = 18;
     public const int ENODEV = 19;

@@ -21,6 +21,8 @@ public enum FuseOpenOutFlags : uint
     KeepCache = 1 << 1,
     NonSeekable = 1 << 2,
     CacheDir = 1 << 3,
+    /// <summary>Reads (and mmap) of this open file go straight to the backing file named by <c>backing_id</c>.</summary>
+    Passthrough = 1 << 7,
 }
 
 /// <summary><c>fuse_open_out</c> (16 bytes).</summary>

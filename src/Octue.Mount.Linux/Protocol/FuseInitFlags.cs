@@ -38,4 +38,6 @@ public enum FuseInitFlags : ulong
     SecurityCtx = 1UL << 32,
     CreateSuppGroup = 1UL << 34,
     HasExpireOnly = 1UL << 35,
+    /// <summary>Opens may name a backing file the kernel reads itself (<c>FOPEN_PASSTHROUGH</c>); needs <c>max_stack_depth</c>.</summary>
+    Passthrough = 1UL << 37,
 }

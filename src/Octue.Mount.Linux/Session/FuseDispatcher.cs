@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Linux.Protocol;
@@ -19,17 +20,19 @@ internal sealed class FuseDispatcher
     private readonly FuseReplySender _reply;
     private readonly ILogger _logger;
     private readonly uint _mountingUser;
+    private readonly PassthroughFiles? _passthrough;
 
     /// <param name="mountingUser">
     /// The user who serves the mount (by default this process's): what it creates belongs to the mount's owner
     /// (<c>--uid</c>/<c>--gid</c>), so root can fill a mount made for another user. What other users create
     /// (allow_other) belongs to them.
     /// </param>
-    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, uint? mountingUser = null)
+    public FuseDispatcher(IFileSystem fs, FuseReplySender reply, ILogger logger, PassthroughFiles? passthrough = null, uint? mountingUser = null)
     {
         _fs = fs;
         _reply = reply;
         _logger = logger;
+        _passthrough = passthrough;
         _mountingUser = mountingUser ?? Native.LibC.GetEuid();
     }
 
@@ -37,6 +40,7 @@ internal sealed class FuseDispatcher
     public bool SetxattrExt { get; set; }
 
     /// <summary>Handles a request; never throws, and always answers (except where the protocol forbids an answer).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask HandleAsync(FuseRequest request)
     {
         try
@@ -392,8 +396,22 @@ internal sealed class FuseDispatcher
             return;
         }
         var reply = new FuseOpenOut { Fh = result.Value };
+        if (_passthrough is { Enabled: true } passthrough)
+        {
+            // A whole, verified local copy: the kernel reads it itself. Only for opens that cannot write.
+            var readOnly = (open.Flags & FileModes.AccessModeMask) == 0 && (open.Flags & (FileModes.Truncate | FileModes.Append)) == 0;
+            var backing = passthrough.Open(request.NodeId, result.Value, readOnly ? _fs.GetPassthroughFile(result.Value) : null);
+            if (backing > 0)
+            {
+                reply.OpenFlags |= FuseOpenOutFlags.Passthrough;
+                reply.BackingId = backing;
+            }
+        }
         if (!_reply.Struct(request, in reply))
+        {
+            _passthrough?.Release(result.Value);
             await _fs.ReleaseAsync(result.Value, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask CreateAsync(FuseRequest request)
@@ -411,13 +429,17 @@ internal sealed class FuseDispatcher
         }
         var entry = AttrMapper.ToEntry(result.Value.Attributes);
         var open = new FuseOpenOut { Fh = result.Value.Handle };
+        if (_passthrough is { Enabled: true } passthrough)
+            passthrough.Open(result.Value.Attributes.NodeId, result.Value.Handle, backingFile: null);
         if (!_reply.Structs(request, in entry, in open))
         {
+            _passthrough?.Release(result.Value.Handle);
             _fs.Forget(result.Value.Attributes.NodeId, 1);
             await _fs.ReleaseAsync(result.Value.Handle, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadAsync(FuseRequest request)
     {
         if (!TryStruct(request, out FuseReadIn read))
@@ -426,7 +448,11 @@ internal sealed class FuseDispatcher
             return;
         }
         var size = (int)read.ReadSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(FuseOutHeader.Size + size);
+        // The reply is built in the request's own buffer (max_write plus a page, pinned), whose arguments were copied
+        // out above: no second buffer per READ. A READ larger than that (never sent with max_read = max_write) gets
+        // a pooled one.
+        var own = FuseOutHeader.Size + size <= request.Buffer.Length;
+        var buffer = own ? request.Buffer : ArrayPool<byte>.Shared.Rent(FuseOutHeader.Size + size);
         try
         {
             var result = await _fs.ReadAsync(read.Fh, (long)read.Offset, buffer.AsMemory(FuseOutHeader.Size, size), request.Token).ConfigureAwait(false);
@@ -437,7 +463,8 @@ internal sealed class FuseDispatcher
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!own)
+                ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -486,6 +513,7 @@ internal sealed class FuseDispatcher
             return;
         }
         // The handle goes away whatever the caller does: release is not interruptible.
+        _passthrough?.Release(release.Fh);
         ReplyStatus(request, await _fs.ReleaseAsync(release.Fh, CancellationToken.None).ConfigureAwait(false));
     }
 

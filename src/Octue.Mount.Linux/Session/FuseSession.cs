@@ -22,6 +22,7 @@ internal sealed class FuseSession
     private readonly FuseDispatcher _dispatcher;
     private readonly RequestBufferPool _buffers;
     private readonly FuseRequestCounts _counts = new();
+    private readonly PassthroughFiles _passthrough;
     private readonly ConcurrentDictionary<ulong, FuseRequest> _inFlight = new();
     private readonly TaskCompletionSource<FuseInitOut> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +37,8 @@ internal sealed class FuseSession
         _options = options;
         _logger = logger;
         _reply = new FuseReplySender(device, logger);
-        _dispatcher = new FuseDispatcher(fs, _reply, logger);
+        _passthrough = new PassthroughFiles(device, logger);
+        _dispatcher = new FuseDispatcher(fs, _reply, logger, _passthrough);
         _buffers = new RequestBufferPool(options.RequestBufferSize, options.RetainedBuffers);
     }
 
@@ -126,7 +128,8 @@ internal sealed class FuseSession
 
     private void OnAllReadersStopped()
     {
-        _logger.LogInformation("FUSE requests received: {Counts}", _counts.Describe());
+        _logger.LogInformation("FUSE requests received: {Counts}; managed bytes allocated by the process so far: {Allocated}",
+            _counts.Describe(), GC.GetTotalAllocatedBytes());
         _counts.Dispose();
         _notifier?.Stop();
         _initialized.TrySetException(new IOException("The FUSE connection closed before INIT was answered."));
@@ -168,13 +171,15 @@ internal sealed class FuseSession
                 return;
         }
 
-        var request = new FuseRequest(header, buffer, length);
+        var request = new FuseRequest(this, header, buffer, length);
         _inFlight[header.Unique] = request;
         Interlocked.Increment(ref _activeHandlers);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Session.RunAsync(state.Request), (Session: this, Request: request), preferLocal: false);
+        // The request is its own work item: queueing it allocates nothing more.
+        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
     }
 
-    private async Task RunAsync(FuseRequest request)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask RunAsync(FuseRequest request)
     {
         try
         {
@@ -230,6 +235,7 @@ internal sealed class FuseSession
         if (decision.AwaitSecondInit)
             return;
         _dispatcher.SetxattrExt = (reply.Flags & (uint)FuseInitFlags.SetxattrExt) != 0;
+        _passthrough.Enabled = (reply.Flags2 & (uint)((ulong)FuseInitFlags.Passthrough >> 32)) != 0;
         _logger.LogDebug("FUSE {Major}.{Minor} negotiated, flags 0x{Flags:x}, max_write {MaxWrite}", reply.Major, reply.Minor, reply.Flags, reply.MaxWrite);
         _notifier = new FuseNotifier(_reply, _logger);
         _fs.InvalidationSink = _notifier;

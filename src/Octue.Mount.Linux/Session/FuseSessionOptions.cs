@@ -20,6 +20,14 @@ internal sealed record FuseSessionOptions
     /// <summary>Background requests beyond which the kernel treats the connection as congested (libfuse uses 3/4 of max_background).</summary>
     public ushort CongestionThreshold { get; init; } = 48;
 
+    /// <summary>
+    /// Offer FUSE passthrough (off by default, <see cref="Mounting.FuseMountOptions.Passthrough"/>): opens for reading
+    /// of an object whose whole, verified copy is cached are answered with that file as backing file, and the kernel
+    /// reads it without asking the daemon. Registering a backing file needs CAP_SYS_ADMIN; without it the first
+    /// refusal turns passthrough off for the mount.
+    /// </summary>
+    public bool Passthrough { get; init; }
+
     /// <summary>Request buffers kept for reuse beyond those in flight.</summary>
     public int RetainedBuffers { get; init; } = 16;
 

@@ -23,7 +23,7 @@ internal static class InitNegotiator
     /// <summary>
     /// Capabilities wanted when the kernel offers them. WRITEBACK_CACHE stays off: the kernel would own size and
     /// mtime, which is wrong for a store other writers change. Locks are not negotiated (they stay local).
-    /// No flags2 bit is wanted, so INIT_EXT is not set either. READDIRPLUS_AUTO is left out on purpose: with it the
+    /// PASSTHROUGH (a flags2 bit, with INIT_EXT) is added when <see cref="FuseSessionOptions.Passthrough"/> allows it. READDIRPLUS_AUTO is left out on purpose: with it the
     /// kernel sends plain READDIR after the first page (ls reads every page before it stats anything), then one
     /// LOOKUP per entry. A listing here carries every entry's attributes anyway, so READDIRPLUS is always the cheaper
     /// answer: measured on 2,000 objects, `ls -l` went from 656 LOOKUPs to none.
@@ -50,6 +50,12 @@ internal static class InitNegotiator
             return new InitDecision(default, Errno.EPROTO, false);
 
         var granted = request.AllFlags & Wanted;
+        // Passthrough lets the kernel read a whole, verified cached copy itself (no READ reaches the daemon). It is a
+        // flags2 bit, so INIT_EXT goes with it; the backing files live on an ordinary file system (stack depth 1).
+        var passthrough = options.Passthrough && (request.AllFlags & (FuseInitFlags.Passthrough | FuseInitFlags.InitExt))
+            == (FuseInitFlags.Passthrough | FuseInitFlags.InitExt);
+        if (passthrough)
+            granted |= FuseInitFlags.Passthrough | FuseInitFlags.InitExt;
         var maxPagesGranted = (granted & FuseInitFlags.MaxPages) != 0;
         var reply = new FuseInitOut
         {
@@ -57,13 +63,14 @@ internal static class InitNegotiator
             Minor = Math.Min(request.Minor, HighestMinor),
             MaxReadahead = Math.Min(request.MaxReadahead, options.MaxReadahead),
             Flags = (uint)((ulong)granted & 0xFFFF_FFFF),
-            Flags2 = 0,
+            Flags2 = (uint)((ulong)granted >> 32),
             MaxBackground = options.MaxBackground,
             CongestionThreshold = options.CongestionThreshold,
             // Without MAX_PAGES the kernel caps requests at 32 pages.
             MaxWrite = maxPagesGranted ? options.MaxWrite : Math.Min(options.MaxWrite, 32u * 4096),
             TimeGran = 1,
             MaxPages = maxPagesGranted ? options.MaxPages : (ushort)0,
+            MaxStackDepth = passthrough ? 1u : 0u,
         };
         return new InitDecision(reply, 0, false);
     }

@@ -67,7 +67,41 @@ internal sealed class CacheEntry(ObjectKey key, string directoryPath)
 
     public const string ChunkFileExtension = ".chunk";
 
+    /// <summary>The whole object in one file, assembled from verified chunks and checked, for FUSE passthrough.</summary>
+    public const string WholeFileName = "object.data";
+
+    public string WholeFilePath => Path.Combine(DirectoryPath, WholeFileName);
+
+    /// <summary>The checked whole-object file, when there is one (its length and last-write time when checked).</summary>
+    public WholeFileInfo? WholeFile { get; set; }
+
+    /// <summary>An assembly of the whole-object file is queued or running.</summary>
+    public bool WholeFileQueued { get; set; }
+
+    /// <summary>This entry's place in the cache's list of whole-object files.</summary>
+    public LinkedListNode<CacheEntry>? WholeFileNode { get; set; }
+
+    /// <summary>Chunks whose file is in the cache.</summary>
+    public int PresentCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (ChunkSlot? slot in Slots)
+            {
+                if (slot is { Present: true })
+                {
+                    count++;
+                }
+            }
+            return count;
+        }
+    }
+
     public ChunkSlot Slot(int index) => Slots[index] ??= new ChunkSlot(this, index);
+
+    /// <summary>Blocks of chunks downloaded on their own for partial reads, by chunk (null until the first).</summary>
+    public Dictionary<int, FragmentBlocks>? Fragments { get; set; }
 
     public void RecordKnown(int index, uint crc)
     {
@@ -86,7 +120,11 @@ internal sealed class CacheEntry(ObjectKey key, string directoryPath)
         Array.Clear(Known);
         KnownCount = 0;
         VerificationClaimed = false;
+        Fragments = null;
     }
 
     public void NextEpoch() => Interlocked.Increment(ref _epoch);
 }
+
+/// <summary>A checked whole-object file: its length and its last-write time (UTC ticks) when it was checked.</summary>
+internal readonly record struct WholeFileInfo(long Length, long WrittenTicks);

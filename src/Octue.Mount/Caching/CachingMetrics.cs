@@ -24,6 +24,12 @@ internal static class CachingMetrics
     public static readonly Counter<long> CacheCorruptChunks =
         Meter.CreateCounter<long>("octue.mount.cache.corrupt_chunks", "{chunk}", "Cached chunks discarded because their bytes or header did not match their CRC32C.");
 
+    public static readonly Counter<long> PartialDownloads =
+        Meter.CreateCounter<long>("octue.mount.read.partial_downloads", "{request}", "Partial reads of a chunk nobody held, served by a download of just the 64 KiB blocks they touch.");
+
+    public static readonly Counter<long> CacheFillsSkipped =
+        Meter.CreateCounter<long>("octue.mount.cache.skipped_fills", "{chunk}", "Streamed chunks not written to the content cache because earlier writes still held the memory the stream needed.");
+
     public static readonly Counter<long> Verifications =
         Meter.CreateCounter<long>("octue.mount.integrity.verifications", "{object}", "Objects read in full and found to match their hash.");
 

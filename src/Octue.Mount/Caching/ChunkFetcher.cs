@@ -10,7 +10,8 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Caching;
 
 /// <summary>
-/// Downloads chunks (one ranged GET each, pinned to the generation) into pooled buffers bounded by the shared
+/// Downloads chunks (one ranged GET each, or many from one streaming GET for a sequential reader:
+/// <see cref="ChunkStream"/>), pinned to the generation, into pooled buffers bounded by the shared
 /// <see cref="MemoryBudget"/>, stores them in the <see cref="ContentCache"/>, and runs the full-object check when the
 /// last unknown chunk arrives. Concurrent requests for one chunk share one download.
 /// </summary>
@@ -25,8 +26,12 @@ internal sealed class ChunkFetcher
     private int _running;
     private TaskCompletionSource? _drained;
 
-    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown)
+    private readonly bool _wholeObjectFiles;
+
+    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown,
+        bool wholeObjectFiles)
     {
+        _wholeObjectFiles = wholeObjectFiles;
         _store = store;
         _cache = cache;
         _budget = budget;
@@ -88,6 +93,362 @@ internal sealed class ChunkFetcher
             _cache.Unpin(slot);
         }
         return true;
+    }
+
+    private int _pendingStreamStores;
+    private long _skippedFills;
+
+    /// <summary>Streamed chunks not written to the cache because earlier writes held the memory the stream needed.</summary>
+    internal long SkippedFills => Interlocked.Read(ref _skippedFills);
+
+    /// <summary>
+    /// Whether a streamed chunk's cache write would stand in front of a reader: it holds the chunk's memory until it
+    /// is done, so it is skipped when two writes are already queued and the memory budget has no room for another chunk
+    /// (or someone waits for it). A disk slower than the download then costs cached chunks, never the reader's time.
+    /// </summary>
+    private bool UnderMemoryPressure(int chunkLength) =>
+        Volatile.Read(ref _pendingStreamStores) > 1 && (_budget.HasWaiters || _budget.InUse + chunkLength > _budget.Capacity);
+
+    /// <summary>True when the chunk is neither cached nor being downloaded.</summary>
+    public bool NeedsFetch(CacheEntry entry, int chunk) => _cache.NeedsFetch(entry, chunk);
+
+    /// <summary>Starts a streaming download for a sequential reader at <paramref name="first"/> (null when it cannot start).</summary>
+    public ChunkStream? TryStartStream(CacheEntry entry, int first, int epoch, int maxWindow) =>
+        ChunkStream.TryStart(this, entry, epoch, first, maxWindow, _shutdown);
+
+    /// <summary>
+    /// Claims a chunk for a stream when it needs a download and the budget has room now (chunks kept in memory only
+    /// for speed are given back first); publishes it, empty, so readers wait for its bytes rather than download it.
+    /// </summary>
+    internal ClaimedChunk? TryClaimStreamChunk(CacheEntry entry, int chunk, int epoch)
+    {
+        if (!_cache.NeedsFetch(entry, chunk))
+        {
+            return null;
+        }
+        int length = entry.Layout.ChunkLength(chunk);
+        if (!_budget.TryAcquire(length, out MemoryBudget.Lease? lease))
+        {
+            _cache.ReclaimHot();
+            if (!_budget.TryAcquire(length, out lease))
+            {
+                return null;
+            }
+        }
+        return ClaimWithLease(entry, chunk, epoch, lease);
+    }
+
+    /// <summary>
+    /// Like <see cref="TryClaimStreamChunk"/>, waiting for budget (the stream's reader needs this chunk next). The
+    /// chunk is claimed before the wait, so a reader reaching it meanwhile waits for this stream instead of
+    /// downloading it a second time.
+    /// </summary>
+    internal async Task<ClaimedChunk?> ClaimStreamChunkAsync(CacheEntry entry, int chunk, int epoch, CancellationToken ct)
+    {
+        if (!_cache.NeedsFetch(entry, chunk))
+        {
+            return null;
+        }
+        ChunkSlot slot = _cache.Pin(entry, chunk);
+        if (!_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
+        {
+            _cache.Unpin(slot);
+            return null;
+        }
+        int length = entry.Layout.ChunkLength(chunk);
+        MemoryBudget.Lease lease;
+        try
+        {
+            lease = _budget.TryAcquire(length, out MemoryBudget.Lease? now)
+                ? now
+                : await _budget.AcquireAsync(length, ct, _cache.ReclaimHot).ConfigureAwait(false);
+        }
+        catch
+        {
+            _cache.EndFetch(slot, claim, error: null);
+            _cache.Unpin(slot);
+            throw;
+        }
+        return Publish(entry, slot, claim, epoch, lease);
+    }
+
+    private ClaimedChunk? ClaimWithLease(CacheEntry entry, int chunk, int epoch, MemoryBudget.Lease lease)
+    {
+        ChunkSlot slot = _cache.Pin(entry, chunk);
+        if (!_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
+        {
+            _cache.Unpin(slot);
+            lease.Dispose();
+            return null;
+        }
+        return Publish(entry, slot, claim, epoch, lease);
+    }
+
+    /// <summary>Publishes a claimed chunk's (empty) buffer, so readers copy its bytes as they arrive.</summary>
+    private ClaimedChunk? Publish(CacheEntry entry, ChunkSlot slot, TaskCompletionSource claim, int epoch, MemoryBudget.Lease lease)
+    {
+        int length = entry.Layout.ChunkLength(slot.Index);
+        HotChunk hot = HotChunk.ForStreaming(slot, _pool.Rent(length), length, lease, _pool);
+        if (!_cache.PublishHot(hot, epoch))
+        {
+            // The entry was dropped meanwhile: nothing to stream into.
+            _cache.EndFetch(slot, claim, error: null);
+            _cache.Unpin(slot);
+            hot.Detached = true;
+            hot.Users = 0;
+            hot.FreeIfUnused();
+            return null;
+        }
+        return new ClaimedChunk(slot, hot, claim);
+    }
+
+    /// <summary>Opens the stream's GET, from <paramref name="start"/> to the object's end (a plain GET from 0, which the store verifies too).</summary>
+    internal async Task<Stream> OpenStreamAsync(CacheEntry entry, int epoch, long start, CancellationToken ct)
+    {
+        try
+        {
+            return await _store.OpenReadAsync(entry.Key.Bucket, entry.Key.Name, start, start == 0 ? null : entry.Layout.ObjectSize - start,
+                entry.Key.Generation, ct).ConfigureAwait(false);
+        }
+        catch (CorruptionException ex)
+        {
+            throw Fail(entry, epoch, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// A streamed chunk is all there: its CRC32C goes to the full-object check (run here when it completes the
+    /// object, before the chunk counts as complete), readers waiting for it are released, and it is written to the
+    /// cache in the background unless too many writes are queued already.
+    /// </summary>
+    internal async Task CompleteStreamChunkAsync(CacheEntry entry, int epoch, ClaimedChunk claimed)
+    {
+        HotChunk hot = claimed.Hot;
+        int chunk = claimed.Slot.Index;
+        ReadOnlyMemory<byte> data = hot.Buffer.AsMemory(0, hot.Length);
+        uint[] blockCrcs = new uint[ChunkLayout.BlockCount(hot.Length)];
+        try
+        {
+            ChunkFile.ComputeBlockCrcs(data.Span, blockCrcs);
+            CheckServedFragments(entry, epoch, chunk, blockCrcs);
+            uint chunkCrc = ChunkFile.CombineBlocks(blockCrcs, hot.Length);
+            KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
+            if (outcome == KnowledgeOutcome.Stale)
+            {
+                throw new OperationCanceledException($"{entry.Key} was dropped while chunk {chunk} was streamed.");
+            }
+            if (outcome == KnowledgeOutcome.Mismatch)
+            {
+                // Its bytes were served while they arrived: the copy checked earlier and this one differ, so the whole
+                // entry is condemned and the reads that took them fail.
+                throw Fail(entry, epoch, $"chunk {chunk} downloaded with bytes that differ from the copy checked earlier");
+            }
+            if (outcome == KnowledgeOutcome.Complete)
+            {
+                await VerifyAsync(entry, epoch, chunk, data).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            AbandonStreamChunk(claimed);
+            throw;
+        }
+        hot.Finish();
+        _cache.EndFetch(claimed.Slot, claimed.Claim, error: null);
+        if (UnderMemoryPressure(hot.Length))
+        {
+            Interlocked.Increment(ref _skippedFills);
+            CachingMetrics.CacheFillsSkipped.Add(1);
+            _logger.LogDebug("Chunk {Chunk} of {Object} not cached: earlier cache writes still hold the memory the stream needs", chunk, entry.Key);
+            _cache.HotStored(hot);
+            _cache.Unpin(claimed.Slot);
+            return;
+        }
+        Interlocked.Increment(ref _pendingStreamStores);
+        Interlocked.Increment(ref _running);
+        _ = StoreStreamedAsync(entry, epoch, claimed, data, blockCrcs);
+    }
+
+    private async Task StoreStreamedAsync(CacheEntry entry, int epoch, ClaimedChunk claimed, ReadOnlyMemory<byte> data, uint[] blockCrcs)
+    {
+        try
+        {
+            await Task.Yield();
+            if (await _cache.StoreChunkAsync(claimed.Slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false))
+            {
+                MaybeAssembleWholeFile(entry);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Could not write chunk {Chunk} of {Object} to the content cache", claimed.Slot.Index, entry.Key);
+        }
+        finally
+        {
+            _cache.HotStored(claimed.Hot);
+            _cache.Unpin(claimed.Slot);
+            Interlocked.Decrement(ref _pendingStreamStores);
+            StreamEnded();
+        }
+    }
+
+    /// <summary>A claimed chunk the stream will not fill: it leaves its slot, and its waiters look again.</summary>
+    internal void AbandonStreamChunk(ClaimedChunk claimed)
+    {
+        _cache.AbandonHot(claimed.Hot);
+        _cache.EndFetch(claimed.Slot, claimed.Claim, error: null);
+        _cache.Unpin(claimed.Slot);
+    }
+
+    internal void StreamFailed(CacheEntry entry, int epoch, Exception error, bool cancelled)
+    {
+        if (error is CorruptionException corruption)
+        {
+            // The store's own check of a whole-object GET; the entry may already be condemned (then this is a no-op).
+            _ = Fail(entry, epoch, corruption.Message, corruption);
+        }
+        else if (!cancelled && error is not OperationCanceledException)
+        {
+            _logger.LogDebug(error, "Streaming download of {Object} stopped; readers fall back to chunk downloads", entry.Key);
+        }
+    }
+
+    internal void StreamStarted() => Interlocked.Increment(ref _running);
+
+    internal void StreamEnded()
+    {
+        if (Interlocked.Decrement(ref _running) == 0)
+        {
+            Volatile.Read(ref _drained)?.TrySetResult();
+        }
+    }
+
+    private readonly SemaphoreSlim _assembly = new(1, 1);
+
+    /// <summary>
+    /// Starts assembling the entry's whole-object file in the background (one at a time) when it can be made: the
+    /// generation is verified and every chunk is cached. Called when a chunk reaches the cache and when a whole file
+    /// is asked for. Only when whole-object files are on (<see cref="ReadOptions.WholeObjectFiles"/>).
+    /// </summary>
+    public void MaybeAssembleWholeFile(CacheEntry entry)
+    {
+        if (!_wholeObjectFiles || _shutdown.IsCancellationRequested || !_cache.TryClaimWholeFile(entry))
+        {
+            return;
+        }
+        Interlocked.Increment(ref _running);
+        _ = AssembleWholeFileAsync(entry);
+    }
+
+    /// <summary>
+    /// Writes the object's bytes, read from its chunk files (every block checked against its CRC32C, every chunk
+    /// against the CRC recorded when the generation was verified), into one file at their offsets; then reads that
+    /// file back whole and compares its CRC32C with the object's before adopting it. Readers of the object are
+    /// served from the chunks meanwhile; nothing waits for this.
+    /// </summary>
+    private async Task AssembleWholeFileAsync(CacheEntry entry)
+    {
+        WholeFileInfo? result = null;
+        int epoch = entry.Epoch;
+        string temporary = entry.WholeFilePath + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await _assembly.WaitAsync(_shutdown).ConfigureAwait(false);
+            try
+            {
+                result = await WriteWholeFileAsync(entry, epoch, temporary).ConfigureAwait(false);
+                if (result is not null)
+                {
+                    File.Move(temporary, entry.WholeFilePath, overwrite: true);
+                    // Recorded after the rename, which keeps the last-write time.
+                    result = new WholeFileInfo(result.Value.Length, File.GetLastWriteTimeUtc(entry.WholeFilePath).Ticks);
+                    _logger.LogDebug("{Object}: whole-object file ready for passthrough reads", entry.Key);
+                }
+            }
+            finally
+            {
+                _assembly.Release();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            _logger.LogDebug(ex, "{Object}: the whole-object file was not made", entry.Key);
+            result = null;
+        }
+        finally
+        {
+            if (result is null && File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+            await _cache.EndWholeFileAsync(entry, epoch, result).ConfigureAwait(false);
+            StreamEnded();
+        }
+    }
+
+    private async Task<WholeFileInfo?> WriteWholeFileAsync(CacheEntry entry, int epoch, string path)
+    {
+        ChunkLayout layout = entry.Layout;
+        using MemoryBudget.Lease lease = await AcquireForReadAsync(layout.ChunkLength(0)).ConfigureAwait(false);
+        byte[] buffer = _pool.Rent(layout.ChunkLength(0));
+        try
+        {
+            using (SafeFileHandle output = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
+            {
+                for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
+                {
+                    int length = layout.ChunkLength(chunk);
+                    Memory<byte> data = buffer.AsMemory(0, length);
+                    ChunkSlot slot = _cache.Pin(entry, chunk);
+                    try
+                    {
+                        ChunkRead read = await _cache.TryReadAsync(slot, 0, data, _shutdown).ConfigureAwait(false);
+                        if (read.Outcome == ChunkReadOutcome.Miss || entry.Epoch != epoch
+                            || _cache.CheckKnown(entry, chunk, Crc32C.Compute(data.Span)) != KnowledgeOutcome.Same)
+                        {
+                            return null;
+                        }
+                    }
+                    finally
+                    {
+                        _cache.Unpin(slot);
+                    }
+                    await RandomAccess.WriteAsync(output, data, layout.ChunkStart(chunk), _shutdown).ConfigureAwait(false);
+                }
+            }
+
+            // Read back what reached the file: the bytes passthrough will serve are the bytes that were checked.
+            uint whole = 0;
+            using (SafeFileHandle input = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous))
+            {
+                if (RandomAccess.GetLength(input) != layout.ObjectSize)
+                {
+                    return null;
+                }
+                for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
+                {
+                    int length = layout.ChunkLength(chunk);
+                    Memory<byte> data = buffer.AsMemory(0, length);
+                    if (await ChunkFile.ReadFullyAsync(input, data, layout.ChunkStart(chunk), _shutdown).ConfigureAwait(false) != length)
+                    {
+                        return null;
+                    }
+                    uint crc = Crc32C.Compute(data.Span);
+                    whole = chunk == 0 ? crc : Crc32C.Combine(whole, crc, length);
+                }
+            }
+            bool matches = entry.Crc32c is uint expected ? whole == expected : whole == _cache.CombineChunkCrcs(entry);
+            if (!matches)
+            {
+                _logger.LogWarning("{Object}: the whole-object file did not read back as written; it is not used", entry.Key);
+                return null;
+            }
+            return new WholeFileInfo(layout.ObjectSize, 0);
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
     }
 
     /// <summary>Records a chunk CRC read from the cache; runs the full-object check when it was the last unknown one.</summary>
@@ -330,6 +691,7 @@ internal sealed class ChunkFetcher
                 }
             }
 
+            CheckServedFragments(entry, epoch, chunk, blockCrcs);
             KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);
             if (outcome == KnowledgeOutcome.Stale)
             {
@@ -357,7 +719,10 @@ internal sealed class ChunkFetcher
             {
                 // Not cancelled by shutdown: a chunk already downloaded is worth its short write, and the next
                 // mount finds it.
-                await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false);
+                if (await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false))
+                {
+                    MaybeAssembleWholeFile(entry);
+                }
             }
             catch (Exception ex) when (hot is not null && ex is IOException or UnauthorizedAccessException)
             {
@@ -378,6 +743,79 @@ internal sealed class ChunkFetcher
             }
         }
 
+    }
+
+    /// <summary>
+    /// Blocks of this chunk served earlier from partial downloads must be the chunk's: otherwise a reader was given
+    /// bytes that are not the object's (or this download is wrong), and the generation fails its check.
+    /// </summary>
+    private void CheckServedFragments(CacheEntry entry, int epoch, int chunk, uint[] blockCrcs)
+    {
+        int block = _cache.CheckFragments(entry, chunk, blockCrcs);
+        if (block >= 0)
+        {
+            throw Fail(entry, epoch, $"block {block} of chunk {chunk}, served earlier from a partial download, differs from the whole chunk downloaded since");
+        }
+    }
+
+    /// <summary>
+    /// Serves a partial read of a chunk nobody holds with a download of just the 64 KiB blocks it touches (a random
+    /// reader would otherwise wait for, and pay for, a whole chunk per read). False when the chunk should be read or
+    /// downloaded whole instead (someone holds it, partial downloads of it reached a quarter of its blocks, or it
+    /// arrived whole while this download ran). The
+    /// blocks' CRC32Cs are recorded and compared with the whole chunk if it is downloaded later; the bytes are not
+    /// cached. See docs/read-path.md for what a partial read checks.
+    /// </summary>
+    public async ValueTask<bool> TryReadFragmentAsync(CacheEntry entry, int epoch, int chunk, int offsetInChunk, Memory<byte> destination,
+        CancellationToken ct)
+    {
+        int firstBlock = offsetInChunk / ChunkLayout.BlockSize;
+        int lastBlock = (offsetInChunk + destination.Length - 1) / ChunkLayout.BlockSize;
+        if (!_cache.TryReserveFragment(entry, chunk, firstBlock, lastBlock - firstBlock + 1, epoch))
+        {
+            return false;
+        }
+        int regionStart = firstBlock * ChunkLayout.BlockSize;
+        int regionLength = Math.Min((lastBlock + 1) * ChunkLayout.BlockSize, entry.Layout.ChunkLength(chunk)) - regionStart;
+        long start = entry.Layout.ChunkStart(chunk) + regionStart;
+        using MemoryBudget.Lease lease = await AcquireForReadAsync(regionLength).ConfigureAwait(false);
+        byte[] buffer = _pool.Rent(regionLength);
+        try
+        {
+            Memory<byte> region = buffer.AsMemory(0, regionLength);
+            int received = await DownloadAsync(entry, epoch, start, region).ConfigureAwait(false);
+            if (received != regionLength)
+            {
+                received = await DownloadAsync(entry, epoch, start, region).ConfigureAwait(false);
+                if (received != regionLength)
+                {
+                    throw new TransientStoreException(
+                        $"{entry.Key}: the download of bytes {start}-{start + regionLength - 1} ended after {received} bytes.");
+                }
+            }
+            Span<uint> blockCrcs = stackalloc uint[lastBlock - firstBlock + 1];
+            ChunkFile.ComputeBlockCrcs(region.Span, blockCrcs);
+            KnowledgeOutcome outcome = _cache.RecordFragment(entry, chunk, firstBlock, blockCrcs, epoch);
+            if (outcome == KnowledgeOutcome.Stale)
+            {
+                throw new CorruptionException($"{entry.Key} failed its integrity check; this handle returns no more bytes (open the file again to retry).");
+            }
+            if (outcome == KnowledgeOutcome.Mismatch)
+            {
+                throw Fail(entry, epoch, $"bytes {start}-{start + regionLength - 1} downloaded with bytes that differ from an earlier download of them");
+            }
+            if (outcome == KnowledgeOutcome.Superseded)
+            {
+                return false;
+            }
+            region.Span.Slice(offsetInChunk - regionStart, destination.Length).CopyTo(destination.Span);
+            CachingMetrics.PartialDownloads.Add(1);
+            return true;
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
     }
 
     /// <summary>

@@ -30,9 +30,25 @@ internal enum KnowledgeOutcome
     /// <summary>Recorded; other chunks are still unknown.</summary>
     Recorded,
 
+    /// <summary>A partial download arrived after its whole chunk (which checked the blocks served before it): read the chunk instead.</summary>
+    Superseded,
+
     /// <summary>Recorded, and now every chunk is known: the caller owns the full-object check.</summary>
     Complete,
 
     /// <summary>The entry was dropped after the download began: nothing recorded.</summary>
     Stale,
+}
+
+/// <summary>What a read found in a chunk held in memory.</summary>
+internal enum HotRead
+{
+    /// <summary>The chunk is not in memory.</summary>
+    Absent,
+
+    /// <summary>The bytes were copied.</summary>
+    Copied,
+
+    /// <summary>The chunk is being filled and the bytes (or its check) are not there yet: await, then look again.</summary>
+    Wait,
 }

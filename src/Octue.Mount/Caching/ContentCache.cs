@@ -32,6 +32,10 @@ public sealed class ContentCache
     private int _cachedHandles;
     /// <summary>Chunks held in memory, oldest first.</summary>
     private readonly LinkedList<HotChunk> _hot = new();
+    /// <summary>Entries with a whole-object file, oldest first (evicted before any chunk: the chunks hold the same bytes).</summary>
+    private readonly LinkedList<CacheEntry> _wholeFiles = new();
+    /// <summary>File work decided under the lock (deletes, closes, state writes), done by whoever takes it after the lock.</summary>
+    private QueuedFileWork? _queuedFileWork;
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -101,8 +105,141 @@ public sealed class ContentCache
         _ = PersistInBackgroundAsync(entry);
     }
 
+    /// <summary>
+    /// The path of the whole-object file of <paramref name="obj"/>'s generation (for FUSE passthrough), or null when
+    /// there is none, or when the file changed since it was checked (it is then dropped).
+    /// </summary>
+    internal string? TryGetWholeFile(ObjectInfo obj)
+    {
+        CacheEntry? entry;
+        WholeFileInfo whole;
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(new ObjectKey(obj.Bucket, obj.Name, obj.Generation), out entry)
+                || entry.WholeFile is not { } known || entry.Integrity != IntegrityState.Verified
+                || !entry.HasLayout || !entry.Matches(obj))
+            {
+                return null;
+            }
+            whole = known;
+        }
+        FileInfo file = new(entry.WholeFilePath);
+        if (file.Exists && file.Length == whole.Length && file.LastWriteTimeUtc.Ticks == whole.WrittenTicks)
+        {
+            return file.FullName;
+        }
+        _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", entry.Key);
+        CachingMetrics.CacheCorruptChunks.Add(1);
+        DropWholeFile(entry);
+        return null;
+    }
+
+    /// <summary>The entry of this generation, if the cache knows it (nothing is created).</summary>
+    internal CacheEntry? Find(ObjectInfo obj)
+    {
+        lock (_sync)
+        {
+            return _entries.GetValueOrDefault(new ObjectKey(obj.Bucket, obj.Name, obj.Generation));
+        }
+    }
+
+    /// <summary>
+    /// Claims the assembly of the entry's whole-object file: true when the generation is verified, every chunk is
+    /// cached, there is no such file yet, and it is at most a quarter of the cache (it doubles the object's space).
+    /// </summary>
+    internal bool TryClaimWholeFile(CacheEntry entry)
+    {
+        lock (_sync)
+        {
+            if (entry.WholeFile is not null || entry.WholeFileQueued || entry.Integrity != IntegrityState.Verified || !entry.HasLayout
+                || entry.Layout.ObjectSize == 0 || entry.Layout.ObjectSize > CapacityBytes / 4
+                || entry.PresentCount != entry.Layout.ChunkCount)
+            {
+                return false;
+            }
+            entry.WholeFileQueued = true;
+            return true;
+        }
+    }
+
+    /// <summary>Ends an assembly; with <paramref name="file"/> the checked file at <see cref="CacheEntry.WholeFilePath"/> is adopted.</summary>
+    internal async Task EndWholeFileAsync(CacheEntry entry, int epoch, WholeFileInfo? file)
+    {
+        bool adopted = false;
+        lock (_sync)
+        {
+            entry.WholeFileQueued = false;
+            if (file is { } whole && entry.Epoch == epoch && entry.WholeFile is null)
+            {
+                entry.WholeFile = whole;
+                entry.WholeFileNode = _wholeFiles.AddLast(entry);
+                _sizeBytes += whole.Length;
+                adopted = true;
+            }
+        }
+        if (!adopted)
+        {
+            if (file is not null)
+            {
+                TryDeleteFile(entry.WholeFilePath);
+            }
+            return;
+        }
+        await PersistInBackgroundAsync(entry).ConfigureAwait(false);
+        QueuedFileWork? work;
+        lock (_sync)
+        {
+            EvictLocked();
+            work = TakeQueuedFileWorkLocked();
+        }
+        work?.Run(this);
+    }
+
+    private void DropWholeFile(CacheEntry entry)
+    {
+        bool dropped;
+        lock (_sync)
+        {
+            dropped = ForgetWholeFileLocked(entry);
+        }
+        if (dropped)
+        {
+            TryDeleteFile(entry.WholeFilePath);
+            _ = PersistInBackgroundAsync(entry);
+        }
+    }
+
+    private bool ForgetWholeFileLocked(CacheEntry entry)
+    {
+        if (entry.WholeFile is not { } whole)
+        {
+            return false;
+        }
+        entry.WholeFile = null;
+        if (entry.WholeFileNode is { } node)
+        {
+            _wholeFiles.Remove(node);
+            entry.WholeFileNode = null;
+        }
+        _sizeBytes -= whole.Length;
+        return true;
+    }
+
     /// <summary>The entry of <paramref name="obj"/>'s generation, counted as open until <see cref="Detach"/>.</summary>
     internal CacheEntry Attach(ObjectInfo obj, int chunkSize)
+    {
+        QueuedFileWork? dropped = null;
+        try
+        {
+            return AttachLocked(obj, chunkSize, ref dropped);
+        }
+        finally
+        {
+            dropped?.Run(this);
+        }
+    }
+
+    private CacheEntry AttachLocked(ObjectInfo obj, int chunkSize, ref QueuedFileWork? dropped)
     {
         lock (_sync)
         {
@@ -117,6 +254,7 @@ public sealed class ContentCache
                 entry.NextEpoch();
                 entry = new CacheEntry(key, entry.DirectoryPath);
                 _entries[key] = entry;
+                dropped = TakeQueuedFileWorkLocked();
             }
             if (!entry.HasLayout)
             {
@@ -130,22 +268,31 @@ public sealed class ContentCache
 
     internal void Detach(CacheEntry entry)
     {
+        QueuedFileWork? work;
         lock (_sync)
         {
-            entry.OpenReaders--;
-            if (entry.OpenReaders == 0)
+            DetachLocked(entry);
+            work = TakeQueuedFileWorkLocked();
+        }
+        work?.Run(this);
+    }
+
+    private void DetachLocked(CacheEntry entry)
+    {
+        entry.OpenReaders--;
+        if (entry.OpenReaders != 0)
+        {
+            return;
+        }
+        foreach (ChunkSlot? slot in entry.Slots)
+        {
+            if (slot is not null)
             {
-                foreach (ChunkSlot? slot in entry.Slots)
+                CloseHandleLocked(slot);
+                if (slot.Hot is { } hot)
                 {
-                    if (slot is not null)
-                    {
-                        CloseHandleLocked(slot);
-                        if (slot.Hot is { } hot)
-                        {
-                            ReleaseHotLocked(hot);
-                            hot.FreeIfUnused();
-                        }
-                    }
+                    ReleaseHotLocked(hot);
+                    hot.FreeIfUnused();
                 }
             }
         }
@@ -169,14 +316,17 @@ public sealed class ContentCache
 
     internal void Unpin(ChunkSlot slot)
     {
+        QueuedFileWork? work = null;
         lock (_sync)
         {
             slot.Pins--;
             if (slot.Pins == 0 && _sizeBytes > CapacityBytes)
             {
                 EvictLocked();
+                work = TakeQueuedFileWorkLocked();
             }
         }
+        work?.Run(this);
     }
 
     /// <summary>True when the chunk is neither cached nor being downloaded.</summary>
@@ -271,32 +421,88 @@ public sealed class ContentCache
         }
     }
 
-    /// <summary>Copies from a chunk held in memory; false when the chunk is not in memory.</summary>
-    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination)
+    /// <summary>Copies from a chunk held in memory; false when the chunk is not (wholly) in memory.</summary>
+    internal bool TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination) =>
+        TryReadHot(slot, offsetInChunk, destination, waitForCompletion: false, out _) == HotRead.Copied;
+
+    /// <summary>
+    /// Copies from a chunk held in memory. A chunk still being filled by a streaming download serves the bytes that
+    /// arrived; for others the answer is <see cref="HotRead.Wait"/> with the task to await before looking again. With
+    /// <paramref name="waitForCompletion"/> (a read that reaches the object's end) nothing is copied until the whole
+    /// chunk arrived and was checked, so the object's check runs before the last bytes are returned.
+    /// </summary>
+    internal HotRead TryReadHot(ChunkSlot slot, int offsetInChunk, Memory<byte> destination, bool waitForCompletion, out Task? wait)
     {
         HotChunk? hot;
+        int end = offsetInChunk + destination.Length;
         lock (_sync)
         {
             hot = slot.Hot;
             if (hot is null)
             {
-                return false;
+                wait = null;
+                return HotRead.Absent;
+            }
+            if (waitForCompletion ? !hot.IsComplete : hot.Filled < end)
+            {
+                wait = waitForCompletion ? hot.Completion : hot.WhenFilledAsync(end);
+                return HotRead.Wait;
             }
             hot.Users++;
         }
+        wait = null;
         hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
         lock (_sync)
         {
             hot.Users--;
             // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
             // as soon as this copy is over.
-            if (offsetInChunk + destination.Length == hot.Length || hot.BudgetWanted)
+            if (end == hot.Length || hot.BudgetWanted)
             {
                 ReleaseHotLocked(hot);
             }
             hot.FreeIfUnused();
         }
-        return true;
+        return HotRead.Copied;
+    }
+
+    /// <summary>
+    /// What every chunk of the entry still being filled by a streaming download will finish with (empty when none):
+    /// the read that reaches the object's end awaits them, so bytes served while they arrived are checked before it returns.
+    /// </summary>
+    internal List<Task>? PendingFills(CacheEntry entry)
+    {
+        List<Task>? pending = null;
+        lock (_sync)
+        {
+            foreach (ChunkSlot? slot in entry.Slots)
+            {
+                if (slot?.Hot is { } hot && !hot.Completion.IsCompleted)
+                {
+                    (pending ??= []).Add(hot.Completion);
+                }
+            }
+        }
+        return pending;
+    }
+
+    /// <summary>
+    /// A streaming download gave up a chunk it had published (its reader closed, or the stream failed): the chunk
+    /// leaves its slot, the download's hold on the memory goes, and the readers waiting for it look again.
+    /// </summary>
+    internal void AbandonHot(HotChunk hot)
+    {
+        lock (_sync)
+        {
+            DetachHotLocked(hot);
+            if (!hot.Stored)
+            {
+                hot.Stored = true;
+                hot.Users--;
+            }
+            hot.FreeIfUnused();
+        }
+        hot.Finish();
     }
 
     /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>
@@ -456,6 +662,7 @@ public sealed class ContentCache
         SafeFileHandle handle;
         try
         {
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
             handle = File.OpenHandle(slot.Entry.ChunkPath(slot.Index), FileMode.Open, FileAccess.Read,
                 FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         }
@@ -488,7 +695,7 @@ public sealed class ContentCache
         {
             slot.Handle = null;
             _cachedHandles--;
-            handle.Dispose();
+            QueueFileWorkLocked().Closes.Add(handle);
         }
     }
 
@@ -566,26 +773,126 @@ public sealed class ContentCache
             throw;
         }
 
+        bool current;
+        lock (_sync)
+        {
+            current = entry.Epoch == epoch;
+        }
+        if (!current)
+        {
+            TryDeleteFile(temporary);
+            return false;
+        }
+        // The rename runs outside the lock (no syscall under a lock the read path takes). Until the slot is marked
+        // present below, readers do not open the file; a copy it replaces stays readable through open handles.
+        try
+        {
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            TryDeleteFile(temporary);
+            throw;
+        }
+
+        QueuedFileWork? work;
+        bool stored;
+        lock (_sync)
+        {
+            stored = entry.Epoch == epoch;
+            if (!stored)
+            {
+                // Dropped meanwhile: the file just put in place goes with the rest of the entry.
+                QueueFileWorkLocked().Deletes.Add(path);
+            }
+            else
+            {
+                if (slot.Present)
+                {
+                    RemovePresentLocked(slot, deleteFile: false);
+                }
+                slot.Present = true;
+                slot.FileBytes = ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length;
+                slot.BlockCrcs = blockCrcs;
+                slot.Version++;
+                slot.LruNode = _lru.AddFirst(slot);
+                _sizeBytes += slot.FileBytes;
+                EvictLocked();
+            }
+            work = TakeQueuedFileWorkLocked();
+        }
+        work?.Run(this);
+        return stored;
+    }
+
+    /// <summary>
+    /// Claims a download of blocks <paramref name="firstBlock"/>.. of a chunk on their own, for a partial read. True
+    /// when nobody holds the chunk (not cached, in memory or being downloaded), its CRC32C is not known yet (else the
+    /// whole chunk is downloaded and checked against it), and the blocks so claimed stay within a
+    /// quarter of the chunk: past that the chunk is downloaded whole, so reading an object in full always ends in whole
+    /// chunks whose CRC32C feeds the full-object check.
+    /// </summary>
+    internal bool TryReserveFragment(CacheEntry entry, int chunk, int firstBlock, int blockCount, int epoch)
+    {
+        lock (_sync)
+        {
+            ChunkSlot? slot = entry.Slots[chunk];
+            // A chunk whose CRC32C is known (a verified generation's, evicted since) is downloaded whole, so that it
+            // is checked on arrival.
+            if (entry.Epoch != epoch || entry.Known[chunk]
+                || (slot is not null && (slot.Present || slot.Hot is not null || slot.Fetch is not null)))
+            {
+                return false;
+            }
+            int chunkBlocks = ChunkLayout.BlockCount(entry.Layout.ChunkLength(chunk));
+            entry.Fragments ??= new Dictionary<int, FragmentBlocks>();
+            if (!entry.Fragments.TryGetValue(chunk, out FragmentBlocks? fragments))
+            {
+                fragments = new FragmentBlocks(chunkBlocks);
+            }
+            if ((fragments.ReservedCount + fragments.CountNew(firstBlock, blockCount)) * 4 > chunkBlocks)
+            {
+                return false;
+            }
+            fragments.Reserve(firstBlock, blockCount);
+            entry.Fragments[chunk] = fragments;
+            return true;
+        }
+    }
+
+    /// <summary>Records the block CRCs of a partial download; <see cref="KnowledgeOutcome.Mismatch"/> when a block differs from an earlier copy.</summary>
+    internal KnowledgeOutcome RecordFragment(CacheEntry entry, int chunk, int firstBlock, ReadOnlySpan<uint> blockCrcs, int epoch)
+    {
         lock (_sync)
         {
             if (entry.Epoch != epoch)
             {
-                TryDeleteFile(temporary);
-                return false;
+                return KnowledgeOutcome.Stale;
             }
-            if (slot.Present)
+            // The record made when the download was claimed is gone only when the whole chunk arrived meanwhile (its
+            // check consumed the record): these bytes were not part of that check, so the chunk serves the read instead.
+            if (entry.Fragments?.GetValueOrDefault(chunk) is not { } fragments)
             {
-                RemovePresentLocked(slot, deleteFile: false);
+                return KnowledgeOutcome.Superseded;
             }
-            File.Move(temporary, path, overwrite: true);
-            slot.Present = true;
-            slot.FileBytes = ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length;
-            slot.BlockCrcs = blockCrcs;
-            slot.Version++;
-            slot.LruNode = _lru.AddFirst(slot);
-            _sizeBytes += slot.FileBytes;
-            EvictLocked();
-            return true;
+            return fragments.Record(firstBlock, blockCrcs) ? KnowledgeOutcome.Recorded : KnowledgeOutcome.Mismatch;
+        }
+    }
+
+    /// <summary>
+    /// A whole chunk arrived: the blocks of it served earlier from partial downloads are compared with it (and then
+    /// forgotten: the chunk's own CRC32C covers them from now on). The first block that differs, or -1.
+    /// </summary>
+    internal int CheckFragments(CacheEntry entry, int chunk, ReadOnlySpan<uint> blockCrcs)
+    {
+        lock (_sync)
+        {
+            if (entry.Fragments is not { } all || !all.Remove(chunk, out FragmentBlocks? fragments))
+            {
+                return -1;
+            }
+            return fragments.FirstMismatch(blockCrcs);
         }
     }
 
@@ -695,6 +1002,7 @@ public sealed class ContentCache
     /// </summary>
     internal bool FailIntegrity(CacheEntry entry, int epoch)
     {
+        QueuedFileWork? work;
         lock (_sync)
         {
             if (entry.Epoch != epoch)
@@ -705,7 +1013,9 @@ public sealed class ContentCache
             entry.Integrity = IntegrityState.Failed;
             DropChunksLocked(entry);
             entry.ResetKnowledge();
+            work = TakeQueuedFileWorkLocked();
         }
+        work?.Run(this);
         _ = PersistInBackgroundAsync(entry);
         return true;
     }
@@ -713,6 +1023,7 @@ public sealed class ContentCache
     private void Discard(ChunkSlot slot, int version, string reason)
     {
         bool removed = false;
+        QueuedFileWork? work;
         lock (_sync)
         {
             if (slot.Present && slot.Version == version)
@@ -720,7 +1031,9 @@ public sealed class ContentCache
                 RemovePresentLocked(slot, deleteFile: true);
                 removed = true;
             }
+            work = TakeQueuedFileWorkLocked();
         }
+        work?.Run(this);
         if (removed)
         {
             CachingMetrics.CacheCorruptChunks.Add(1);
@@ -741,6 +1054,10 @@ public sealed class ContentCache
 
     private void DropChunksLocked(CacheEntry entry)
     {
+        if (ForgetWholeFileLocked(entry))
+        {
+            QueueFileWorkLocked().Deletes.Add(entry.WholeFilePath);
+        }
         foreach (ChunkSlot? slot in entry.Slots)
         {
             if (slot is { Present: true })
@@ -757,6 +1074,16 @@ public sealed class ContentCache
 
     private void EvictLocked()
     {
+        // Whole-object files first: their chunks hold the same bytes. A file a passthrough reader has open stays
+        // readable for it after the unlink.
+        while (_sizeBytes > CapacityBytes && _wholeFiles.First is { } oldest)
+        {
+            CacheEntry entry = oldest.Value;
+            ForgetWholeFileLocked(entry);
+            QueuedFileWork work = QueueFileWorkLocked();
+            work.Deletes.Add(entry.WholeFilePath);
+            work.Persists.Add(entry);
+        }
         LinkedListNode<ChunkSlot>? node = _lru.Last;
         while (_sizeBytes > CapacityBytes && node is not null)
         {
@@ -774,7 +1101,7 @@ public sealed class ContentCache
         CloseHandleLocked(slot);
         if (deleteFile)
         {
-            TryDeleteFile(slot.Entry.ChunkPath(slot.Index));
+            QueueFileWorkLocked().Deletes.Add(slot.Entry.ChunkPath(slot.Index));
         }
         if (slot.LruNode is { } node)
         {
@@ -822,8 +1149,11 @@ public sealed class ContentCache
                     Md5 = entry.Md5,
                     Integrity = entry.Integrity,
                     ChunkCrcs = entry.Integrity == IntegrityState.Verified && allKnown ? (uint[])entry.ChunkCrcs.Clone() : null,
+                    WholeFileLength = entry.WholeFile?.Length,
+                    WholeFileWrittenTicks = entry.WholeFile?.WrittenTicks,
                 };
             }
+            FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
             Directory.CreateDirectory(entry.DirectoryPath);
             await state.WriteAsync(entry.StatePath, ct).ConfigureAwait(false);
             if (hasLayout)
@@ -853,6 +1183,7 @@ public sealed class ContentCache
         }
         // Oldest first, each pushed to the front: the newest ends up most recently used.
         found.Sort(static (a, b) => a.LastWrite.CompareTo(b.LastWrite));
+        QueuedFileWork? startupWork;
         lock (_sync)
         {
             foreach ((ChunkSlot slot, _) in found)
@@ -860,8 +1191,18 @@ public sealed class ContentCache
                 slot.LruNode = _lru.AddFirst(slot);
                 _sizeBytes += slot.FileBytes;
             }
+            foreach (CacheEntry entry in _entries.Values)
+            {
+                if (entry.WholeFile is { } whole)
+                {
+                    entry.WholeFileNode = _wholeFiles.AddLast(entry);
+                    _sizeBytes += whole.Length;
+                }
+            }
             EvictLocked();
+            startupWork = TakeQueuedFileWorkLocked();
         }
+        startupWork?.Run(this);
         _logger.LogDebug("Content cache {Directory}: {Objects} objects, {Chunks} chunks, {Bytes} bytes", ContentDirectory,
             _entries.Count, _lru.Count, _sizeBytes);
     }
@@ -902,6 +1243,18 @@ public sealed class ContentCache
             {
                 continue;
             }
+            if (fileName == CacheEntry.WholeFileName && hasLayout && state.Integrity == IntegrityState.Verified
+                && state.WholeFileLength is long wholeLength && wholeLength == entry.Layout.ObjectSize
+                && state.WholeFileWrittenTicks is long written)
+            {
+                FileInfo info = new(file);
+                if (info.Length == wholeLength && info.LastWriteTimeUtc.Ticks == written)
+                {
+                    entry.WholeFile = new WholeFileInfo(wholeLength, written);
+                    continue;
+                }
+                _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", key);
+            }
             if (hasLayout && fileName.EndsWith(CacheEntry.ChunkFileExtension, StringComparison.Ordinal)
                 && int.TryParse(fileName.AsSpan(0, fileName.Length - CacheEntry.ChunkFileExtension.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int index)
                 && index < entry.Layout.ChunkCount && entry.ChunkPath(index) == file)
@@ -928,8 +1281,50 @@ public sealed class ContentCache
         return entry;
     }
 
+    /// <summary>Called before every file open, deletion, rename, state write and handle close of the cache, with whether its lock is held (tests).</summary>
+    internal Action<bool>? FileWorkObserver { get; set; }
+
+    private QueuedFileWork QueueFileWorkLocked() => _queuedFileWork ??= new QueuedFileWork();
+
+    private QueuedFileWork? TakeQueuedFileWorkLocked()
+    {
+        QueuedFileWork? work = _queuedFileWork;
+        _queuedFileWork = null;
+        return work;
+    }
+
+    /// <summary>
+    /// Deletes, handle closes and state-file writes decided under the lock, run after it is released: the read path's
+    /// lock is never held across a syscall. A file queued for deletion is no longer known to the cache, so nobody
+    /// opens it meanwhile.
+    /// </summary>
+    private sealed class QueuedFileWork
+    {
+        public List<string> Deletes { get; } = [];
+        public List<SafeFileHandle> Closes { get; } = [];
+        public List<CacheEntry> Persists { get; } = [];
+
+        public void Run(ContentCache cache)
+        {
+            foreach (SafeFileHandle handle in Closes)
+            {
+                cache.FileWorkObserver?.Invoke(Monitor.IsEntered(cache._sync));
+                handle.Dispose();
+            }
+            foreach (string path in Deletes)
+            {
+                cache.TryDeleteFile(path);
+            }
+            foreach (CacheEntry entry in Persists)
+            {
+                _ = cache.PersistInBackgroundAsync(entry);
+            }
+        }
+    }
+
     private void TryDeleteFile(string path)
     {
+        FileWorkObserver?.Invoke(Monitor.IsEntered(_sync));
         try
         {
             File.Delete(path);

@@ -23,6 +23,10 @@ internal sealed record EntryStateFile
     public byte[]? Md5 { get; init; }
     public IntegrityState Integrity { get; init; }
     public uint[]? ChunkCrcs { get; init; }
+    /// <summary>Length of <c>object.data</c>, the whole object in one checked file (served by FUSE passthrough), when there is one.</summary>
+    public long? WholeFileLength { get; init; }
+    /// <summary>Its last-write time (UTC ticks) when it was checked: a file changed since is not trusted.</summary>
+    public long? WholeFileWrittenTicks { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -4,8 +4,9 @@ namespace Octue.Mount.Caching;
 
 /// <summary>
 /// One open object. Reads are cut at chunk boundaries and served from the content cache, downloading missing
-/// chunks (whole chunks, so their CRC32C feeds the full-object check). Reads that follow one another start
-/// read-ahead of the next chunks. Thread-safe: FUSE sends concurrent reads on one handle.
+/// chunks (whole chunks, so their CRC32C feeds the full-object check). A sequential reader is served by one
+/// streaming download running ahead of it (<see cref="ChunkStream"/>), whose bytes it reads as they arrive.
+/// Thread-safe: FUSE sends concurrent reads on one handle.
 /// </summary>
 internal sealed class ObjectReader : IObjectReader
 {
@@ -24,7 +25,7 @@ internal sealed class ObjectReader : IObjectReader
     private readonly object _sequenceSync = new();
     private long _nextOffset;
     private int _sequentialRun;
-    private int _readAheadThrough = -1;
+    private ChunkStream? _stream;
     private int _disposed;
 
     public ObjectReader(ObjectInfo obj, ContentCache cache, ChunkFetcher fetcher, CacheEntry entry, int readAhead)
@@ -59,14 +60,17 @@ internal sealed class ObjectReader : IObjectReader
         }
 
         int count = (int)Math.Min(buffer.Length, size - offset);
-        StartReadAhead(offset, count);
-        // A read spanning several chunks downloads the later ones in parallel with the first (budget permitting).
-        int lastChunk = _layout.ChunkOf(offset + count - 1);
-        for (int chunk = _layout.ChunkOf(offset) + 1; chunk <= lastChunk; chunk++)
+        bool streamed = FollowSequentialReader(offset, count);
+        if (!streamed && !IsSmall(count))
         {
-            if (!_fetcher.TryStartPrefetch(_entry, chunk, _epoch))
+            // A large read spanning several chunks downloads the later ones in parallel with the first (budget permitting).
+            int lastChunk = _layout.ChunkOf(offset + count - 1);
+            for (int chunk = _layout.ChunkOf(offset) + 1; chunk <= lastChunk; chunk++)
             {
-                break;
+                if (!_fetcher.TryStartPrefetch(_entry, chunk, _epoch))
+                {
+                    break;
+                }
             }
         }
 
@@ -77,8 +81,16 @@ internal sealed class ObjectReader : IObjectReader
             int chunk = _layout.ChunkOf(position);
             int offsetInChunk = (int)(position - _layout.ChunkStart(chunk));
             int length = Math.Min(count - done, _layout.ChunkLength(chunk) - offsetInChunk);
-            await ReadFromChunkAsync(chunk, offsetInChunk, buffer.Slice(done, length), ct).ConfigureAwait(false);
+            await ReadFromChunkAsync(chunk, offsetInChunk, buffer.Slice(done, length), reachesEnd: position + length == size,
+                partial: !streamed && IsSmall(length), ct).ConfigureAwait(false);
             done += length;
+        }
+
+        if (offset + count == size && _cache.PendingFills(_entry) is { } pending)
+        {
+            // Bytes of chunks still streaming were served as they arrived: the read that reaches the end returns only
+            // once they are all in and checked, so a full read never ends before the object's check.
+            await Task.WhenAll(pending).WaitAsync(ct).ConfigureAwait(false);
         }
 
         // A check that failed while this read ran may have condemned bytes it copied: do not return them.
@@ -87,42 +99,62 @@ internal sealed class ObjectReader : IObjectReader
         return count;
     }
 
-    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, CancellationToken ct)
+    /// <summary>A read small enough (at most a quarter of a chunk) to be served by a download of just its blocks.</summary>
+    private bool IsSmall(int length) => (long)length * 4 <= _layout.ChunkSize;
+
+    /// <summary>
+    /// Copies from one chunk. With <paramref name="partial"/> (a small read that no stream serves), a chunk nobody
+    /// holds is not downloaded whole: just the blocks the read touches are (<see cref="ChunkFetcher.TryReadFragmentAsync"/>),
+    /// until such downloads reach a quarter of the chunk.
+    /// </summary>
+    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, bool reachesEnd, bool partial,
+        CancellationToken ct)
     {
         // A chunk evicted or found damaged between its download and its read is downloaded again; a few rounds
         // cover races, more means the disk keeps damaging what it stores.
         const int Attempts = 4;
-        for (int attempt = 0; attempt < Attempts; attempt++)
+        int misses = 0;
+        bool counted = false;
+        while (true)
         {
             ChunkSlot slot = _cache.Pin(_entry, chunk);
             try
             {
-                if (_cache.TryReadHot(slot, offsetInChunk, destination))
+                // Bytes of a chunk still streaming in are served as they arrive (the read that reaches the object's
+                // end waits for the chunk's check).
+                HotRead hot = _cache.TryReadHot(slot, offsetInChunk, destination, reachesEnd, out Task? arriving);
+                if (hot == HotRead.Copied)
                 {
-                    if (attempt == 0)
-                    {
-                        CachingMetrics.CacheHits.Add(1);
-                    }
+                    Count(ref counted, hit: true);
                     return;
+                }
+                if (hot == HotRead.Wait)
+                {
+                    Count(ref counted, hit: false);
+                    await arriving!.WaitAsync(ct).ConfigureAwait(false);
+                    ThrowIfPoisoned();
+                    continue;
                 }
                 ChunkRead read = await _cache.TryReadAsync(slot, offsetInChunk, destination, ct).ConfigureAwait(false);
                 if (read.Outcome != ChunkReadOutcome.Miss)
                 {
-                    if (attempt == 0)
-                    {
-                        CachingMetrics.CacheHits.Add(1);
-                    }
+                    Count(ref counted, hit: true);
                     if (read.Outcome == ChunkReadOutcome.HitFirstSeen)
                     {
                         await _fetcher.RecordAsync(_entry, chunk, read.ChunkCrc, _epoch).ConfigureAwait(false);
                     }
                     return;
                 }
-                if (attempt == 0)
+                Count(ref counted, hit: false);
+                if (++misses > Attempts)
                 {
-                    CachingMetrics.CacheMisses.Add(1);
+                    throw new IOException($"{_entry.Key}: chunk {chunk} could not be kept in the content cache {_cache.ContentDirectory} (is the disk damaging files?).");
                 }
                 ThrowIfPoisoned();
+                if (partial && await _fetcher.TryReadFragmentAsync(_entry, _epoch, chunk, offsetInChunk, destination, ct).ConfigureAwait(false))
+                {
+                    return;
+                }
                 await _fetcher.EnsureFetchedAsync(_entry, slot, _epoch, ct).ConfigureAwait(false);
             }
             finally
@@ -131,14 +163,28 @@ internal sealed class ObjectReader : IObjectReader
             }
             ThrowIfPoisoned();
         }
-        throw new IOException($"{_entry.Key}: chunk {chunk} could not be kept in the content cache {_cache.ContentDirectory} (is the disk damaging files?).");
     }
 
-    /// <summary>Detects a sequential stream and keeps the next chunks downloading ahead of it.</summary>
-    private void StartReadAhead(long offset, int count)
+    /// <summary>A chunk read counts once: a hit when its first look found the bytes, a miss when it waited for a download.</summary>
+    private static void Count(ref bool counted, bool hit)
     {
-        int first;
-        int last;
+        if (counted)
+        {
+            return;
+        }
+        counted = true;
+        (hit ? CachingMetrics.CacheHits : CachingMetrics.CacheMisses).Add(1);
+    }
+
+    /// <summary>
+    /// Detects a sequential reader and keeps one streaming download going ahead of it (<see cref="ChunkStream"/>),
+    /// started at the first chunk it reaches that needs a download. True while such a stream serves this reader.
+    /// </summary>
+    private bool FollowSequentialReader(long offset, int count)
+    {
+        int current = _layout.ChunkOf(offset);
+        int last = _layout.ChunkOf(offset + count - 1);
+        ChunkStream? stream;
         lock (_sequenceSync)
         {
             bool sequential = Math.Abs(offset - _nextOffset) <= _sequentialSlack;
@@ -151,29 +197,52 @@ internal sealed class ObjectReader : IObjectReader
             {
                 _sequentialRun = 0;
                 _nextOffset = offset + count;
-                _readAheadThrough = -1;
             }
             // A read at the start counts at once (cp, cat, sha256sum); elsewhere two reads in a row make a stream.
             if (_sequentialRun < 2 && !(sequential && offset < _sequentialSlack))
             {
-                return;
+                return false;
             }
-            int current = _layout.ChunkOf(offset + count - 1);
-            first = Math.Max(current + 1, _readAheadThrough + 1);
-            last = Math.Min(current + _readAhead, _layout.ChunkCount - 1);
+            stream = _stream;
+            if (stream is not null && (!stream.IsRunning || current < stream.First || current > stream.Filling + _readAhead))
+            {
+                // Stopped, or the reader left the stream's stretch of the object: a new stream may start where it is.
+                stream.Cancel();
+                stream = _stream = null;
+            }
+        }
+        if (stream is not null)
+        {
+            stream.ReaderAt(last);
+            return true;
         }
 
-        for (int chunk = first; chunk <= last; chunk++)
+        int through = Math.Min(last + 1, _layout.ChunkCount - 1);
+        for (int chunk = current; chunk <= through; chunk++)
         {
-            if (!_fetcher.TryStartPrefetch(_entry, chunk, _epoch))
+            if (!_fetcher.NeedsFetch(_entry, chunk))
             {
-                return;
+                continue;
+            }
+            ChunkStream? started = _fetcher.TryStartStream(_entry, chunk, _epoch, _readAhead);
+            if (started is null)
+            {
+                return false;
             }
             lock (_sequenceSync)
             {
-                _readAheadThrough = Math.Max(_readAheadThrough, chunk);
+                if (_stream is null && Volatile.Read(ref _disposed) == 0)
+                {
+                    _stream = started;
+                    started.ReaderAt(last);
+                    return true;
+                }
             }
+            // Another read of this handle started one meanwhile (or the handle closed): keep that one.
+            started.Cancel();
+            return false;
         }
+        return false;
     }
 
     private void ThrowIfPoisoned()
@@ -189,6 +258,11 @@ internal sealed class ObjectReader : IObjectReader
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            lock (_sequenceSync)
+            {
+                _stream?.Cancel();
+                _stream = null;
+            }
             _cache.Detach(_entry);
         }
         return ValueTask.CompletedTask;

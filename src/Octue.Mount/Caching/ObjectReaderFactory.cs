@@ -44,7 +44,7 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         // The pool keeps at most what the budget allows in flight, so idle buffers never outgrow it either.
         int arrays = (int)Math.Clamp(options.MemoryBudget / options.ChunkSize, 1, 1024);
         ArrayPool<byte> pool = ArrayPool<byte>.Create(options.ChunkSize, arrays);
-        _fetcher = new ChunkFetcher(store, cache, Budget, pool, logger, _shutdown.Token);
+        _fetcher = new ChunkFetcher(store, cache, Budget, pool, logger, _shutdown.Token, options.WholeObjectFiles);
         _gauges.CreateObservableGauge("octue.mount.read.budget_in_use", () => Budget.InUse, "By", "Bytes of download buffers held now.");
         _gauges.CreateObservableGauge("octue.mount.read.budget_peak", () => Budget.Peak, "By", "Most bytes of download buffers ever held at once.");
         _gauges.CreateObservableGauge("octue.mount.cache.size", () => cache.SizeBytes, "By", "Bytes of chunk files in the content cache.");
@@ -66,6 +66,26 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
         CacheEntry entry = _cache.Attach(obj, _options.ChunkSize);
         return new ObjectReader(obj, _cache, _fetcher, entry, _options.Parallelism);
+    }
+
+    /// <summary>
+    /// A local file holding exactly the bytes of <paramref name="obj"/>'s generation, assembled from its verified
+    /// cached chunks and checked whole (docs/read-path.md), for adapters that let the kernel read it directly (FUSE
+    /// passthrough); null when there is none yet. A verified, wholly cached object without one gets one in the
+    /// background, for later opens.
+    /// </summary>
+    public string? GetWholeFile(ObjectInfo obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        if (_cache.TryGetWholeFile(obj) is { } path)
+        {
+            return path;
+        }
+        if (_cache.Find(obj) is { } entry)
+        {
+            _fetcher.MaybeAssembleWholeFile(entry);
+        }
+        return null;
     }
 
     /// <summary>Whether this generation's bytes were verified (by a full read or a verified upload).</summary>
@@ -114,6 +134,9 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
             _cache.Detach(entry);
         }
     }
+
+    /// <summary>Streamed chunks this factory did not cache because earlier cache writes held the memory the stream needed.</summary>
+    internal long SkippedFills => _fetcher.SkippedFills;
 
     /// <summary>Completes once no download or cache write is running (tests use it to look at a settled cache).</summary>
     internal Task WhenIdleAsync() => _fetcher.DrainAsync();

@@ -28,6 +28,13 @@ public sealed record ReadOptions
     /// <summary>Upper bound of the on-disk content cache.</summary>
     public long CacheSizeBytes { get; init; } = 10L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Assemble a whole-object file for every verified, wholly cached object (for FUSE passthrough, which hands the
+    /// kernel one file per object). Off unless passthrough is on: the file doubles the object's space in the cache and
+    /// costs a full write and read-back of the object.
+    /// </summary>
+    public bool WholeObjectFiles { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

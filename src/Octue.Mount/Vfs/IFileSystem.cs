@@ -115,6 +115,13 @@ public interface IFileSystem : IAsyncDisposable
 
     /// <summary>The figures statfs reports.</summary>
     FileSystemStats GetStats();
+
+    /// <summary>
+    /// For a handle open for reading only: a local file holding exactly the bytes its reads return (a whole, verified
+    /// cached copy), which an adapter may let the kernel read directly (FUSE passthrough); null when there is none,
+    /// and always for handles that can write.
+    /// </summary>
+    string? GetPassthroughFile(ulong handle) => null;
 }
 
 /// <summary>Where the VFS sends invalidations of kernel caches. Implementations must not block the caller.</summary>

@@ -23,6 +23,9 @@ internal sealed class ReadPath : IAsyncDisposable
 
     public IObjectReader OpenReader(ObjectInfo obj) => _factory.OpenReader(obj);
 
+    /// <summary>The whole, verified cached copy of the object's generation, if there is one (FUSE passthrough).</summary>
+    public string? GetWholeFile(ObjectInfo obj) => _factory.GetWholeFile(obj);
+
     /// <summary>Objects up to this size are downloaded whole when opened for reading (one GET, no stat before it).</summary>
     public int WholeObjectLimit { get; }
 

@@ -108,13 +108,18 @@ public sealed class SourceAndOptionTests(EmulatorFixture fixture)
     {
         using var temp = new TempDirectory();
         var bucket = fixture.NewBucket("chunks");
-        // Five and a bit MiB: one GET at the default 8 MiB chunk, six at 1 MiB.
+        // Five and a bit MiB: one chunk at the default 8 MiB, six at 1 MiB. Read backwards, a MiB at a time, so no
+        // read is sequential (a sequential reader is served by one streaming GET whatever the chunk size): each
+        // chunk is one ranged GET.
         var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 1000);
         fixture.Emulator.Store.PutObject(bucket, "large.bin", content);
         await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"),
             "--read-chunk-size", "1M");
 
         var downloadsBefore = fixture.Emulator.Requests.Count(RequestKind.Download);
+        for (var mib = 5; mib >= 0; mib--)
+            (await Tool.RunAsync("dd", $"if={mount.Path("large.bin")}", "of=/dev/null", "bs=1M", $"skip={mib}", "count=1", "status=none")).EnsureSuccess("dd");
+        Assert.Equal(6, fixture.Emulator.Requests.Count(RequestKind.Download) - downloadsBefore);
         var read = (await Tool.RunAsync("sha256sum", mount.Path("large.bin"))).EnsureSuccess("sha256sum").Stdout;
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), read.Split(' ')[0]);
         Assert.Equal(6, fixture.Emulator.Requests.Count(RequestKind.Download) - downloadsBefore);

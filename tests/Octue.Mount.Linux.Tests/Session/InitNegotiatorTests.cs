@@ -11,7 +11,7 @@ public sealed class InitNegotiatorTests
     [Fact]
     public void Kernel_6_18_gets_minor_45_one_mib_requests_and_the_recommended_flags()
     {
-        var decision = InitNegotiator.Negotiate(Kernel618, new FuseSessionOptions());
+        var decision = InitNegotiator.Negotiate(Kernel618, new FuseSessionOptions { Passthrough = true });
         Assert.True(decision.Accepted);
         var reply = decision.Reply;
         Assert.Equal(7u, reply.Major);
@@ -27,9 +27,25 @@ public sealed class InitNegotiatorTests
                      FuseInitFlags.BigWrites, FuseInitFlags.AutoInvalData, FuseInitFlags.AsyncDio, FuseInitFlags.MaxPages })
             Assert.True(flags.HasFlag(wanted), $"{wanted} should be negotiated");
         foreach (var unwanted in new[] { FuseInitFlags.WritebackCache, FuseInitFlags.PosixLocks, FuseInitFlags.FlockLocks, FuseInitFlags.SpliceRead,
-                     FuseInitFlags.HandleKillpriv, FuseInitFlags.PosixAcl, FuseInitFlags.ReaddirplusAuto, FuseInitFlags.InitExt, FuseInitFlags.SetxattrExt })
+                     FuseInitFlags.HandleKillpriv, FuseInitFlags.PosixAcl, FuseInitFlags.ReaddirplusAuto, FuseInitFlags.SetxattrExt })
             Assert.False(flags.HasFlag(unwanted), $"{unwanted} must stay off");
+        // Passthrough is the one flags2 bit (bit 37), so INIT_EXT is set with it; backing files sit on a plain file system.
+        Assert.True(flags.HasFlag(FuseInitFlags.InitExt));
+        Assert.Equal((uint)((ulong)FuseInitFlags.Passthrough >> 32), reply.Flags2);
+        Assert.Equal(1u, reply.MaxStackDepth);
+    }
+
+    [Fact]
+    public void Without_passthrough_no_flags2_bit_and_no_init_ext()
+    {
+        var reply = InitNegotiator.Negotiate(Kernel618, new FuseSessionOptions { Passthrough = false }).Reply;
+        Assert.False(((FuseInitFlags)reply.Flags).HasFlag(FuseInitFlags.InitExt));
         Assert.Equal(0u, reply.Flags2);
+        Assert.Equal(0u, reply.MaxStackDepth);
+        // Nor when the kernel does not offer it.
+        var old = InitNegotiator.Negotiate(Kernel618 with { Flags2 = 0 }, new FuseSessionOptions { Passthrough = true }).Reply;
+        Assert.Equal(0u, old.Flags2);
+        Assert.Equal(0u, old.MaxStackDepth);
     }
 
     [Fact]

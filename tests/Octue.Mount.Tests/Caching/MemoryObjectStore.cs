@@ -14,12 +14,46 @@ internal sealed class MemoryObjectStore : IObjectStore
     private readonly ConcurrentDictionary<(string, string), (ObjectInfo Info, byte[] Data)> _objects = new();
     private long _generation = 1000;
     private int _downloads;
+    private long _bytesRequested;
     private int _corruptNext;
+    private long _holdAfter = -1;
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Downloads => Volatile.Read(ref _downloads);
 
+    /// <summary>The bytes the downloads asked for (a streaming GET asks for the rest of the object, a chunk GET for its chunk).</summary>
+    public long BytesRequested => Interlocked.Read(ref _bytesRequested);
+
     /// <summary>Flips one byte in each of the next <paramref name="count"/> downloads.</summary>
     public void CorruptNextDownloads(int count) => Volatile.Write(ref _corruptNext, count);
+
+    /// <summary>
+    /// The next downloads deliver their first <paramref name="bytes"/> bytes, then wait until <see cref="ReleaseHeldDownloads"/>.
+    /// </summary>
+    public void HoldDownloadsAfter(long bytes)
+    {
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _holdAfter, bytes);
+    }
+
+    private (long Bytes, TaskCompletionSource Release)? _holdNext;
+
+    /// <summary>The next download (only) delivers its first <paramref name="bytes"/> bytes, then waits until the returned source completes.</summary>
+    public TaskCompletionSource HoldNextDownloadAfter(long bytes)
+    {
+        TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_objects)
+        {
+            _holdNext = (bytes, release);
+        }
+        return release;
+    }
+
+    public void ReleaseHeldDownloads()
+    {
+        Volatile.Write(ref _holdAfter, -1);
+        _release.TrySetResult();
+    }
 
     public ObjectInfo Put(string bucket, string name, byte[] data, bool withCrc32c = true, bool withMd5 = true)
     {
@@ -54,12 +88,54 @@ internal sealed class MemoryObjectStore : IObjectStore
         }
         Interlocked.Increment(ref _downloads);
         long end = length is long l ? Math.Min(o.Data.Length, offset + l) : o.Data.Length;
+        Interlocked.Add(ref _bytesRequested, end - offset);
         byte[] copy = o.Data.AsSpan((int)offset, (int)(end - offset)).ToArray();
         if (copy.Length > 0 && Interlocked.Decrement(ref _corruptNext) >= 0)
         {
             copy[copy.Length / 2] ^= 0x5A;
         }
-        return new MemoryStream(copy, writable: false);
+        (long Bytes, TaskCompletionSource Release)? holdNext;
+        lock (_objects)
+        {
+            holdNext = _holdNext;
+            _holdNext = null;
+        }
+        if (holdNext is { } one)
+        {
+            return new HeldStream(copy, one.Bytes, one.Release.Task);
+        }
+        long holdAfter = Volatile.Read(ref _holdAfter);
+        return holdAfter >= 0 ? new HeldStream(copy, holdAfter, _release.Task) : new MemoryStream(copy, writable: false);
+    }
+
+    /// <summary>Serves its bytes up to a point, then waits for a release before serving the rest.</summary>
+    private sealed class HeldStream(byte[] data, long holdAfter, Task release) : Stream
+    {
+        private long _position;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_position >= holdAfter)
+            {
+                await release.WaitAsync(cancellationToken);
+            }
+            long limit = _position < holdAfter ? holdAfter : data.Length;
+            int n = (int)Math.Min(buffer.Length, Math.Min(limit, data.Length) - _position);
+            data.AsSpan((int)_position, n).CopyTo(buffer.Span);
+            _position += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => data.Length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -51,9 +51,147 @@ public sealed class ObjectReaderFactoryTests : IDisposable
         }
         Assert.Equal(data, copy.ToArray());
         Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "seq.bin", obj.Generation));
-        Assert.Equal(11, _store.Downloads); // every chunk once, read-ahead included
+        // Streaming GETs served the sequential read (they ran ahead of the reads, several chunks in memory): one, or a
+        // few when the reader overtook its stream on a loaded machine and a new stream started where it was; never
+        // one per chunk as before.
+        Assert.InRange(_store.Downloads, 1, 5);
         Assert.True(factory.Budget.Peak <= factory.Budget.Capacity);
-        Assert.True(factory.Budget.Peak > Chunk); // read-ahead ran in parallel with the reads
+        Assert.True(factory.Budget.Peak > Chunk);
+        await factory.WhenIdleAsync();
+        // Every chunk reached the cache, off the reader's path, unless its write was skipped because writes queued
+        // up (a disk slower than the download must not stall the reader).
+        // (A chunk whose write was skipped may be downloaded again, and then cached, by a later stream.)
+        Assert.InRange(factory.Cache.ChunkCount, 0, 11);
+        Assert.True(factory.Cache.ChunkCount + factory.SkippedFills >= 11, $"{factory.Cache.ChunkCount} chunks cached, {factory.SkippedFills} skipped, of 11");
+    }
+
+    [Fact]
+    public async Task A_verified_wholly_cached_object_gets_a_checked_whole_file_and_a_changed_one_is_dropped()
+    {
+        byte[] data = PatternData.Create((3 * Chunk) + 5, seed: 14);
+        ObjectInfo obj = _store.Put("b", "whole.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options() with { WholeObjectFiles = true });
+        Assert.Null(factory.GetWholeFile(obj));
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            await ReadExactlyAsync(reader, 0, new byte[data.Length]);
+        }
+        await factory.WhenIdleAsync();
+        string? path = factory.GetWholeFile(obj);
+        Assert.NotNull(path);
+        Assert.Equal(data, await File.ReadAllBytesAsync(path));
+
+        // Changed behind the cache's back: not handed out again, and made afresh from the checked chunks.
+        await File.WriteAllBytesAsync(path, new byte[data.Length]);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1)); // a write within the clock's tick would keep it
+        Assert.Null(factory.GetWholeFile(obj));
+        await factory.WhenIdleAsync();
+        string? again = factory.GetWholeFile(obj);
+        Assert.NotNull(again);
+        Assert.Equal(data, await File.ReadAllBytesAsync(again));
+        Assert.Equal(0, _store.Downloads - 1);
+    }
+
+    [Fact]
+    public async Task Without_whole_object_files_a_wholly_cached_object_is_kept_only_as_chunks()
+    {
+        byte[] data = PatternData.Create((3 * Chunk) + 5, seed: 15);
+        ObjectInfo obj = _store.Put("b", "chunks-only.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            await ReadExactlyAsync(reader, 0, new byte[data.Length]);
+        }
+        await factory.WhenIdleAsync();
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "chunks-only.bin", obj.Generation));
+
+        // No second copy of the object beside its chunks (it would double its space and cost a write and a read-back).
+        Assert.Null(factory.GetWholeFile(obj));
+        await factory.WhenIdleAsync();
+        Assert.DoesNotContain(Directory.EnumerateFiles(factory.Cache.ContentDirectory, "*", SearchOption.AllDirectories),
+            file => !file.EndsWith(".chunk", StringComparison.Ordinal) && !file.EndsWith(".json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_sequential_reader_gets_bytes_of_a_chunk_as_they_arrive_and_the_last_read_waits_for_the_check()
+    {
+        byte[] data = PatternData.Create(3 * Chunk, seed: 11);
+        ObjectInfo obj = _store.Put("b", "arriving.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        await using IObjectReader reader = factory.OpenReader(obj);
+
+        // The download delivers 100,000 bytes of the first chunk, then stalls.
+        _store.HoldDownloadsAfter(100_000);
+        byte[] first = new byte[64 * 1024];
+        await ReadExactlyAsync(reader, 0, first).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(first.AsSpan().SequenceEqual(data.AsSpan(0, first.Length)));
+
+        // The rest of the first chunk is not there yet: its read waits.
+        byte[] rest = new byte[Chunk - first.Length];
+        Task restRead = ReadExactlyAsync(reader, first.Length, rest);
+        await Task.Delay(200);
+        Assert.False(restRead.IsCompleted);
+        _store.ReleaseHeldDownloads();
+        await restRead.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(rest.AsSpan().SequenceEqual(data.AsSpan(first.Length, rest.Length)));
+
+        byte[] tail = new byte[2 * Chunk];
+        await ReadExactlyAsync(reader, Chunk, tail);
+        Assert.True(tail.AsSpan().SequenceEqual(data.AsSpan(Chunk)));
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "arriving.bin", obj.Generation));
+        Assert.InRange(_store.Downloads, 1, 3); // a reader that overtakes its stream starts another
+    }
+
+    [Fact]
+    public async Task A_corrupted_streaming_download_fails_the_sequential_read_that_reaches_the_end()
+    {
+        byte[] data = PatternData.Create((5 * Chunk) + 777, seed: 12);
+        ObjectInfo obj = _store.Put("b", "bad-stream.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        await using IObjectReader reader = factory.OpenReader(obj);
+
+        // The one streaming download carries one wrong byte (in its middle): nothing can know it until every chunk
+        // is in, and the read that reaches the end must not return.
+        _store.CorruptNextDownloads(1);
+        byte[] buffer = new byte[128 * 1024];
+        long offset = 0;
+        CorruptionException error = await Assert.ThrowsAsync<CorruptionException>(async () =>
+        {
+            int n;
+            while ((n = await reader.ReadAsync(offset, buffer)) > 0)
+            {
+                offset += n;
+            }
+        });
+        Assert.Contains("bad-stream.bin", error.Message);
+        Assert.True(offset < data.Length);
+        Assert.Equal(IntegrityState.Failed, factory.GetIntegrity("b", "bad-stream.bin", obj.Generation));
+        await factory.WhenIdleAsync();
+        Assert.Equal(0, factory.Cache.ChunkCount);
+        await Assert.ThrowsAsync<CorruptionException>(async () => await reader.ReadAsync(0, buffer));
+    }
+
+    [Fact]
+    public async Task Closing_a_sequential_reader_stops_its_stream_and_another_reader_gets_every_byte()
+    {
+        byte[] data = PatternData.Create(6 * Chunk, seed: 13);
+        ObjectInfo obj = _store.Put("b", "closed.bin", data);
+        await using ObjectReaderFactory factory = NewFactory(Options());
+        _store.HoldDownloadsAfter(Chunk + 1000);
+        await using (IObjectReader reader = factory.OpenReader(obj))
+        {
+            byte[] start = new byte[4096];
+            await ReadExactlyAsync(reader, 0, start);
+        }
+        _store.ReleaseHeldDownloads();
+        await factory.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using IObjectReader again = factory.OpenReader(obj);
+        byte[] all = new byte[data.Length];
+        await ReadExactlyAsync(again, 0, all);
+        Assert.Equal(data, all);
+        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "closed.bin", obj.Generation));
+        Assert.True(factory.Budget.InUse <= factory.Budget.Capacity);
     }
 
     [Fact]
@@ -118,7 +256,9 @@ public sealed class ObjectReaderFactoryTests : IDisposable
         }
         await Task.WhenAll(tasks);
         Assert.True(factory.Budget.Peak <= 3 * Chunk);
-        Assert.True(_store.Downloads <= 16, $"{_store.Downloads} downloads of 16 chunks: concurrent readers of a chunk share one");
+        // Concurrent readers of a chunk share one download of it. A piece within one 64 KiB block may instead come
+        // from a partial download of that block, at most one per chunk here (a quarter of a 4-block chunk).
+        Assert.True(_store.Downloads <= 32, $"{_store.Downloads} downloads of 16 chunks: concurrent readers of a chunk share one");
     }
 
     [Fact]
