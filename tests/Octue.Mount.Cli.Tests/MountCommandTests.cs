@@ -68,11 +68,27 @@ public sealed class MountCommandTests
         _emulator.Store.CreateBucket("slow");
         var mountPoint = temp.CreateDirectory("mnt");
         var cache = temp.Combine("cache", "slow");
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
+        var start = new ProcessStartInfo(MountProcess.CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in new[] { "mount", "gs://slow", mountPoint, "--cache-dir", cache })
+            start.ArgumentList.Add(argument);
+        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
         try
         {
-            using var command = await StartMountHeldAtTheBucketCheckAsync("gs://slow", mountPoint, cache);
+            using var command = Process.Start(start)!;
             var stdout = command.StandardOutput.ReadToEndAsync();
             var stderr = command.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the background mount never asked for the bucket");
+            Assert.False(command.HasExited);
             var processes = (await Tool.RunAsync("pgrep", "-f", "--", $"--cache-dir {cache}")).Stdout.Trim().Split('\n');
             Assert.Contains(processes, p => p != command.Id.ToString());
             Assert.True(Directory.Exists(cache));
@@ -110,10 +126,26 @@ public sealed class MountCommandTests
         _emulator.Store.CreateBucket("slow-foreground");
         var mountPoint = temp.CreateDirectory("mnt");
         var cache = temp.Combine("cache", "slow");
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
+        var start = new ProcessStartInfo(MountProcess.CliPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in new[] { "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground" })
+            start.ArgumentList.Add(argument);
+        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
         try
         {
-            using var command = await StartMountHeldAtTheBucketCheckAsync("gs://slow-foreground", mountPoint, cache, "--foreground");
+            using var command = Process.Start(start)!;
             var stderr = command.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the mount never asked for the bucket");
+            Assert.False(command.HasExited);
 
             (await Tool.RunAsync("kill", $"-{signal}", command.Id.ToString())).EnsureSuccess("kill");
             using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
@@ -128,33 +160,6 @@ public sealed class MountCommandTests
             _emulator.Faults.Clear();
             await MountProcess.CleanUpAsync(mountPoint);
         }
-    }
-
-    /// <summary>
-    /// Starts `octue-mount mount SOURCE MOUNTPOINT --cache-dir CACHE [extra]` with the emulator holding its answer to
-    /// the bucket check back (60 s), and returns once the mount has asked: the process is then still waiting for
-    /// readiness. The caller clears the emulator's faults.
-    /// </summary>
-    private async Task<Process> StartMountHeldAtTheBucketCheckAsync(string source, string mountPoint, string cache, params string[] extra)
-    {
-        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
-        var start = new ProcessStartInfo(MountProcess.CliPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/tmp",
-        };
-        foreach (var argument in new[] { "mount", source, mountPoint, "--cache-dir", cache }.Concat(extra))
-            start.ArgumentList.Add(argument);
-        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
-        var command = Process.Start(start)!;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
-        Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, $"the mount of {source} never asked for the bucket");
-        Assert.False(command.HasExited);
-        return command;
     }
 
     [Theory]
