@@ -163,13 +163,7 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private static async ValueTask CarryIntoWritersAsync(Node node, MetadataPatch patch, ObjectInfo? patched, CancellationToken ct)
     {
-        FileHandle[] writers;
-        lock (node.WriteHandles)
-        {
-            writers = node.WriteHandles.ToArray();
-        }
-
-        foreach (var writer in writers)
+        foreach (var writer in WritersOf(node))
         {
             await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
             try

@@ -148,12 +148,7 @@ public sealed partial class OctueFileSystem
     /// <summary>Uploads whatever the node's open write handles hold staged and not yet uploaded.</summary>
     private async ValueTask<VfsError> UploadOpenWritersAsync(Node node, CancellationToken ct)
     {
-        FileHandle[] writers;
-        lock (node.WriteHandles)
-        {
-            writers = node.WriteHandles.ToArray();
-        }
-
+        var writers = WritersOf(node);
         foreach (var writer in writers)
         {
             await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
@@ -280,13 +275,7 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private static async ValueTask RebaseWritersAsync(Node node, ObjectInfo copy, CancellationToken ct)
     {
-        FileHandle[] writers;
-        lock (node.WriteHandles)
-        {
-            writers = node.WriteHandles.ToArray();
-        }
-
-        foreach (var writer in writers)
+        foreach (var writer in WritersOf(node))
         {
             await writer.Gate.WaitAsync(ct).ConfigureAwait(false);
             try
