@@ -127,14 +127,17 @@ public sealed class MountCommandTests
         var mountPoint = temp.CreateDirectory("mnt");
         var cache = temp.Combine("cache", "slow");
         _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
-        var start = new ProcessStartInfo(MountProcess.CliPath)
+        // Started through `env --default-signal=HUP`: a test runner started under nohup (or by anything that ignores
+        // SIGHUP) passes the ignored SIGHUP on to its children, and a mount started that way rightly keeps ignoring it,
+        // as nohup asks. env execs the command, so the process id is the mount's own.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = "/tmp",
         };
-        foreach (var argument in new[] { "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground" })
+        foreach (var argument in new[] { "--default-signal=HUP", MountProcess.CliPath, "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground" })
             start.ArgumentList.Add(argument);
         start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
         try
