@@ -1,4 +1,3 @@
-using System.Buffers;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Caching;
@@ -10,164 +9,33 @@ namespace Octue.Mount.Caching;
 /// </summary>
 internal sealed class WholeObjectReader : IObjectReader
 {
-    private readonly int _length;
-    private byte[]? _buffer;
-    private MemoryBudget.Lease? _lease;
+    private readonly LeasedBuffer _bytes;
 
-    public WholeObjectReader(ObjectInfo obj, byte[] buffer, int length, MemoryBudget.Lease? lease)
+    public WholeObjectReader(ObjectInfo obj, LeasedBuffer bytes)
     {
         Object = obj;
-        _buffer = buffer;
-        _length = length;
-        _lease = lease;
+        _bytes = bytes;
     }
 
     public ObjectInfo Object { get; }
 
     public ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken ct = default)
     {
-        var bytes = Volatile.Read(ref _buffer);
+        var bytes = _bytes.Current;
         ObjectDisposedException.ThrowIf(bytes is null, this);
-        if (offset >= _length)
+        if (offset >= _bytes.Length)
         {
             return ValueTask.FromResult(0);
         }
 
-        var count = (int)Math.Min(buffer.Length, _length - offset);
+        var count = (int)Math.Min(buffer.Length, _bytes.Length - offset);
         bytes.AsSpan((int)offset, count).CopyTo(buffer.Span);
         return ValueTask.FromResult(count);
     }
 
     public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _buffer, null) is { } bytes)
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-            _lease?.Dispose();
-            _lease = null;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>
-/// A small object downloaded whole with one unpinned GET and verified: its bytes, and the version the response said it
-/// is. <see cref="ToReader"/> hands the bytes to a reader once the caller knows the object's metadata.
-/// </summary>
-internal sealed class WholeObject : IAsyncDisposable
-{
-    private byte[]? _buffer;
-    private MemoryBudget.Lease? _lease;
-
-    private WholeObject(long generation, long? metageneration, byte[] buffer, int length, MemoryBudget.Lease? lease)
-    {
-        Generation = generation;
-        Metageneration = metageneration;
-        _buffer = buffer;
-        Length = length;
-        _lease = lease;
-    }
-
-    public long Generation { get; }
-    public long? Metageneration { get; }
-    public int Length { get; }
-
-    /// <summary>
-    /// Downloads the current version of an object expected to be about <paramref name="expectedSize"/> bytes, whole,
-    /// verified against its CRC32C before this returns. Null when it cannot be held in memory (larger than
-    /// <paramref name="maxBytes"/>, or the budget is short) or the server did not say which generation it served:
-    /// the caller then opens it the ordinary way. A missing object throws <see cref="ObjectNotFoundException"/>.
-    /// </summary>
-    public static async Task<WholeObject?> FetchAsync(IObjectStore store, MemoryBudget budget, string bucket, string name,
-        long expectedSize, int maxBytes, CancellationToken ct)
-    {
-        if (expectedSize > maxBytes || !budget.TryAcquire(Math.Max(1, expectedSize), out var first))
-        {
-            return null;
-        }
-
-        MemoryBudget.Lease? lease = first;
-        byte[]? buffer = null;
-        try
-        {
-            await using var stream = await store.OpenReadAsync(bucket, name, 0, null, null, ct).ConfigureAwait(false);
-            if (stream is not IServedObject { ServedGeneration: { } generation } served || served.ServedObjectSize > maxBytes)
-            {
-                return null;
-            }
-
-            var size = (int)served.ServedObjectSize;
-            if (size > expectedSize)
-            {
-                // Grown since it was last seen: hold the larger copy only if the budget allows it now.
-                if (!budget.TryAcquire(size, out var larger))
-                {
-                    return null;
-                }
-
-                lease.Dispose();
-                lease = larger;
-            }
-
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, size));
-            var filled = 0;
-            while (true)
-            {
-                // Reading to the end makes the stream check the whole object's CRC32C (CorruptionException if wrong).
-                var read = await stream.ReadAsync(buffer.AsMemory(filled, Math.Max(0, size - filled)), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                filled += read;
-            }
-
-            if (filled != size)
-            {
-                throw new IOException($"gs://{bucket}/{name}: {filled} bytes received of {size}");
-            }
-
-            var whole = new WholeObject(generation, served.ServedMetageneration, buffer, size, lease);
-            buffer = null;
-            lease = null;
-            return whole;
-        }
-        finally
-        {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            lease?.Dispose();
-        }
-    }
-
-    /// <summary>A reader of these bytes as <paramref name="obj"/> (of the same generation); this object gives them up.</summary>
-    public IObjectReader ToReader(ObjectInfo obj)
-    {
-        if (obj.Generation != Generation)
-        {
-            throw new ArgumentException($"The bytes are generation {Generation}, not {obj.Generation}.", nameof(obj));
-        }
-
-        var buffer = Interlocked.Exchange(ref _buffer, null) ?? throw new ObjectDisposedException(nameof(WholeObject));
-        var lease = _lease;
-        _lease = null;
-        return new WholeObjectReader(obj, buffer, Length, lease);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _buffer, null) is { } bytes)
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-            _lease?.Dispose();
-            _lease = null;
-        }
-
+        _bytes.Release();
         return ValueTask.CompletedTask;
     }
 }
