@@ -350,7 +350,7 @@ public sealed partial class OctueFileSystem
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
     private void RecordOwnChange(Node node, ObjectInfo info)
     {
+        // The store recorded it in the metadata cache.
         node.LastKnown = info;
-        _metadata.ObjectWritten(info);
     }
 }
