@@ -20,6 +20,9 @@ internal interface IMetadataKnowledge<TListing> where TListing : class, ICachedL
     /// <summary>A cached answer to "does anything lie under this prefix?".</summary>
     bool TryGetDirectory(string bucket, string prefix, out bool exists);
 
+    /// <summary>Records what a listing told of a folder: whether anything lies under <paramref name="prefix"/>, and its placeholder object (null: none).</summary>
+    void PutFolder(string bucket, string prefix, bool exists, ObjectInfo? placeholder);
+
     /// <summary>
     /// Asks the store whether anything lies under <paramref name="prefix"/> (one single-entry listing) and records the
     /// answer, and the directory's placeholder object (or its absence), which the same listing shows.

@@ -105,11 +105,16 @@ internal sealed class MetadataCachingStore<TListing> : IObjectStore, IMetadataKn
     {
         var page = await _inner.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
         var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
-        _cache.PutDirectory(bucket, prefix, exists);
         // Listings are in name order and a placeholder's name is the prefix itself, so it comes first when it exists:
         // the probe also tells the directory's attributes, at no extra request.
-        _cache.PutStat(bucket, prefix, page.Objects.Count > 0 && page.Objects[0].Name == prefix ? page.Objects[0] : null);
+        PutFolder(bucket, prefix, exists, page.Objects.Count > 0 && page.Objects[0].Name == prefix ? page.Objects[0] : null);
         return exists;
+    }
+
+    public void PutFolder(string bucket, string prefix, bool exists, ObjectInfo? placeholder)
+    {
+        _cache.PutDirectory(bucket, prefix, exists);
+        _cache.PutStat(bucket, prefix, placeholder);
     }
 
     public bool TryGetStat(string bucket, string name, out ObjectInfo? info) => _cache.TryGetStat(bucket, name, out info);
