@@ -180,7 +180,7 @@ public sealed partial class OctueFileSystem
         return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
     }
 
-    /// <summary>Finds a visible child of a directory: from a cached listing, else with a stat and a one-entry listing.</summary>
+    /// <summary>Finds a visible child of a directory: from a cached listing, else with one listing of its name (a stat and a listing of it as a folder when that cannot tell).</summary>
     private async ValueTask<VfsResult<ListingEntry>> ResolveAsync(Node dir, string name, CancellationToken ct)
     {
         try
@@ -233,6 +233,25 @@ public sealed partial class OctueFileSystem
             // Two entries answer a lookup, the name as a directory and as an object: each is a hit or a miss.
             CountMetadata(haveDirectory);
             CountMetadata(haveStat);
+            if (!haveDirectory && !haveStat)
+            {
+                // Neither is known: one listing of the name usually tells both (NameProbe).
+                var answer = await ProbeNameAsync(bucket, objectName, ct).ConfigureAwait(false);
+                info = answer.Object;
+                haveStat = true;
+                if (answer.IsFolder is { } settled)
+                {
+                    haveDirectory = true;
+                    isDirectory = settled;
+                }
+            }
+
+            if (haveDirectory && isDirectory)
+            {
+                // A folder and an object of one name: the folder wins (docs/naming.md).
+                return new ListingEntry(name, NodeKind.Directory, null, bucket, subPrefix);
+            }
+
             Task<bool>? probe = haveDirectory ? null : ProbeDirectoryAsync(bucket, subPrefix, ct);
             if (!haveStat)
             {
@@ -256,6 +275,25 @@ public sealed partial class OctueFileSystem
         {
             return ErrorMapping.Map(e, _logger, "lookup", $"{dir}/{name}");
         }
+    }
+
+    /// <summary>
+    /// Asks about a name as an object and as a folder with one listing (<see cref="NameProbe"/>), and caches what it
+    /// settles: the object's stat always, the folder (and its placeholder's stat) when the page reached it.
+    /// </summary>
+    private async Task<NameProbe.Answer> ProbeNameAsync(string bucket, string objectName, CancellationToken ct)
+    {
+        var page = await _store.ListAsync(bucket, NameProbe.RequestFor(objectName), ct).ConfigureAwait(false);
+        var answer = NameProbe.Read(page, objectName);
+        _metadata.PutStat(bucket, objectName, answer.Object);
+        if (answer.IsFolder is { } isFolder)
+        {
+            var folder = objectName + "/";
+            _metadata.PutDirectory(bucket, folder, isFolder);
+            _metadata.PutStat(bucket, folder, answer.Placeholder);
+        }
+
+        return answer;
     }
 
     /// <summary>True when anything lies under the prefix (an implicit directory or its placeholder).</summary>
