@@ -124,6 +124,24 @@ internal static class ChunkFile
         }
     }
 
+    /// <summary>
+    /// Extends the block CRCs of a chunk whose bytes arrive in order over the bytes <paramref name="from"/> to
+    /// <paramref name="to"/> (exclusive) of <paramref name="chunk"/>; <paramref name="crcs"/> holds the CRCs of the bytes
+    /// before <paramref name="from"/> (zeros for a new chunk). Once every byte is appended, <paramref name="crcs"/> equals
+    /// what <see cref="ComputeBlockCrcs"/> gives for the whole chunk. A download hashes what it just received, still in
+    /// the processor's cache, instead of reading the whole chunk from memory again once it is complete.
+    /// </summary>
+    public static void AppendBlockCrcs(ReadOnlySpan<byte> chunk, int from, int to, Span<uint> crcs)
+    {
+        while (from < to)
+        {
+            int block = from / ChunkLayout.BlockSize;
+            int blockEnd = Math.Min((block + 1) * ChunkLayout.BlockSize, to);
+            crcs[block] = Crc32C.Append(crcs[block], chunk[from..blockEnd]);
+            from = blockEnd;
+        }
+    }
+
     /// <summary>The CRC32C of a whole chunk from the CRC32C of its blocks.</summary>
     public static uint CombineBlocks(ReadOnlySpan<uint> blockCrcs, int chunkLength)
     {

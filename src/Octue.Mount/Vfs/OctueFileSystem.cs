@@ -297,7 +297,12 @@ public sealed partial class OctueFileSystem : IFileSystem
             AccessedNs = modified,
             CreatedNs = created,
             LinkCount = node.Detached ? 0u : 1u,
-            CacheFor = TimeSpan.Zero,
+            // Cached like any other attributes: every change to a file being written reaches the daemon through the
+            // kernel, which updates or drops its copy itself (a WRITE drops size and times, a SETATTR takes its reply),
+            // so other handles' stat stays exact. Not caching them cost `cp` two GETATTRs a file (the open's permission
+            // check and its fstat), each a round trip. The one change the kernel does not see, a close whose upload
+            // lost a race, drops the kernel's copy (UploadIfDirtyAsync).
+            CacheFor = _options.MetadataTtl,
         };
     }
 

@@ -35,6 +35,31 @@ public sealed class ChunkFileTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(ChunkLayout.BlockSize)]
+    [InlineData(ChunkLayout.BlockSize + 7)]
+    [InlineData(256 * 1024)]
+    public void Block_crcs_appended_piece_by_piece_as_bytes_arrive_equal_those_of_the_whole_chunk(int largestPiece)
+    {
+        byte[] data = PatternData.Create(Length, seed: 5);
+        uint[] whole = new uint[3];
+        ChunkFile.ComputeBlockCrcs(data, whole);
+
+        // Pieces of uneven sizes, as a socket hands them out, crossing block boundaries anywhere.
+        var random = new Random(largestPiece);
+        uint[] appended = new uint[3];
+        int filled = 0;
+        while (filled < Length)
+        {
+            int n = Math.Min(Length - filled, random.Next(1, largestPiece + 1));
+            ChunkFile.AppendBlockCrcs(data, filled, filled + n, appended);
+            filled += n;
+        }
+        Assert.Equal(whole, appended);
+    }
+
+    [Theory]
     [InlineData(0)]   // the magic number
     [InlineData(12)]  // the first block's CRC32C
     [InlineData(24)]  // the header's own CRC32C
