@@ -88,6 +88,13 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         return null;
     }
 
+    /// <summary>True when the cache holds an entry for <paramref name="obj"/>'s generation (bytes of it may be served without a request).</summary>
+    public bool Knows(ObjectInfo obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return _cache.Find(obj) is not null;
+    }
+
     /// <summary>Whether this generation's bytes were verified (by a full read or a verified upload).</summary>
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _cache.GetIntegrity(bucket, name, generation);
 
