@@ -24,6 +24,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly NodeTable _nodes;
     private readonly MetadataCache _metadata;
     private readonly DirectoryLister _lister;
+    private readonly SubfolderPrefetch _prefetch;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
@@ -48,6 +49,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
         _metrics = metrics;
         _lister = new DirectoryLister(store, _metrics, _logger);
+        _prefetch = new SubfolderPrefetch(store, _lister, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(store, options, loggerFactory);
