@@ -44,7 +44,7 @@ internal static class MountCommand
         var allowSuid = new Option<bool>("--allow-suid") { Description = "Show setuid/setgid/sticky bits stored in objects and mount without nosuid (only for buckets as trusted as the local disk)." };
         var passthrough = new Option<bool>("--passthrough")
         {
-            Description = "Let the kernel read whole, verified cached objects itself (FUSE passthrough; root, Linux 6.9+). While a file is open that way, other opens of it fail (EIO) until it closes: see docs/read-path.md.",
+            Description = "Let the kernel read whole, verified cached objects itself (FUSE passthrough; root, Linux 6.9+). While a file is open that way, a read-write open of it fails (ETXTBSY) until it closes: see docs/read-path.md.",
         };
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info (default), warning, error or none." };
         var logFile = new Option<string?>("--log-file") { Description = "Append the log to this file (a background mount otherwise logs nowhere)." };

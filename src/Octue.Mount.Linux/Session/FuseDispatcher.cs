@@ -389,23 +389,31 @@ internal sealed class FuseDispatcher
             _reply.Error(request, Errno.EINVAL);
             return;
         }
+        var passthrough = _passthrough is { Enabled: true } enabled ? enabled : null;
+        // A read-write open of a file that passthrough readers hold could map their backing file shared and writable
+        // (PassthroughFiles): refused before the file system opens (and perhaps truncates) anything.
+        var reserved = passthrough is not null && (open.Flags & FileModes.AccessModeMask) == FileModes.ReadWrite;
+        if (reserved && !passthrough!.TryReserveReadWrite(request.NodeId))
+        {
+            _logger.LogInformation("Open for reading and writing of node {Node} refused (ETXTBSY) while other opens of it read its cached copy directly (FUSE passthrough); open it for writing only, or once they close",
+                request.NodeId);
+            _reply.Error(request, Errno.ETXTBSY);
+            return;
+        }
         var result = await _fs.OpenAsync(request.NodeId, ToOpenFlags(open.Flags) & ~OpenFlags.Exclusive, request.Token).ConfigureAwait(false);
         if (!result.IsOk)
         {
+            if (reserved)
+                passthrough!.CancelReservation(request.NodeId);
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
             return;
         }
         var reply = new FuseOpenOut { Fh = result.Value };
-        if (_passthrough is { Enabled: true } passthrough)
+        if (passthrough is not null)
         {
             // A whole, verified local copy: the kernel reads it itself. Only for opens that cannot write.
             var readOnly = (open.Flags & FileModes.AccessModeMask) == 0 && (open.Flags & (FileModes.Truncate | FileModes.Append)) == 0;
-            var backing = passthrough.Open(request.NodeId, result.Value, readOnly ? _fs.GetPassthroughFile(result.Value) : null);
-            if (backing > 0)
-            {
-                reply.OpenFlags |= FuseOpenOutFlags.Passthrough;
-                reply.BackingId = backing;
-            }
+            Answer(ref reply, passthrough.Open(request.NodeId, result.Value, readOnly ? _fs.GetPassthroughFile(result.Value) : null, reserved));
         }
         if (!_reply.Struct(request, in reply))
         {
@@ -429,14 +437,27 @@ internal sealed class FuseDispatcher
         }
         var entry = AttrMapper.ToEntry(result.Value.Attributes);
         var open = new FuseOpenOut { Fh = result.Value.Handle };
+        // CREATE reaches an existing file only when the kernel believed its name absent (a race with its creation
+        // elsewhere); if passthrough readers hold that file, the open is answered on their backing id (direct I/O).
         if (_passthrough is { Enabled: true } passthrough)
-            passthrough.Open(result.Value.Attributes.NodeId, result.Value.Handle, backingFile: null);
+            Answer(ref open, passthrough.Open(result.Value.Attributes.NodeId, result.Value.Handle, backingFile: null));
         if (!_reply.Structs(request, in entry, in open))
         {
             _passthrough?.Release(result.Value.Handle);
             _fs.Forget(result.Value.Attributes.NodeId, 1);
             await _fs.ReleaseAsync(result.Value.Handle, CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Puts a passthrough answer into an OPEN or CREATE reply (nothing for an ordinary open).</summary>
+    private static void Answer(ref FuseOpenOut reply, PassthroughAnswer answer)
+    {
+        if (answer.BackingId <= 0)
+            return;
+        reply.OpenFlags |= FuseOpenOutFlags.Passthrough;
+        if (answer.Direct)
+            reply.OpenFlags |= FuseOpenOutFlags.DirectIo;
+        reply.BackingId = answer.BackingId;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

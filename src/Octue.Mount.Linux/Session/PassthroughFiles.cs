@@ -8,11 +8,23 @@ namespace Octue.Mount.Linux.Session;
 /// FUSE passthrough: an open for reading whose file has a whole, verified local copy is answered with
 /// <c>FOPEN_PASSTHROUGH</c> and the id of that copy registered as a backing file (<c>FUSE_DEV_IOC_BACKING_OPEN</c>),
 /// and the kernel then serves its reads (and mmap) from it without a READ to the daemon.
-/// The kernel's rules shape the bookkeeping: an inode is either in passthrough mode (every open of it passthrough, on
-/// one backing file) or in cached mode (no open of it passthrough), so per node this counts the open handles of each
-/// kind, reuses the node's backing id while it has passthrough opens, and answers an open as cached while cached
-/// opens exist. Backing ids are closed when the node's last passthrough handle is released (an open file keeps its
-/// backing file after that). Registering needs CAP_SYS_ADMIN: the first EPERM turns passthrough off for the mount.
+/// <para>
+/// The kernel's rules shape the bookkeeping (fs/fuse/iomode.c): an inode is either in passthrough mode (every open of
+/// it carries <c>FOPEN_PASSTHROUGH</c> on one backing file; any other open fails with EIO) or in cached mode (no open
+/// of it is passthrough). So per node this counts the open handles of each kind and reuses the node's backing id
+/// while it has passthrough handles. An open that must not read the copy (a writer, an open of a newer generation or
+/// of staged bytes) of a node in passthrough mode is answered <see cref="PassthroughAnswer.Direct"/>: the same
+/// backing id with <c>FOPEN_DIRECT_IO</c> as well, which the kernel accepts (the backing file matches) and which sends
+/// every read and write of that open to the daemon (direct I/O overrides passthrough for read, write and splice), so
+/// it behaves as an ordinary open. An mmap of such an open still maps the backing file (the kernel maps a passthrough
+/// open's backing file whatever its other flags): harmless for a write-only open (it cannot be mapped), a stale view
+/// for a read-only one, but a shared writable mapping of a read-write open would write into the cached copy instead of
+/// the file, and those bytes would never reach the bucket. So a read-write open of a node in passthrough mode is
+/// refused (ETXTBSY, <see cref="TryReserveReadWrite"/>) until its passthrough readers close. An open of a node
+/// with ordinary handles is ordinary too, until they close.
+/// </para>
+/// Backing ids are closed when the node's last passthrough handle is released (an open file keeps its backing file
+/// after that). Registering needs CAP_SYS_ADMIN: the first EPERM turns passthrough off for the mount.
 /// </summary>
 internal sealed class PassthroughFiles
 {
@@ -50,11 +62,12 @@ internal sealed class PassthroughFiles
     }
 
     /// <summary>
-    /// Records an open of <paramref name="node"/> as <paramref name="handle"/>; returns the backing id to answer it
-    /// with (0: an ordinary open, served by the daemon). <paramref name="backingFile"/> is the whole verified copy, or
-    /// null when there is none or the open can write.
+    /// Records an open of <paramref name="node"/> as <paramref name="handle"/> and says how to answer it.
+    /// <paramref name="backingFile"/> is the whole verified copy this open may read, or null when there is none or
+    /// the open must not read it (it can write, it has staged bytes). <paramref name="reserved"/>: the open was
+    /// reserved as an ordinary one with <see cref="TryReserveReadWrite"/> before the file system opened it.
     /// </summary>
-    public int Open(ulong node, ulong handle, string? backingFile)
+    public PassthroughAnswer Open(ulong node, ulong handle, string? backingFile, bool reserved = false)
     {
         // The backing file is registered outside the lock (two system calls); a racing open of the same node that
         // registered first wins and this registration is given back.
@@ -68,7 +81,7 @@ internal sealed class PassthroughFiles
                 registered = Register(backingFile!);
         }
         var surplus = 0;
-        int answer;
+        PassthroughAnswer answer;
         lock (_sync)
         {
             if (!_nodes.TryGetValue(node, out var opens))
@@ -83,20 +96,62 @@ internal sealed class PassthroughFiles
                 opens.BackingId = registered;
                 opens.BackingFile = backingFile;
             }
-            // The node's backing file serves only opens of the same copy: after the object changed, an open of the
-            // new generation must not read the old one, so it is served by the daemon until the old opens close.
-            var passthrough = _enabled && backingFile is not null && opens.Cached == 0 && opens.BackingId > 0
-                && opens.BackingFile == backingFile;
-            if (passthrough)
+            if (reserved)
+            {
+                // Counted as an ordinary open when reserved; no passthrough open was granted since.
+                _handles[handle] = (node, false);
+                return default;
+            }
+            if (opens.BackingId > 0)
+            {
+                // The node is in passthrough mode: this open must name the same backing file or the kernel fails it.
+                // It reads that file only when it is the copy this open is of; otherwise (a writer, a newer
+                // generation) the daemon serves it, through direct I/O on the same backing id.
                 opens.Passthrough++;
+                answer = new PassthroughAnswer(opens.BackingId, Direct: backingFile is null || opens.BackingFile != backingFile);
+            }
             else
+            {
                 opens.Cached++;
-            _handles[handle] = (node, passthrough);
-            answer = passthrough ? opens.BackingId : 0;
+                answer = default;
+            }
+            _handles[handle] = (node, answer.BackingId > 0);
         }
         if (surplus > 0)
             Unregister(surplus);
         return answer;
+    }
+
+    /// <summary>
+    /// Before the file system opens <paramref name="node"/> for reading and writing: false when passthrough readers
+    /// hold it (the open must be refused before it changes anything, e.g. truncates); otherwise the open is counted as
+    /// an ordinary one from now on, so no passthrough open is granted meanwhile. Follow with
+    /// <see cref="Open"/> (<c>reserved</c>) or, if the file system's open failed, <see cref="CancelReservation"/>.
+    /// </summary>
+    public bool TryReserveReadWrite(ulong node)
+    {
+        lock (_sync)
+        {
+            if (!_nodes.TryGetValue(node, out var opens))
+                _nodes[node] = opens = new NodeOpens();
+            if (opens.BackingId > 0)
+                return false;
+            opens.Cached++;
+            return true;
+        }
+    }
+
+    /// <summary>Gives back a reservation whose open failed.</summary>
+    public void CancelReservation(ulong node)
+    {
+        lock (_sync)
+        {
+            if (!_nodes.TryGetValue(node, out var opens))
+                return;
+            opens.Cached--;
+            if (opens.Passthrough == 0 && opens.Cached == 0)
+                _nodes.Remove(node);
+        }
     }
 
     /// <summary>The handle was released (or its open never reached the kernel).</summary>
@@ -181,3 +236,10 @@ internal sealed class PassthroughFiles
         public ulong Padding;
     }
 }
+
+/// <summary>
+/// How to answer an open: <see cref="BackingId"/> 0 is an ordinary open; otherwise <c>FOPEN_PASSTHROUGH</c> on that
+/// backing id, with <c>FOPEN_DIRECT_IO</c> as well when <see cref="Direct"/> (the daemon serves the open's reads and
+/// writes; the inode's other opens keep reading the backing file).
+/// </summary>
+internal readonly record struct PassthroughAnswer(int BackingId, bool Direct);

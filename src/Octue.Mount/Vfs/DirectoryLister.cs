@@ -11,7 +11,7 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 internal sealed class DirectoryLister
 {
-    public const int PageSize = 1000;
+    public const int PageSize = ListRequest.MaxPageSize;
     private readonly LoggedOnce _logged = new();
     private readonly IObjectStore _store;
     private readonly VfsMetrics _metrics;

@@ -80,7 +80,7 @@ public sealed partial class OctueFileSystem
             return cached;
         }
 
-        var folder = MetadataCache.ParentPrefix(n.ObjectName);
+        var folder = ObjectNames.ParentPrefix(n.ObjectName);
         return _metadata.PeekListing(n.Bucket, folder) is { } listing &&
                listing.TryGet(n.ObjectName[folder.Length..], out var entry) && entry.Object is { } listed && listed.Name == n.ObjectName
             ? listed
@@ -377,7 +377,7 @@ public sealed partial class OctueFileSystem
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
     private void RecordOwnChange(Node node, ObjectInfo info)
     {
+        // The store recorded it in the metadata cache.
         node.LastKnown = info;
-        _metadata.ObjectWritten(info);
     }
 }

@@ -111,7 +111,7 @@ public sealed partial class OctueFileSystem
     private void PrefetchSiblingsOnWalk(Node dir)
     {
         if (dir.Role != DirectoryRole.Prefix || dir.Parent is not { Role: DirectoryRole.Prefix } parent || parent.Bucket != dir.Bucket ||
-            !_metadata.Enabled || _metadata.PeekListing(dir.Bucket, dir.ObjectName) is not null ||
+            _metadata.PeekListing(dir.Bucket, dir.ObjectName) is not null ||
             Interlocked.Increment(ref parent.SubfoldersRead) < 2 ||
             _metadata.PeekListing(parent.Bucket, parent.ObjectName) is not { } siblings)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Octue.Mount.Emulator;
+using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 using Octue.Mount.Tests.Octue;
 using Octue.Mount.Vfs;
