@@ -99,7 +99,7 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _cache.GetIntegrity(bucket, name, generation);
 
     /// <summary>Called by the write path once an upload's hashes were confirmed by GCS.</summary>
-    public void MarkVerified(string bucket, string name, long generation) => _cache.MarkVerified(bucket, name, generation);
+    public void MarkVerified(string bucket, string name, long generation, bool remember = true) => _cache.MarkVerified(bucket, name, generation, remember);
 
     /// <summary>
     /// Seeds the cache from a local file whose upload GCS confirmed (the staged copy), so reading the object back

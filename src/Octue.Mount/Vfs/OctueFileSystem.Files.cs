@@ -206,7 +206,8 @@ public sealed partial class OctueFileSystem
                 _metadata.PutStat(n.Bucket, n.ObjectName, info);
             }
 
-            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            // Its bytes live in this handle only: the record is for this mount (the next open checks them again).
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation, remember: false);
             return await OpenAtAsync(n, flags, info, writing: false, ct, whole.ToReader(info)).ConfigureAwait(false);
         }
     }

@@ -41,7 +41,7 @@ internal sealed class ReadPath : IAsyncDisposable
 
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _factory.GetIntegrity(bucket, name, generation);
 
-    public void MarkVerified(string bucket, string name, long generation) => _factory.MarkVerified(bucket, name, generation);
+    public void MarkVerified(string bucket, string name, long generation, bool remember = true) => _factory.MarkVerified(bucket, name, generation, remember);
 
     /// <summary>Seeds the content cache with a staged file whose upload GCS confirmed, so reading it back costs nothing.</summary>
     public Task<bool> AdoptUploadedAsync(ObjectInfo obj, string path, CancellationToken ct) => _factory.AdoptVerifiedFileAsync(obj, path, ct);
