@@ -41,6 +41,12 @@ internal interface IMetadataKnowledge<TListing> where TListing : class, ICachedL
     /// <summary>The directory's fresh listing, else one fetched with <paramref name="list"/> and shared by everyone who asks meanwhile.</summary>
     Task<TListing> GetOrListAsync(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list, bool readWhole, CancellationToken ct);
 
+    /// <summary>
+    /// Starts fetching a directory's listing with <paramref name="list"/> unless it is fresh or on its way, without
+    /// waiting: whoever asks meanwhile shares it. False when nothing was started (or the cache is off).
+    /// </summary>
+    bool TryStartListing(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list);
+
     /// <summary>A listing known complete without asking the store (a directory this mount just made is empty), fresh for the TTL.</summary>
     void PutListing(string bucket, string prefix, TListing listing);
 

@@ -129,6 +129,38 @@ internal sealed partial class MetadataCache<TListing>
         return listing;
     }
 
+    /// <summary>
+    /// Starts fetching a directory's listing with <paramref name="list"/>, unless it is fresh or already on its way,
+    /// and does not wait for it: whoever asks for the listing meanwhile shares it (<see cref="GetOrListAsync"/>), and
+    /// lookups there wait for it (<see cref="ShouldRefreshWhole"/>). False when nothing was started.
+    /// </summary>
+    public bool TryStartListing(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list)
+    {
+        if (!Enabled || FreshListing(bucket, prefix) is not null)
+        {
+            return false;
+        }
+
+        var key = new ListingKey(bucket, prefix);
+        Refresh refresh;
+        lock (Stripe(key))
+        {
+            if (_refreshes.ContainsKey(key))
+            {
+                return false;
+            }
+
+            refresh = new Refresh();
+            _refreshes[key] = refresh;
+            refresh.Task = RunRefreshAsync(key, refresh, list);
+        }
+
+        // No one may ever wait for it: a failure is for whoever asks next (who lists again), never unobserved.
+        _ = refresh.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
     private async Task<TListing> RunRefreshAsync(ListingKey key, Refresh refresh, Func<CancellationToken, Task<TListing>> list)
     {
         try

@@ -129,6 +129,9 @@ internal sealed class MetadataCachingStore<TListing> : IObjectStore, IMetadataKn
 
     public bool ShouldRefreshWhole(string bucket, string prefix) => _cache.ShouldRefreshWhole(bucket, prefix);
 
+    public bool TryStartListing(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list) =>
+        _cache.TryStartListing(bucket, prefix, list);
+
     public Task<TListing> GetOrListAsync(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list, bool readWhole,
         CancellationToken ct) =>
         _cache.GetOrListAsync(bucket, prefix, list, readWhole, ct);

@@ -26,6 +26,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly IMetadataKnowledge<DirectoryListing> _metadata;
     private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
     private readonly DirectoryLister _lister;
+    private readonly SubfolderPrefetch _prefetch;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
@@ -52,6 +53,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _nodes = new NodeTable(root);
         _metrics = metrics;
         _lister = new DirectoryLister(_store, _metrics, _logger);
+        _prefetch = new SubfolderPrefetch(_store, _lister, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(_store, options, loggerFactory);
