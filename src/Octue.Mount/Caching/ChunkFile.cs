@@ -26,8 +26,12 @@ internal static class ChunkFile
         return (headerBytes + PageSize - 1) / PageSize * PageSize;
     }
 
-    /// <summary>Writes a whole chunk file (the caller writes to a temporary name and renames it into place).</summary>
-    public static async ValueTask WriteAsync(string path, ReadOnlyMemory<byte> data, uint[] blockCrcs, CancellationToken ct)
+    /// <summary>
+    /// Writes a whole chunk file (the caller writes to a temporary name and renames it into place), around the page
+    /// cache where the file system allows it (<see cref="UnbufferedFileWriter"/>): the file is read back, if ever, long
+    /// after. True when it was written that way.
+    /// </summary>
+    public static async ValueTask<bool> WriteAsync(string path, ReadOnlyMemory<byte> data, uint[] blockCrcs, CancellationToken ct)
     {
         int dataOffset = DataOffset(blockCrcs.Length);
         byte[] header = ArrayPool<byte>.Shared.Rent(dataOffset);
@@ -46,9 +50,14 @@ internal static class ChunkFile
             }
             BinaryPrimitives.WriteUInt32LittleEndian(span[position..], Crc32C.Compute(span[..position]));
 
+            if (await UnbufferedFileWriter.TryWriteAsync(path, header.AsMemory(0, dataOffset), data, ct).ConfigureAwait(false))
+            {
+                return true;
+            }
             using SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
             await RandomAccess.WriteAsync(handle, header.AsMemory(0, dataOffset), 0, ct).ConfigureAwait(false);
             await RandomAccess.WriteAsync(handle, data, dataOffset, ct).ConfigureAwait(false);
+            return false;
         }
         finally
         {
