@@ -18,12 +18,13 @@ namespace Octue.Mount.Linux.Tests.Session;
 /// read, like the device), with the real <see cref="OctueFileSystem"/> over the emulator behind it. This is where
 /// the reply rules are checked byte for byte: lengths, negative errnos, no reply to FORGET, INTERRUPT handling.
 /// </summary>
-public sealed class SessionTests : IAsyncLifetime
+public sealed class SessionTests(EmulatorFixture fixture) : IAsyncLifetime, IClassFixture<EmulatorFixture>
 {
     private const int SockSeqPacket = 5;
     private readonly TempDirectory _temp = new();
     private readonly Channel<byte[]> _replies = Channel.CreateUnbounded<byte[]>();
     private GcsEmulator _emulator = null!;
+    private string _bucket = null!;
     private GcsObjectStore _store = null!;
     private OctueFileSystem _fs = null!;
     private FuseSession _session = null!;
@@ -32,13 +33,16 @@ public sealed class SessionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _emulator = await GcsEmulator.StartAsync();
-        _emulator.Store.CreateBucket("session");
-        _emulator.Store.PutObject("session", "hello.txt", "hello\n"u8.ToArray());
+        // The class's emulator, as a new one would start: no faults armed (a test that failed may have left one), and
+        // a bucket of this test's own.
+        _emulator = fixture.Emulator;
+        _emulator.Faults.Clear();
+        _bucket = fixture.NewBucket("session");
+        _emulator.Store.PutObject(_bucket, "hello.txt", "hello\n"u8.ToArray());
         _store = GcsObjectStore.Create(new ObjectStoreOptions { EmulatorHost = _emulator.HostAndPort, MaxRetries = 0 });
         _fs = await OctueFileSystem.CreateAsync(new FileSystemOptions
         {
-            Source = MountSource.Parse("gs://session", null),
+            Source = MountSource.Parse($"gs://{_bucket}", null),
             CacheDirectory = _temp.Combine("cache"),
             MetadataTtl = TimeSpan.Zero,
         }, _store);
@@ -65,7 +69,6 @@ public sealed class SessionTests : IAsyncLifetime
                 LibC.Close(_kernelFd);
             await _fs.DisposeAsync();
             _store.Dispose();
-            await _emulator.DisposeAsync();
             _temp.Dispose();
         }
     }
@@ -240,7 +243,7 @@ public sealed class SessionTests : IAsyncLifetime
         // Larger than what an open downloads whole, so its first read downloads.
         var large = new byte[(1 << 20) + 4096];
         new Random(7).NextBytes(large);
-        _emulator.Store.PutObject("session", "large.bin", large);
+        _emulator.Store.PutObject(_bucket, "large.bin", large);
         await InitAsync();
         Send(FuseOpcode.Lookup, 1, Name("large.bin"));
         var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
@@ -248,7 +251,7 @@ public sealed class SessionTests : IAsyncLifetime
         var fh = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload).Fh;
 
         // The read's download is held back by the emulator; nothing else needs the network.
-        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = "session", RequestKind = RequestKind.Download });
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(5), Bucket = _bucket, RequestKind = RequestKind.Download });
         var read = Send(FuseOpcode.Read, node, Bytes(new FuseReadIn { Fh = fh, ReadSize = 4096 }));
         var statfs = Send(FuseOpcode.StatFs, 1);
         var getattr = Send(FuseOpcode.GetAttr, 1, Bytes(new FuseGetAttrIn()));
@@ -352,7 +355,7 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(9001UL, retry.Header.Unique);
         Assert.Equal(-Errno.EAGAIN, retry.Header.Error);
 
-        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(20), Bucket = "session", Times = 10 });
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(20), Bucket = _bucket, Times = 10 });
         var slow = Send(FuseOpcode.Lookup, 1, Name("slow.txt"));
         await Task.Delay(500);
         SendRaw(FuseOpcode.Interrupt, slow | 1, 0, Bytes(new FuseInterruptIn { Unique = slow }));
@@ -369,7 +372,7 @@ public sealed class SessionTests : IAsyncLifetime
         Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
         Assert.Equal(0, (await ReceiveAsync()).Header.Error);
         // Another client deletes the object; the next listing of the root (no metadata cache here) no longer has it.
-        await _store.DeleteAsync("session", "hello.txt");
+        await _store.DeleteAsync(_bucket, "hello.txt");
         var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
         var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
         Assert.Equal(0, reply.Error);
@@ -382,8 +385,8 @@ public sealed class SessionTests : IAsyncLifetime
         await InitAsync();
         Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
         Assert.Equal(0, (await ReceiveAsync()).Header.Error);
-        await _store.DeleteAsync("session", "hello.txt");
-        _emulator.Store.PutObject("session", "hello.txt/inside", "now a folder\n"u8.ToArray());
+        await _store.DeleteAsync(_bucket, "hello.txt");
+        _emulator.Store.PutObject(_bucket, "hello.txt/inside", "now a folder\n"u8.ToArray());
         var opendir = Send(FuseOpcode.OpenDir, 1, Bytes(new FuseOpenIn()));
         var (reply, notification) = await ReceiveReplyAndNotificationAsync(opendir);
         Assert.Equal(0, reply.Error);
@@ -396,7 +399,7 @@ public sealed class SessionTests : IAsyncLifetime
         await InitAsync();
         Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
         var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
-        await _store.DeleteAsync("session", "hello.txt");
+        await _store.DeleteAsync(_bucket, "hello.txt");
         var getattr = Send(FuseOpcode.GetAttr, node, Bytes(new FuseGetAttrIn()));
         var (reply, notification) = await ReceiveReplyAndNotificationAsync(getattr);
         Assert.Equal(-Errno.ENOENT, reply.Error);
