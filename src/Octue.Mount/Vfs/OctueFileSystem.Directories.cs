@@ -53,7 +53,7 @@ public sealed partial class OctueFileSystem
         if (TryKnownPlaceholder(dir, out var known))
         {
             _metrics.MetadataHit();
-            return DirectoryAttributes(dir, known);
+            return _attributes.Directory(dir, known);
         }
 
         try
@@ -63,11 +63,11 @@ public sealed partial class OctueFileSystem
                 // The directory is being walked (files created in it one after the other, say): its listing, which
                 // the lookups in it need anyway, holds its placeholder too.
                 var listing = await ListFolderAsync(dir.Bucket, dir.ObjectName, readWhole: false, ct, dir).ConfigureAwait(false);
-                return DirectoryAttributes(dir, listing.Placeholder);
+                return _attributes.Directory(dir, listing.Placeholder);
             }
 
             _metrics.MetadataMiss();
-            return DirectoryAttributes(dir, await StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
+            return _attributes.Directory(dir, await StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -104,7 +104,7 @@ public sealed partial class OctueFileSystem
                 ObjectInfo info;
                 if (current is null)
                 {
-                    var shown = DirectoryAttributes(dir);
+                    var shown = _attributes.Directory(dir);
                     var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
                     foreach (var (key, value) in PosixPatch(new ObjectInfo { Bucket = bucket, Name = prefix }, changes with { ModifiedNs = changes.ModifiedNs ?? shown.ModifiedNs }))
                     {
@@ -121,7 +121,7 @@ public sealed partial class OctueFileSystem
                 }
 
                 // The store recorded the placeholder in the directory's own listing and its parent's.
-                return DirectoryAttributes(dir, info);
+                return _attributes.Directory(dir, info);
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
             {

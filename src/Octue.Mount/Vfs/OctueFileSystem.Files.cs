@@ -326,7 +326,7 @@ public sealed partial class OctueFileSystem
 
         Register(handle);
         dir.PendingCreates[name] = node;
-        return new CreatedFile(StagedAttributes(node, handle), handle.Id);
+        return new CreatedFile(_attributes.Staged(node, handle), handle.Id);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------

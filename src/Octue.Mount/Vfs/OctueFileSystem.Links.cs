@@ -49,7 +49,7 @@ public sealed partial class OctueFileSystem
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Symlink, id => new Node(id, NodeKind.Symlink, dir, name, dir.Bucket, objectName), addLookups: 1);
             RecordOwnChange(node, info);
-            return ObjectAttributes(node, info);
+            return _attributes.Object(node, info);
         }
         catch (PreconditionFailedException)
         {

@@ -58,13 +58,13 @@ public sealed partial class OctueFileSystem
         var result = new List<DirectoryEntry>(Math.Min(ReadDirectoryBatch, entries.Count + 2));
         if (cookie <= 0)
         {
-            result.Add(new DirectoryEntry(".", DirectoryAttributes(dir, handle.Listing.Placeholder), 1));
+            result.Add(new DirectoryEntry(".", _attributes.Directory(dir, handle.Listing.Placeholder), 1));
         }
 
         if (cookie <= 1)
         {
             var up = dir.Parent ?? dir;
-            result.Add(new DirectoryEntry("..", DirectoryAttributes(up, KnownPlaceholder(up)), 2));
+            result.Add(new DirectoryEntry("..", _attributes.Directory(up, KnownPlaceholder(up)), 2));
         }
 
         for (var i = (int)Math.Max(0, cookie - 2); i < entries.Count && result.Count < ReadDirectoryBatch; i++)

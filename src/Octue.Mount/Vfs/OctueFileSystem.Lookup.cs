@@ -35,7 +35,7 @@ public sealed partial class OctueFileSystem
         if (_nodes.GetChild(dir, name) is { Kind: NodeKind.File } local && ActiveWriter(local) is { } writer)
         {
             _nodes.AddLookup(local.Id, 1);
-            return StagedAttributes(local, writer);
+            return _attributes.Staged(local, writer);
         }
 
         // A file whose upload failed for now exists in its staged copy until it is uploaded or removed.
@@ -43,7 +43,7 @@ public sealed partial class OctueFileSystem
         {
             var pendingNode = _nodes.GetOrAdd(dir, name, NodeKind.File,
                 id => new Node(id, NodeKind.File, dir, name, pending.Bucket, pending.Name), addLookups: 1);
-            return PendingAttributes(pendingNode, pending);
+            return _attributes.Pending(pendingNode, pending);
         }
 
         var resolved = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
@@ -86,7 +86,7 @@ public sealed partial class OctueFileSystem
 
         if (handle is { } h && _files.TryGetValue(h, out var fh) && fh.Staged is not null)
         {
-            return StagedAttributes(n, fh);
+            return _attributes.Staged(n, fh);
         }
 
         if (n.IsDirectory)
@@ -96,18 +96,18 @@ public sealed partial class OctueFileSystem
 
         if (ActiveWriter(n) is { } writer)
         {
-            return StagedAttributes(n, writer);
+            return _attributes.Staged(n, writer);
         }
 
         if (PendingOf(n) is { } pending)
         {
-            return PendingAttributes(n, pending);
+            return _attributes.Pending(n, pending);
         }
 
         if (n.Detached && (handle is { } held && _files.TryGetValue(held, out var open) ? open.Base : n.LastKnown) is { } gone)
         {
             // Unlinked or replaced while open: fstat describes what the handle still reads, with no link left.
-            return ObjectAttributes(n, gone);
+            return _attributes.Object(n, gone);
         }
 
         var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed partial class OctueFileSystem
             return info.Error;
         }
 
-        return ObjectAttributes(n, info.Value);
+        return _attributes.Object(n, info.Value);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
@@ -158,26 +158,26 @@ public sealed partial class OctueFileSystem
     {
         if (node.IsDirectory)
         {
-            return DirectoryAttributes(node, entry.Placeholder ?? KnownPlaceholder(node));
+            return _attributes.Directory(node, entry.Placeholder ?? KnownPlaceholder(node));
         }
 
         if (ActiveWriter(node) is { } writer)
         {
-            return StagedAttributes(node, writer);
+            return _attributes.Staged(node, writer);
         }
 
         if (PendingOf(node) is { } pending)
         {
-            return PendingAttributes(node, pending);
+            return _attributes.Pending(node, pending);
         }
 
         if ((entry.Object ?? node.LastKnown) is { } known)
         {
-            return ObjectAttributes(node, known);
+            return _attributes.Object(node, known);
         }
 
         // A file whose first upload failed: it exists only as kept bytes, shown empty.
-        return DirectoryAttributes(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
+        return _attributes.Directory(node) with { Kind = NodeKind.File, Mode = _options.FileMode, LinkCount = 1 };
     }
 
     /// <summary>Finds a visible child of a directory: from a cached listing, else with one listing of its name (a stat and a listing of it as a folder when that cannot tell).</summary>

@@ -48,7 +48,7 @@ public sealed partial class OctueFileSystem
             // into it creates each file at the cost of its upload alone).
             _metadata.PutListing(dir.Bucket, prefix, DirectoryListing.Empty().WithPlaceholder(placeholder));
             var node = _nodes.GetOrAdd(dir, name, NodeKind.Directory, id => new Node(id, NodeKind.Directory, dir, name, dir.Bucket, prefix), addLookups: 1);
-            return DirectoryAttributes(node, placeholder);
+            return _attributes.Directory(node, placeholder);
         }
         catch (PreconditionFailedException)
         {
@@ -318,8 +318,8 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private Dictionary<string, string> NewObjectPosixMetadata(uint? permissions, uint defaultPermissions, FileOwner? owner) =>
         PosixMetadata.Ownership(permissions == defaultPermissions ? null : permissions,
-            owner is { } o && o.Uid != _uid ? o.Uid : null,
-            owner is { } g && g.Gid != _gid ? g.Gid : null);
+            owner is { } o && o.Uid != _attributes.DefaultUid ? o.Uid : null,
+            owner is { } g && g.Gid != _attributes.DefaultGid ? g.Gid : null);
 
     /// <summary>Checks a change to a name in a directory: the directory is a writable projection of a bucket prefix and the name is valid.</summary>
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)

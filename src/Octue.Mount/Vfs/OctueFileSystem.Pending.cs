@@ -46,27 +46,6 @@ public sealed partial class OctueFileSystem
     private PendingUpload? PendingOf(Node dir, string name) =>
         _pending.Count == 0 || dir.Role != DirectoryRole.Prefix ? null : _pending.Get(dir.Bucket, dir.ObjectName + name);
 
-    /// <summary>Attributes of a file whose upload is pending: its staged size, metadata and times.</summary>
-    private NodeAttributes PendingAttributes(Node node, PendingUpload pending)
-    {
-        var metadata = pending.Staged.Sidecar.Metadata;
-        return new NodeAttributes
-        {
-            NodeId = node.Id,
-            Kind = NodeKind.File,
-            Size = pending.Staged.Length,
-            Mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey), _options.AllowSetuid) ?? _options.FileMode,
-            Uid = PosixMetadata.ParseUInt(metadata, PosixMetadata.UidKey) ?? _uid,
-            Gid = PosixMetadata.ParseUInt(metadata, PosixMetadata.GidKey) ?? _gid,
-            ModifiedNs = pending.ModifiedNs,
-            ChangedNs = pending.ModifiedNs,
-            AccessedNs = pending.ModifiedNs,
-            CreatedNs = pending.ModifiedNs,
-            LinkCount = 1,
-            CacheFor = TimeSpan.Zero,
-        };
-    }
-
     /// <summary>
     /// Before a file with a pending upload is opened or changed, its upload is tried again. None when nothing is
     /// pending any more (uploaded now, or kept in conflicts/ because the object changed or GCS refuses it for good:

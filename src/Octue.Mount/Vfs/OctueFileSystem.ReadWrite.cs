@@ -173,7 +173,7 @@ public sealed partial class OctueFileSystem
             await staged.WriteAsync(at, data, ct).ConfigureAwait(false);
             h.ModifiedNs = NowNs();
             _metrics.BytesWritten(data.Length);
-            return new WrittenBytes(data.Length, StagedAttributes(h.Node, h));
+            return new WrittenBytes(data.Length, _attributes.Staged(h.Node, h));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

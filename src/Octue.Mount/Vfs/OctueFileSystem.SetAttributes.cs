@@ -169,7 +169,7 @@ public sealed partial class OctueFileSystem
                 await staged.SaveSidecarAsync(ct).ConfigureAwait(false);
             }
 
-            return StagedAttributes(node, writer);
+            return _attributes.Staged(node, writer);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -200,7 +200,7 @@ public sealed partial class OctueFileSystem
                 // A writer that opened the file and has not written yet stages its copy later, from its base: it
                 // must carry this change, or its first write would hide it until close.
                 await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
-                return ObjectAttributes(node, info);
+                return _attributes.Object(node, info);
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
             {

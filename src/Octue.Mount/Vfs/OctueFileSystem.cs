@@ -37,9 +37,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
-    private readonly long _mountTimeNs;
-    private readonly uint _uid;
-    private readonly uint _gid;
+    private readonly AttributeBuilder _attributes;
     private long _nextHandle;
     private int _disposed;
 
@@ -65,9 +63,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
-        _mountTimeNs = PosixMetadata.ToNs(options.TimeProvider.GetUtcNow());
-        _uid = options.Uid ?? 0;
-        _gid = options.Gid ?? 0;
+        _attributes = new AttributeBuilder(options);
     }
 
     /// <inheritdoc/>
@@ -229,86 +225,6 @@ public sealed partial class OctueFileSystem : IFileSystem
     private long NowNs() => PosixMetadata.ToNs(_options.TimeProvider.GetUtcNow());
 
     private bool IsReadOnly => _options.ReadOnly;
-
-    // ---- attributes ---------------------------------------------------------------------------------------------
-
-    private NodeAttributes DirectoryAttributes(Node node, ObjectInfo? placeholder = null)
-    {
-        var modified = placeholder is null ? _mountTimeNs : PosixMetadata.ModifiedNs(placeholder);
-        return new NodeAttributes
-        {
-            NodeId = node.Id,
-            Inode = node.Inode,
-            Kind = NodeKind.Directory,
-            Size = 0,
-            Mode = placeholder is null ? _options.DirectoryMode : PosixMetadata.Mode(placeholder, _options.AllowSetuid) ?? _options.DirectoryMode,
-            Uid = (placeholder is null ? null : PosixMetadata.Uid(placeholder)) ?? _uid,
-            Gid = (placeholder is null ? null : PosixMetadata.Gid(placeholder)) ?? _gid,
-            ModifiedNs = modified,
-            // A placeholder's update time moves with every chmod/chown/touch of the directory, as a ctime does.
-            ChangedNs = placeholder is null ? modified : PosixMetadata.ToNs(placeholder.Updated),
-            AccessedNs = modified,
-            CreatedNs = placeholder is null ? modified : PosixMetadata.ToNs(placeholder.Created),
-            LinkCount = 2,
-            CacheFor = _options.MetadataTtl,
-        };
-    }
-
-    private NodeAttributes ObjectAttributes(Node node, ObjectInfo info)
-    {
-        var target = PosixMetadata.SymlinkTarget(info);
-        var modified = PosixMetadata.ModifiedNs(info);
-        return new NodeAttributes
-        {
-            NodeId = node.Id,
-            Inode = node.Inode,
-            Kind = target is null ? NodeKind.File : NodeKind.Symlink,
-            Size = target is null ? info.Size : System.Text.Encoding.UTF8.GetByteCount(target),
-            Mode = target is null ? PosixMetadata.Mode(info, _options.AllowSetuid) ?? _options.FileMode : 0b111_111_111,
-            Uid = PosixMetadata.Uid(info) ?? _uid,
-            Gid = PosixMetadata.Gid(info) ?? _gid,
-            ModifiedNs = modified,
-            ChangedNs = PosixMetadata.ToNs(info.Updated),
-            AccessedNs = modified,
-            CreatedNs = PosixMetadata.ToNs(info.Created),
-            // A file that lost its name while open has no link left (fstat after unlink shows 0, as POSIX says).
-            LinkCount = node.Detached ? 0u : 1u,
-            CacheFor = _options.MetadataTtl,
-        };
-    }
-
-    /// <summary>Attributes of a file being written: the staged size, the time of the last change.</summary>
-    private NodeAttributes StagedAttributes(Node node, FileHandle handle)
-    {
-        // Read once: a concurrent release may drop the staged copy after ActiveWriter picked this handle; the
-        // uploaded object (the handle's base by then) describes the same bytes.
-        var staged = handle.Staged;
-        var metadata = staged?.Sidecar.Metadata ?? handle.Base?.Metadata ?? ObjectInfo.EmptyMetadata;
-        var modified = handle.ModifiedNs;
-        var mode = PosixMetadata.ParseMode(metadata.GetValueOrDefault(PosixMetadata.ModeKey), _options.AllowSetuid) ?? _options.FileMode;
-        var created = handle.Base is { } b ? PosixMetadata.ToNs(b.Created) : modified;
-        return new NodeAttributes
-        {
-            NodeId = node.Id,
-            Inode = node.Inode,
-            Kind = NodeKind.File,
-            Size = staged?.Length ?? handle.Base?.Size ?? 0,
-            Mode = mode,
-            Uid = PosixMetadata.ParseUInt(metadata, PosixMetadata.UidKey) ?? _uid,
-            Gid = PosixMetadata.ParseUInt(metadata, PosixMetadata.GidKey) ?? _gid,
-            ModifiedNs = modified,
-            ChangedNs = modified,
-            AccessedNs = modified,
-            CreatedNs = created,
-            LinkCount = node.Detached ? 0u : 1u,
-            // Cached like any other attributes: every change to a file being written reaches the daemon through the
-            // kernel, which updates or drops its copy itself (a WRITE drops size and times, a SETATTR takes its reply),
-            // so other handles' stat stays exact. Not caching them cost `cp` two GETATTRs a file (the open's permission
-            // check and its fstat), each a round trip. The one change the kernel does not see, a close whose upload
-            // lost a race, drops the kernel's copy (UploadIfDirtyAsync).
-            CacheFor = _options.MetadataTtl,
-        };
-    }
 
     private static FileHandle? ActiveWriter(Node node)
     {
