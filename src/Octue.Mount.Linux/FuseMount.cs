@@ -48,7 +48,13 @@ public sealed class FuseMount : IAsyncDisposable
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<FuseMount>();
         var target = await Mounting.MountPointCheck.PrepareAsync(mountPoint, options, logger, ct).ConfigureAwait(false);
 
-        var sessionOptions = new FuseSessionOptions { ReaderThreads = Math.Max(1, options.ReaderThreads), Passthrough = options.Passthrough };
+        var sessionOptions = new FuseSessionOptions
+        {
+            ReaderThreads = Math.Max(1, options.ReaderThreads),
+            Passthrough = options.Passthrough,
+            // Without --suid no file shows a setuid or setgid bit, and no file has a capability (security.* is refused).
+            NothingToKillOnWrite = !options.AllowSetuid,
+        };
         var viaFusermount = options.ForceFusermount || !Mounting.KernelMounter.IsRoot;
         var fd = viaFusermount
             ? await Mounting.KernelMounter.MountWithFusermountAsync(target, options, ct).ConfigureAwait(false)

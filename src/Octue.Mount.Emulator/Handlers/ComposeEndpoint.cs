@@ -54,9 +54,12 @@ internal static class ComposeEndpoint
         uint crc = 0;
         foreach (var source in sources)
         {
-            source.Data.CopyTo(data, offset);
-            crc = Crc32C.Append(crc, source.Data);
-            offset += source.Data.Length;
+            foreach (var piece in source.Bytes.Pieces)
+            {
+                piece.CopyTo(data, offset);
+                crc = Crc32C.Append(crc, piece);
+                offset += piece.Length;
+            }
         }
 
         ObjectResourceInput destination;
@@ -64,7 +67,7 @@ internal static class ComposeEndpoint
             destination = ObjectResourceInput.Parse(destinationDocument);
         var attributes = destination.ForNewObject(sources[0].ContentType);
         var stored = c.Require(
-            c.Store.Insert(bucket, name, data, crc, null, attributes, QueryParameters.Preconditions(c.Request), components),
+            c.Store.Insert(bucket, name, ObjectBytes.Of(data), crc, null, attributes, QueryParameters.Preconditions(c.Request), components),
             bucket, name);
         await c.Store.PersistObjectAsync(bucket, name, CancellationToken.None).ConfigureAwait(false);
         await c.WriteObjectAsync(stored).ConfigureAwait(false);

@@ -49,7 +49,7 @@ internal static class CopyEndpoints
         var attributes = input.HasAnyAttribute ? input.MergeInto(source.Attributes with { Metadata = ObjectAttributes.NoMetadata }) : source.Attributes;
         // Stored bytes never change, so the copy shares them.
         var stored = c.Require(
-            c.Store.Insert(destinationBucket, destinationName, source.Data, source.Crc32c, source.Md5, attributes,
+            c.Store.Insert(destinationBucket, destinationName, source.Bytes, source.Crc32c, source.Md5, attributes,
                 QueryParameters.Preconditions(c.Request), source.ComponentCount),
             destinationBucket, destinationName);
         await c.Store.PersistObjectAsync(destinationBucket, destinationName, CancellationToken.None).ConfigureAwait(false);

@@ -69,7 +69,7 @@ internal static class MediaDownloadEndpoint
         }
         if (withBody)
         {
-            await WriteBodyAsync(c, obj.Data, offset, length).ConfigureAwait(false);
+            await WriteBodyAsync(c, obj.Bytes, offset, length).ConfigureAwait(false);
         }
         else
         {
@@ -77,7 +77,7 @@ internal static class MediaDownloadEndpoint
         }
     }
 
-    private static async Task WriteBodyAsync(EmulatorContext c, byte[] data, long offset, long length)
+    private static async Task WriteBodyAsync(EmulatorContext c, ObjectBytes data, long offset, long length)
     {
         var fault = c.Fault;
         var sendLength = length;
@@ -102,8 +102,9 @@ internal static class MediaDownloadEndpoint
         var limit = resetAt >= 0 ? resetAt : sendLength;
         while (sent < limit)
         {
-            var count = (int)Math.Min(SliceSize, limit - sent);
-            var slice = new ReadOnlyMemory<byte>(data, (int)(offset + sent), count);
+            // At most a slice, and never across two of the object's pieces.
+            var slice = data.At(offset + sent, (int)Math.Min(SliceSize, limit - sent));
+            var count = slice.Length;
             if (corruptAt >= sent && corruptAt < sent + count)
             {
                 var copy = slice.ToArray();

@@ -66,7 +66,7 @@ public sealed class EmulatorStore
             ContentType = contentType ?? ObjectAttributes.DefaultContentType,
             Metadata = metadata is null ? ObjectAttributes.NoMetadata : new Dictionary<string, string>(metadata),
         };
-        var result = Insert(bucket, name, data, Crc32C.Compute(data), MD5.HashData(data), attributes, Preconditions.None);
+        var result = Insert(bucket, name, ObjectBytes.Of(data), Crc32C.Compute(data), MD5.HashData(data), attributes, Preconditions.None);
         if (result.Status == StoreStatus.BucketNotFound)
             throw new InvalidOperationException($"Bucket '{bucket}' does not exist.");
         PersistObject(bucket, name);
@@ -164,7 +164,7 @@ public sealed class EmulatorStore
     }
 
     /// <summary>Writes a new generation of an object if the preconditions hold against the current one.</summary>
-    internal StoreResult<StoredObject> Insert(string bucket, string name, byte[] data, uint crc32c, byte[]? md5,
+    internal StoreResult<StoredObject> Insert(string bucket, string name, ObjectBytes data, uint crc32c, byte[]? md5,
         ObjectAttributes attributes, Preconditions preconditions, int? componentCount = null)
     {
         if (!_buckets.TryGetValue(bucket, out var state))
@@ -179,7 +179,7 @@ public sealed class EmulatorStore
             {
                 Bucket = bucket,
                 Name = name,
-                Data = data,
+                Bytes = data,
                 Generation = _clock.Next(),
                 Crc32c = crc32c,
                 Md5 = md5,

@@ -10,9 +10,17 @@ public sealed record StoredObject
 
     public required string Name { get; init; }
 
-    public required byte[] Data { get; init; }
+    /// <summary>The bytes as one array (joined once when the object is held in pieces: <see cref="Bytes"/>).</summary>
+    public byte[] Data
+    {
+        get => Bytes.ToArray();
+        init => Bytes = ObjectBytes.Of(value);
+    }
 
-    public long Size => Data.LongLength;
+    /// <summary>The bytes as stored: one array, or the pieces a resumable upload arrived in.</summary>
+    internal ObjectBytes Bytes { get; init; } = ObjectBytes.Empty;
+
+    public long Size => Bytes.Length;
 
     public required long Generation { get; init; }
 

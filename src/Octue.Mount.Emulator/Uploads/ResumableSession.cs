@@ -57,10 +57,10 @@ internal sealed class ResumableSession(
         _md5.AppendData(committed);
     }
 
-    /// <summary>Hands over the bytes and their MD5; the session keeps no copy.</summary>
-    public (byte[] Data, byte[] Md5) TakeContent()
+    /// <summary>Hands over the bytes and their MD5; the session keeps no reference to them.</summary>
+    public (ObjectBytes Data, byte[] Md5) TakeContent()
     {
-        var data = Buffer!.ToArray();
+        var data = Buffer!.ToBytes();
         Buffer = null;
         return (data, _md5.GetHashAndReset());
     }

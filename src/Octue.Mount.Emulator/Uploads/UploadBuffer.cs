@@ -2,7 +2,9 @@ namespace Octue.Mount.Emulator;
 
 /// <summary>
 /// The bytes of a resumable upload so far. When the client declared the total length up front, chunks land in
-/// one array of that size (no copy at the end); otherwise each chunk is kept as received and joined once.
+/// one array of that size; otherwise each chunk is kept as received, and the object is made of those pieces (as in
+/// Cloud Storage, nothing is copied when the upload finishes: a client streaming a file of 1 GiB would otherwise wait
+/// at its last request for the emulator to copy the whole GiB).
 /// A chunk counts only once it has been received whole, and never past <c>maxLength</c> bytes in all.
 /// </summary>
 internal sealed class UploadBuffer(long? declaredLength, long maxLength)
@@ -36,20 +38,11 @@ internal sealed class UploadBuffer(long? declaredLength, long maxLength)
     }
 
     /// <summary>The whole object (the buffer is not used after this).</summary>
-    public byte[] ToArray()
+    public ObjectBytes ToBytes()
     {
         if (_whole is not null)
-            return Length == _whole.Length ? _whole : _whole[..(int)Length];
-        if (_segments.Count == 1)
-            return _segments[0];
-        var data = GC.AllocateUninitializedArray<byte>((int)Length);
-        var offset = 0;
-        foreach (var segment in _segments)
-        {
-            segment.CopyTo(data, offset);
-            offset += segment.Length;
-        }
-        return data;
+            return ObjectBytes.Of(Length == _whole.Length ? _whole : _whole[..(int)Length]);
+        return ObjectBytes.Of(_segments);
     }
 
     private static async Task<bool> HasMoreAsync(Stream body, CancellationToken ct)

@@ -72,7 +72,7 @@ internal static class UploadEndpoints
 
     private static async Task CommitAsync(EmulatorContext c, string bucket, string name, byte[] data, ObjectAttributes attributes, ClientHashes[] declared)
     {
-        var stored = await UploadFinalizer.CommitAsync(c, bucket, name, data, Crc32C.Compute(data), MD5.HashData(data),
+        var stored = await UploadFinalizer.CommitAsync(c, bucket, name, ObjectBytes.Of(data), Crc32C.Compute(data), MD5.HashData(data),
             attributes, QueryParameters.Preconditions(c.Request), declared).ConfigureAwait(false);
         await c.WriteObjectAsync(stored).ConfigureAwait(false);
     }

@@ -9,7 +9,7 @@ namespace Octue.Mount.Emulator;
 /// </summary>
 internal static class UploadFinalizer
 {
-    public static async Task<StoredObject> CommitAsync(EmulatorContext c, string bucket, string name, byte[] data,
+    public static async Task<StoredObject> CommitAsync(EmulatorContext c, string bucket, string name, ObjectBytes data,
         uint crc32c, byte[] md5, ObjectAttributes attributes, Preconditions preconditions, ClientHashes[] declarations)
     {
         foreach (var declared in declarations)

@@ -33,6 +33,8 @@ public enum FuseInitFlags : ulong
     CacheSymlinks = 1UL << 23,
     NoOpendirSupport = 1UL << 24,
     ExplicitInvalData = 1UL << 25,
+    /// <summary>The file system clears setuid/setgid bits and file capabilities on write, truncate and chown itself.</summary>
+    HandleKillprivV2 = 1UL << 28,
     SetxattrExt = 1UL << 29,
     InitExt = 1UL << 30,
     SecurityCtx = 1UL << 32,

@@ -28,6 +28,15 @@ internal sealed record FuseSessionOptions
     /// </summary>
     public bool Passthrough { get; init; }
 
+    /// <summary>
+    /// Offer HANDLE_KILLPRIV_V2: the file system, not the kernel, clears setuid/setgid bits and file capabilities on a
+    /// write. Only true when no file can have any: the mount shows no setuid/setgid bits (no <c>--suid</c>) and answers
+    /// every <c>security.*</c> xattr with EOPNOTSUPP, so there is never anything to clear. The kernel then marks an inode
+    /// "no security attributes" after its first write (SB_NOSEC) instead of asking GETXATTR
+    /// <c>security.capability</c> before every WRITE: 1,024 round trips fewer for a 1 GiB file written in 1 MiB blocks.
+    /// </summary>
+    public bool NothingToKillOnWrite { get; init; }
+
     /// <summary>Request buffers kept for reuse beyond those in flight.</summary>
     public int RetainedBuffers { get; init; } = 16;
 

@@ -56,6 +56,10 @@ internal static class InitNegotiator
             == (FuseInitFlags.Passthrough | FuseInitFlags.InitExt);
         if (passthrough)
             granted |= FuseInitFlags.Passthrough | FuseInitFlags.InitExt;
+        // With nothing that a write could have to clear, saying "the file system clears it" is true, and spares the
+        // kernel a GETXATTR security.capability before every WRITE (FuseSessionOptions.NothingToKillOnWrite).
+        if (options.NothingToKillOnWrite)
+            granted |= request.AllFlags & FuseInitFlags.HandleKillprivV2;
         var maxPagesGranted = (granted & FuseInitFlags.MaxPages) != 0;
         var reply = new FuseInitOut
         {

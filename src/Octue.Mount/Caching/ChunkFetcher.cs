@@ -219,17 +219,16 @@ internal sealed class ChunkFetcher
     /// <summary>
     /// A streamed chunk is all there: its CRC32C goes to the full-object check (run here when it completes the
     /// object, before the chunk counts as complete), readers waiting for it are released, and it is written to the
-    /// cache in the background unless too many writes are queued already.
+    /// cache in the background unless too many writes are queued already. <paramref name="blockCrcs"/> are the
+    /// chunk's block CRCs, computed by the stream as the bytes arrived.
     /// </summary>
-    internal async Task CompleteStreamChunkAsync(CacheEntry entry, int epoch, ClaimedChunk claimed)
+    internal async Task CompleteStreamChunkAsync(CacheEntry entry, int epoch, ClaimedChunk claimed, uint[] blockCrcs)
     {
         HotChunk hot = claimed.Hot;
         int chunk = claimed.Slot.Index;
         ReadOnlyMemory<byte> data = hot.Buffer.AsMemory(0, hot.Length);
-        uint[] blockCrcs = new uint[ChunkLayout.BlockCount(hot.Length)];
         try
         {
-            ChunkFile.ComputeBlockCrcs(data.Span, blockCrcs);
             CheckServedFragments(entry, epoch, chunk, blockCrcs);
             uint chunkCrc = ChunkFile.CombineBlocks(blockCrcs, hot.Length);
             KnowledgeOutcome outcome = _cache.RecordChunkCrc(entry, chunk, chunkCrc, epoch);

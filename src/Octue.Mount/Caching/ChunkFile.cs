@@ -26,8 +26,12 @@ internal static class ChunkFile
         return (headerBytes + PageSize - 1) / PageSize * PageSize;
     }
 
-    /// <summary>Writes a whole chunk file (the caller writes to a temporary name and renames it into place).</summary>
-    public static async ValueTask WriteAsync(string path, ReadOnlyMemory<byte> data, uint[] blockCrcs, CancellationToken ct)
+    /// <summary>
+    /// Writes a whole chunk file (the caller writes to a temporary name and renames it into place), around the page
+    /// cache where the file system allows it (<see cref="UnbufferedFileWriter"/>): the file is read back, if ever, long
+    /// after. True when it was written that way.
+    /// </summary>
+    public static async ValueTask<bool> WriteAsync(string path, ReadOnlyMemory<byte> data, uint[] blockCrcs, CancellationToken ct)
     {
         int dataOffset = DataOffset(blockCrcs.Length);
         byte[] header = ArrayPool<byte>.Shared.Rent(dataOffset);
@@ -46,9 +50,14 @@ internal static class ChunkFile
             }
             BinaryPrimitives.WriteUInt32LittleEndian(span[position..], Crc32C.Compute(span[..position]));
 
+            if (await UnbufferedFileWriter.TryWriteAsync(path, header.AsMemory(0, dataOffset), data, ct).ConfigureAwait(false))
+            {
+                return true;
+            }
             using SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.Asynchronous);
             await RandomAccess.WriteAsync(handle, header.AsMemory(0, dataOffset), 0, ct).ConfigureAwait(false);
             await RandomAccess.WriteAsync(handle, data, dataOffset, ct).ConfigureAwait(false);
+            return false;
         }
         finally
         {
@@ -121,6 +130,24 @@ internal static class ChunkFile
         {
             int start = i * ChunkLayout.BlockSize;
             crcs[i] = Crc32C.Compute(data.Slice(start, Math.Min(ChunkLayout.BlockSize, data.Length - start)));
+        }
+    }
+
+    /// <summary>
+    /// Extends the block CRCs of a chunk whose bytes arrive in order over the bytes <paramref name="from"/> to
+    /// <paramref name="to"/> (exclusive) of <paramref name="chunk"/>; <paramref name="crcs"/> holds the CRCs of the bytes
+    /// before <paramref name="from"/> (zeros for a new chunk). Once every byte is appended, <paramref name="crcs"/> equals
+    /// what <see cref="ComputeBlockCrcs"/> gives for the whole chunk. A download hashes what it just received, still in
+    /// the processor's cache, instead of reading the whole chunk from memory again once it is complete.
+    /// </summary>
+    public static void AppendBlockCrcs(ReadOnlySpan<byte> chunk, int from, int to, Span<uint> crcs)
+    {
+        while (from < to)
+        {
+            int block = from / ChunkLayout.BlockSize;
+            int blockEnd = Math.Min((block + 1) * ChunkLayout.BlockSize, to);
+            crcs[block] = Crc32C.Append(crcs[block], chunk[from..blockEnd]);
+            from = blockEnd;
         }
     }
 

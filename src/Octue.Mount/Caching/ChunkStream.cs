@@ -149,10 +149,10 @@ internal sealed class ChunkStream
                     next = following < layout.ChunkCount && WithinWindow(following)
                         ? _fetcher.TryClaimStreamChunk(_entry, following, _epoch)
                         : null;
-                    await FillAsync(body, current, ct).ConfigureAwait(false);
+                    uint[] blockCrcs = await FillAsync(body, current, ct).ConfigureAwait(false);
                     ClaimedChunk done = current;
                     current = null;
-                    await _fetcher.CompleteStreamChunkAsync(_entry, _epoch, done).ConfigureAwait(false);
+                    await _fetcher.CompleteStreamChunkAsync(_entry, _epoch, done, blockCrcs).ConfigureAwait(false);
                     if (next is null && following < layout.ChunkCount && _fetcher.NeedsFetch(_entry, following))
                     {
                         next = await WaitForWindowAsync(following, ct).ConfigureAwait(false)
@@ -242,11 +242,13 @@ internal sealed class ChunkStream
         }
     }
 
-    private async Task FillAsync(Stream body, ClaimedChunk chunk, CancellationToken ct)
+    /// <summary>Fills the chunk from the stream; returns its block CRCs, computed piece by piece as the bytes arrived.</summary>
+    private async Task<uint[]> FillAsync(Stream body, ClaimedChunk chunk, CancellationToken ct)
     {
         // Small pieces so a reader waiting for the first bytes of a chunk is woken soon after they arrive.
         const int Piece = 256 * 1024;
         HotChunk hot = chunk.Hot;
+        uint[] blockCrcs = new uint[ChunkLayout.BlockCount(hot.Length)];
         int filled = 0;
         try
         {
@@ -258,9 +260,12 @@ internal sealed class ChunkStream
                     throw new Storage.TransientStoreException(
                         $"{_entry.Key}: the download ended at byte {_entry.Layout.ChunkStart(chunk.Slot.Index) + filled} of {_entry.Layout.ObjectSize}.");
                 }
+                // Hashed before readers are told of the bytes: nothing writes this buffer but this loop.
+                ChunkFile.AppendBlockCrcs(hot.Buffer.AsSpan(0, hot.Length), filled, filled + n, blockCrcs);
                 filled += n;
                 hot.Advance(filled);
             }
+            return blockCrcs;
         }
         finally
         {

@@ -93,8 +93,13 @@ public sealed class ContentCache
         }
     }
 
-    /// <summary>Records that this generation's bytes are known good (after an upload whose hashes GCS confirmed).</summary>
-    public void MarkVerified(string bucket, string name, long generation)
+    /// <summary>
+    /// Records that this generation's bytes are known good (after an upload whose hashes GCS confirmed, or a whole
+    /// download checked against them). <paramref name="remember"/> false keeps it for this mount only, writing
+    /// nothing to disk: for an object whose bytes the cache does not hold (a small file read whole at its open, which
+    /// its next open downloads and checks again), a record on disk would cost a folder and a state file per object.
+    /// </summary>
+    public void MarkVerified(string bucket, string name, long generation, bool remember = true)
     {
         CacheEntry entry;
         lock (_sync)
@@ -102,7 +107,10 @@ public sealed class ContentCache
             entry = GetOrAddLocked(new ObjectKey(bucket, name, generation));
             entry.Integrity = IntegrityState.Verified;
         }
-        _ = PersistInBackgroundAsync(entry);
+        if (remember)
+        {
+            _ = PersistInBackgroundAsync(entry);
+        }
     }
 
     /// <summary>

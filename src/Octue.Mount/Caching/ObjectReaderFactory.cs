@@ -88,11 +88,18 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         return null;
     }
 
+    /// <summary>True when the cache holds an entry for <paramref name="obj"/>'s generation (bytes of it may be served without a request).</summary>
+    public bool Knows(ObjectInfo obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return _cache.Find(obj) is not null;
+    }
+
     /// <summary>Whether this generation's bytes were verified (by a full read or a verified upload).</summary>
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _cache.GetIntegrity(bucket, name, generation);
 
     /// <summary>Called by the write path once an upload's hashes were confirmed by GCS.</summary>
-    public void MarkVerified(string bucket, string name, long generation) => _cache.MarkVerified(bucket, name, generation);
+    public void MarkVerified(string bucket, string name, long generation, bool remember = true) => _cache.MarkVerified(bucket, name, generation, remember);
 
     /// <summary>
     /// Seeds the cache from a local file whose upload GCS confirmed (the staged copy), so reading the object back

@@ -112,6 +112,9 @@ public sealed record ObjectInfo
 /// <summary>A listing request: one page.</summary>
 public sealed record ListRequest
 {
+    /// <summary>The most objects and prefixes GCS returns in one page.</summary>
+    public const int MaxPageSize = 1000;
+
     /// <summary>Only names starting with this text; null for the whole bucket.</summary>
     public string? Prefix { get; init; }
 

@@ -11,7 +11,7 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 internal sealed class DirectoryLister
 {
-    public const int PageSize = 1000;
+    public const int PageSize = ListRequest.MaxPageSize;
     private readonly LoggedOnce _logged = new();
     private readonly IObjectStore _store;
     private readonly VfsMetrics _metrics;
@@ -26,11 +26,7 @@ internal sealed class DirectoryLister
 
     public async Task<DirectoryListing> ListAsync(string bucket, string prefix, CancellationToken ct)
     {
-        var files = new List<ListingEntry>();
-        var directories = new List<string>();
-        var directoryNames = new HashSet<string>(StringComparer.Ordinal);
-        var placeholders = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
-        ObjectInfo? placeholder = null;
+        var builder = NewBuilder(bucket, prefix);
         string? token = null;
         do
         {
@@ -45,71 +41,23 @@ internal sealed class DirectoryLister
 
             foreach (var obj in page.Objects)
             {
-                if (obj.Name.Length == prefix.Length)
-                {
-                    placeholder = obj;
-                    continue;
-                }
-
-                var name = obj.Name[prefix.Length..];
-                if (name.IndexOf('/') == name.Length - 1)
-                {
-                    // A sub-directory's placeholder ("sub/"), listed beside its prefix.
-                    placeholders[name[..^1]] = obj;
-                    continue;
-                }
-
-                if (!FileNameRule.IsValidSegment(name))
-                {
-                    Hidden(bucket, obj.Name, FileNameRule.Reason(name));
-                    continue;
-                }
-
-                var kind = PosixMetadata.SymlinkTarget(obj) is null ? NodeKind.File : NodeKind.Symlink;
-                files.Add(new ListingEntry(name, kind, obj, bucket, obj.Name));
+                builder.AddObject(obj);
             }
 
             foreach (var sub in page.Prefixes)
             {
-                var name = sub[prefix.Length..^1];
-                if (!FileNameRule.IsValidSegment(name))
-                {
-                    Hidden(bucket, sub, FileNameRule.Reason(name));
-                    continue;
-                }
-
-                if (directoryNames.Add(name))
-                {
-                    directories.Add(name);
-                }
+                builder.AddPrefix(sub);
             }
 
             token = page.NextPageToken;
         }
         while (!string.IsNullOrEmpty(token));
 
-        var entries = new List<ListingEntry>(directories.Count + files.Count);
-        foreach (var name in directories)
-        {
-            entries.Add(new ListingEntry(name, NodeKind.Directory, null, bucket, prefix + name + "/")
-            {
-                Placeholder = placeholders.GetValueOrDefault(name),
-            });
-        }
-
-        foreach (var file in files)
-        {
-            if (directoryNames.Contains(file.Name))
-            {
-                Hidden(bucket, file.ObjectName, "a directory has the same name (the directory is shown)");
-                continue;
-            }
-
-            entries.Add(file);
-        }
-
-        return new DirectoryListing(entries, placeholder);
+        return builder.Build();
     }
+
+    /// <summary>A builder of one directory's listing from what a delimited listing of it returns, with this lister's rule and logging.</summary>
+    public FolderListingBuilder NewBuilder(string bucket, string prefix) => new(bucket, prefix, Hidden);
 
     private void Hidden(string bucket, string name, string reason)
     {

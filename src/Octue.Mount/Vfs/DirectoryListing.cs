@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using Octue.Mount.Caching;
+using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
@@ -23,7 +25,7 @@ internal readonly record struct ListingEntry(string Name, NodeKind Kind, ObjectI
 /// since the listing (a file uploaded, a file deleted), kept beside the listed entries rather than copied into them,
 /// so a change costs nothing in proportion to the directory's size.
 /// </summary>
-internal sealed class DirectoryListing
+internal sealed class DirectoryListing : ICachedListing<DirectoryListing>
 {
     private readonly IReadOnlyList<ListingEntry> _listed;
     private readonly Dictionary<string, ListingEntry> _byName;
@@ -91,6 +93,24 @@ internal sealed class DirectoryListing
 
         return new DirectoryListing(this, _changes.SetItem(entry.Name, entry), Placeholder);
     }
+
+    /// <summary>The listing with the file or symbolic link <paramref name="info"/> as <paramref name="leaf"/>; unchanged when the name is hidden.</summary>
+    public DirectoryListing WithObject(string leaf, ObjectInfo info)
+    {
+        if (!FileNameRule.IsValidSegment(leaf))
+        {
+            return this;
+        }
+
+        var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
+        return With(new ListingEntry(leaf, kind, info, info.Bucket, info.Name));
+    }
+
+    /// <summary>The listing with the sub-directory <paramref name="leaf"/> (and its placeholder, when known); unchanged when the name is hidden.</summary>
+    public DirectoryListing WithDirectory(string leaf, string bucket, string prefix, ObjectInfo? placeholder) =>
+        FileNameRule.IsValidSegment(leaf)
+            ? With(new ListingEntry(leaf, NodeKind.Directory, null, bucket, prefix) { Placeholder = placeholder })
+            : this;
 
     /// <summary>The listing without <paramref name="name"/>.</summary>
     public DirectoryListing Without(string name) =>

@@ -39,6 +39,18 @@ internal sealed class FileHandle
     public StagedFile? Staged { get; set; }
 
     /// <summary>
+    /// Opened on metadata this mount already held, without asking the store: the handle's first read revalidates
+    /// <see cref="Base"/> before it serves a byte (close-to-open), and clears this.
+    /// </summary>
+    public bool Unconfirmed
+    {
+        get => Volatile.Read(ref _unconfirmed);
+        set => Volatile.Write(ref _unconfirmed, value);
+    }
+
+    private bool _unconfirmed;
+
+    /// <summary>
     /// Why this handle's changes can no longer be saved (None while they can): Stale once its upload lost a race (the
     /// bytes went to conflicts/), or the error of a write, truncation or extension its staged copy missed (the copy
     /// was discarded at once). Every later write, flush, fsync and close returns it, and nothing of the handle is

@@ -92,6 +92,12 @@ internal sealed class Node
 
     public bool IsDirectory => Kind == NodeKind.Directory;
 
+    /// <summary>Sub-folders of this directory read whole (opendir) since the mount started: two mean a walk.</summary>
+    public int SubfoldersRead;
+
+    /// <summary>1 while a <see cref="SubfolderPrefetch"/> of this directory's sub-folders runs.</summary>
+    public int Prefetching;
+
     /// <summary>
     /// Makes a <see cref="DirectoryRole.Dataset"/> node what its dataset turned out to be. Every node of one dataset
     /// gets the same projection, so a second call changes nothing; the role is written last, so a reader that sees

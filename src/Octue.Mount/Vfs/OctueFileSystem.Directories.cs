@@ -36,7 +36,7 @@ public sealed partial class OctueFileSystem
         }
 
         // The parent's listing shows its sub-directories' placeholders too (listed with includeTrailingDelimiter).
-        var parent = MetadataCache.ParentPrefix(dir.ObjectName);
+        var parent = ObjectNames.ParentPrefix(dir.ObjectName);
         if (_metadata.PeekListing(dir.Bucket, parent) is { } parentListing &&
             parentListing.TryGet(dir.ObjectName[parent.Length..^1], out var entry) && entry.Kind == NodeKind.Directory)
         {
@@ -120,8 +120,7 @@ public sealed partial class OctueFileSystem
                         current.Metageneration, ct).ConfigureAwait(false);
                 }
 
-                // The directory's own listing and its parent's hold its placeholder too.
-                _metadata.ObjectWritten(info);
+                // The store recorded the placeholder in the directory's own listing and its parent's.
                 return DirectoryAttributes(dir, info);
             }
             catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)

@@ -49,6 +49,16 @@ public sealed partial class OctueFileSystem
             }
         }
 
+        // A larger file opened for reading whose metadata this mount holds fresh (the lookup that came with the open,
+        // a listing within the TTL), with nothing of that generation cached: the open asks nothing, and the handle's
+        // first read revalidates it with its own download, pinned to that generation (ConfirmFirstReadAsync).
+        if (!writing && n.Kind == NodeKind.File && !n.Detached && ActiveWriter(n) is null && PendingOf(n) is null &&
+            FreshObject(n) is { } fresh && fresh.Size > _reads.WholeObjectLimit && !_reads.HasCached(fresh))
+        {
+            _metrics.MetadataHit();
+            return await OpenAtAsync(n, flags, fresh, writing: false, ct, unconfirmed: true).ConfigureAwait(false);
+        }
+
         ObjectInfo? info;
         try
         {
@@ -62,9 +72,25 @@ public sealed partial class OctueFileSystem
         return await OpenAtAsync(n, flags, info, writing, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The node's object as a fresh stat or a fresh listing of its folder shows it, asking nothing; null when neither is fresh.</summary>
+    private ObjectInfo? FreshObject(Node n)
+    {
+        if (_metadata.TryGetStat(n.Bucket, n.ObjectName, out var cached))
+        {
+            return cached;
+        }
+
+        var folder = ObjectNames.ParentPrefix(n.ObjectName);
+        return _metadata.PeekListing(n.Bucket, folder) is { } listing &&
+               listing.TryGet(n.ObjectName[folder.Length..], out var entry) && entry.Object is { } listed && listed.Name == n.ObjectName
+            ? listed
+            : null;
+    }
+
     /// <summary>Opens a handle on <paramref name="info"/>, the object's current version (null: none, a local file being created).</summary>
+    /// <remarks><paramref name="unconfirmed"/>: <paramref name="info"/> is what this mount held, not asked for now; the first read revalidates it.</remarks>
     private async ValueTask<VfsResult<ulong>> OpenAtAsync(Node n, OpenFlags flags, ObjectInfo? info, bool writing, CancellationToken ct,
-        IObjectReader? reader = null)
+        IObjectReader? reader = null, bool unconfirmed = false)
     {
         if (info is null && ActiveWriter(n) is null)
         {
@@ -85,6 +111,7 @@ public sealed partial class OctueFileSystem
         {
             ModifiedNs = info is null ? NowNs() : PosixMetadata.ModifiedNs(info),
             Reader = reader,
+            Unconfirmed = unconfirmed,
         };
         if (writing && (flags & OpenFlags.Truncate) != 0)
         {
@@ -179,7 +206,8 @@ public sealed partial class OctueFileSystem
                 _metadata.PutStat(n.Bucket, n.ObjectName, info);
             }
 
-            _reads.MarkVerified(info.Bucket, info.Name, info.Generation);
+            // Its bytes live in this handle only: the record is for this mount (the next open checks them again).
+            _reads.MarkVerified(info.Bucket, info.Name, info.Generation, remember: false);
             return await OpenAtAsync(n, flags, info, writing: false, ct, whole.ToReader(info)).ConfigureAwait(false);
         }
     }
@@ -350,7 +378,7 @@ public sealed partial class OctueFileSystem
     /// <summary>Records a new object state we caused (upload, patch, copy).</summary>
     private void RecordOwnChange(Node node, ObjectInfo info)
     {
+        // The store recorded it in the metadata cache.
         node.LastKnown = info;
-        _metadata.ObjectWritten(info);
     }
 }

@@ -5,6 +5,9 @@ public sealed partial class OctueFileSystem
 {
     private const int ReadDirectoryBatch = 512;
 
+    /// <summary>Sibling folders one walk prefetch waits for at most (each waits until the flat listing passes it).</summary>
+    private const int MaxPrefetchedFolders = 1_000;
+
     /// <inheritdoc/>
     public async ValueTask<VfsResult<ulong>> OpenDirectoryAsync(ulong node, CancellationToken ct = default)
     {
@@ -25,6 +28,7 @@ public sealed partial class OctueFileSystem
             return VfsError.NotDirectory;
         }
 
+        PrefetchSiblingsOnWalk(n);
         DirectoryListing listing;
         try
         {
@@ -96,6 +100,89 @@ public sealed partial class OctueFileSystem
 
         _nodes.ReleaseOpen(handle.Node);
         return ValueTask.FromResult(VfsError.None);
+    }
+
+    /// <summary>
+    /// A second sub-folder of one directory read whole, with its listing not at hand, is taken for a walk
+    /// (<c>find</c>, <c>cp -r</c>, <c>du</c>): the listings of this folder and of the sibling folders after it (as the
+    /// parent's fresh listing names them) are then fetched together, with one flat listing of the parent
+    /// (<see cref="SubfolderPrefetch"/>), in the background; whoever asks for one of them meanwhile waits for it.
+    /// </summary>
+    private void PrefetchSiblingsOnWalk(Node dir)
+    {
+        if (dir.Role != DirectoryRole.Prefix || dir.Parent is not { Role: DirectoryRole.Prefix } parent || parent.Bucket != dir.Bucket ||
+            _metadata.PeekListing(dir.Bucket, dir.ObjectName) is not null ||
+            Interlocked.Increment(ref parent.SubfoldersRead) < 2 ||
+            _metadata.PeekListing(parent.Bucket, parent.ObjectName) is not { } siblings)
+        {
+            return;
+        }
+
+        var folders = new List<string>();
+        foreach (var entry in siblings.Entries)
+        {
+            if (entry.Kind == NodeKind.Directory && entry.Role == DirectoryRole.Prefix && entry.Bucket == dir.Bucket &&
+                string.CompareOrdinal(entry.ObjectName, dir.ObjectName) >= 0)
+            {
+                folders.Add(entry.ObjectName);
+            }
+        }
+
+        if (folders.Count < 2 || Interlocked.CompareExchange(ref parent.Prefetching, 1, 0) != 0)
+        {
+            return;
+        }
+
+        // UTF-16 order (CompareOrdinal) and GCS's UTF-8 byte order differ only beyond the BMP's private-use area;
+        // the first folder is the listing's start, so it must be the lowest in GCS's order: it is the folder asked for.
+        folders.Sort(string.CompareOrdinal);
+        folders.Remove(dir.ObjectName);
+        folders.Insert(0, dir.ObjectName);
+        if (folders.Count > MaxPrefetchedFolders)
+        {
+            folders.RemoveRange(MaxPrefetchedFolders, folders.Count - MaxPrefetchedFolders);
+        }
+
+        var slots = new Dictionary<string, TaskCompletionSource<DirectoryListing?>>(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            var slot = new TaskCompletionSource<DirectoryListing?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var bucket = dir.Bucket;
+            var name = folder[parent.ObjectName.Length..^1];
+            if (_metadata.TryStartListing(bucket, folder, async c =>
+                {
+                    var listing = await slot.Task.ConfigureAwait(false) ?? await _lister.ListAsync(bucket, folder, c).ConfigureAwait(false);
+                    if (_nodes.GetChild(parent, name) is { IsDirectory: true } known && known.ObjectName == folder)
+                    {
+                        InvalidateVanishedEntries(known, listing);
+                    }
+
+                    return listing;
+                }))
+            {
+                slots[folder] = slot;
+            }
+        }
+
+        if (slots.Count == 0)
+        {
+            Volatile.Write(ref parent.Prefetching, 0);
+            return;
+        }
+
+        _ = PrefetchAsync(parent, folders, slots);
+    }
+
+    private async Task PrefetchAsync(Node parent, List<string> folders, Dictionary<string, TaskCompletionSource<DirectoryListing?>> slots)
+    {
+        try
+        {
+            await _prefetch.RunAsync(parent.Bucket, parent.ObjectName, folders, slots).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref parent.Prefetching, 0);
+        }
     }
 
     /// <summary>

@@ -252,7 +252,7 @@ public sealed partial class OctueFileSystem
                 return new ListingEntry(name, NodeKind.Directory, null, bucket, subPrefix);
             }
 
-            Task<bool>? probe = haveDirectory ? null : ProbeDirectoryAsync(bucket, subPrefix, ct);
+            Task<bool>? probe = haveDirectory ? null : _metadata.ProbeDirectoryAsync(bucket, subPrefix, ct);
             if (!haveStat)
             {
                 info = await StatAsync(bucket, objectName, ct).ConfigureAwait(false);
@@ -288,32 +288,14 @@ public sealed partial class OctueFileSystem
         _metadata.PutStat(bucket, objectName, answer.Object);
         if (answer.IsFolder is { } isFolder)
         {
-            var folder = objectName + "/";
-            _metadata.PutDirectory(bucket, folder, isFolder);
-            _metadata.PutStat(bucket, folder, answer.Placeholder);
+            _metadata.PutFolder(bucket, objectName + "/", isFolder, answer.Placeholder);
         }
 
         return answer;
     }
 
-    /// <summary>True when anything lies under the prefix (an implicit directory or its placeholder).</summary>
-    private async Task<bool> ProbeDirectoryAsync(string bucket, string prefix, CancellationToken ct)
-    {
-        var page = await _store.ListAsync(bucket, new ListRequest { Prefix = prefix, Delimiter = "/", PageSize = 1 }, ct).ConfigureAwait(false);
-        var exists = page.Objects.Count > 0 || page.Prefixes.Count > 0;
-        _metadata.PutDirectory(bucket, prefix, exists);
-        // Listings are in name order and a placeholder's name is the prefix itself, so it comes first when it exists:
-        // the probe also tells the directory's attributes, at no extra request.
-        _metadata.PutStat(bucket, prefix, page.Objects.Count > 0 && page.Objects[0].Name == prefix ? page.Objects[0] : null);
-        return exists;
-    }
-
-    private async Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken ct)
-    {
-        var info = await _store.StatAsync(bucket, name, ct).ConfigureAwait(false);
-        _metadata.PutStat(bucket, name, info);
-        return info;
-    }
+    /// <summary>A stat that asks the store (which records the answer in the metadata cache).</summary>
+    private Task<ObjectInfo?> StatAsync(string bucket, string name, CancellationToken ct) => _store.StatAsync(bucket, name, ct);
 
     private void CountMetadata(bool hit)
     {
@@ -338,7 +320,7 @@ public sealed partial class OctueFileSystem
             return cached is null ? VfsError.NotFound : cached;
         }
 
-        var folder = MetadataCache.ParentPrefix(name);
+        var folder = ObjectNames.ParentPrefix(name);
         if (_metadata.TryGetListing(bucket, folder) is { } listing &&
             listing.TryGet(name[folder.Length..], out var entry) && entry.Object is { } listed && listed.Name == name)
         {

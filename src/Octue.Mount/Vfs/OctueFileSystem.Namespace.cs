@@ -44,7 +44,6 @@ public sealed partial class OctueFileSystem
         {
             var placeholder = await _store.UploadAsync(dir.Bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
                 new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
-            _metadata.ObjectWritten(placeholder);
             // A directory this mount just created holds nothing: lookups in it need not ask the store (a `cp -r`
             // into it creates each file at the cost of its upload alone).
             _metadata.PutListing(dir.Bucket, prefix, DirectoryListing.Empty().WithPlaceholder(placeholder));
@@ -264,8 +263,8 @@ public sealed partial class OctueFileSystem
                     await PreserveOpenReadersAsync(live, current.Generation, ct).ConfigureAwait(false);
                 }
 
+                // The store records it gone (known missing, out of its folder's listing).
                 await _store.DeleteAsync(bucket, objectName, current.Generation, ct).ConfigureAwait(false);
-                _metadata.ObjectRemoved(bucket, objectName);
                 _nodes.Detach(dir, name);
                 DropPendingUploadHeld(pending, "removed");
                 if (live is not null)

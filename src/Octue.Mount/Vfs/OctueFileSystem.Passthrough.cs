@@ -6,7 +6,7 @@ public sealed partial class OctueFileSystem
     /// <inheritdoc/>
     public string? GetPassthroughFile(ulong handle)
     {
-        if (!_files.TryGetValue(handle, out var h) || h.CanWrite || h.Staged is not null || h.Base is not { } baseObject)
+        if (!_files.TryGetValue(handle, out var h) || h.CanWrite || h.Unconfirmed || h.Staged is not null || h.Base is not { } baseObject)
         {
             return null;
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
+using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
@@ -88,7 +89,7 @@ public sealed partial class OctueFileSystem
 
             var result = await _uploader.UploadAsync(pending.Staged, pending.UploadModifiedNs, afterCrash: false, ct).ConfigureAwait(false);
             _metadata.InvalidateObject(pending.Bucket, pending.Name);
-            _metadata.InvalidateListing(pending.Bucket, MetadataCache.ParentPrefix(pending.Name));
+            _metadata.InvalidateListing(pending.Bucket, ObjectNames.ParentPrefix(pending.Name));
             switch (result.Outcome)
             {
                 case StagedUploadOutcome.Uploaded:

@@ -101,6 +101,11 @@ public sealed partial class OctueFileSystem
     /// </summary>
     private async ValueTask<int> ReadBaseAsync(FileHandle h, long offset, Memory<byte> buffer, CancellationToken ct)
     {
+        if (h.Unconfirmed && await ConfirmFirstReadAsync(h, offset, buffer, ct).ConfigureAwait(false) is { } first)
+        {
+            return first;
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             if (h.Base is not { } baseObject)

@@ -186,6 +186,8 @@ public sealed partial class OctueFileSystem
                 handle.Staged = null;
                 handle.Failure = result.Error;
                 _metadata.InvalidateObject(bucket, name);
+                // The kernel may hold this copy's attributes (cached like any others): the file is the object again.
+                InvalidationSink?.InvalidateNode(node.Id);
                 return result.Error;
             default:
                 return result.Error;

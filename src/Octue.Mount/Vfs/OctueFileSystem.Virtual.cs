@@ -242,7 +242,7 @@ public sealed partial class OctueFileSystem
 
         foreach (var file in folder.Files.Values)
         {
-            var key = (file.Bucket, MetadataCache.ParentPrefix(file.ObjectName));
+            var key = (file.Bucket, ObjectNames.ParentPrefix(file.ObjectName));
             if (!listings.TryGetValue(key, out var listing))
             {
                 listing = await ListFolderAsync(key.Bucket, key.Item2, readWhole: true, ct, missingBucketIsEmpty: true).ConfigureAwait(false);

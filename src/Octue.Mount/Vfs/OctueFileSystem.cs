@@ -22,8 +22,11 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
     private readonly NodeTable _nodes;
-    private readonly MetadataCache _metadata;
+    /// <summary>What the metadata cache knows, asked where an answer without a request will do; <see cref="_store"/> keeps it current.</summary>
+    private readonly IMetadataKnowledge<DirectoryListing> _metadata;
+    private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
     private readonly DirectoryLister _lister;
+    private readonly SubfolderPrefetch _prefetch;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
@@ -42,21 +45,24 @@ public sealed partial class OctueFileSystem : IFileSystem
     private OctueFileSystem(FileSystemOptions options, IObjectStore store, VfsMetrics metrics, ILoggerFactory loggerFactory, Node root)
     {
         _options = options;
-        _store = store;
+        // Every request of the file system goes through the metadata cache, which records what the answers tell.
+        _cachingStore = new MetadataCachingStore<DirectoryListing>(store, options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
+        _store = _cachingStore;
+        _metadata = _cachingStore;
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
-        _metadata = new MetadataCache(options.MetadataTtl, options.MetadataCacheSize, options.TimeProvider);
         _metrics = metrics;
-        _lister = new DirectoryLister(store, _metrics, _logger);
+        _lister = new DirectoryLister(_store, _metrics, _logger);
+        _prefetch = new SubfolderPrefetch(_store, _lister, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
-        _reads = new ReadPath(store, options, loggerFactory);
+        _reads = new ReadPath(_store, options, loggerFactory);
         if (options.WriteChunkSize < 0 || options.WriteChunkSize % (256 * 1024) != 0)
         {
             throw new ArgumentException($"WriteChunkSize must be 0 or a positive multiple of 256 KiB; got {options.WriteChunkSize}.", nameof(options));
         }
 
-        _uploader = new StagedUploader(store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
+        _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
         _mountTimeNs = PosixMetadata.ToNs(options.TimeProvider.GetUtcNow());
         _uid = options.Uid ?? 0;
         _gid = options.Gid ?? 0;
@@ -211,7 +217,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _files.Clear();
         _directories.Clear();
         await _reads.DisposeAsync().ConfigureAwait(false);
-        _metadata.Dispose();
+        _cachingStore.Dispose();
         _metrics.Dispose();
     }
 
@@ -293,7 +299,12 @@ public sealed partial class OctueFileSystem : IFileSystem
             AccessedNs = modified,
             CreatedNs = created,
             LinkCount = node.Detached ? 0u : 1u,
-            CacheFor = TimeSpan.Zero,
+            // Cached like any other attributes: every change to a file being written reaches the daemon through the
+            // kernel, which updates or drops its copy itself (a WRITE drops size and times, a SETATTR takes its reply),
+            // so other handles' stat stays exact. Not caching them cost `cp` two GETATTRs a file (the open's permission
+            // check and its fstat), each a round trip. The one change the kernel does not see, a close whose upload
+            // lost a race, drops the kernel's copy (UploadIfDirtyAsync).
+            CacheFor = _options.MetadataTtl,
         };
     }
 

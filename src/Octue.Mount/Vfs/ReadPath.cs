@@ -26,6 +26,9 @@ internal sealed class ReadPath : IAsyncDisposable
     /// <summary>The whole, verified cached copy of the object's generation, if there is one (FUSE passthrough).</summary>
     public string? GetWholeFile(ObjectInfo obj) => _factory.GetWholeFile(obj);
 
+    /// <summary>True when the content cache knows this generation (some of its bytes, or its verification, may be served without a request).</summary>
+    public bool HasCached(ObjectInfo obj) => _factory.Knows(obj);
+
     /// <summary>Objects up to this size are downloaded whole when opened for reading (one GET, no stat before it).</summary>
     public int WholeObjectLimit { get; }
 
@@ -38,7 +41,7 @@ internal sealed class ReadPath : IAsyncDisposable
 
     public IntegrityState GetIntegrity(string bucket, string name, long generation) => _factory.GetIntegrity(bucket, name, generation);
 
-    public void MarkVerified(string bucket, string name, long generation) => _factory.MarkVerified(bucket, name, generation);
+    public void MarkVerified(string bucket, string name, long generation, bool remember = true) => _factory.MarkVerified(bucket, name, generation, remember);
 
     /// <summary>Seeds the content cache with a staged file whose upload GCS confirmed, so reading it back costs nothing.</summary>
     public Task<bool> AdoptUploadedAsync(ObjectInfo obj, string path, CancellationToken ct) => _factory.AdoptVerifiedFileAsync(obj, path, ct);

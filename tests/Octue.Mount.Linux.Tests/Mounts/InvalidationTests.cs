@@ -41,4 +41,29 @@ public sealed class InvalidationTests(EmulatorFixture fixture)
         Assert.Contains("No such file or directory", stat.Stderr);
         (await Tool.RunAsync("stat", mount.Path("dir", "stays.txt"))).EnsureSuccess("stat of the file that stays");
     }
+    [Theory]
+    [InlineData(5 << 20)]
+    [InlineData(1 << 21)]
+    public async Task A_large_file_replaced_after_its_stat_is_read_whole_in_its_new_version(int newLength)
+    {
+        // The open of a large file trusts the fresh stat and lets its first read revalidate: a version replaced
+        // in between (larger or smaller) must still be read whole and only, with the size the kernel shows updated.
+        using var temp = new TempDirectory();
+        var bucket = fixture.NewBucket("inval");
+        var old = new byte[3 << 20];
+        new Random(5).NextBytes(old);
+        fixture.Emulator.Store.PutObject(bucket, "big.bin", old);
+        await using var mount = await MountProcess.StartAsync(fixture.Emulator.HostAndPort, $"gs://{bucket}", temp.Combine("mnt"), temp.Combine("cache"),
+            "--metadata-ttl", "60");
+        var path = mount.Path("big.bin");
+        Assert.Contains($"{old.Length}", (await Tool.RunAsync("stat", "-c", "%s", path)).EnsureSuccess("stat before").Stdout);
+
+        var replacement = new byte[newLength];
+        new Random(6).NextBytes(replacement);
+        fixture.Emulator.Store.PutObject(bucket, "big.bin", replacement);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(replacement));
+        var sum = (await Tool.RunAsync("sha256sum", path)).EnsureSuccess("sha256sum of the replaced file").Stdout;
+        Assert.StartsWith(expected, sum);
+        Assert.Contains($"{replacement.Length}", (await Tool.RunAsync("stat", "-c", "%s", path)).EnsureSuccess("stat after").Stdout);
+    }
 }

@@ -49,6 +49,23 @@ public sealed class InitNegotiatorTests
     }
 
     [Fact]
+    public void Killpriv_v2_is_claimed_only_when_no_file_can_have_a_privilege_to_clear()
+    {
+        // Without --suid: nothing a write could have to clear, so the file system "handles" it and the kernel stops
+        // asking security.capability before every WRITE.
+        var plain = (FuseInitFlags)InitNegotiator.Negotiate(Kernel618, new FuseSessionOptions { NothingToKillOnWrite = true }).Reply.Flags;
+        Assert.True(plain.HasFlag(FuseInitFlags.HandleKillprivV2));
+        Assert.False(plain.HasFlag(FuseInitFlags.HandleKillpriv));
+        // With --suid the kernel keeps clearing setuid bits itself.
+        var suid = (FuseInitFlags)InitNegotiator.Negotiate(Kernel618, new FuseSessionOptions { NothingToKillOnWrite = false }).Reply.Flags;
+        Assert.False(suid.HasFlag(FuseInitFlags.HandleKillprivV2));
+        // Never claimed when the kernel does not offer it.
+        var older = Kernel618 with { Flags = Kernel618.Flags & ~(uint)FuseInitFlags.HandleKillprivV2 };
+        var old = (FuseInitFlags)InitNegotiator.Negotiate(older, new FuseSessionOptions { NothingToKillOnWrite = true }).Reply.Flags;
+        Assert.False(old.HasFlag(FuseInitFlags.HandleKillprivV2));
+    }
+
+    [Fact]
     public void Flags_the_kernel_does_not_offer_are_not_claimed()
     {
         var init = Kernel618 with { Flags = (uint)FuseInitFlags.AsyncRead };

@@ -35,6 +35,74 @@ public sealed class ChunkFileTests : IDisposable
     }
 
     [Theory]
+    [InlineData(4 * 1024 * 1024)]        // whole blocks, pieces of the bounce buffer
+    [InlineData((4 * 1024 * 1024) + 1000)] // a last piece padded and cut back
+    [InlineData(100)]                     // less than one device block
+    public async Task A_chunk_file_is_written_around_the_page_cache_where_the_file_system_allows_it(int length)
+    {
+        byte[] data = PatternData.Create(length, seed: 3);
+        uint[] crcs = new uint[ChunkLayout.BlockCount(length)];
+        ChunkFile.ComputeBlockCrcs(data, crcs);
+        string path = Path.Combine(_folder.Path, "direct.chunk");
+        bool unbuffered = await ChunkFile.WriteAsync(path, data, crcs, default);
+
+        string fileSystem = Run("stat", "-f", "-c", "%T", _folder.Path);
+        if (OperatingSystem.IsLinux() && fileSystem is "ext2/ext3" or "xfs" or "btrfs")
+        {
+            Assert.True(unbuffered, $"a chunk file on {fileSystem} should be written with O_DIRECT");
+            // None of its bytes were copied into the page cache (fincore: resident bytes of the file).
+            Assert.Equal("0", Run("fincore", "--bytes", "--noheadings", "--output", "RES", path));
+        }
+
+        int offset = ChunkFile.DataOffset(crcs.Length);
+        Assert.Equal(offset + (long)length, new FileInfo(path).Length);
+        using var handle = File.OpenHandle(path);
+        Assert.Equal(crcs, await ChunkFile.ReadHeaderAsync(handle, length, default));
+        byte[] back = new byte[length];
+        Assert.Equal(length, await ChunkFile.ReadFullyAsync(handle, back, offset, default));
+        Assert.Equal(data, back);
+    }
+
+    private static string Run(string tool, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(tool) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{tool} failed ({process.ExitCode})");
+        return output;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(ChunkLayout.BlockSize)]
+    [InlineData(ChunkLayout.BlockSize + 7)]
+    [InlineData(256 * 1024)]
+    public void Block_crcs_appended_piece_by_piece_as_bytes_arrive_equal_those_of_the_whole_chunk(int largestPiece)
+    {
+        byte[] data = PatternData.Create(Length, seed: 5);
+        uint[] whole = new uint[3];
+        ChunkFile.ComputeBlockCrcs(data, whole);
+
+        // Pieces of uneven sizes, as a socket hands them out, crossing block boundaries anywhere.
+        var random = new Random(largestPiece);
+        uint[] appended = new uint[3];
+        int filled = 0;
+        while (filled < Length)
+        {
+            int n = Math.Min(Length - filled, random.Next(1, largestPiece + 1));
+            ChunkFile.AppendBlockCrcs(data, filled, filled + n, appended);
+            filled += n;
+        }
+        Assert.Equal(whole, appended);
+    }
+
+    [Theory]
     [InlineData(0)]   // the magic number
     [InlineData(12)]  // the first block's CRC32C
     [InlineData(24)]  // the header's own CRC32C

@@ -110,13 +110,4 @@ public sealed class MetadataCacheTests : IClassFixture<VfsFixture>
         Assert.Equal(second.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(file.NodeId, "user.gcs.generation")).Value));
     }
-
-    [Theory]
-    [InlineData("a/b/c", "a/b/")]
-    [InlineData("a/b/", "a/")]
-    [InlineData("a", "")]
-    [InlineData("a/", "")]
-    [InlineData("", "")]
-    [InlineData("a//b", "a//")]
-    public void Parent_prefixes(string name, string parent) => Assert.Equal(parent, MetadataCache.ParentPrefix(name));
 }

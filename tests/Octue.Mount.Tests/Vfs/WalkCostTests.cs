@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Octue.Mount.Emulator;
+using Octue.Mount.Caching;
 using Octue.Mount.Storage;
 using Octue.Mount.Tests.Octue;
 using Octue.Mount.Vfs;
@@ -252,6 +253,10 @@ public sealed class WalkCostTests : IClassFixture<VfsFixture>
         Assert.Equal(30, Requests.Count(RequestKind.Download));
         Assert.Equal(30, Requests.Total);
         Assert.Equal("verified", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(entries[0].Attributes.NodeId, "user.octue.integrity")).Value));
+        // Their bytes were held by their handles only: nothing of them is written to the cache folder (a folder and
+        // a state file per object would cost more local work than the download itself).
+        var content = Path.Combine(mount.CacheDirectory, "content");
+        Assert.Empty(Directory.Exists(content) ? Directory.EnumerateFileSystemEntries(content, "*", SearchOption.AllDirectories) : []);
     }
 
     [Fact]

@@ -223,12 +223,14 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
     [Fact]
     public async Task A_handle_whose_object_was_replaced_before_its_first_read_is_stale()
     {
-        // Larger than what an open downloads whole: its reads are ranged GETs pinned to the generation opened.
+        // Larger than what an open downloads whole: its reads are ranged GETs pinned to the generation opened. No
+        // metadata is cached, so the open asks the store (a handle opened on a fresh lookup's answer is revalidated by
+        // its first read instead: FirstReadRevalidationTests).
         var bucket = _fixture.NewBucket();
         var first = new byte[(1 << 20) + 1];
         new Random(3).NextBytes(first);
         _fixture.Emulator.Store.PutObject(bucket, "f", first);
-        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}", ttl: TimeSpan.Zero);
         var file = await mount.LookupPathAsync("f");
         var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
         _fixture.Put(bucket, "f", "second version, longer");

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Internal;
 
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Caching;
 
 /// <summary>
 /// The memory cache measures expirations on an <see cref="ISystemClock"/>; this one reads a <see cref="TimeProvider"/>,

@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Caching.Memory;
-using Octue.Mount.Octue;
 using Octue.Mount.Storage;
 
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Caching;
 
 /// <summary>
 /// Short-lived metadata: object stats (positive and negative) and directory listings, on an
 /// <see cref="IMemoryCache"/> with a size limit (a stat costs 1, a listing 1 + its entry count). Entries are trusted
 /// for the TTL; a zero TTL caches nothing. Changes this mount makes update the listings they touch (a listing keeps
-/// its age), and a listing is fetched once for everyone who asks while it is on its way.
+/// its age), and a listing is fetched once for everyone who asks while it is on its way. The listings are the layer
+/// above's (<typeparamref name="TListing"/>: what a directory shows is its business); the cache changes them only
+/// through <see cref="ICachedListing{TSelf}"/>. <see cref="MetadataCachingStore{TListing}"/> keeps it current with
+/// what goes through the store; the layer above asks it through <see cref="IMetadataKnowledge{TListing}"/>.
 /// </summary>
-internal sealed partial class MetadataCache : IDisposable
+internal sealed partial class MetadataCache<TListing> : IDisposable
+    where TListing : class, ICachedListing<TListing>
 {
-    /// <summary>The most pages a lookup past a listing's TTL refreshes whole (above, it asks for its one name).</summary>
-    public const int MaxWholeRefreshPages = 10;
-
     /// <summary>
     /// How long after its TTL a listing is kept, never served, so that a lookup can tell whether its directory is
     /// being walked (<see cref="ShouldRefreshWhole"/>).
@@ -147,11 +147,7 @@ internal sealed partial class MetadataCache : IDisposable
         {
             var parent = ParentPrefix(name);
             var leaf = name[parent.Length..];
-            if (FileNameRule.IsValidSegment(leaf))
-            {
-                var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
-                ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, kind, info, bucket, name)));
-            }
+            ChangeListing(bucket, parent, l => l.WithObject(leaf, info));
         }
 
         for (var p = ParentPrefix(name); p.Length > 0; p = ParentPrefix(p))
@@ -206,10 +202,7 @@ internal sealed partial class MetadataCache : IDisposable
     {
         var parent = ParentPrefix(prefix);
         var leaf = prefix[parent.Length..^1];
-        if (FileNameRule.IsValidSegment(leaf))
-        {
-            ChangeListing(bucket, parent, l => l.With(new ListingEntry(leaf, NodeKind.Directory, null, bucket, prefix) { Placeholder = placeholder }));
-        }
+        ChangeListing(bucket, parent, l => l.WithDirectory(leaf, bucket, prefix, placeholder));
     }
 
     /// <summary>Forgets what is known about an object and the listing of the directory holding it.</summary>
@@ -226,18 +219,7 @@ internal sealed partial class MetadataCache : IDisposable
         }
     }
 
-    /// <summary>The prefix of the directory holding <paramref name="name"/> ("a/b/c" → "a/b/", "a/b/" → "a/").</summary>
-    public static string ParentPrefix(string name)
-    {
-        var end = name.EndsWith('/') ? name.Length - 1 : name.Length;
-        if (end <= 0)
-        {
-            return "";
-        }
-
-        var slash = name.LastIndexOf('/', end - 1);
-        return slash < 0 ? "" : name[..(slash + 1)];
-    }
+    private static string ParentPrefix(string name) => ObjectNames.ParentPrefix(name);
 
     public void Dispose() => _cache.Dispose();
 
@@ -248,4 +230,11 @@ internal sealed partial class MetadataCache : IDisposable
     private sealed record StatEntry(ObjectInfo? Info);
 
     private sealed record Boxed<TValue>(TValue? Value) where TValue : class;
+}
+
+/// <summary>What the metadata caches of every listing type share.</summary>
+internal static class MetadataCache
+{
+    /// <summary>The most pages a lookup past a listing's TTL refreshes whole (above, it asks for its one name).</summary>
+    public const int MaxWholeRefreshPages = 10;
 }

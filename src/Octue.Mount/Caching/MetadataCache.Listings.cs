@@ -1,16 +1,17 @@
 using Microsoft.Extensions.Caching.Memory;
+using Octue.Mount.Storage;
 
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Caching;
 
 // Cached directory listings: fetched once for everyone who asks while one is on its way, refreshed whole or in
 // pages, and changed in place by what this mount does.
-internal sealed partial class MetadataCache
+internal sealed partial class MetadataCache<TListing>
 {
     private readonly Lock[] _stripes = CreateStripes(64);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ListingKey, Refresh> _refreshes = new();
 
     /// <summary>The directory's listing while it is fresh (with this mount's changes since), counted as a use of it.</summary>
-    public DirectoryListing? TryGetListing(string bucket, string prefix)
+    public TListing? TryGetListing(string bucket, string prefix)
     {
         if (FreshListing(bucket, prefix) is not { } cached)
         {
@@ -22,13 +23,13 @@ internal sealed partial class MetadataCache
     }
 
     /// <summary>The directory's listing while it is fresh, not counted as a use (attributes of the directory itself).</summary>
-    public DirectoryListing? PeekListing(string bucket, string prefix) => FreshListing(bucket, prefix)?.Listing;
+    public TListing? PeekListing(string bucket, string prefix) => FreshListing(bucket, prefix)?.Listing;
 
     /// <summary>
     /// Caches a listing this mount knows to be complete without asking the store (a directory it just created is
     /// empty), fresh for the TTL.
     /// </summary>
-    public void PutListing(string bucket, string prefix, DirectoryListing listing)
+    public void PutListing(string bucket, string prefix, TListing listing)
     {
         if (!Enabled)
         {
@@ -50,7 +51,7 @@ internal sealed partial class MetadataCache
     /// <summary>
     /// True when a lookup in this directory should be answered by listing it whole rather than by asking for the one
     /// name: a listing is on its way, or the last listing (now past its TTL) was read whole by <c>readdir</c> or
-    /// answered at least as many lookups as it cost pages, and costs at most <see cref="MaxWholeRefreshPages"/>.
+    /// answered at least as many lookups as it cost pages, and costs at most <see cref="MetadataCache.MaxWholeRefreshPages"/>.
     /// A directory being walked (<c>ls -l</c>, <c>cp -r</c>, <c>find</c>) is then refreshed with one listing, not a
     /// request per entry; a large directory asked about one name now and then keeps costing one round trip.
     /// </summary>
@@ -67,7 +68,7 @@ internal sealed partial class MetadataCache
             return true;
         }
 
-        return _cache.TryGetValue(key, out CachedListing? cached) && cached is not null && cached.Pages <= MaxWholeRefreshPages &&
+        return _cache.TryGetValue(key, out CachedListing? cached) && cached is not null && cached.Pages <= MetadataCache.MaxWholeRefreshPages &&
                (cached.ReadWhole || Volatile.Read(ref cached.Uses) >= cached.Pages);
     }
 
@@ -78,7 +79,7 @@ internal sealed partial class MetadataCache
     /// that started before it.
     /// </summary>
     /// <remarks><paramref name="readWhole"/>: the caller reads the whole listing (<c>opendir</c>), which counts as the directory being walked.</remarks>
-    public async Task<DirectoryListing> GetOrListAsync(string bucket, string prefix, Func<CancellationToken, Task<DirectoryListing>> list,
+    public async Task<TListing> GetOrListAsync(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list,
         bool readWhole, CancellationToken ct)
     {
         if (FreshListing(bucket, prefix) is { } fresh)
@@ -128,7 +129,39 @@ internal sealed partial class MetadataCache
         return listing;
     }
 
-    private async Task<DirectoryListing> RunRefreshAsync(ListingKey key, Refresh refresh, Func<CancellationToken, Task<DirectoryListing>> list)
+    /// <summary>
+    /// Starts fetching a directory's listing with <paramref name="list"/>, unless it is fresh or already on its way,
+    /// and does not wait for it: whoever asks for the listing meanwhile shares it (<see cref="GetOrListAsync"/>), and
+    /// lookups there wait for it (<see cref="ShouldRefreshWhole"/>). False when nothing was started.
+    /// </summary>
+    public bool TryStartListing(string bucket, string prefix, Func<CancellationToken, Task<TListing>> list)
+    {
+        if (!Enabled || FreshListing(bucket, prefix) is not null)
+        {
+            return false;
+        }
+
+        var key = new ListingKey(bucket, prefix);
+        Refresh refresh;
+        lock (Stripe(key))
+        {
+            if (_refreshes.ContainsKey(key))
+            {
+                return false;
+            }
+
+            refresh = new Refresh();
+            _refreshes[key] = refresh;
+            refresh.Task = RunRefreshAsync(key, refresh, list);
+        }
+
+        // No one may ever wait for it: a failure is for whoever asks next (who lists again), never unobserved.
+        _ = refresh.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    private async Task<TListing> RunRefreshAsync(ListingKey key, Refresh refresh, Func<CancellationToken, Task<TListing>> list)
     {
         try
         {
@@ -167,7 +200,7 @@ internal sealed partial class MetadataCache
     /// Applies a change this mount made in a directory to its fresh listing (and to a listing on its way), keeping the
     /// listing's age: what the store said stays trusted for the TTL, what this mount did is known.
     /// </summary>
-    public void ChangeListing(string bucket, string prefix, Func<DirectoryListing, DirectoryListing> change)
+    public void ChangeListing(string bucket, string prefix, Func<TListing, TListing> change)
     {
         if (!Enabled)
         {
@@ -221,14 +254,14 @@ internal sealed partial class MetadataCache
 
     private Lock Stripe(ListingKey key) => _stripes[(key.GetHashCode() & int.MaxValue) % _stripes.Length];
 
-    private static int PagesOf(DirectoryListing listing) => Math.Max(1, (listing.ApproximateCount + DirectoryLister.PageSize - 1) / DirectoryLister.PageSize);
+    private static int PagesOf(TListing listing) => Math.Max(1, (listing.ApproximateCount + ListRequest.MaxPageSize - 1) / ListRequest.MaxPageSize);
 
     private readonly record struct ListingKey(string Bucket, string Prefix);
 
     /// <summary>A directory's listing, when it stops being fresh, and how it was used since it was listed.</summary>
-    private sealed class CachedListing(DirectoryListing listing, DateTimeOffset freshUntil, int pages)
+    private sealed class CachedListing(TListing listing, DateTimeOffset freshUntil, int pages)
     {
-        public DirectoryListing Listing { get; } = listing;
+        public TListing Listing { get; } = listing;
         public DateTimeOffset FreshUntil { get; } = freshUntil;
         public int Pages { get; } = pages;
 
@@ -239,7 +272,7 @@ internal sealed partial class MetadataCache
         public bool ReadWhole { get; set; }
 
         /// <summary>The same listing, as old, with a change this mount made.</summary>
-        public CachedListing With(DirectoryListing changed) => new(changed, FreshUntil, Pages) { Uses = Volatile.Read(ref Uses), ReadWhole = ReadWhole };
+        public CachedListing With(TListing changed) => new(changed, FreshUntil, Pages) { Uses = Volatile.Read(ref Uses), ReadWhole = ReadWhole };
     }
 
     private static Lock[] CreateStripes(int count)
@@ -256,8 +289,8 @@ internal sealed partial class MetadataCache
     /// <summary>A listing on its way, and the changes this mount made in the directory meanwhile.</summary>
     private sealed class Refresh
     {
-        public Task<DirectoryListing> Task { get; set; } = null!;
-        public List<Func<DirectoryListing, DirectoryListing>> Changes { get; } = new();
+        public Task<TListing> Task { get; set; } = null!;
+        public List<Func<TListing, TListing>> Changes { get; } = new();
         public bool Invalidated { get; set; }
     }
 }
