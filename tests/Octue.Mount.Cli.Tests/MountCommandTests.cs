@@ -68,27 +68,11 @@ public sealed class MountCommandTests
         _emulator.Store.CreateBucket("slow");
         var mountPoint = temp.CreateDirectory("mnt");
         var cache = temp.Combine("cache", "slow");
-        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
-        var start = new ProcessStartInfo(MountProcess.CliPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/tmp",
-        };
-        foreach (var argument in new[] { "mount", "gs://slow", mountPoint, "--cache-dir", cache })
-            start.ArgumentList.Add(argument);
-        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
         try
         {
-            using var command = Process.Start(start)!;
+            using var command = await StartMountHeldAtTheBucketCheckAsync("the background mount", MountProcess.CliPath, "mount", "gs://slow", mountPoint, "--cache-dir", cache);
             var stdout = command.StandardOutput.ReadToEndAsync();
             var stderr = command.StandardError.ReadToEndAsync();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
-                await Task.Delay(50);
-            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the background mount never asked for the bucket");
-            Assert.False(command.HasExited);
             var processes = (await Tool.RunAsync("pgrep", "-f", "--", $"--cache-dir {cache}")).Stdout.Trim().Split('\n');
             Assert.Contains(processes, p => p != command.Id.ToString());
             Assert.True(Directory.Exists(cache));
@@ -126,29 +110,14 @@ public sealed class MountCommandTests
         _emulator.Store.CreateBucket("slow-foreground");
         var mountPoint = temp.CreateDirectory("mnt");
         var cache = temp.Combine("cache", "slow");
-        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
-        // Started through `env --default-signal=HUP`: a test runner started under nohup (or by anything that ignores
-        // SIGHUP) passes the ignored SIGHUP on to its children, and a mount started that way rightly keeps ignoring it,
-        // as nohup asks. env execs the command, so the process id is the mount's own.
-        var start = new ProcessStartInfo("env")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/tmp",
-        };
-        foreach (var argument in new[] { "--default-signal=HUP", MountProcess.CliPath, "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground" })
-            start.ArgumentList.Add(argument);
-        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
         try
         {
-            using var command = Process.Start(start)!;
+            // Started through `env --default-signal=HUP`: a test runner started under nohup (or by anything that ignores
+            // SIGHUP) passes the ignored SIGHUP on to its children, and a mount started that way rightly keeps ignoring it,
+            // as nohup asks. env execs the command, so the process id is the mount's own.
+            using var command = await StartMountHeldAtTheBucketCheckAsync("the mount", "env", "--default-signal=HUP",
+                MountProcess.CliPath, "mount", "gs://slow-foreground", mountPoint, "--cache-dir", cache, "--foreground");
             var stderr = command.StandardError.ReadToEndAsync();
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
-                await Task.Delay(50);
-            Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, "the mount never asked for the bucket");
-            Assert.False(command.HasExited);
 
             (await Tool.RunAsync("kill", $"-{signal}", command.Id.ToString())).EnsureSuccess("kill");
             using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
@@ -163,6 +132,33 @@ public sealed class MountCommandTests
             _emulator.Faults.Clear();
             await MountProcess.CleanUpAsync(mountPoint);
         }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="program"/> with <paramref name="arguments"/> (a mount) with the emulator holding its
+    /// answer to the bucket check back (60 s), and returns once the mount has asked: it is then still waiting for
+    /// readiness. The caller clears the emulator's faults.
+    /// </summary>
+    private async Task<Process> StartMountHeldAtTheBucketCheckAsync(string described, string program, params string[] arguments)
+    {
+        _emulator.Faults.Add(new FaultRule { Kind = FaultKind.Delay, Delay = TimeSpan.FromSeconds(60), RequestKind = RequestKind.ListObjects, Times = 1000 });
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = "/tmp",
+        };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        start.Environment["STORAGE_EMULATOR_HOST"] = _emulator.HostAndPort;
+        var command = Process.Start(start)!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (_emulator.Requests.Count(RequestKind.ListObjects) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.True(_emulator.Requests.Count(RequestKind.ListObjects) > 0, $"{described} never asked for the bucket");
+        Assert.False(command.HasExited);
+        return command;
     }
 
     [Theory]

@@ -59,6 +59,19 @@ internal sealed class DirectoryLister
     /// <summary>A builder of one directory's listing from what a delimited listing of it returns, with this lister's rule and logging.</summary>
     public FolderListingBuilder NewBuilder(string bucket, string prefix) => new(bucket, prefix, Hidden);
 
+    /// <summary>A folder of a bucket; empty when the bucket does not exist (its listed files are then missing files).</summary>
+    public async Task<DirectoryListing> ListOrEmptyAsync(string bucket, string prefix, CancellationToken ct)
+    {
+        try
+        {
+            return await ListAsync(bucket, prefix, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return DirectoryListing.Empty();
+        }
+    }
+
     private void Hidden(string bucket, string name, string reason)
     {
         _metrics.HiddenName();

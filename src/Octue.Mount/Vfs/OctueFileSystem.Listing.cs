@@ -239,7 +239,7 @@ public sealed partial class OctueFileSystem
 
         return await _metadata.GetOrListAsync("", cacheKey, async c => dir.Role == DirectoryRole.ProjectRoot
             ? await ListBucketsAsync(c).ConfigureAwait(false)
-            : await ListVirtualDirectoryAsync(dir, c).ConfigureAwait(false), readWhole, ct).ConfigureAwait(false);
+            : await _projection.ListAsync(dir, c).ConfigureAwait(false), readWhole, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -263,7 +263,7 @@ public sealed partial class OctueFileSystem
         return await _metadata.GetOrListAsync(bucket, prefix, async c =>
         {
             var listing = missingBucketIsEmpty
-                ? await ListOrEmptyAsync(bucket, prefix, c).ConfigureAwait(false)
+                ? await _lister.ListOrEmptyAsync(bucket, prefix, c).ConfigureAwait(false)
                 : await _lister.ListAsync(bucket, prefix, c).ConfigureAwait(false);
             if (dir is not null)
             {

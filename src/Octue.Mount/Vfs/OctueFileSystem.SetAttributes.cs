@@ -202,7 +202,7 @@ public sealed partial class OctueFileSystem
                 await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
                 return ObjectAttributes(node, info);
             }
-            catch (PreconditionFailedException) when (attempt < 2)
+            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
             {
                 // Someone else changed the metadata between our stat and the patch: re-read and try again.
             }

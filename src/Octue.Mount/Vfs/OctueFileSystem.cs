@@ -26,6 +26,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly IMetadataKnowledge<DirectoryListing> _metadata;
     private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
     private readonly DirectoryLister _lister;
+    private readonly ManifestProjection _projection;
     private readonly SubfolderPrefetch _prefetch;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
@@ -53,6 +54,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _nodes = new NodeTable(root);
         _metrics = metrics;
         _lister = new DirectoryLister(_store, _metrics, _logger);
+        _projection = new ManifestProjection(_store, _logger, (bucket, prefix, c) => ListFolderAsync(bucket, prefix, readWhole: true, c, missingBucketIsEmpty: true));
         _prefetch = new SubfolderPrefetch(_store, _lister, _logger);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
@@ -139,7 +141,7 @@ public sealed partial class OctueFileSystem : IFileSystem
                 root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ProjectRoot);
                 break;
             default:
-                var datasets = await LoadManifestAsync(store, source, loggerFactory.CreateLogger<OctueFileSystem>(), ct).ConfigureAwait(false);
+                var datasets = await ManifestProjection.LoadAsync(store, source, loggerFactory.CreateLogger<OctueFileSystem>(), ct).ConfigureAwait(false);
                 root = new Node(IFileSystem.RootId, NodeKind.Directory, null, "", "", "", DirectoryRole.ManifestRoot) { FixedListing = datasets };
                 break;
         }
