@@ -29,6 +29,20 @@ internal sealed class FuseNotifier : IInvalidationSink
 
     public void InvalidateNode(ulong node) => Enqueue(new Invalidation(node, null));
 
+    /// <summary>
+    /// Sent at once from the caller's thread: an INVAL_INODE with a negative offset drops only the attributes
+    /// (fs/fuse/inode.c, fuse_reverse_inval_inode), under the inode's spinlock and no page or directory lock, so a
+    /// request handler may send it before its reply.
+    /// </summary>
+    public void InvalidateAttributes(ulong node)
+    {
+        Span<byte> message = stackalloc byte[FuseOutHeader.Size + FuseNotifyInvalInodeOut.Size];
+        var length = FuseReplyEncoder.WriteInvalInode(message, node, offset: -1, length: 0);
+        var errno = _sender.Notify(message[..length]);
+        if (errno != 0 && errno != Errno.ENOENT && errno != Errno.ENODEV)
+            _logger.LogDebug("Invalidation of node {Node}'s attributes failed: {Error}", node, Native.LibC.Describe(errno));
+    }
+
     private void Enqueue(Invalidation item)
     {
         try

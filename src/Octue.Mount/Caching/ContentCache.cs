@@ -754,11 +754,17 @@ public sealed class ContentCache
 
     /// <summary>
     /// Stores a downloaded chunk. Returns false (and stores nothing) when the entry was dropped after
-    /// <paramref name="epoch"/> began.
+    /// <paramref name="epoch"/> began, or when the chunk's file would not fit in the whole cache.
     /// </summary>
     internal async ValueTask<bool> StoreChunkAsync(ChunkSlot slot, ReadOnlyMemory<byte> data, uint[] blockCrcs, int epoch, CancellationToken ct)
     {
         CacheEntry entry = slot.Entry;
+        // A file the cache could only evict again at once is not written: the write would be wasted, and while its
+        // slot is pinned the cache would hold more than its capacity.
+        if (ChunkFile.DataOffset(blockCrcs.Length) + (long)data.Length > CapacityBytes)
+        {
+            return false;
+        }
         bool persisted;
         lock (_sync)
         {

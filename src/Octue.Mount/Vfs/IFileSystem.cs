@@ -132,6 +132,13 @@ public interface IInvalidationSink
 
     /// <summary>The node's attributes and data changed.</summary>
     void InvalidateNode(ulong node);
+
+    /// <summary>
+    /// The node's attributes changed in a way the kernel did not see: when this returns, the kernel holds none of them.
+    /// Unlike <see cref="InvalidateNode"/> it is done before returning, so the reply that follows cannot be overtaken by
+    /// a stat served from the old attributes; dropping only attributes takes no lock a request in flight could hold.
+    /// </summary>
+    void InvalidateAttributes(ulong node);
 }
 
 /// <summary>A platform-neutral error; adapters map it to errno / NTSTATUS.</summary>

@@ -186,7 +186,9 @@ public sealed partial class OctueFileSystem
                 handle.Staged = null;
                 handle.Failure = result.Error;
                 _metadata.InvalidateObject(bucket, name);
-                // The kernel may hold this copy's attributes (cached like any others): the file is the object again.
+                // The kernel may hold this copy's attributes (cached like any others): the file is the object again,
+                // and a stat right after the failed close must show it, so its attributes go before the reply does.
+                InvalidationSink?.InvalidateAttributes(node.Id);
                 InvalidationSink?.InvalidateNode(node.Id);
                 return result.Error;
             default:

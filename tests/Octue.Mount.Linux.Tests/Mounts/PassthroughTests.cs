@@ -164,7 +164,7 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
         // fd 3 reads through passthrough; while it is open the file is truncated and written (O_WRONLY|O_TRUNC), read
         // by a new open, opened for reading and writing (refused: ETXTBSY, as a shared writable mapping of it would
         // write into the reader's cached copy), appended to (O_WRONLY|O_APPEND) and read again; then fd 3 reads on
-        // and closes, and the read-write open succeeds. Every other open must succeed (the kernel fails an open of an
+        // and closes, and the read-write open succeeds once the daemon has the reader's RELEASE (sent after close returns). Every other open must succeed (the kernel fails an open of an
         // inode in passthrough mode that does not name its backing file) and every writer's bytes must be what later
         // opens read and what the bucket holds.
         var script = """
@@ -178,6 +178,9 @@ public sealed class PassthroughTests(EmulatorFixture fixture)
             cat "$1"
             head -c 16 <&3 | od -An -tx1 | tr -d ' \n'; echo
             exec 3<&-
+            # The kernel sends RELEASE after close returns, so the daemon may still count fd 3 for a moment.
+            tries=0
+            until (exec 4<>"$1") 2>/dev/null; do tries=$((tries + 1)); [ $tries -lt 100 ] || exit 1; sleep 0.05; done
             exec 4<>"$1"
             printf 'FIRST' >&4
             exec 4>&-

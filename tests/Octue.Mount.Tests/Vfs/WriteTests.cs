@@ -193,6 +193,10 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
         {
         }
 
+        public void InvalidateAttributes(ulong node)
+        {
+        }
+
         public void InvalidateNode(ulong node)
         {
             lock (Nodes)
