@@ -1,3 +1,4 @@
+// Over 400 lines: getting, setting and removing an attribute share the name checks and the per-kind dispatch kept here.
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
