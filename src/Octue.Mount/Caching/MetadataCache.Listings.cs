@@ -84,16 +84,7 @@ internal sealed partial class MetadataCache<TListing>
     {
         if (FreshListing(bucket, prefix) is { } fresh)
         {
-            if (readWhole)
-            {
-                fresh.ReadWhole = true;
-            }
-            else
-            {
-                Interlocked.Increment(ref fresh.Uses);
-            }
-
-            return fresh.Listing;
+            return Used(fresh, readWhole).Listing;
         }
 
         if (!Enabled)
@@ -107,6 +98,13 @@ internal sealed partial class MetadataCache<TListing>
         {
             if (!_refreshes.TryGetValue(key, out refresh!))
             {
+                // A refresh stores its listing and leaves under this lock: one that ended since the look above has
+                // left a fresh listing, which must not be fetched again.
+                if (FreshListing(bucket, prefix) is { } landed)
+                {
+                    return Used(landed, readWhole).Listing;
+                }
+
                 refresh = new Refresh();
                 _refreshes[key] = refresh;
                 refresh.Task = RunRefreshAsync(key, refresh, list);
@@ -116,17 +114,25 @@ internal sealed partial class MetadataCache<TListing>
         var listing = await refresh.Task.WaitAsync(ct).ConfigureAwait(false);
         if (FreshListing(bucket, prefix) is { } cached)
         {
-            if (readWhole)
-            {
-                cached.ReadWhole = true;
-            }
-            else
-            {
-                Interlocked.Increment(ref cached.Uses);
-            }
+            Used(cached, readWhole);
         }
 
         return listing;
+    }
+
+    /// <summary>Counts a use of a cached listing: read whole (a walk), or one more lookup answered by it.</summary>
+    private static CachedListing Used(CachedListing cached, bool readWhole)
+    {
+        if (readWhole)
+        {
+            cached.ReadWhole = true;
+        }
+        else
+        {
+            Interlocked.Increment(ref cached.Uses);
+        }
+
+        return cached;
     }
 
     /// <summary>
@@ -145,7 +151,8 @@ internal sealed partial class MetadataCache<TListing>
         Refresh refresh;
         lock (Stripe(key))
         {
-            if (_refreshes.ContainsKey(key))
+            // Looked at again under the lock: a refresh that ended since the look above left a fresh listing.
+            if (_refreshes.ContainsKey(key) || FreshListing(bucket, prefix) is not null)
             {
                 return false;
             }
