@@ -85,16 +85,7 @@ public sealed class FirstReadRevalidationTests : IClassFixture<VfsFixture>
         // Replaced elsewhere, larger: the lookup's answer is still fresh, but the open must see the new version.
         var replacement = Bytes(Large + 12345, 2);
         _fixture.Emulator.Store.PutObject(bucket, "big.bin", replacement);
-        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
-        Assert.True(handle.IsOk);
-        try
-        {
-            Assert.Equal(replacement, await ReadAllAsync(mount, handle.Value));
-        }
-        finally
-        {
-            await mount.Fs.ReleaseAsync(handle.Value);
-        }
+        await WhileOpenAsync(mount, file.NodeId, async handle => Assert.Equal(replacement, await ReadAllAsync(mount, handle)));
 
         Assert.Equal(replacement.Length, (await mount.Fs.GetAttributesAsync(file.NodeId)).Value.Size);
     }
@@ -108,16 +99,8 @@ public sealed class FirstReadRevalidationTests : IClassFixture<VfsFixture>
         var file = await mount.LookupPathAsync("big.bin");
 
         _fixture.Emulator.Store.DeleteObject(bucket, "big.bin");
-        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
-        Assert.True(handle.IsOk);
-        try
-        {
-            Assert.Equal(VfsError.Stale, (await mount.Fs.ReadAsync(handle.Value, 0, new byte[4096])).Error);
-        }
-        finally
-        {
-            await mount.Fs.ReleaseAsync(handle.Value);
-        }
+        await WhileOpenAsync(mount, file.NodeId,
+            async handle => Assert.Equal(VfsError.Stale, (await mount.Fs.ReadAsync(handle, 0, new byte[4096])).Error));
 
         Assert.Equal(VfsError.NotFound, (await mount.Fs.GetAttributesAsync(file.NodeId)).Error);
     }
@@ -146,20 +129,29 @@ public sealed class FirstReadRevalidationTests : IClassFixture<VfsFixture>
         var replacement = Bytes(Large, 4);
         _fixture.Emulator.Store.PutObject(bucket, "big.bin", replacement);
 
-        var handle = await mount.Fs.OpenAsync(file.NodeId, OpenFlags.Read);
-        Assert.True(handle.IsOk);
-        try
+        await WhileOpenAsync(mount, file.NodeId, async handle =>
         {
             const int piece = 1 << 20;
             var reads = Enumerable.Range(0, Large / piece).Select(async i =>
             {
                 var buffer = new byte[piece];
-                var read = await mount.Fs.ReadAsync(handle.Value, (long)i * piece, buffer);
+                var read = await mount.Fs.ReadAsync(handle, (long)i * piece, buffer);
                 Assert.True(read.IsOk, $"read {i} failed with {read.Error}");
                 Assert.Equal(piece, read.Value);
                 Assert.True(buffer.AsSpan().SequenceEqual(replacement.AsSpan(i * piece, piece)), $"piece {i} is not the new version's");
             });
             await Task.WhenAll(reads);
+        });
+    }
+
+    /// <summary>Opens the file for reading, hands the handle to <paramref name="use"/>, and releases it whatever happens.</summary>
+    private static async Task WhileOpenAsync(MountedBucket mount, ulong node, Func<ulong, Task> use)
+    {
+        var handle = await mount.Fs.OpenAsync(node, OpenFlags.Read);
+        Assert.True(handle.IsOk);
+        try
+        {
+            await use(handle.Value);
         }
         finally
         {
