@@ -102,40 +102,10 @@ internal sealed class MemoryObjectStore : IObjectStore
         }
         if (holdNext is { } one)
         {
-            return new HeldStream(copy, one.Bytes, one.Release.Task);
+            return new HeldStream(new MemoryStream(copy, writable: false), one.Bytes, one.Release.Task);
         }
         long holdAfter = Volatile.Read(ref _holdAfter);
-        return holdAfter >= 0 ? new HeldStream(copy, holdAfter, _release.Task) : new MemoryStream(copy, writable: false);
-    }
-
-    /// <summary>Serves its bytes up to a point, then waits for a release before serving the rest.</summary>
-    private sealed class HeldStream(byte[] data, long holdAfter, Task release) : Stream
-    {
-        private long _position;
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_position >= holdAfter)
-            {
-                await release.WaitAsync(cancellationToken);
-            }
-            long limit = _position < holdAfter ? holdAfter : data.Length;
-            int n = (int)Math.Min(buffer.Length, Math.Min(limit, data.Length) - _position);
-            data.AsSpan((int)_position, n).CopyTo(buffer.Span);
-            _position += n;
-            return n;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => data.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        return holdAfter >= 0 ? new HeldStream(new MemoryStream(copy, writable: false), holdAfter, _release.Task) : new MemoryStream(copy, writable: false);
     }
 
     public Task<ObjectListing> ListAsync(string bucket, ListRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();

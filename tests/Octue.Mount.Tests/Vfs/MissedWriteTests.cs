@@ -261,47 +261,7 @@ public sealed class MissedWriteTests : IClassFixture<VfsFixture>
             Stream stream = await Inner.OpenReadAsync(bucket, name, offset, length, generation, cancellationToken);
             // A download that runs past the stall point (a sequential reader's streaming GET) delivers the bytes
             // before it, then stalls too.
-            return offset < stallFrom && !_released.Task.IsCompleted ? new StallingStream(stream, stallFrom - offset, _released.Task) : stream;
-        }
-    }
-
-    private sealed class StallingStream(Stream inner, long stallAfter, Task released) : Stream
-    {
-        private long _position;
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_position >= stallAfter)
-            {
-                await released.WaitAsync(cancellationToken);
-            }
-            else if (_position + buffer.Length > stallAfter)
-            {
-                buffer = buffer[..(int)(stallAfter - _position)];
-            }
-            int n = await inner.ReadAsync(buffer, cancellationToken);
-            _position += n;
-            return n;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
+            return offset < stallFrom && !_released.Task.IsCompleted ? new HeldStream(stream, stallFrom - offset, _released.Task) : stream;
         }
     }
 }
