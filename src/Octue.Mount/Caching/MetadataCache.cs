@@ -175,11 +175,7 @@ internal sealed partial class MetadataCache<TListing> : IDisposable
             ChangeListing(bucket, parent, l => l.Without(leaf));
         }
 
-        for (var p = parent; p.Length > 0; p = ParentPrefix(p))
-        {
-            InvalidateDirectory(bucket, p);
-            InvalidateListing(bucket, ParentPrefix(p));
-        }
+        ForgetAncestors(bucket, parent);
     }
 
     /// <summary>Records a directory this mount removed (rmdir): known missing, gone from its parent's listing.</summary>
@@ -191,11 +187,7 @@ internal sealed partial class MetadataCache<TListing> : IDisposable
         var parent = ParentPrefix(prefix);
         var leaf = prefix[parent.Length..^1];
         ChangeListing(bucket, parent, l => l.Without(leaf));
-        for (var p = parent; p.Length > 0; p = ParentPrefix(p))
-        {
-            InvalidateDirectory(bucket, p);
-            InvalidateListing(bucket, ParentPrefix(p));
-        }
+        ForgetAncestors(bucket, parent);
     }
 
     private void AddDirectoryEntry(string bucket, string prefix, ObjectInfo? placeholder)
@@ -211,7 +203,15 @@ internal sealed partial class MetadataCache<TListing> : IDisposable
         InvalidateStat(bucket, name);
         var parent = ParentPrefix(name);
         InvalidateListing(bucket, parent);
-        // Every ancestor's existence may have changed (an implicit directory appears or vanishes).
+        ForgetAncestors(bucket, parent);
+    }
+
+    /// <summary>
+    /// Every ancestor's existence may have changed (an implicit directory appears or vanishes): forgets each, and the
+    /// listing that names it.
+    /// </summary>
+    private void ForgetAncestors(string bucket, string parent)
+    {
         for (var p = parent; p.Length > 0; p = ParentPrefix(p))
         {
             InvalidateDirectory(bucket, p);

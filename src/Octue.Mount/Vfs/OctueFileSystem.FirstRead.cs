@@ -56,7 +56,7 @@ public sealed partial class OctueFileSystem
                     InvalidateKnownEntry(parent, node.Name);
                 }
 
-                throw new ObjectNotFoundException($"read {ObjectUri(node)}: the object was deleted before the file was opened");
+                throw new ObjectNotFoundException($"read {ObjectInfoMapper.Uri(node.Bucket, node.ObjectName)}: the object was deleted before the file was opened");
             }
 
             if (current.Generation != opened.Generation)
@@ -75,6 +75,4 @@ public sealed partial class OctueFileSystem
             h.Gate.Release();
         }
     }
-
-    private static string ObjectUri(Node node) => $"gs://{node.Bucket}/{node.ObjectName}";
 }

@@ -228,14 +228,7 @@ public sealed partial class OctueFileSystem
         }
 
         var cacheKey = "\0" + dir.Id;
-        if (_metadata.PeekListing("", cacheKey) is null)
-        {
-            _metrics.MetadataMiss();
-        }
-        else
-        {
-            _metrics.MetadataHit();
-        }
+        CountMetadata(hit: _metadata.PeekListing("", cacheKey) is not null);
 
         return await _metadata.GetOrListAsync("", cacheKey, async c => dir.Role == DirectoryRole.ProjectRoot
             ? await ListBucketsAsync(c).ConfigureAwait(false)
@@ -251,14 +244,7 @@ public sealed partial class OctueFileSystem
     private async Task<DirectoryListing> ListFolderAsync(string bucket, string prefix, bool readWhole, CancellationToken ct, Node? dir = null,
         bool missingBucketIsEmpty = false)
     {
-        if (_metadata.PeekListing(bucket, prefix) is null)
-        {
-            _metrics.MetadataMiss();
-        }
-        else
-        {
-            _metrics.MetadataHit();
-        }
+        CountMetadata(hit: _metadata.PeekListing(bucket, prefix) is not null);
 
         return await _metadata.GetOrListAsync(bucket, prefix, async c =>
         {
