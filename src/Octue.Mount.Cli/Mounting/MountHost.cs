@@ -165,6 +165,9 @@ internal sealed class MountHost
         try
         {
             await FirstUseWarmUp.RunAsync(options, ct).ConfigureAwait(false);
+            // What the warm-up allocated is garbage now; collect it and give the memory back rather than let the
+            // heap keep the size it grew to.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             _logger.LogDebug("Start-up warm-up done in {Elapsed} ms", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

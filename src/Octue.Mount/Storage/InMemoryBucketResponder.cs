@@ -12,7 +12,9 @@ namespace Octue.Mount.Storage;
 /// fixed bucket: objects.list (prefix, delimiter, trailing delimiters, one page), objects.get (metadata) and the media
 /// download (whole or ranged, with the headers Cloud Storage sends). It sits under a real <see cref="GcsObjectStore"/>
 /// so that the store, the Google client and everything above them run their real code on requests that never leave
-/// the process (see <c>Vfs.FirstUseWarmUp</c>). Anything else is answered 404.
+/// the process (see <c>Vfs.FirstUseWarmUp</c>). Anything else is answered 404. Every answer, and every read of its
+/// body, completes asynchronously, as on a network: the code that runs when an await has to wait (the state machine
+/// boxes, the continuations) is code a real request needs too.
 /// </summary>
 internal sealed class InMemoryBucketResponder : HttpMessageHandler
 {
@@ -20,16 +22,22 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
 
     private readonly string _bucket;
     private readonly SortedDictionary<string, byte[]> _objects = new(StringComparer.Ordinal);
+    private readonly Dictionary<byte[], (string Crc32c, string Md5)> _hashes = new(ReferenceEqualityComparer.Instance);
 
     public InMemoryBucketResponder(string bucket, IEnumerable<KeyValuePair<string, byte[]>> objects)
     {
         _bucket = bucket;
         foreach ((string name, byte[] bytes) in objects)
+        {
             _objects.Add(name, bytes);
+            if (!_hashes.ContainsKey(bytes))
+                _hashes.Add(bytes, (GcsHash.ToBase64(Crc32C.Compute(bytes)), Convert.ToBase64String(System.Security.Cryptography.MD5.HashData(bytes))));
+        }
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
         Uri uri = request.RequestUri ?? throw new ArgumentException("The request has no address.", nameof(request));
         string path = uri.AbsolutePath;
@@ -48,7 +56,7 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
         else
             response = NotFound();
         response.RequestMessage = request;
-        return Task.FromResult(response);
+        return response;
     }
 
     private HttpResponseMessage List(Dictionary<string, string> query)
@@ -120,14 +128,14 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
             }
             if (from >= bytes.Length)
             {
-                var refused = new HttpResponseMessage(HttpStatusCode.RequestedRangeNotSatisfiable) { Content = new ByteArrayContent([]) };
+                var refused = new HttpResponseMessage(HttpStatusCode.RequestedRangeNotSatisfiable) { Content = new ArrivingContent(ReadOnlyMemory<byte>.Empty) };
                 refused.Content.Headers.ContentRange = new ContentRangeHeaderValue(bytes.Length);
                 return refused;
             }
         }
         var response = new HttpResponseMessage(partial ? HttpStatusCode.PartialContent : HttpStatusCode.OK)
         {
-            Content = new ByteArrayContent(bytes, (int)from, (int)(to - from + 1)),
+            Content = new ArrivingContent(bytes.AsMemory((int)from, (int)(to - from + 1))),
         };
         response.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         if (partial)
@@ -138,7 +146,7 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
         response.Headers.TryAddWithoutValidation("x-goog-stored-content-encoding", "identity");
         response.Headers.TryAddWithoutValidation("x-goog-storage-class", "STANDARD");
         if (!partial)
-            response.Headers.TryAddWithoutValidation("x-goog-hash", $"crc32c={GcsHash.ToBase64(Crc32C.Compute(bytes))}");
+            response.Headers.TryAddWithoutValidation("x-goog-hash", $"crc32c={_hashes[bytes].Crc32c},md5={_hashes[bytes].Md5}");
         return response;
     }
 
@@ -155,8 +163,8 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
         w.WriteString("contentType", "application/octet-stream");
         w.WriteString("storageClass", "STANDARD");
         w.WriteString("size", bytes.Length.ToString(CultureInfo.InvariantCulture));
-        w.WriteString("md5Hash", Convert.ToBase64String(System.Security.Cryptography.MD5.HashData(bytes)));
-        w.WriteString("crc32c", GcsHash.ToBase64(Crc32C.Compute(bytes)));
+        w.WriteString("md5Hash", _hashes[bytes].Md5);
+        w.WriteString("crc32c", _hashes[bytes].Crc32c);
         w.WriteString("etag", "CAE=");
         w.WriteString("timeCreated", stamp);
         w.WriteString("updated", stamp);
@@ -165,7 +173,7 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
 
     private static HttpResponseMessage Json(HttpStatusCode status, byte[] body)
     {
-        var response = new HttpResponseMessage(status) { Content = new ByteArrayContent(body) };
+        var response = new HttpResponseMessage(status) { Content = new ArrivingContent(body) };
         response.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "UTF-8" };
         return response;
     }
@@ -184,5 +192,62 @@ internal sealed class InMemoryBucketResponder : HttpMessageHandler
             result[key] = value;
         }
         return result;
+    }
+
+    /// <summary>A body that arrives the way a socket's does: each read completes after a yield, 64 KiB at most.</summary>
+    private sealed class ArrivingContent(ReadOnlyMemory<byte> bytes) : HttpContent
+    {
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult<Stream>(new ArrivingStream(bytes));
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            await new ArrivingStream(bytes).CopyToAsync(stream).ConfigureAwait(false);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
+    private sealed class ArrivingStream(ReadOnlyMemory<byte> bytes) : Stream
+    {
+        private const int MostPerRead = 64 * 1024;
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
+            return Read(buffer.Span);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int count = Math.Min(Math.Min(buffer.Length, MostPerRead), bytes.Length - _position);
+            bytes.Span.Slice(_position, count).CopyTo(buffer);
+            _position += count;
+            return count;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
