@@ -131,7 +131,7 @@ internal sealed class MountHost
                     // Once the mount answers, its first requests' code is compiled in the background (docs/architecture.md,
                     // "Start-up"), so the first lookup, read and listing do not wait for the JIT.
                     using var warmUpStop = new CancellationTokenSource();
-                    var warmUp = Task.Run(() => WarmUpAsync(options, warmUpStop.Token), CancellationToken.None);
+                    var warmUp = Task.Run(() => WarmUpAsync(options, () => mount.RequestsReceived, warmUpStop.Token), CancellationToken.None);
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
                     await warmUpStop.CancelAsync().ConfigureAwait(false);
                     await warmUp.ConfigureAwait(false);
@@ -159,12 +159,12 @@ internal sealed class MountHost
     }
 
     /// <summary>The start-up warm-up (<see cref="FirstUseWarmUp"/>); the mount works without it, so a failure is only logged.</summary>
-    private async Task WarmUpAsync(FileSystemOptions options, CancellationToken ct)
+    private async Task WarmUpAsync(FileSystemOptions options, Func<long> mountActivity, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await FirstUseWarmUp.RunAsync(options, ct).ConfigureAwait(false);
+            await FirstUseWarmUp.RunAsync(options, mountActivity, ct).ConfigureAwait(false);
             // What the warm-up allocated is garbage now; collect it and give the memory back rather than let the
             // heap keep the size it grew to.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

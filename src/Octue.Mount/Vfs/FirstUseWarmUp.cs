@@ -29,7 +29,13 @@ public static class FirstUseWarmUp
     /// Runs the warm-up; returns when it is done. A step that does not answer as the bucket says throws
     /// <see cref="InvalidOperationException"/> naming it (the caller logs it: the mount works without the warm-up).
     /// </summary>
-    public static async Task RunAsync(FileSystemOptions mounted, CancellationToken ct = default)
+    /// <param name="mounted">The mount's options (the warm-up's file system takes them, with its own source and cache folder).</param>
+    /// <param name="mountActivity">
+    /// A count that moves whenever the real mount is asked something (its requests so far): the warm-up only runs while
+    /// it stands still, so it takes idle time and never competes with the mount's own first requests. Null: no waiting.
+    /// </param>
+    /// <param name="ct">Stops the warm-up (the mount is going away).</param>
+    public static async Task RunAsync(FileSystemOptions mounted, Func<long>? mountActivity = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(mounted);
         WarmUpScope.Enter();
@@ -53,7 +59,7 @@ public static class FirstUseWarmUp
             var fs = await OctueFileSystem.CreateAsync(options, store, NullLoggerFactory.Instance, ct).ConfigureAwait(false);
             await using (fs.ConfigureAwait(false))
             {
-                await RunPathsAsync(fs, ct).ConfigureAwait(false);
+                await RunPathsAsync(new Steps(fs, mountActivity, ct)).ConfigureAwait(false);
             }
         }
         finally
@@ -68,33 +74,28 @@ public static class FirstUseWarmUp
         }
     }
 
-    /// <summary>What a new mount is first asked: <c>ls</c> of the root, <c>ls -l</c> of a folder, a first byte, a small copy, a walk.</summary>
-    private static async Task RunPathsAsync(OctueFileSystem fs, CancellationToken ct)
+    /// <summary>What a new mount is first asked: a first byte, <c>ls -l</c> of a folder, a small copy, a walk, <c>ls</c> of the root.</summary>
+    private static async Task RunPathsAsync(Steps run)
     {
         // In the order of a new mount's first requests: names looked up in folders nobody has listed yet (each a
         // listing of the name), a large file's first read, a folder listed whole (ls -l), a small file read whole
         // (cp), a walk (find: the sub-folder prefetch), and the root listed.
-        Check(await fs.GetAttributesAsync(IFileSystem.RootId, null, ct).ConfigureAwait(false), "stat /");
-        Expect(await ReadAsync(fs, IFileSystem.RootId, "large.bin", ct).ConfigureAwait(false), FirstRead, "large.bin");
-        ulong list = await LookupAsync(fs, IFileSystem.RootId, "list", ct).ConfigureAwait(false);
-        Expect(await ListAsync(fs, list, ct).ConfigureAwait(false), SmallFiles, "list/");
-        Expect(await ReadAsync(fs, list, "f001", ct).ConfigureAwait(false), SmallSize, "list/f001");
-        ulong tree = await LookupAsync(fs, IFileSystem.RootId, "tree", ct).ConfigureAwait(false);
-        Expect(await ListAsync(fs, tree, ct).ConfigureAwait(false), TreeFolders.Length, "tree/");
+        await run.StatAsync(IFileSystem.RootId).ConfigureAwait(false);
+        Expect(await run.ReadAsync(IFileSystem.RootId, "large.bin").ConfigureAwait(false), FirstRead, "large.bin");
+        ulong list = await run.LookupAsync(IFileSystem.RootId, "list").ConfigureAwait(false);
+        Expect(await run.ListAsync(list).ConfigureAwait(false), SmallFiles, "list/");
+        Expect(await run.ReadAsync(list, "f001").ConfigureAwait(false), SmallSize, "list/f001");
+        ulong tree = await run.LookupAsync(IFileSystem.RootId, "tree").ConfigureAwait(false);
+        Expect(await run.ListAsync(tree).ConfigureAwait(false), TreeFolders.Length, "tree/");
         foreach (string sub in TreeFolders)
         {
-            ulong folder = await LookupAsync(fs, tree, sub, ct).ConfigureAwait(false);
-            Expect(await ListAsync(fs, folder, ct).ConfigureAwait(false), TreeFiles, $"tree/{sub}/");
+            ulong folder = await run.LookupAsync(tree, sub).ConfigureAwait(false);
+            Expect(await run.ListAsync(folder).ConfigureAwait(false), TreeFiles, $"tree/{sub}/");
         }
-        Expect(await ListAsync(fs, IFileSystem.RootId, ct).ConfigureAwait(false), 3, "/");
+        Expect(await run.ListAsync(IFileSystem.RootId).ConfigureAwait(false), 3, "/");
         // A name that is not there (a shell's probe for a file before it makes it).
-        var absent = await fs.LookupAsync(IFileSystem.RootId, "absent", ct).ConfigureAwait(false);
-        if (absent.Error != VfsError.NotFound)
-            throw new InvalidOperationException($"warm-up: the lookup of a missing name gave {absent.Error}");
+        await run.AbsentAsync(IFileSystem.RootId, "absent").ConfigureAwait(false);
     }
-
-    private static T Check<T>(VfsResult<T> result, string what) =>
-        result.IsOk ? result.Value : throw new InvalidOperationException($"warm-up: {what} failed with {result.Error}");
 
     private static void Expect(int actual, int expected, string what)
     {
@@ -102,55 +103,102 @@ public static class FirstUseWarmUp
             throw new InvalidOperationException($"warm-up: {what} gave {actual}, expected {expected}");
     }
 
-    private static async Task<ulong> LookupAsync(OctueFileSystem fs, ulong parent, string name, CancellationToken ct) =>
-        Check(await fs.LookupAsync(parent, name, ct).ConfigureAwait(false), $"lookup of {name}").NodeId;
-
-    /// <summary>Lists a folder whole, as READDIRPLUS does, counting each entry as a lookup the way the kernel takes it.</summary>
-    private static async Task<int> ListAsync(OctueFileSystem fs, ulong folder, CancellationToken ct)
+    /// <summary>The file system calls of the warm-up, each made only once the real mount has been quiet for a moment.</summary>
+    private sealed class Steps(OctueFileSystem fs, Func<long>? mountActivity, CancellationToken ct)
     {
-        ulong handle = Check(await fs.OpenDirectoryAsync(folder, ct).ConfigureAwait(false), "opendir");
-        int count = 0;
-        try
+        /// <summary>How long the mount must have had no new request before the next call.</summary>
+        private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(20);
+
+        private long _seen = mountActivity?.Invoke() ?? 0;
+
+        private async Task QuietAsync()
         {
-            long cookie = 0;
-            while (true)
+            ct.ThrowIfCancellationRequested();
+            if (mountActivity is null)
+                return;
+            long now = mountActivity();
+            while (now != _seen)
             {
-                var page = Check(await fs.ReadDirectoryAsync(handle, cookie, ct).ConfigureAwait(false), "readdir");
-                if (page.Count == 0)
-                    return count;
-                foreach (var entry in page)
-                {
-                    if (entry.Name is not "." and not "..")
-                    {
-                        count++;
-                        fs.AddLookup(entry.Attributes.NodeId);
-                        fs.Forget(entry.Attributes.NodeId, 1);
-                    }
-                }
-                cookie = page[^1].NextCookie;
+                _seen = now;
+                await Task.Delay(Quiet, ct).ConfigureAwait(false);
+                now = mountActivity();
             }
         }
-        finally
-        {
-            await fs.ReleaseDirectoryAsync(handle, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
 
-    /// <summary>Opens a file and reads its first 128 KiB (the kernel's first read of a file), then closes it.</summary>
-    private static async Task<int> ReadAsync(OctueFileSystem fs, ulong parent, string name, CancellationToken ct)
-    {
-        ulong node = await LookupAsync(fs, parent, name, ct).ConfigureAwait(false);
-        ulong handle = Check(await fs.OpenAsync(node, OpenFlags.Read, ct).ConfigureAwait(false), $"open of {name}");
-        try
+        private static T Check<T>(VfsResult<T> result, string what) =>
+            result.IsOk ? result.Value : throw new InvalidOperationException($"warm-up: {what} failed with {result.Error}");
+
+        public async Task StatAsync(ulong node)
         {
-            var buffer = new byte[FirstRead];
-            return Check(await fs.ReadAsync(handle, 0, buffer, ct).ConfigureAwait(false), $"read of {name}");
+            await QuietAsync().ConfigureAwait(false);
+            Check(await fs.GetAttributesAsync(node, null, ct).ConfigureAwait(false), "stat");
         }
-        finally
+
+        public async Task<ulong> LookupAsync(ulong parent, string name)
         {
-            await fs.FlushAsync(handle, CancellationToken.None).ConfigureAwait(false);
-            await fs.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
-            fs.Forget(node, 1);
+            await QuietAsync().ConfigureAwait(false);
+            return Check(await fs.LookupAsync(parent, name, ct).ConfigureAwait(false), $"lookup of {name}").NodeId;
+        }
+
+        public async Task AbsentAsync(ulong parent, string name)
+        {
+            await QuietAsync().ConfigureAwait(false);
+            var absent = await fs.LookupAsync(parent, name, ct).ConfigureAwait(false);
+            if (absent.Error != VfsError.NotFound)
+                throw new InvalidOperationException($"warm-up: the lookup of the missing {name} gave {absent.Error}");
+        }
+
+        /// <summary>Lists a folder whole, as READDIRPLUS does, counting each entry as a lookup the way the kernel takes it.</summary>
+        public async Task<int> ListAsync(ulong folder)
+        {
+            await QuietAsync().ConfigureAwait(false);
+            ulong handle = Check(await fs.OpenDirectoryAsync(folder, ct).ConfigureAwait(false), "opendir");
+            int count = 0;
+            try
+            {
+                long cookie = 0;
+                while (true)
+                {
+                    await QuietAsync().ConfigureAwait(false);
+                    var page = Check(await fs.ReadDirectoryAsync(handle, cookie, ct).ConfigureAwait(false), "readdir");
+                    if (page.Count == 0)
+                        return count;
+                    foreach (var entry in page)
+                    {
+                        if (entry.Name is not "." and not "..")
+                        {
+                            count++;
+                            fs.AddLookup(entry.Attributes.NodeId);
+                            fs.Forget(entry.Attributes.NodeId, 1);
+                        }
+                    }
+                    cookie = page[^1].NextCookie;
+                }
+            }
+            finally
+            {
+                await fs.ReleaseDirectoryAsync(handle, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Opens a file and reads its first 128 KiB (the kernel's first read of a file), then closes it.</summary>
+        public async Task<int> ReadAsync(ulong parent, string name)
+        {
+            ulong node = await LookupAsync(parent, name).ConfigureAwait(false);
+            await QuietAsync().ConfigureAwait(false);
+            ulong handle = Check(await fs.OpenAsync(node, OpenFlags.Read, ct).ConfigureAwait(false), $"open of {name}");
+            try
+            {
+                await QuietAsync().ConfigureAwait(false);
+                var buffer = new byte[FirstRead];
+                return Check(await fs.ReadAsync(handle, 0, buffer, ct).ConfigureAwait(false), $"read of {name}");
+            }
+            finally
+            {
+                await fs.FlushAsync(handle, CancellationToken.None).ConfigureAwait(false);
+                await fs.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+                fs.Forget(node, 1);
+            }
         }
     }
 

@@ -64,7 +64,34 @@ public sealed class FirstUseWarmUpTests
     {
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FirstUseWarmUp.RunAsync(MountOptions(), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FirstUseWarmUp.RunAsync(MountOptions(), null, cancelled.Token));
         Assert.Empty(WarmUpFolders().Except(WarmUpFolders()));
+    }
+
+    [Fact]
+    public async Task Waits_while_the_mount_is_being_used()
+    {
+        long storeRequests = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == WarmUpScope.MeterName && instrument.Name == "octue.mount.store.requests")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref storeRequests, value));
+        listener.Start();
+
+        // A mount in use: every look at its request count finds it moved.
+        var busy = true;
+        long requests = 0;
+        var warmUp = FirstUseWarmUp.RunAsync(MountOptions(), () => Volatile.Read(ref busy) ? Interlocked.Increment(ref requests) : requests);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        // Only the source check of its file system (made when it is created, before any step) may have gone out.
+        Assert.InRange(Interlocked.Read(ref storeRequests), 0, 1);
+        Assert.False(warmUp.IsCompleted);
+
+        Volatile.Write(ref busy, false);
+        await warmUp;
+        Assert.True(Interlocked.Read(ref storeRequests) > 1);
     }
 }
