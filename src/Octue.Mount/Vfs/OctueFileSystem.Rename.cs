@@ -75,7 +75,7 @@ public sealed partial class OctueFileSystem
             _metadata.InvalidateListing(fromDir.Bucket, fromDir.ObjectName);
         }
 
-        var source = await ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
+        var source = await _resolver.ResolveAsync(fromDir!, name, ct).ConfigureAwait(false);
         if (!source.IsOk)
         {
             return source.Error;
@@ -90,7 +90,7 @@ public sealed partial class OctueFileSystem
         _metadata.InvalidateListing(toDir!.Bucket, toDir.ObjectName);
         _metadata.InvalidateStat(toDir.Bucket, toDir.ObjectName + newName);
         _metadata.InvalidateDirectory(toDir.Bucket, toDir.ObjectName + newName + "/");
-        var target = await ResolveAsync(toDir, newName, ct).ConfigureAwait(false);
+        var target = await _resolver.ResolveAsync(toDir, newName, ct).ConfigureAwait(false);
         if (!target.IsOk && target.Error != VfsError.NotFound)
         {
             return target.Error;
@@ -103,7 +103,7 @@ public sealed partial class OctueFileSystem
             return VfsError.Exists;
         }
 
-        var node = _nodes.GetChild(fromDir!, name) ?? NodeFor(fromDir!, source.Value, addLookups: 0);
+        var node = _nodes.GetChild(fromDir!, name) ?? _resolver.NodeFor(fromDir!, source.Value, addLookups: 0);
         try
         {
             VfsError error;

@@ -350,7 +350,7 @@ public sealed partial class OctueFileSystem
 
         try
         {
-            var listing = await GetListingAsync(dir, readWhole: false, ct).ConfigureAwait(false);
+            var listing = await _listings.GetAsync(dir, readWhole: false, ct).ConfigureAwait(false);
             DatasetFound? found = null;
             foreach (var fileName in DatasetMetadata.FileNames)
             {

@@ -64,7 +64,7 @@ public sealed partial class OctueFileSystem
         }
         else
         {
-            var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
+            var info = await _resolver.CurrentObjectAsync(node, ct).ConfigureAwait(false);
             if (!info.IsOk)
             {
                 return info.Error;

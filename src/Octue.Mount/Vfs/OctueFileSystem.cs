@@ -25,9 +25,8 @@ public sealed partial class OctueFileSystem : IFileSystem
     /// <summary>What the metadata cache knows, asked where an answer without a request will do; <see cref="_store"/> keeps it current.</summary>
     private readonly IMetadataKnowledge<DirectoryListing> _metadata;
     private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
-    private readonly DirectoryLister _lister;
-    private readonly ManifestProjection _projection;
-    private readonly SubfolderPrefetch _prefetch;
+    private readonly FolderListings _listings;
+    private readonly NodeResolver _resolver;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
@@ -51,9 +50,9 @@ public sealed partial class OctueFileSystem : IFileSystem
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
         _metrics = metrics;
-        _lister = new DirectoryLister(_store, _metrics, _logger);
-        _projection = new ManifestProjection(_store, _logger, (bucket, prefix, c) => ListFolderAsync(bucket, prefix, readWhole: true, c, missingBucketIsEmpty: true));
-        _prefetch = new SubfolderPrefetch(_store, _lister, _logger);
+        _attributes = new AttributeBuilder(options);
+        _listings = new FolderListings(_store, _metadata, _nodes, _pending, _metrics, _logger, () => InvalidationSink, options.Source.Project);
+        _resolver = new NodeResolver(_store, _metadata, _nodes, _listings, _pending, _attributes, _metrics, _logger, () => InvalidationSink, options.FileMode);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(_store, options, loggerFactory);
@@ -63,7 +62,6 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
-        _attributes = new AttributeBuilder(options);
     }
 
     /// <inheritdoc/>
@@ -226,19 +224,5 @@ public sealed partial class OctueFileSystem : IFileSystem
 
     private bool IsReadOnly => _options.ReadOnly;
 
-    private static FileHandle? ActiveWriter(Node node)
-    {
-        lock (node.WriteHandles)
-        {
-            for (var i = node.WriteHandles.Count - 1; i >= 0; i--)
-            {
-                if (node.WriteHandles[i].Staged is not null)
-                {
-                    return node.WriteHandles[i];
-                }
-            }
-        }
-
-        return null;
-    }
+    private static FileHandle? ActiveWriter(Node node) => node.ActiveWriter();
 }
