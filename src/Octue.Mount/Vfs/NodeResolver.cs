@@ -20,6 +20,7 @@ internal sealed class NodeResolver
     private readonly FolderListings _listings;
     private readonly PendingUploads _pending;
     private readonly AttributeBuilder _attributes;
+    private readonly DirectoryAttributes _directories;
     private readonly VfsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<IInvalidationSink?> _sink;
@@ -34,6 +35,7 @@ internal sealed class NodeResolver
         _listings = listings;
         _pending = pending;
         _attributes = attributes;
+        _directories = new DirectoryAttributes(store, metadata, listings, attributes, metrics, logger);
         _metrics = metrics;
         _logger = logger;
         _sink = sink;
@@ -114,7 +116,7 @@ internal sealed class NodeResolver
 
         if (n.IsDirectory)
         {
-            return await DirectoryAttributesAsync(n, ct).ConfigureAwait(false);
+            return await _directories.OfAsync(n, ct).ConfigureAwait(false);
         }
 
         if (n.ActiveWriter() is { } writer)
@@ -173,6 +175,9 @@ internal sealed class NodeResolver
         }
     }
 
+    /// <summary>Directories' attributes, from their placeholder objects.</summary>
+    public DirectoryAttributes Directories => _directories;
+
     /// <summary>The node of a listed entry (made on first sight), holding <paramref name="addLookups"/> more kernel lookups.</summary>
     public Node NodeFor(Node dir, ListingEntry entry, long addLookups)
     {
@@ -207,7 +212,7 @@ internal sealed class NodeResolver
     {
         if (node.IsDirectory)
         {
-            return _attributes.Directory(node, entry.Placeholder ?? KnownPlaceholder(node));
+            return _attributes.Directory(node, entry.Placeholder ?? _directories.KnownPlaceholder(node));
         }
 
         if (node.ActiveWriter() is { } writer)
@@ -374,77 +379,6 @@ internal sealed class NodeResolver
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "stat", node.ToString());
-        }
-    }
-
-    // ---- directories: attributes kept on their "dir/" placeholder object, as files keep theirs --------------------
-
-    /// <summary>A directory of a bucket below its root: the only kind that can have a <c>dir/</c> placeholder.</summary>
-    public static bool CanHavePlaceholder(Node dir) => dir.Role == DirectoryRole.Prefix && dir.ObjectName.Length > 0;
-
-    /// <summary>The directory's placeholder as far as the metadata cache knows it (null = none, or not known).</summary>
-    public ObjectInfo? KnownPlaceholder(Node dir)
-    {
-        TryKnownPlaceholder(dir, out var placeholder);
-        return placeholder;
-    }
-
-    private bool TryKnownPlaceholder(Node dir, out ObjectInfo? placeholder)
-    {
-        placeholder = null;
-        if (!CanHavePlaceholder(dir))
-        {
-            return true;
-        }
-
-        if (_metadata.PeekListing(dir.Bucket, dir.ObjectName) is { } listing)
-        {
-            placeholder = listing.Placeholder;
-            return true;
-        }
-
-        if (_metadata.TryGetStat(dir.Bucket, dir.ObjectName, out placeholder))
-        {
-            return true;
-        }
-
-        // The parent's listing shows its sub-directories' placeholders too (listed with includeTrailingDelimiter).
-        var parent = ObjectNames.ParentPrefix(dir.ObjectName);
-        if (_metadata.PeekListing(dir.Bucket, parent) is { } parentListing &&
-            parentListing.TryGet(dir.ObjectName[parent.Length..^1], out var entry) && entry.Kind == NodeKind.Directory)
-        {
-            placeholder = entry.Placeholder;
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>A directory's attributes: from its placeholder (cached, else one stat), else the mount's defaults.</summary>
-    public async ValueTask<VfsResult<NodeAttributes>> DirectoryAttributesAsync(Node dir, CancellationToken ct)
-    {
-        if (TryKnownPlaceholder(dir, out var known))
-        {
-            _metrics.MetadataHit();
-            return _attributes.Directory(dir, known);
-        }
-
-        try
-        {
-            if (_metadata.ShouldRefreshWhole(dir.Bucket, dir.ObjectName))
-            {
-                // The directory is being walked (files created in it one after the other, say): its listing, which
-                // the lookups in it need anyway, holds its placeholder too.
-                var listing = await _listings.ListFolderAsync(dir.Bucket, dir.ObjectName, readWhole: false, ct, dir).ConfigureAwait(false);
-                return _attributes.Directory(dir, listing.Placeholder);
-            }
-
-            _metrics.MetadataMiss();
-            return _attributes.Directory(dir, await _store.StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "stat", dir.ToString());
         }
     }
 }

@@ -16,10 +16,10 @@ public sealed partial class OctueFileSystem
     {
         if (changes.ModifiedNs is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
         {
-            return await _resolver.DirectoryAttributesAsync(dir, ct).ConfigureAwait(false);
+            return await _resolver.Directories.OfAsync(dir, ct).ConfigureAwait(false);
         }
 
-        if (!NodeResolver.CanHavePlaceholder(dir))
+        if (!DirectoryAttributes.CanHavePlaceholder(dir))
         {
             _logger.LogWarning("Attributes of {Directory} cannot be changed: no object holds them", dir);
             return VfsError.NotPermitted;
@@ -54,7 +54,7 @@ public sealed partial class OctueFileSystem
                 // The store recorded the placeholder in the directory's own listing and its parent's.
                 return _attributes.Directory(dir, info);
             }
-            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            catch (PreconditionFailedException) when (attempt < MetadataRaces.MaxRetries)
             {
                 // The placeholder was created or changed by someone else between our stat and our write: read it again.
             }

@@ -61,7 +61,7 @@ public sealed partial class OctueFileSystem
         if (cookie <= 1)
         {
             var up = dir.Parent ?? dir;
-            result.Add(new DirectoryEntry("..", _attributes.Directory(up, _resolver.KnownPlaceholder(up)), 2));
+            result.Add(new DirectoryEntry("..", _attributes.Directory(up, _resolver.Directories.KnownPlaceholder(up)), 2));
         }
 
         for (var i = (int)Math.Max(0, cookie - 2); i < entries.Count && result.Count < ReadDirectoryBatch; i++)

@@ -308,27 +308,6 @@ public sealed partial class OctueFileSystem
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)
     {
         dir = _nodes.Get(parent);
-        if (dir is null)
-        {
-            return VfsError.NotFound;
-        }
-
-        if (!dir.IsDirectory)
-        {
-            return VfsError.NotDirectory;
-        }
-
-        if (IsReadOnly)
-        {
-            return VfsError.ReadOnly;
-        }
-
-        var check = FileNameErrors.Check(name);
-        if (check != VfsError.None)
-        {
-            return check;
-        }
-
-        return dir.Role == DirectoryRole.Prefix ? VfsError.None : VfsError.AccessDenied;
+        return ChangeRules.Check(dir, name, IsReadOnly);
     }
 }

@@ -202,10 +202,10 @@ public sealed partial class OctueFileSystem
                 RecordOwnChange(node, info);
                 // A writer that opened the file and has not written yet stages its copy later, from its base: it
                 // must carry this change, or its first write would hide it until close.
-                await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
+                await OpenFiles.CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
                 return _attributes.Object(node, info);
             }
-            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            catch (PreconditionFailedException) when (attempt < MetadataRaces.MaxRetries)
             {
                 // Someone else changed the metadata between our stat and the patch: re-read and try again.
             }

@@ -15,9 +15,6 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 public sealed partial class OctueFileSystem : IFileSystem
 {
-    /// <summary>How many times a change that lost a metadata race (metageneration) is merged again and retried.</summary>
-    private const int MaxPreconditionRetries = 3;
-
     private readonly FileSystemOptions _options;
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
@@ -27,12 +24,14 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
     private readonly FolderListings _listings;
     private readonly NodeResolver _resolver;
+    private readonly XattrReader _xattrReader;
+    private readonly XattrWriter _xattrWriter;
+    private readonly Renamer _renamer;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
-    private readonly LoggedOnce _hiddenXattrsLogged = new();
     private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
@@ -62,6 +61,10 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
+        var datasets = new DirectoryDatasets(_store, _metadata, _listings, _logger);
+        _xattrReader = new XattrReader(_resolver, this, datasets, _reads, _logger);
+        _renamer = new Renamer(_store, _metadata, _nodes, _resolver, this, _pending, _logger, options.ReadOnly);
+        _xattrWriter = new XattrWriter(_store, _metadata, _resolver, this, datasets, _xattrReader, _logger, options.ReadOnly);
     }
 
     /// <inheritdoc/>
