@@ -17,8 +17,11 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     private readonly ReadOptions _options;
     private readonly ChunkFetcher _fetcher;
     private readonly CancellationTokenSource _shutdown = new();
-    /// <summary>This mount's gauges, removed with it (the counters live on the process-wide meter).</summary>
-    private readonly Meter _gauges = new(CachingMetrics.MeterName);
+    /// <summary>
+    /// This mount's gauges, removed with it (the counters live on the process-wide meter); the start-up warm-up's go
+    /// on a meter no exporter reads (<see cref="WarmUpScope"/>).
+    /// </summary>
+    private readonly Meter _gauges = new(WarmUpScope.Active ? WarmUpScope.MeterName : CachingMetrics.MeterName);
 
     /// <summary>
     /// A factory reading from <paramref name="store"/> through <paramref name="cache"/>, with the chunk size,
