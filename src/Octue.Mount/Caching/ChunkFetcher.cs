@@ -340,10 +340,11 @@ internal sealed class ChunkFetcher
     }
 
     /// <summary>
-    /// Writes the object's bytes, read from its chunk files (every block checked against its CRC32C, every chunk
-    /// against the CRC recorded when the generation was verified), into one file at their offsets; then reads that
-    /// file back whole and compares its CRC32C with the object's before adopting it. Readers of the object are
-    /// served from the chunks meanwhile; nothing waits for this.
+    /// Writes the object's bytes, read from its chunk files (every block checked against its CRC32C), into one file
+    /// at their offsets; then reads that file back whole, checking every chunk against the CRC recorded when the
+    /// generation was verified and the whole against the object's CRC32C, before adopting it (one CRC pass over the
+    /// bytes, on what reached the file). Readers of the object are served from the chunks meanwhile; nothing waits
+    /// for this.
     /// </summary>
     private async Task AssembleWholeFileAsync(CacheEntry entry)
     {
@@ -401,9 +402,10 @@ internal sealed class ChunkFetcher
                     ChunkSlot slot = _cache.Pin(entry, chunk);
                     try
                     {
+                        // Every block is checked against its CRC32C by the read; the chunk's CRC against the one
+                        // recorded at verification is checked on the read-back below, which hashes these bytes anyway.
                         ChunkRead read = await _cache.TryReadAsync(slot, 0, data, _shutdown).ConfigureAwait(false);
-                        if (read.Outcome == ChunkReadOutcome.Miss || entry.Epoch != epoch
-                            || _cache.CheckKnown(entry, chunk, Crc32C.Compute(data.Span)) != KnowledgeOutcome.Same)
+                        if (read.Outcome == ChunkReadOutcome.Miss || entry.Epoch != epoch)
                         {
                             return null;
                         }
@@ -433,6 +435,10 @@ internal sealed class ChunkFetcher
                         return null;
                     }
                     uint crc = Crc32C.Compute(data.Span);
+                    if (_cache.CheckKnown(entry, chunk, crc) != KnowledgeOutcome.Same)
+                    {
+                        return null;
+                    }
                     whole = chunk == 0 ? crc : Crc32C.Combine(whole, crc, length);
                 }
             }
@@ -555,58 +561,6 @@ internal sealed class ChunkFetcher
         {
             _pool.Return(buffer);
         }
-    }
-
-    /// <summary>
-    /// As <see cref="AdoptAsync"/>, from bytes in memory (an upload's, read once from the staged file): hashed against
-    /// the object, then stored chunk by chunk. Memory cannot change while it is copied, so there is no second pass.
-    /// </summary>
-    public async Task<bool> AdoptBytesAsync(CacheEntry entry, ReadOnlyMemory<byte> content, CancellationToken ct)
-    {
-        int epoch = entry.Epoch;
-        ChunkLayout layout = entry.Layout;
-        if (content.Length != layout.ObjectSize)
-        {
-            _logger.LogDebug("Not adopting {Length} bytes for {Object}: their size differs from the object's", content.Length, entry.Key);
-            return false;
-        }
-
-        uint[][] blockCrcs = new uint[layout.ChunkCount][];
-        uint[] chunkCrcs = new uint[layout.ChunkCount];
-        uint whole = 0;
-        for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
-        {
-            ReadOnlySpan<byte> data = content.Span.Slice((int)layout.ChunkStart(chunk), layout.ChunkLength(chunk));
-            blockCrcs[chunk] = new uint[ChunkLayout.BlockCount(data.Length)];
-            ChunkFile.ComputeBlockCrcs(data, blockCrcs[chunk]);
-            chunkCrcs[chunk] = ChunkFile.CombineBlocks(blockCrcs[chunk], data.Length);
-            whole = chunk == 0 ? chunkCrcs[0] : Crc32C.Combine(whole, chunkCrcs[chunk], data.Length);
-        }
-        bool matches = entry.Crc32c is uint expected ? whole == expected
-            : entry.Md5 is { } md5 && MD5.HashData(content.Span).AsSpan().SequenceEqual(md5);
-        if (!matches)
-        {
-            _logger.LogWarning("Not adopting the uploaded bytes of {Object}: they do not match the object's hash", entry.Key);
-            return false;
-        }
-
-        for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
-        {
-            ChunkSlot slot = _cache.Pin(entry, chunk);
-            try
-            {
-                ReadOnlyMemory<byte> data = content.Slice((int)layout.ChunkStart(chunk), layout.ChunkLength(chunk));
-                if (!await _cache.StoreChunkAsync(slot, data, blockCrcs[chunk], epoch, ct).ConfigureAwait(false))
-                {
-                    return false;
-                }
-            }
-            finally
-            {
-                _cache.Unpin(slot);
-            }
-        }
-        return await _cache.AdoptVerifiedAsync(entry, chunkCrcs, epoch, ct).ConfigureAwait(false);
     }
 
     private async Task RunFetchAsync(CacheEntry entry, ChunkSlot slot, int epoch, TaskCompletionSource claim, MemoryBudget.Lease? lease)

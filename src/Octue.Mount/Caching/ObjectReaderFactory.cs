@@ -116,13 +116,6 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         return AdoptAsync(obj, entry => _fetcher.AdoptAsync(entry, path, ct));
     }
 
-    /// <summary>
-    /// As <see cref="AdoptVerifiedFileAsync"/>, from the uploaded bytes still in memory (a small file is read once
-    /// for its upload): they are hashed and stored without reading the staged file again.
-    /// </summary>
-    public Task<bool> AdoptVerifiedBytesAsync(ObjectInfo obj, ReadOnlyMemory<byte> content, CancellationToken ct = default) =>
-        AdoptAsync(obj, entry => _fetcher.AdoptBytesAsync(entry, content, ct));
-
     private async Task<bool> AdoptAsync(ObjectInfo obj, Func<CacheEntry, Task<bool>> adopt)
     {
         ArgumentNullException.ThrowIfNull(obj);

@@ -213,13 +213,12 @@ public sealed partial class OctueFileSystem
     public ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default) => FlushAsync(handle, ct);
 
     /// <inheritdoc/>
-    public async ValueTask<VfsError> ReleaseAsync(ulong handle, CancellationToken ct = default)
-    {
-        if (!_files.TryRemove(handle, out var h))
-        {
-            return VfsError.BadHandle;
-        }
+    public ValueTask<VfsError> ReleaseAsync(ulong handle, CancellationToken ct = default) =>
+        _files.TryRemove(handle, out var h) ? ReleaseHandleAsync(h, ct) : ValueTask.FromResult(VfsError.BadHandle);
 
+    /// <summary>Releases a handle already taken out of the open files: uploads what it staged, then lets its copy go.</summary>
+    private async ValueTask<VfsError> ReleaseHandleAsync(FileHandle h, CancellationToken ct)
+    {
         await h.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {

@@ -79,5 +79,18 @@ internal sealed class VfsMetrics : IDisposable
 
     public void MetadataMiss() => _metadataMisses.Add(1);
 
+    /// <summary>Counts an answer the metadata cache gave (<paramref name="hit"/>) or could not give.</summary>
+    public void Metadata(bool hit)
+    {
+        if (hit)
+        {
+            MetadataHit();
+        }
+        else
+        {
+            MetadataMiss();
+        }
+    }
+
     public void Dispose() => _meter.Dispose();
 }
