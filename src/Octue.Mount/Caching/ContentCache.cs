@@ -132,7 +132,7 @@ public sealed class ContentCache
             whole = known;
         }
         FileInfo file = new(entry.WholeFilePath);
-        if (file.Exists && file.Length == whole.Length && file.LastWriteTimeUtc.Ticks == whole.WrittenTicks)
+        if (whole.Describes(file))
         {
             return file.FullName;
         }
@@ -1261,10 +1261,10 @@ public sealed class ContentCache
                 && state.WholeFileLength is long wholeLength && wholeLength == entry.Layout.ObjectSize
                 && state.WholeFileWrittenTicks is long written)
             {
-                FileInfo info = new(file);
-                if (info.Length == wholeLength && info.LastWriteTimeUtc.Ticks == written)
+                WholeFileInfo recorded = new(wholeLength, written);
+                if (recorded.Describes(new FileInfo(file)))
                 {
-                    entry.WholeFile = new WholeFileInfo(wholeLength, written);
+                    entry.WholeFile = recorded;
                     continue;
                 }
                 _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", key);
