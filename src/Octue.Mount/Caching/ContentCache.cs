@@ -865,11 +865,11 @@ public sealed class ContentCache
             {
                 fragments = new FragmentBlocks(chunkBlocks);
             }
-            if ((fragments.ReservedCount + fragments.CountNew(firstBlock, blockCount)) * 4 > chunkBlocks)
+            // Past a quarter of the chunk's blocks, the chunk is downloaded whole instead.
+            if (!fragments.TryReserve(firstBlock, blockCount, limit: chunkBlocks / 4))
             {
                 return false;
             }
-            fragments.Reserve(firstBlock, blockCount);
             entry.Fragments[chunk] = fragments;
             return true;
         }
