@@ -115,11 +115,11 @@ public sealed class ContentCache
 
     /// <summary>
     /// The path of the whole-object file of <paramref name="obj"/>'s generation (for FUSE passthrough), or null when
-    /// there is none, or when the file changed since it was checked (it is then dropped).
+    /// there is none, or when the file changed since it was checked (it is then dropped). <paramref name="entry"/> is
+    /// the generation's entry whenever the cache knows it, so a caller can have the file made without a second lookup.
     /// </summary>
-    internal string? TryGetWholeFile(ObjectInfo obj)
+    internal string? TryGetWholeFile(ObjectInfo obj, out CacheEntry? entry)
     {
-        CacheEntry? entry;
         WholeFileInfo whole;
         lock (_sync)
         {

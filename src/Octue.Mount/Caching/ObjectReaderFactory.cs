@@ -77,11 +77,11 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     public string? GetWholeFile(ObjectInfo obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        if (_cache.TryGetWholeFile(obj) is { } path)
+        if (_cache.TryGetWholeFile(obj, out CacheEntry? entry) is { } path)
         {
             return path;
         }
-        if (_cache.Find(obj) is { } entry)
+        if (entry is not null)
         {
             _fetcher.MaybeAssembleWholeFile(entry);
         }
