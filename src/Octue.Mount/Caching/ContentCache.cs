@@ -36,6 +36,8 @@ public sealed class ContentCache
     private readonly LinkedList<CacheEntry> _wholeFiles = new();
     /// <summary>File work decided under the lock (deletes, closes, state writes), done by whoever takes it after the lock.</summary>
     private QueuedFileWork? _queuedFileWork;
+    /// <summary>Writes this folder's chunk files around the page cache, remembering whether the file system allows it.</summary>
+    private readonly UnbufferedFileWriter _unbuffered = new();
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -779,7 +781,7 @@ public sealed class ContentCache
         string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            await ChunkFile.WriteAsync(temporary, data, blockCrcs, ct).ConfigureAwait(false);
+            await ChunkFile.WriteAsync(_unbuffered, temporary, data, blockCrcs, ct).ConfigureAwait(false);
         }
         catch
         {

@@ -14,9 +14,11 @@ namespace Octue.Mount.Caching;
 /// against 0.13 s unbuffered. Unbuffered writes need their memory, offsets and lengths aligned to the device's
 /// blocks, so the bytes go through a small aligned, pinned bounce buffer in 1 MiB pieces (a copy in the process's own
 /// cache-warm memory), and the last piece is padded with zeros and the file cut back to its length. Where the file
-/// system refuses unbuffered I/O (or on other systems) the caller writes the usual way.
+/// system refuses unbuffered I/O (or on other systems) the caller writes the usual way. One writer serves one cache
+/// folder: the first refusal is remembered, so the folder's later files are written the usual way at once instead of
+/// each paying a failed <c>open</c> (or a failed write and a second open) first.
 /// </summary>
-internal static partial class UnbufferedFileWriter
+internal sealed partial class UnbufferedFileWriter
 {
     /// <summary>Alignment of memory, offsets and lengths: a page, which covers every common logical block size.</summary>
     public const int Alignment = 4096;
@@ -27,8 +29,18 @@ internal static partial class UnbufferedFileWriter
     private const int O_TRUNC = 0x200;
     private const int O_DIRECT = 0x4000;
     private const int O_CLOEXEC = 0x80000;
+    private const int EINVAL = 22;
 
     private static readonly ConcurrentBag<byte[]> Pool = [];
+
+    private volatile bool _refused;
+    private int _directOpens;
+
+    /// <summary>True once this folder's file system refused unbuffered I/O: every later write here is buffered.</summary>
+    public bool Refused => _refused;
+
+    /// <summary>How many files this writer tried to open unbuffered (tests see that a refusal is not retried).</summary>
+    internal int DirectOpens => Volatile.Read(ref _directOpens);
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags, int mode);
@@ -39,15 +51,22 @@ internal static partial class UnbufferedFileWriter
     /// written for good, when unbuffered I/O is not available here: the caller then writes the file buffered (it is
     /// opened afresh and truncated).
     /// </summary>
-    public static async ValueTask<bool> TryWriteAsync(string path, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> data, CancellationToken ct)
+    public async ValueTask<bool> TryWriteAsync(string path, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        if (!OperatingSystem.IsLinux() || header.Length % Alignment != 0)
+        if (_refused || !OperatingSystem.IsLinux() || header.Length % Alignment != 0)
         {
             return false;
         }
+        Interlocked.Increment(ref _directOpens);
         int fd = Open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0x1A4 /* 0644 */);
         if (fd < 0)
         {
+            // EINVAL: this file system has no unbuffered I/O (ramfs; tmpfs before Linux 6.6). Other errors (a missing
+            // folder, no space) say nothing about it, and the buffered write meets them too.
+            if (Marshal.GetLastPInvokeError() == EINVAL)
+            {
+                _refused = true;
+            }
             return false;
         }
         byte[] buffer = Pool.TryTake(out byte[]? pooled) ? pooled : GC.AllocateUninitializedArray<byte>(PieceSize + Alignment, pinned: true);
@@ -66,7 +85,9 @@ internal static partial class UnbufferedFileWriter
         }
         catch (IOException)
         {
-            // EINVAL from a file system that accepted O_DIRECT at open but not these writes: the caller starts over.
+            // EINVAL from a file system that accepted O_DIRECT at open but not these writes (ENOSPC would fail the
+            // buffered write too): the caller starts over, and this folder is written buffered from now on.
+            _refused = true;
             return false;
         }
         finally

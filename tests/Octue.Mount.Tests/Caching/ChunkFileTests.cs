@@ -44,7 +44,7 @@ public sealed class ChunkFileTests : IDisposable
         uint[] crcs = new uint[ChunkLayout.BlockCount(length)];
         ChunkFile.ComputeBlockCrcs(data, crcs);
         string path = Path.Combine(_folder.Path, "direct.chunk");
-        bool unbuffered = await ChunkFile.WriteAsync(path, data, crcs, default);
+        bool unbuffered = await ChunkFile.WriteAsync(new UnbufferedFileWriter(), path, data, crcs, default);
 
         string fileSystem = Run("stat", "-f", "-c", "%T", _folder.Path);
         if (OperatingSystem.IsLinux() && fileSystem is "ext2/ext3" or "xfs" or "btrfs")
@@ -61,6 +61,39 @@ public sealed class ChunkFileTests : IDisposable
         byte[] back = new byte[length];
         Assert.Equal(length, await ChunkFile.ReadFullyAsync(handle, back, offset, default));
         Assert.Equal(data, back);
+    }
+
+    [Fact]
+    public async Task A_folder_whose_file_system_refuses_unbuffered_writes_is_written_buffered_without_asking_again()
+    {
+        // ramfs (Linux) has no unbuffered I/O: open(2) with O_DIRECT fails there with EINVAL.
+        string folder = Path.Combine(_folder.Path, "ramfs");
+        Directory.CreateDirectory(folder);
+        Run("mount", "-t", "ramfs", "ramfs", folder);
+        try
+        {
+            var writer = new UnbufferedFileWriter();
+            for (int i = 0; i < 3; i++)
+            {
+                byte[] data = PatternData.Create(Length, seed: 20 + (ulong)i);
+                uint[] crcs = new uint[ChunkLayout.BlockCount(Length)];
+                ChunkFile.ComputeBlockCrcs(data, crcs);
+                string path = Path.Combine(folder, $"{i}.chunk");
+                Assert.False(await ChunkFile.WriteAsync(writer, path, data, crcs, default));
+
+                using var handle = File.OpenHandle(path);
+                Assert.Equal(crcs, await ChunkFile.ReadHeaderAsync(handle, Length, default));
+                byte[] back = new byte[Length];
+                Assert.Equal(Length, await ChunkFile.ReadFullyAsync(handle, back, ChunkFile.DataOffset(crcs.Length), default));
+                Assert.Equal(data, back);
+            }
+            Assert.True(writer.Refused);
+            Assert.Equal(1, writer.DirectOpens);
+        }
+        finally
+        {
+            Run("umount", "-l", folder);
+        }
     }
 
     private static string Run(string tool, params string[] arguments)
@@ -142,7 +175,7 @@ public sealed class ChunkFileTests : IDisposable
         uint[] crcs = new uint[ChunkLayout.BlockCount(data.Length)];
         ChunkFile.ComputeBlockCrcs(data, crcs);
         string path = Path.Combine(_folder.Path, Guid.NewGuid().ToString("N") + ".chunk");
-        await ChunkFile.WriteAsync(path, data, crcs, default);
+        await ChunkFile.WriteAsync(new UnbufferedFileWriter(), path, data, crcs, default);
         return path;
     }
 }
