@@ -1,6 +1,7 @@
 // Over 400 lines: a chunk's claim, download, storage and the whole-object check that may follow it share one set of
 // claim, budget and epoch rules, kept together here.
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
@@ -66,33 +67,52 @@ internal sealed class ChunkFetcher
         {
             return true;
         }
-        int length = entry.Layout.ChunkLength(chunk);
-        if (!_budget.TryAcquire(length, out MemoryBudget.Lease? lease))
+        if (!TryAcquireSpare(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
         {
-            // Chunks kept in memory after their disk write are only a convenience: read-ahead comes first.
-            _cache.ReclaimHot();
-            if (!_budget.TryAcquire(length, out lease))
-            {
-                return false;
-            }
+            return false;
         }
-        ChunkSlot slot = _cache.Pin(entry, chunk);
-        try
+        if (TryPinAndClaim(entry, chunk, out ChunkSlot? slot, out TaskCompletionSource? claim))
         {
-            if (_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
-            {
-                _ = RunFetchAsync(entry, slot, epoch, claim, lease);
-            }
-            else
-            {
-                lease.Dispose();
-            }
-        }
-        finally
-        {
+            // The download pins the slot itself before this unpins it.
+            _ = RunFetchAsync(entry, slot, epoch, claim, lease);
             _cache.Unpin(slot);
         }
+        else
+        {
+            lease.Dispose();
+        }
         return true;
+    }
+
+    /// <summary>
+    /// Budget that is free now, for work that never waits for memory (read-ahead, a stream running ahead). Chunks
+    /// kept in memory after their disk write are only a convenience and are given back first when there is none.
+    /// </summary>
+    private bool TryAcquireSpare(int length, [NotNullWhen(true)] out MemoryBudget.Lease? lease)
+    {
+        if (_budget.TryAcquire(length, out lease))
+        {
+            return true;
+        }
+        _cache.ReclaimHot();
+        return _budget.TryAcquire(length, out lease);
+    }
+
+    /// <summary>
+    /// Claims the download of a chunk: true, with its slot pinned, when nobody holds or downloads it; false, with
+    /// nothing pinned, otherwise.
+    /// </summary>
+    private bool TryPinAndClaim(CacheEntry entry, int chunk, [NotNullWhen(true)] out ChunkSlot? slot,
+        [NotNullWhen(true)] out TaskCompletionSource? claim)
+    {
+        slot = _cache.Pin(entry, chunk);
+        if (_cache.TryClaimFetch(slot, out _, out claim))
+        {
+            return true;
+        }
+        _cache.Unpin(slot);
+        slot = null;
+        return false;
     }
 
     private int _pendingStreamStores;
@@ -126,16 +146,16 @@ internal sealed class ChunkFetcher
         {
             return null;
         }
-        int length = entry.Layout.ChunkLength(chunk);
-        if (!_budget.TryAcquire(length, out MemoryBudget.Lease? lease))
+        if (!TryAcquireSpare(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
         {
-            _cache.ReclaimHot();
-            if (!_budget.TryAcquire(length, out lease))
-            {
-                return null;
-            }
+            return null;
         }
-        return ClaimWithLease(entry, chunk, epoch, lease);
+        if (!TryPinAndClaim(entry, chunk, out ChunkSlot? slot, out TaskCompletionSource? claim))
+        {
+            lease.Dispose();
+            return null;
+        }
+        return Publish(entry, slot, claim, epoch, lease);
     }
 
     /// <summary>
@@ -149,10 +169,8 @@ internal sealed class ChunkFetcher
         {
             return null;
         }
-        ChunkSlot slot = _cache.Pin(entry, chunk);
-        if (!_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
+        if (!TryPinAndClaim(entry, chunk, out ChunkSlot? slot, out TaskCompletionSource? claim))
         {
-            _cache.Unpin(slot);
             return null;
         }
         int length = entry.Layout.ChunkLength(chunk);
@@ -168,18 +186,6 @@ internal sealed class ChunkFetcher
             _cache.EndFetch(slot, claim, error: null);
             _cache.Unpin(slot);
             throw;
-        }
-        return Publish(entry, slot, claim, epoch, lease);
-    }
-
-    private ClaimedChunk? ClaimWithLease(CacheEntry entry, int chunk, int epoch, MemoryBudget.Lease lease)
-    {
-        ChunkSlot slot = _cache.Pin(entry, chunk);
-        if (!_cache.TryClaimFetch(slot, out _, out TaskCompletionSource? claim))
-        {
-            _cache.Unpin(slot);
-            lease.Dispose();
-            return null;
         }
         return Publish(entry, slot, claim, epoch, lease);
     }
@@ -664,16 +670,7 @@ internal sealed class ChunkFetcher
             uint chunkCrc = 0;
             for (int attempt = 1; ; attempt++)
             {
-                int received = await DownloadAsync(entry, epoch, start, data).ConfigureAwait(false);
-                if (received != length)
-                {
-                    if (attempt < 2)
-                    {
-                        continue;
-                    }
-                    throw new TransientStoreException(
-                        $"{entry.Key}: the download of bytes {start}-{start + length - 1} ended after {received} bytes.");
-                }
+                await DownloadExactAsync(entry, epoch, start, data).ConfigureAwait(false);
                 ChunkFile.ComputeBlockCrcs(data.Span, blockCrcs);
                 chunkCrc = ChunkFile.CombineBlocks(blockCrcs, length);
                 if (_cache.CheckKnown(entry, chunk, chunkCrc) != KnowledgeOutcome.Mismatch)
@@ -782,16 +779,7 @@ internal sealed class ChunkFetcher
         try
         {
             Memory<byte> region = buffer.AsMemory(0, regionLength);
-            int received = await DownloadAsync(entry, epoch, start, region).ConfigureAwait(false);
-            if (received != regionLength)
-            {
-                received = await DownloadAsync(entry, epoch, start, region).ConfigureAwait(false);
-                if (received != regionLength)
-                {
-                    throw new TransientStoreException(
-                        $"{entry.Key}: the download of bytes {start}-{start + regionLength - 1} ended after {received} bytes.");
-                }
-            }
+            await DownloadExactAsync(entry, epoch, start, region).ConfigureAwait(false);
             Span<uint> blockCrcs = stackalloc uint[lastBlock - firstBlock + 1];
             ChunkFile.ComputeBlockCrcs(region.Span, blockCrcs);
             KnowledgeOutcome outcome = _cache.RecordFragment(entry, chunk, firstBlock, blockCrcs, epoch);
@@ -837,6 +825,24 @@ internal sealed class ChunkFetcher
     /// </summary>
     private static long? RangeLength(CacheEntry entry, long start, long length) =>
         start == 0 && length >= entry.Layout.ObjectSize ? null : length;
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> from the object at <paramref name="start"/>; a body that ends early is
+    /// downloaded once more before the read fails (<see cref="TransientStoreException"/>).
+    /// </summary>
+    private async Task DownloadExactAsync(CacheEntry entry, int epoch, long start, Memory<byte> destination)
+    {
+        int received = await DownloadAsync(entry, epoch, start, destination).ConfigureAwait(false);
+        if (received != destination.Length)
+        {
+            received = await DownloadAsync(entry, epoch, start, destination).ConfigureAwait(false);
+            if (received != destination.Length)
+            {
+                throw new TransientStoreException(
+                    $"{entry.Key}: the download of bytes {start}-{start + destination.Length - 1} ended after {received} bytes.");
+            }
+        }
+    }
 
     /// <summary>Downloads into <paramref name="destination"/>; returns the bytes received (fewer only if the body ended early).</summary>
     private async Task<int> DownloadAsync(CacheEntry entry, int epoch, long start, Memory<byte> destination)
