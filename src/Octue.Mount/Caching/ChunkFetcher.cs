@@ -21,7 +21,9 @@ internal sealed class ChunkFetcher
     private readonly IObjectStore _store;
     private readonly ContentCache _cache;
     private readonly MemoryBudget _budget;
-    private readonly ArrayPool<byte> _pool;
+    private readonly ChunkBufferPool _chunkBuffers;
+    /// <summary>Buffers of partial downloads (a few blocks), far smaller than a chunk.</summary>
+    private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Shared;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
     private int _running;
@@ -29,14 +31,14 @@ internal sealed class ChunkFetcher
 
     private readonly bool _wholeObjectFiles;
 
-    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ArrayPool<byte> pool, ILogger logger, CancellationToken shutdown,
+    public ChunkFetcher(IObjectStore store, ContentCache cache, MemoryBudget budget, ChunkBufferPool chunkBuffers, ILogger logger, CancellationToken shutdown,
         bool wholeObjectFiles)
     {
         _wholeObjectFiles = wholeObjectFiles;
         _store = store;
         _cache = cache;
         _budget = budget;
-        _pool = pool;
+        _chunkBuffers = chunkBuffers;
         _logger = logger;
         _shutdown = shutdown;
     }
@@ -194,7 +196,7 @@ internal sealed class ChunkFetcher
     private ClaimedChunk? Publish(CacheEntry entry, ChunkSlot slot, TaskCompletionSource claim, int epoch, MemoryBudget.Lease lease)
     {
         int length = entry.Layout.ChunkLength(slot.Index);
-        HotChunk hot = HotChunk.ForStreaming(slot, _pool.Rent(length), length, lease, _pool);
+        HotChunk hot = HotChunk.ForStreaming(slot, _chunkBuffers.Rent(length), length, lease, _chunkBuffers);
         if (!_cache.PublishHot(hot, epoch))
         {
             // The entry was dropped meanwhile: nothing to stream into.
@@ -232,7 +234,7 @@ internal sealed class ChunkFetcher
     {
         HotChunk hot = claimed.Hot;
         int chunk = claimed.Slot.Index;
-        ReadOnlyMemory<byte> data = hot.Buffer.AsMemory(0, hot.Length);
+        ReadOnlyMemory<byte> data = hot.Buffer.Memory[..hot.Length];
         try
         {
             CheckServedFragments(entry, epoch, chunk, blockCrcs);
@@ -395,7 +397,7 @@ internal sealed class ChunkFetcher
     {
         ChunkLayout layout = entry.Layout;
         using MemoryBudget.Lease lease = await AcquireForReadAsync(layout.ChunkLength(0)).ConfigureAwait(false);
-        byte[] buffer = _pool.Rent(layout.ChunkLength(0));
+        ChunkBuffer buffer = _chunkBuffers.Rent(layout.ChunkLength(0));
         try
         {
             using (SafeFileHandle output = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.Asynchronous))
@@ -403,7 +405,7 @@ internal sealed class ChunkFetcher
                 for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
                 {
                     int length = layout.ChunkLength(chunk);
-                    Memory<byte> data = buffer.AsMemory(0, length);
+                    Memory<byte> data = buffer.Memory[..length];
                     ChunkSlot slot = _cache.Pin(entry, chunk);
                     try
                     {
@@ -433,7 +435,7 @@ internal sealed class ChunkFetcher
                 for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
                 {
                     int length = layout.ChunkLength(chunk);
-                    Memory<byte> data = buffer.AsMemory(0, length);
+                    Memory<byte> data = buffer.Memory[..length];
                     if (await ChunkFile.ReadFullyAsync(input, data, layout.ChunkStart(chunk), _shutdown).ConfigureAwait(false) != length)
                     {
                         return null;
@@ -452,7 +454,7 @@ internal sealed class ChunkFetcher
         }
         finally
         {
-            _pool.Return(buffer);
+            _chunkBuffers.Return(buffer);
         }
     }
 
@@ -497,7 +499,7 @@ internal sealed class ChunkFetcher
 
         int bufferLength = (int)Math.Min(layout.ChunkSize, Math.Max(1, layout.ObjectSize));
         using MemoryBudget.Lease lease = await AcquireForReadAsync(bufferLength).ConfigureAwait(false);
-        byte[] buffer = _pool.Rent(layout.ChunkSize);
+        ChunkBuffer buffer = _chunkBuffers.Rent(layout.ChunkSize);
         try
         {
             uint[][] blockCrcs = new uint[layout.ChunkCount][];
@@ -507,7 +509,7 @@ internal sealed class ChunkFetcher
             for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
             {
                 int length = layout.ChunkLength(chunk);
-                Memory<byte> data = buffer.AsMemory(0, length);
+                Memory<byte> data = buffer.Memory[..length];
                 if (await ChunkFile.ReadFullyAsync(file, data, layout.ChunkStart(chunk), ct).ConfigureAwait(false) != length)
                 {
                     return false;
@@ -530,7 +532,7 @@ internal sealed class ChunkFetcher
             for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
             {
                 int length = layout.ChunkLength(chunk);
-                Memory<byte> data = buffer.AsMemory(0, length);
+                Memory<byte> data = buffer.Memory[..length];
                 if (await ChunkFile.ReadFullyAsync(file, data, layout.ChunkStart(chunk), ct).ConfigureAwait(false) != length)
                 {
                     return false;
@@ -559,7 +561,7 @@ internal sealed class ChunkFetcher
         }
         finally
         {
-            _pool.Return(buffer);
+            _chunkBuffers.Return(buffer);
         }
     }
 
@@ -661,11 +663,11 @@ internal sealed class ChunkFetcher
         int length = entry.Layout.ChunkLength(chunk);
         long start = entry.Layout.ChunkStart(chunk);
         lease ??= await AcquireForReadAsync(length).ConfigureAwait(false);
-        byte[] buffer = _pool.Rent(length);
+        ChunkBuffer buffer = _chunkBuffers.Rent(length);
         HotChunk? hot = null; // once published, the hot chunk owns the buffer and the lease
         try
         {
-            Memory<byte> data = buffer.AsMemory(0, length);
+            Memory<byte> data = buffer.Memory[..length];
             uint[] blockCrcs = new uint[ChunkLayout.BlockCount(length)];
             uint chunkCrc = 0;
             for (int attempt = 1; ; attempt++)
@@ -703,7 +705,7 @@ internal sealed class ChunkFetcher
             {
                 await VerifyAsync(entry, epoch, chunk, data).ConfigureAwait(false);
             }
-            HotChunk candidate = new(slot, buffer, length, lease, _pool);
+            HotChunk candidate = new(slot, buffer, length, lease, _chunkBuffers);
             if (_cache.PublishHot(candidate, epoch))
             {
                 hot = candidate;
@@ -734,7 +736,7 @@ internal sealed class ChunkFetcher
             }
             else
             {
-                _pool.Return(buffer);
+                _chunkBuffers.Return(buffer);
                 lease.Dispose();
             }
         }

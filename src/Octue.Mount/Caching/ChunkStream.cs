@@ -254,14 +254,14 @@ internal sealed class ChunkStream
         {
             while (filled < hot.Length)
             {
-                int n = await body.ReadAsync(hot.Buffer.AsMemory(filled, Math.Min(Piece, hot.Length - filled)), ct).ConfigureAwait(false);
+                int n = await body.ReadAsync(hot.Buffer.Memory.Slice(filled, Math.Min(Piece, hot.Length - filled)), ct).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw new Storage.TransientStoreException(
                         $"{_entry.Key}: the download ended at byte {_entry.Layout.ChunkStart(chunk.Slot.Index) + filled} of {_entry.Layout.ObjectSize}.");
                 }
                 // Hashed before readers are told of the bytes: nothing writes this buffer but this loop.
-                ChunkFile.AppendBlockCrcs(hot.Buffer.AsSpan(0, hot.Length), filled, filled + n, blockCrcs);
+                ChunkFile.AppendBlockCrcs(hot.Buffer.Span[..hot.Length], filled, filled + n, blockCrcs);
                 filled += n;
                 hot.Advance(filled);
             }

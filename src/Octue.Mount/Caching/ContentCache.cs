@@ -461,7 +461,7 @@ public sealed class ContentCache
             hot.Users++;
         }
         wait = null;
-        hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
+        hot.Buffer.Span.Slice(offsetInChunk, destination.Length).CopyTo(destination.Span);
         lock (_sync)
         {
             hot.Users--;

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Octue.Mount.Caching;
 
 /// <summary>
@@ -15,7 +13,7 @@ namespace Octue.Mount.Caching;
 internal sealed class HotChunk
 {
     private readonly MemoryBudget.Lease _lease;
-    private readonly ArrayPool<byte> _pool;
+    private readonly ChunkBufferPool _pool;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Readers waiting for bytes not there yet: (bytes they need, their signal). Guarded by itself.</summary>
     private readonly List<(int Bytes, TaskCompletionSource Signal)> _waiters = [];
@@ -23,13 +21,13 @@ internal sealed class HotChunk
     private bool _freed;
 
     /// <summary>A chunk whose bytes are all in <paramref name="buffer"/> already (a whole-chunk download).</summary>
-    public HotChunk(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool)
+    public HotChunk(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool)
         : this(slot, buffer, length, lease, pool, filled: length)
     {
         _completion.TrySetResult();
     }
 
-    private HotChunk(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool, int filled)
+    private HotChunk(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool, int filled)
     {
         Slot = slot;
         Buffer = buffer;
@@ -40,11 +38,11 @@ internal sealed class HotChunk
     }
 
     /// <summary>A chunk about to be filled by a streaming download: readable as its bytes arrive.</summary>
-    public static HotChunk ForStreaming(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool) =>
+    public static HotChunk ForStreaming(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool) =>
         new(slot, buffer, length, lease, pool, filled: 0);
 
     public ChunkSlot Slot { get; }
-    public byte[] Buffer { get; }
+    public ChunkBuffer Buffer { get; }
     public int Length { get; }
 
     /// <summary>Bytes of the chunk in <see cref="Buffer"/> so far, from its start.</summary>
