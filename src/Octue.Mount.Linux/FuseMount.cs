@@ -40,6 +40,9 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>Completes when the mount is gone: unmounted (by anyone) or aborted.</summary>
     public Task Completion => _session.Completion;
 
+    /// <summary>Requests the kernel has sent this mount so far, of every kind: whether it is being used right now.</summary>
+    public long RequestsReceived => _session.RequestCounts.Total;
+
     public static async Task<FuseMount> MountAsync(IFileSystem fs, string mountPoint, Mounting.FuseMountOptions options,
         ILoggerFactory? loggerFactory = null, CancellationToken ct = default)
     {

@@ -128,7 +128,13 @@ internal sealed class MountHost
                     if (stop.Task.IsCompleted)
                         throw Interrupted(Volatile.Read(ref signalNumber));
                     onReady($"Mounted {fuseOptions.Source} at {mount.MountPoint}");
+                    // Once the mount answers, its first requests' code is compiled in the background (docs/architecture.md,
+                    // "Start-up"), so the first lookup, read and listing do not wait for the JIT.
+                    using var warmUpStop = new CancellationTokenSource();
+                    var warmUp = Task.Run(() => WarmUpAsync(options, () => mount.RequestsReceived, warmUpStop.Token), CancellationToken.None);
                     await Task.WhenAny(stop.Task, mount.Completion).ConfigureAwait(false);
+                    await warmUpStop.CancelAsync().ConfigureAwait(false);
+                    await warmUp.ConfigureAwait(false);
                     _logger.LogInformation(stop.Task.IsCompleted ? "Stopping: unmounting {MountPoint}" : "{MountPoint} was unmounted", mount.MountPoint);
                     onStopping?.Invoke($"Unmounting {fuseOptions.Source} from {mount.MountPoint}");
                 }
@@ -150,6 +156,27 @@ internal sealed class MountHost
             (store as IDisposable)?.Dispose();
         }
         return 0;
+    }
+
+    /// <summary>The start-up warm-up (<see cref="FirstUseWarmUp"/>); the mount works without it, so a failure is only logged.</summary>
+    private async Task WarmUpAsync(FileSystemOptions options, Func<long> mountActivity, CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await FirstUseWarmUp.RunAsync(options, mountActivity, ct).ConfigureAwait(false);
+            // What the warm-up allocated is garbage now; collect it and give the memory back rather than let the
+            // heap keep the size it grew to.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _logger.LogDebug("Start-up warm-up done in {Elapsed} ms", System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogDebug(ex, "Start-up warm-up failed; the first requests compile their own code");
+        }
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ public static class FileModes
     public static uint DirentType(uint mode) => (mode & TypeMask) >> 12;
 
     public const int AccessModeMask = 3; // O_ACCMODE
+    public const int ReadOnly = 0; // O_RDONLY
     public const int WriteOnly = 1; // O_WRONLY
     public const int ReadWrite = 2; // O_RDWR
     public const int Create = 0x40; // O_CREAT

@@ -21,6 +21,8 @@ public enum FuseOpenOutFlags : uint
     KeepCache = 1 << 1,
     NonSeekable = 1 << 2,
     CacheDir = 1 << 3,
+    /// <summary>close(2) of this open file sends no FLUSH (FOPEN_NOFLUSH, 7.35; ignored with the writeback cache).</summary>
+    NoFlush = 1 << 5,
     /// <summary>Reads (and mmap) of this open file go straight to the backing file named by <c>backing_id</c>.</summary>
     Passthrough = 1 << 7,
 }

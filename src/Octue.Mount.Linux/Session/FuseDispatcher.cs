@@ -242,6 +242,13 @@ internal sealed class FuseDispatcher
         };
     }
 
+    /// <summary>
+    /// True for an open that can change nothing: read-only, and neither truncating (Linux truncates on
+    /// <c>O_RDONLY|O_TRUNC</c>, and with atomic_o_trunc the open itself does it) nor appending.
+    /// </summary>
+    internal static bool CannotWrite(uint flags) =>
+        (flags & FileModes.AccessModeMask) == FileModes.ReadOnly && (flags & (FileModes.Truncate | FileModes.Append)) == 0;
+
     /// <summary>Maps open(2) flags as the kernel forwards them to the VFS's <see cref="OpenFlags"/>.</summary>
     internal static OpenFlags ToOpenFlags(uint flags)
     {
@@ -408,11 +415,14 @@ internal sealed class FuseDispatcher
             _reply.Error(request, ErrnoMap.ToErrno(result.Error));
             return;
         }
-        var reply = new FuseOpenOut { Fh = result.Value };
+        var readOnly = CannotWrite(open.Flags);
+        // An open that cannot write has nothing to upload at close: its FLUSH would only be a round trip that every
+        // close(2) waits for (one of the few per file a `cp -r` out of the mount pays). Opens that can write keep it:
+        // their close uploads, and returns only once the object is durable.
+        var reply = new FuseOpenOut { Fh = result.Value, OpenFlags = readOnly ? FuseOpenOutFlags.NoFlush : FuseOpenOutFlags.None };
         if (passthrough is not null)
         {
             // A whole, verified local copy: the kernel reads it itself. Only for opens that cannot write.
-            var readOnly = (open.Flags & FileModes.AccessModeMask) == 0 && (open.Flags & (FileModes.Truncate | FileModes.Append)) == 0;
             Answer(ref reply, passthrough.Open(request.NodeId, result.Value, readOnly ? _fs.GetPassthroughFile(result.Value) : null, reserved));
         }
         if (!_reply.Struct(request, in reply))

@@ -6,15 +6,12 @@ namespace Octue.Mount.Linux.Session;
 /// One request read from /dev/fuse: its header, the pooled buffer holding it, and the token an INTERRUPT cancels.
 /// It is answered exactly once; <see cref="Replied"/> guards against a second answer after a handler failure.
 /// </summary>
-internal sealed class FuseRequest : IDisposable, IThreadPoolWorkItem
+internal sealed class FuseRequest : IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
-    private readonly FuseSession _session;
 
-    /// <summary>A request handled by <paramref name="session"/> once the thread pool runs it (<see cref="Execute"/>).</summary>
-    public FuseRequest(FuseSession session, in FuseInHeader header, byte[] buffer, int length)
+    public FuseRequest(in FuseInHeader header, byte[] buffer, int length)
     {
-        _session = session;
         Header = header;
         Buffer = buffer;
         Length = length;
@@ -57,9 +54,6 @@ internal sealed class FuseRequest : IDisposable, IThreadPoolWorkItem
             // The request finished between the lookup and the cancel: nothing left to interrupt.
         }
     }
-
-    /// <summary>Runs on a thread-pool thread: hands the request to its session's handler.</summary>
-    public void Execute() => _ = _session.RunAsync(this);
 
     public void Dispose() => _cancellation.Dispose();
 }

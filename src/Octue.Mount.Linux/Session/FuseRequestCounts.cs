@@ -29,6 +29,18 @@ internal sealed class FuseRequestCounts : IDisposable
     /// <summary>Requests of <paramref name="opcode"/> counted so far.</summary>
     public long this[FuseOpcode opcode] => Volatile.Read(ref _counts[Math.Min((uint)opcode, Slots - 1)]);
 
+    /// <summary>Requests of every opcode counted so far.</summary>
+    public long Total
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < Slots; i++)
+                total += Volatile.Read(ref _counts[i]);
+            return total;
+        }
+    }
+
     /// <summary>"LOOKUP 3, READ 1024, ..." for every opcode seen, in opcode order.</summary>
     public string Describe()
     {

@@ -7,10 +7,14 @@ using Octue.Mount.Vfs;
 namespace Octue.Mount.Linux.Session;
 
 /// <summary>
-/// The request loop of one FUSE connection. A few dedicated threads block in read(2) on /dev/fuse, each with a
-/// pooled buffer; every request except FORGET, INTERRUPT and INIT is handed to the thread pool, handled
-/// asynchronously and answered whenever it completes, so replies leave out of order. The loop ends when the kernel
-/// says ENODEV (the mount is gone or the connection was aborted).
+/// The request loop of one FUSE connection. Dedicated threads block in read(2) on /dev/fuse, each with a pooled
+/// buffer, and the thread that reads a request runs its handler itself up to the handler's first wait for I/O: a
+/// request answered from memory (a cached read, an attribute, a lookup the listing answers) is answered on that
+/// thread with no hand-off to another, and one that waits continues wherever its I/O completes, so replies leave
+/// out of order. While one reader serves, another is in read(2): when a reader takes a request and none is left
+/// reading, a new one starts (up to <see cref="FuseSessionOptions.MaxReaderThreads"/>), so a handler that is slow
+/// before its first wait never keeps the next request waiting. The loop ends when the kernel says ENODEV (the
+/// mount is gone or the connection was aborted).
 /// </summary>
 internal sealed class FuseSession
 {
@@ -28,7 +32,10 @@ internal sealed class FuseSession
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FuseNotifier? _notifier;
     private int _runningReaders;
+    private int _startedReaders;
+    private int _waitingReaders;
     private int _activeHandlers;
+    private long _answeredByReader;
 
     public FuseSession(FuseDevice device, IFileSystem fs, FuseSessionOptions options, ILogger logger)
     {
@@ -54,14 +61,34 @@ internal sealed class FuseSession
     /// <summary>Requests being handled right now.</summary>
     public int ActiveHandlers => Volatile.Read(ref _activeHandlers);
 
+    /// <summary>Requests whose handler finished on the reader thread that read them, without waiting for anything.</summary>
+    public long AnsweredByReader => Interlocked.Read(ref _answeredByReader);
+
+    /// <summary>Reader threads started so far (they stop only when the connection ends).</summary>
+    public int ReaderThreads => Volatile.Read(ref _startedReaders);
+
     public void Start()
     {
-        _runningReaders = _options.ReaderThreads;
         for (var i = 0; i < _options.ReaderThreads; i++)
+            TryStartReader();
+    }
+
+    /// <summary>Starts one more reader unless <see cref="FuseSessionOptions.MaxReaderThreads"/> are running.</summary>
+    private void TryStartReader()
+    {
+        var limit = Math.Max(_options.ReaderThreads, _options.MaxReaderThreads);
+        int started;
+        do
         {
-            var thread = new Thread(ReaderLoop) { IsBackground = true, Name = $"fuse-reader-{i}" };
-            thread.Start();
+            started = Volatile.Read(ref _startedReaders);
+            if (started >= limit)
+                return;
         }
+        while (Interlocked.CompareExchange(ref _startedReaders, started + 1, started) != started);
+        // Counted before the thread runs, so that the last reader to stop is the one that sees zero.
+        Interlocked.Increment(ref _runningReaders);
+        var thread = new Thread(ReaderLoop) { IsBackground = true, Name = $"fuse-reader-{started}" };
+        thread.Start();
     }
 
     /// <summary>Waits until in-flight handlers have finished (after the readers stopped), at most <paramref name="timeout"/>.</summary>
@@ -84,7 +111,11 @@ internal sealed class FuseSession
             while (true)
             {
                 var buffer = _buffers.Rent();
+                Interlocked.Increment(ref _waitingReaders);
                 var n = _device.Read(buffer);
+                // This thread now serves what it read; if no other reader is left in read(2), one more starts.
+                if (Interlocked.Decrement(ref _waitingReaders) == 0 && n > 0)
+                    TryStartReader();
                 if (n < 0)
                 {
                     _buffers.Return(buffer);
@@ -128,8 +159,8 @@ internal sealed class FuseSession
 
     private void OnAllReadersStopped()
     {
-        _logger.LogInformation("FUSE requests received: {Counts}; managed bytes allocated by the process so far: {Allocated}",
-            _counts.Describe(), GC.GetTotalAllocatedBytes());
+        _logger.LogInformation("FUSE requests received: {Counts}; answered by the reader thread without a wait: {ByReader}; reader threads: {Readers}; managed bytes allocated by the process so far: {Allocated}",
+            _counts.Describe(), AnsweredByReader, ReaderThreads, GC.GetTotalAllocatedBytes());
         _counts.Dispose();
         _notifier?.Stop();
         _initialized.TrySetException(new IOException("The FUSE connection closed before INIT was answered."));
@@ -171,15 +202,16 @@ internal sealed class FuseSession
                 return;
         }
 
-        var request = new FuseRequest(this, header, buffer, length);
+        var request = new FuseRequest(header, buffer, length);
         _inFlight[header.Unique] = request;
         Interlocked.Increment(ref _activeHandlers);
-        // The request is its own work item: queueing it allocates nothing more.
-        ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+        // Run here until the handler first waits; what follows runs where the awaited I/O completes.
+        if (RunAsync(request).IsCompleted)
+            Interlocked.Increment(ref _answeredByReader);
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask RunAsync(FuseRequest request)
+    private async ValueTask RunAsync(FuseRequest request)
     {
         try
         {

@@ -3,8 +3,14 @@ namespace Octue.Mount.Linux.Session;
 /// <summary>Knobs of the request loop and of INIT negotiation.</summary>
 internal sealed record FuseSessionOptions
 {
-    /// <summary>Dedicated threads blocking in read(2) on /dev/fuse.</summary>
+    /// <summary>Dedicated threads blocking in read(2) on /dev/fuse from the start.</summary>
     public int ReaderThreads { get; init; } = 4;
+
+    /// <summary>
+    /// Most reader threads there may be: a reader serves what it reads up to the handler's first wait, and starts
+    /// another when none is left reading; past this many, requests wait in the kernel for a reader to come back.
+    /// </summary>
+    public int MaxReaderThreads { get; init; } = 16;
 
     /// <summary>Largest WRITE the kernel may send (also READ size with MAX_PAGES); 1 MiB = 256 pages.</summary>
     public uint MaxWrite { get; init; } = 1 << 20;

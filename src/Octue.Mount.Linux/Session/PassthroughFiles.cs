@@ -84,8 +84,7 @@ internal sealed class PassthroughFiles
         PassthroughAnswer answer;
         lock (_sync)
         {
-            if (!_nodes.TryGetValue(node, out var opens))
-                _nodes[node] = opens = new NodeOpens();
+            var opens = OpensOf(node);
             if (registered > 0 && (opens.BackingId != 0 || opens.Cached != 0))
             {
                 surplus = registered;
@@ -132,8 +131,7 @@ internal sealed class PassthroughFiles
     {
         lock (_sync)
         {
-            if (!_nodes.TryGetValue(node, out var opens))
-                _nodes[node] = opens = new NodeOpens();
+            var opens = OpensOf(node);
             if (opens.BackingId > 0)
                 return false;
             opens.Cached++;
@@ -149,8 +147,7 @@ internal sealed class PassthroughFiles
             if (!_nodes.TryGetValue(node, out var opens))
                 return;
             opens.Cached--;
-            if (opens.Passthrough == 0 && opens.Cached == 0)
-                _nodes.Remove(node);
+            RemoveIfUnopened(node, opens);
         }
     }
 
@@ -172,11 +169,25 @@ internal sealed class PassthroughFiles
                 opens.BackingId = 0;
                 opens.BackingFile = null;
             }
-            if (opens.Passthrough == 0 && opens.Cached == 0)
-                _nodes.Remove(open.Node);
+            RemoveIfUnopened(open.Node, opens);
         }
         if (unregister > 0)
             Unregister(unregister);
+    }
+
+    /// <summary>The open counts of <paramref name="node"/>, made on its first open. Under <see cref="_sync"/>.</summary>
+    private NodeOpens OpensOf(ulong node)
+    {
+        if (!_nodes.TryGetValue(node, out var opens))
+            _nodes[node] = opens = new NodeOpens();
+        return opens;
+    }
+
+    /// <summary>Forgets <paramref name="node"/> once no handle of either kind is open. Under <see cref="_sync"/>.</summary>
+    private void RemoveIfUnopened(ulong node, NodeOpens opens)
+    {
+        if (opens.Passthrough == 0 && opens.Cached == 0)
+            _nodes.Remove(node);
     }
 
     private unsafe int Register(string path)

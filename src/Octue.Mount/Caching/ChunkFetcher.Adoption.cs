@@ -6,8 +6,8 @@ using Octue.Mount.Integrity;
 namespace Octue.Mount.Caching;
 
 /// <summary>
-/// Seeding the cache from bytes whose upload GCS confirmed (the staged file, or the bytes still in memory), so reading
-/// the object back costs no download.
+/// Seeding the cache from a file whose upload GCS confirmed (the staged file), so reading the object back costs no
+/// download.
 /// </summary>
 internal sealed partial class ChunkFetcher
 {
@@ -93,57 +93,5 @@ internal sealed partial class ChunkFetcher
         {
             _chunkBuffers.Return(buffer);
         }
-    }
-
-    /// <summary>
-    /// As <see cref="AdoptAsync"/>, from bytes in memory (an upload's, read once from the staged file): hashed against
-    /// the object, then stored chunk by chunk. Memory cannot change while it is copied, so there is no second pass.
-    /// </summary>
-    public async Task<bool> AdoptBytesAsync(CacheEntry entry, ReadOnlyMemory<byte> content, CancellationToken ct)
-    {
-        int epoch = entry.Epoch;
-        ChunkLayout layout = entry.Layout;
-        if (content.Length != layout.ObjectSize)
-        {
-            _logger.LogDebug("Not adopting {Length} bytes for {Object}: their size differs from the object's", content.Length, entry.Key);
-            return false;
-        }
-
-        uint[][] blockCrcs = new uint[layout.ChunkCount][];
-        uint[] chunkCrcs = new uint[layout.ChunkCount];
-        uint whole = 0;
-        for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
-        {
-            ReadOnlySpan<byte> data = content.Span.Slice((int)layout.ChunkStart(chunk), layout.ChunkLength(chunk));
-            blockCrcs[chunk] = new uint[ChunkLayout.BlockCount(data.Length)];
-            ChunkFile.ComputeBlockCrcs(data, blockCrcs[chunk]);
-            chunkCrcs[chunk] = ChunkFile.CombineBlocks(blockCrcs[chunk], data.Length);
-            whole = chunk == 0 ? chunkCrcs[0] : Crc32C.Combine(whole, chunkCrcs[chunk], data.Length);
-        }
-        bool matches = entry.Crc32c is uint expected ? whole == expected
-            : entry.Md5 is { } md5 && MD5.HashData(content.Span).AsSpan().SequenceEqual(md5);
-        if (!matches)
-        {
-            _logger.LogWarning("Not adopting the uploaded bytes of {Object}: they do not match the object's hash", entry.Key);
-            return false;
-        }
-
-        for (int chunk = 0; chunk < layout.ChunkCount; chunk++)
-        {
-            ChunkSlot slot = _cache.Pin(entry, chunk);
-            try
-            {
-                ReadOnlyMemory<byte> data = content.Slice((int)layout.ChunkStart(chunk), layout.ChunkLength(chunk));
-                if (!await _cache.StoreChunkAsync(slot, data, blockCrcs[chunk], epoch, ct).ConfigureAwait(false))
-                {
-                    return false;
-                }
-            }
-            finally
-            {
-                _cache.Unpin(slot);
-            }
-        }
-        return await _cache.AdoptVerifiedAsync(entry, chunkCrcs, epoch, ct).ConfigureAwait(false);
     }
 }

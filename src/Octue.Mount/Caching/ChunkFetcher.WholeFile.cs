@@ -28,10 +28,11 @@ internal sealed partial class ChunkFetcher
     }
 
     /// <summary>
-    /// Writes the object's bytes, read from its chunk files (every block checked against its CRC32C, every chunk
-    /// against the CRC recorded when the generation was verified), into one file at their offsets; then reads that
-    /// file back whole and compares its CRC32C with the object's before adopting it. Readers of the object are
-    /// served from the chunks meanwhile; nothing waits for this.
+    /// Writes the object's bytes, read from its chunk files (every block checked against its CRC32C), into one file
+    /// at their offsets; then reads that file back whole, checking every chunk against the CRC recorded when the
+    /// generation was verified and the whole against the object's CRC32C, before adopting it (one CRC pass over the
+    /// bytes, on what reached the file). Readers of the object are served from the chunks meanwhile; nothing waits
+    /// for this.
     /// </summary>
     private async Task AssembleWholeFileAsync(CacheEntry entry)
     {
@@ -89,9 +90,10 @@ internal sealed partial class ChunkFetcher
                     ChunkSlot slot = _cache.Pin(entry, chunk);
                     try
                     {
+                        // Every block is checked against its CRC32C by the read; the chunk's CRC against the one
+                        // recorded at verification is checked on the read-back below, which hashes these bytes anyway.
                         ChunkRead read = await _cache.TryReadAsync(slot, 0, data, _shutdown).ConfigureAwait(false);
-                        if (read.Outcome == ChunkReadOutcome.Miss || entry.Epoch != epoch
-                            || _cache.CheckKnown(entry, chunk, Crc32C.Compute(data.Span)) != KnowledgeOutcome.Same)
+                        if (read.Outcome == ChunkReadOutcome.Miss || entry.Epoch != epoch)
                         {
                             return null;
                         }
@@ -121,6 +123,10 @@ internal sealed partial class ChunkFetcher
                         return null;
                     }
                     uint crc = Crc32C.Compute(data.Span);
+                    if (_cache.CheckKnown(entry, chunk, crc) != KnowledgeOutcome.Same)
+                    {
+                        return null;
+                    }
                     whole = chunk == 0 ? crc : Crc32C.Combine(whole, crc, length);
                 }
             }

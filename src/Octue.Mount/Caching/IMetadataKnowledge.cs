@@ -29,6 +29,12 @@ internal interface IMetadataKnowledge<TListing> where TListing : class, ICachedL
     /// </summary>
     Task<bool> ProbeDirectoryAsync(string bucket, string prefix, CancellationToken ct);
 
+    /// <summary>
+    /// Asks the store about a name as an object and as a folder with one listing (<see cref="NameProbe"/>) and records
+    /// what it settles: the object's stat always, the folder (and its placeholder's stat) when the page reached it.
+    /// </summary>
+    Task<NameProbe.Answer> ProbeNameAsync(string bucket, string objectName, CancellationToken ct);
+
     /// <summary>The directory's listing while it is fresh (with this mount's changes since), counted as a use of it.</summary>
     TListing? TryGetListing(string bucket, string prefix);
 

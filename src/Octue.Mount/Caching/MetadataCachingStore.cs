@@ -111,6 +111,20 @@ internal sealed class MetadataCachingStore<TListing> : IObjectStore, IMetadataKn
         return exists;
     }
 
+    public async Task<NameProbe.Answer> ProbeNameAsync(string bucket, string objectName, CancellationToken ct)
+    {
+        var page = await _inner.ListAsync(bucket, NameProbe.RequestFor(objectName), ct).ConfigureAwait(false);
+        var answer = NameProbe.Read(page, objectName);
+        // The object sorts first, so the page always settles it; the folder only when the page reached NAME/.
+        _cache.PutStat(bucket, objectName, answer.Object);
+        if (answer.IsFolder is { } isFolder)
+        {
+            PutFolder(bucket, objectName + "/", isFolder, answer.Placeholder);
+        }
+
+        return answer;
+    }
+
     public void PutFolder(string bucket, string prefix, bool exists, ObjectInfo? placeholder)
     {
         _cache.PutDirectory(bucket, prefix, exists);

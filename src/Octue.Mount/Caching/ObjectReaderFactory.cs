@@ -17,8 +17,11 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     private readonly ReadOptions _options;
     private readonly ChunkFetcher _fetcher;
     private readonly CancellationTokenSource _shutdown = new();
-    /// <summary>This mount's gauges, removed with it (the counters live on the process-wide meter).</summary>
-    private readonly Meter _gauges = new(CachingMetrics.MeterName);
+    /// <summary>
+    /// This mount's gauges, removed with it (the counters live on the process-wide meter); the start-up warm-up's go
+    /// on a meter no exporter reads (<see cref="WarmUpScope"/>).
+    /// </summary>
+    private readonly Meter _gauges = new(WarmUpScope.Active ? WarmUpScope.MeterName : CachingMetrics.MeterName);
 
     /// <summary>
     /// A factory reading from <paramref name="store"/> through <paramref name="cache"/>, with the chunk size,
@@ -112,13 +115,6 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         return AdoptAsync(obj, entry => _fetcher.AdoptAsync(entry, path, ct));
     }
-
-    /// <summary>
-    /// As <see cref="AdoptVerifiedFileAsync"/>, from the uploaded bytes still in memory (a small file is read once
-    /// for its upload): they are hashed and stored without reading the staged file again.
-    /// </summary>
-    public Task<bool> AdoptVerifiedBytesAsync(ObjectInfo obj, ReadOnlyMemory<byte> content, CancellationToken ct = default) =>
-        AdoptAsync(obj, entry => _fetcher.AdoptBytesAsync(entry, content, ct));
 
     private async Task<bool> AdoptAsync(ObjectInfo obj, Func<CacheEntry, Task<bool>> adopt)
     {

@@ -147,17 +147,23 @@ internal sealed class StagedFile : IDisposable
     }
 
     /// <summary>
-    /// Records a confirmed upload: the staged copy is now based on <paramref name="generation"/>. The state changes
-    /// in memory first, so a sidecar that cannot be written (a full disk) leaves only a stale sidecar behind, which
-    /// is harmless: it still names the old base, and a recovery finds the object already holding these bytes.
+    /// Records a confirmed upload: the staged copy is now based on <paramref name="generation"/> and holds nothing to
+    /// upload, which on disk is said by having no sidecar (a data file without one is removed at the next start,
+    /// <see cref="StagingArea.DeleteOrphans"/>). Removing the sidecar costs one unlink where writing a clean one
+    /// cost a new file and a rename, on the path of every close; the next change writes it again, before its first
+    /// byte. The state changes in memory first, so a sidecar that cannot be removed leaves only a stale sidecar
+    /// behind, which is harmless: it still names the old base, and a recovery finds the object already holding these
+    /// bytes.
     /// </summary>
-    public async ValueTask MarkUploadedAsync(long generation, CancellationToken ct)
+    public ValueTask MarkUploadedAsync(long generation, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         Sidecar.BaseGeneration = generation;
         Sidecar.Clean = true;
         Sidecar.BytesChanged = false;
         Sidecar.ModifiedExplicitly = false;
-        await Sidecar.WriteAsync(SidecarPath, durable: false, ct).ConfigureAwait(false);
+        File.Delete(SidecarPath);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Records that the file lost its name: these bytes are never uploaded, not even by a recovery.</summary>

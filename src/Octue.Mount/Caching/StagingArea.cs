@@ -173,14 +173,17 @@ internal sealed class StagingArea
     }
 
     /// <summary>
-    /// Empty data files without a sidecar, left by a stop between their creation and their sidecar's, and sidecars
-    /// cut short while being written (<c>ID.json.tmp</c>: the sidecar they were to replace, if any, is intact).
+    /// Data files without a sidecar, which hold nothing to upload: an empty one left by a stop between its creation
+    /// and its sidecar's, or a copy whose upload was confirmed while it stayed open (the sidecar is removed then,
+    /// <see cref="StagedFile.MarkUploadedAsync(long, CancellationToken)"/>; a change writes it again before its
+    /// first byte). Also sidecars cut short while being written (<c>ID.json.tmp</c>: the sidecar they were to
+    /// replace, if any, is intact).
     /// </summary>
     public void DeleteOrphans()
     {
         foreach (var dataPath in Directory.EnumerateFiles(StagingDirectory, "*" + DataExtension))
         {
-            if (!File.Exists(Path.ChangeExtension(dataPath, SidecarExtension)) && new FileInfo(dataPath).Length == 0 && !IsInUse(dataPath))
+            if (!File.Exists(Path.ChangeExtension(dataPath, SidecarExtension)) && !IsInUse(dataPath))
             {
                 TryDelete(dataPath);
             }

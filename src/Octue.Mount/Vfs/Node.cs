@@ -92,6 +92,46 @@ internal sealed class Node
 
     public bool IsDirectory => Kind == NodeKind.Directory;
 
+    /// <summary>The last opened write handle that holds a staged copy: what the file is while it is written.</summary>
+    public FileHandle? ActiveWriter()
+    {
+        lock (WriteHandles)
+        {
+            for (var i = WriteHandles.Count - 1; i >= 0; i--)
+            {
+                if (WriteHandles[i].Staged is not null)
+                {
+                    return WriteHandles[i];
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The write handles open on a file, in the order they were opened.</summary>
+    public FileHandle[] Writers()
+    {
+        lock (WriteHandles)
+        {
+            return WriteHandles.ToArray();
+        }
+    }
+
+    /// <summary>True when files created in this directory are still only in their writers' staged copies.</summary>
+    public bool HasPendingCreates()
+    {
+        foreach (var (_, child) in PendingCreates)
+        {
+            if (!child.Detached && child.ActiveWriter() is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Sub-folders of this directory read whole (opendir) since the mount started: two mean a walk.</summary>
     public int SubfoldersRead;
 

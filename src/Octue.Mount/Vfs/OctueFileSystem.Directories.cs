@@ -3,78 +3,9 @@ using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
-// Attributes of directories: kept on their "dir/" placeholder object, as files keep theirs.
+// chmod, chown and utimes of a directory: kept on its "dir/" placeholder object, as files keep theirs.
 public sealed partial class OctueFileSystem
 {
-    /// <summary>A directory of a bucket below its root: the only kind that can have a <c>dir/</c> placeholder.</summary>
-    private static bool CanHavePlaceholder(Node dir) => dir.Role == DirectoryRole.Prefix && dir.ObjectName.Length > 0;
-
-    /// <summary>The directory's placeholder as far as the metadata cache knows it (null = none, or not known).</summary>
-    private ObjectInfo? KnownPlaceholder(Node dir)
-    {
-        TryKnownPlaceholder(dir, out var placeholder);
-        return placeholder;
-    }
-
-    private bool TryKnownPlaceholder(Node dir, out ObjectInfo? placeholder)
-    {
-        placeholder = null;
-        if (!CanHavePlaceholder(dir))
-        {
-            return true;
-        }
-
-        if (_metadata.PeekListing(dir.Bucket, dir.ObjectName) is { } listing)
-        {
-            placeholder = listing.Placeholder;
-            return true;
-        }
-
-        if (_metadata.TryGetStat(dir.Bucket, dir.ObjectName, out placeholder))
-        {
-            return true;
-        }
-
-        // The parent's listing shows its sub-directories' placeholders too (listed with includeTrailingDelimiter).
-        var parent = ObjectNames.ParentPrefix(dir.ObjectName);
-        if (_metadata.PeekListing(dir.Bucket, parent) is { } parentListing &&
-            parentListing.TryGet(dir.ObjectName[parent.Length..^1], out var entry) && entry.Kind == NodeKind.Directory)
-        {
-            placeholder = entry.Placeholder;
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>A directory's attributes: from its placeholder (cached, else one stat), else the mount's defaults.</summary>
-    private async ValueTask<VfsResult<NodeAttributes>> DirectoryAttributesAsync(Node dir, CancellationToken ct)
-    {
-        if (TryKnownPlaceholder(dir, out var known))
-        {
-            _metrics.MetadataHit();
-            return _attributes.Directory(dir, known);
-        }
-
-        try
-        {
-            if (_metadata.ShouldRefreshWhole(dir.Bucket, dir.ObjectName))
-            {
-                // The directory is being walked (files created in it one after the other, say): its listing, which
-                // the lookups in it need anyway, holds its placeholder too.
-                var listing = await ListFolderAsync(dir.Bucket, dir.ObjectName, readWhole: false, ct, dir).ConfigureAwait(false);
-                return _attributes.Directory(dir, listing.Placeholder);
-            }
-
-            _metrics.MetadataMiss();
-            return _attributes.Directory(dir, await StatAsync(dir.Bucket, dir.ObjectName, ct).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return ErrorMapping.Map(e, _logger, "stat", dir.ToString());
-        }
-    }
-
     /// <summary>
     /// chmod/chown/utimes on a directory. Its placeholder keeps them (a PATCH with a metageneration precondition);
     /// an implicit directory gets a placeholder carrying them (as <c>mkdir</c> would have made), so the change is
@@ -85,10 +16,10 @@ public sealed partial class OctueFileSystem
     {
         if (changes.ModifiedNs is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
         {
-            return await DirectoryAttributesAsync(dir, ct).ConfigureAwait(false);
+            return await _resolver.Directories.OfAsync(dir, ct).ConfigureAwait(false);
         }
 
-        if (!CanHavePlaceholder(dir))
+        if (!DirectoryAttributes.CanHavePlaceholder(dir))
         {
             _logger.LogWarning("Attributes of {Directory} cannot be changed: no object holds them", dir);
             return VfsError.NotPermitted;
@@ -123,7 +54,7 @@ public sealed partial class OctueFileSystem
                 // The store recorded the placeholder in the directory's own listing and its parent's.
                 return _attributes.Directory(dir, info);
             }
-            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            catch (PreconditionFailedException) when (attempt < MetadataRaces.MaxRetries)
             {
                 // The placeholder was created or changed by someone else between our stat and our write: read it again.
             }

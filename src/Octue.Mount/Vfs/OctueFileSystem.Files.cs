@@ -11,14 +11,12 @@ public sealed partial class OctueFileSystem
     private const int CopyBufferSize = 1 << 20;
 
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<ulong>> OpenAsync(ulong node, OpenFlags flags, CancellationToken ct = default)
-    {
-        var n = _nodes.Get(node);
-        if (n is null)
-        {
-            return VfsError.NotFound;
-        }
+    public ValueTask<VfsResult<ulong>> OpenAsync(ulong node, OpenFlags flags, CancellationToken ct = default) =>
+        _nodes.Get(node) is { } n ? OpenNodeAsync(n, flags, ct) : ValueTask.FromResult<VfsResult<ulong>>(VfsError.NotFound);
 
+    /// <summary>Opens a file node: what open(2) does once the node is found (create and truncate open through it too).</summary>
+    private async ValueTask<VfsResult<ulong>> OpenNodeAsync(Node n, OpenFlags flags, CancellationToken ct)
+    {
         if (n.IsDirectory)
         {
             return VfsError.IsDirectory;
@@ -159,7 +157,7 @@ public sealed partial class OctueFileSystem
             _metadata.PutStat(n.Bucket, n.ObjectName, null);
             if (!n.Detached && n.Parent is { } parent)
             {
-                InvalidateKnownEntry(parent, n.Name);
+                _listings.InvalidateKnownEntry(parent, n.Name);
             }
 
             return VfsError.NotFound;
@@ -278,7 +276,7 @@ public sealed partial class OctueFileSystem
         }
         else
         {
-            var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
+            var existing = await _resolver.ResolveAsync(dir, name, ct).ConfigureAwait(false);
             if (existing.IsOk)
             {
                 if ((flags & OpenFlags.Exclusive) != 0)
@@ -291,15 +289,16 @@ public sealed partial class OctueFileSystem
                     return VfsError.IsDirectory;
                 }
 
-                var existingNode = NodeFor(dir, existing.Value, addLookups: 1);
-                var opened = await OpenAsync(existingNode.Id, flags | OpenFlags.Write, ct).ConfigureAwait(false);
+                var existingNode = _resolver.NodeFor(dir, existing.Value, addLookups: 1);
+                var opened = await OpenNodeAsync(existingNode, flags | OpenFlags.Write, ct).ConfigureAwait(false);
                 if (!opened.IsOk)
                 {
                     _nodes.Forget(existingNode.Id, 1);
                     return opened.Error;
                 }
 
-                var attributes = await GetAttributesAsync(existingNode.Id, opened.Value, ct).ConfigureAwait(false);
+                // Not yet known to the kernel: nothing can have released the handle.
+                var attributes = await _resolver.GetAttributesAsync(existingNode, _files[opened.Value], ct).ConfigureAwait(false);
                 return attributes.IsOk ? new CreatedFile(attributes.Value, opened.Value) : attributes.Error;
             }
 

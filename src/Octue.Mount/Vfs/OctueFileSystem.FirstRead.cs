@@ -53,7 +53,7 @@ public sealed partial class OctueFileSystem
             {
                 if (!node.Detached && node.Parent is { } parent)
                 {
-                    InvalidateKnownEntry(parent, node.Name);
+                    _listings.InvalidateKnownEntry(parent, node.Name);
                 }
 
                 throw new ObjectNotFoundException($"read {ObjectInfoMapper.Uri(node.Bucket, node.ObjectName)}: the object was deleted before the file was opened");
@@ -62,7 +62,7 @@ public sealed partial class OctueFileSystem
             if (current.Generation != opened.Generation)
             {
                 // Drops the kernel's pages and attributes of the old version: its size may differ.
-                ObserveObject(node, current);
+                _resolver.ObserveObject(node, current);
                 h.Base = current;
                 h.ModifiedNs = PosixMetadata.ModifiedNs(current);
             }

@@ -33,7 +33,7 @@ public sealed partial class OctueFileSystem
             return VfsError.NameTooLong;
         }
 
-        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
+        var existing = await _resolver.ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (existing.IsOk)
         {
             return VfsError.Exists;
@@ -75,7 +75,7 @@ public sealed partial class OctueFileSystem
             return VfsError.InvalidArgument;
         }
 
-        var info = await CurrentObjectAsync(n, ct).ConfigureAwait(false);
+        var info = await _resolver.CurrentObjectAsync(n, ct).ConfigureAwait(false);
         if (!info.IsOk)
         {
             return info.Error;

@@ -26,7 +26,7 @@ public sealed partial class OctueFileSystem
             return VfsError.NameTooLong;
         }
 
-        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
+        var existing = await _resolver.ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (existing.IsOk)
         {
             return VfsError.Exists;
@@ -75,7 +75,7 @@ public sealed partial class OctueFileSystem
             return checkedParent;
         }
 
-        var existing = await ResolveAsync(dir!, name, ct).ConfigureAwait(false);
+        var existing = await _resolver.ResolveAsync(dir!, name, ct).ConfigureAwait(false);
         string prefix;
         if (existing.IsOk)
         {
@@ -218,7 +218,7 @@ public sealed partial class OctueFileSystem
             return VfsError.None;
         }
 
-        var existing = await ResolveAsync(dir, name, ct).ConfigureAwait(false);
+        var existing = await _resolver.ResolveAsync(dir, name, ct).ConfigureAwait(false);
         if (!existing.IsOk)
         {
             if (existing.Error == VfsError.NotFound && DropPendingUploadHeld(pending, "removed"))
@@ -290,27 +290,10 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>True when files created in <paramref name="dir"/> are still only in their writers' staged copies.</summary>
-    private static bool HasPendingCreates(Node dir)
-    {
-        foreach (var (_, child) in dir.PendingCreates)
-        {
-            if (!child.Detached && ActiveWriter(child) is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool HasPendingCreates(Node dir) => dir.HasPendingCreates();
 
     /// <summary>The write handles open on a file, in the order they were opened.</summary>
-    private static FileHandle[] WritersOf(Node node)
-    {
-        lock (node.WriteHandles)
-        {
-            return node.WriteHandles.ToArray();
-        }
-    }
+    private static FileHandle[] WritersOf(Node node) => node.Writers();
 
     /// <summary>
     /// The POSIX metadata of a new file, folder or link: its mode (0 is a mode, as with umask 777, not "none") and its
@@ -325,27 +308,6 @@ public sealed partial class OctueFileSystem
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)
     {
         dir = _nodes.Get(parent);
-        if (dir is null)
-        {
-            return VfsError.NotFound;
-        }
-
-        if (!dir.IsDirectory)
-        {
-            return VfsError.NotDirectory;
-        }
-
-        if (IsReadOnly)
-        {
-            return VfsError.ReadOnly;
-        }
-
-        var check = FileNameErrors.Check(name);
-        if (check != VfsError.None)
-        {
-            return check;
-        }
-
-        return dir.Role == DirectoryRole.Prefix ? VfsError.None : VfsError.AccessDenied;
+        return ChangeRules.Check(dir, name, IsReadOnly);
     }
 }

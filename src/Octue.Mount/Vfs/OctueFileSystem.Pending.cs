@@ -40,11 +40,10 @@ public sealed partial class OctueFileSystem
     }
 
     /// <summary>The pending upload of a file node, if it has one.</summary>
-    private PendingUpload? PendingOf(Node node) => _pending.Count == 0 || node.Kind != NodeKind.File ? null : _pending.Get(node.Bucket, node.ObjectName);
+    private PendingUpload? PendingOf(Node node) => _pending.Of(node);
 
     /// <summary>The pending upload of the name <paramref name="name"/> in a prefix directory, if it has one.</summary>
-    private PendingUpload? PendingOf(Node dir, string name) =>
-        _pending.Count == 0 || dir.Role != DirectoryRole.Prefix ? null : _pending.Get(dir.Bucket, dir.ObjectName + name);
+    private PendingUpload? PendingOf(Node dir, string name) => _pending.Of(dir, name);
 
     /// <summary>
     /// Before a file with a pending upload is opened or changed, its upload is tried again. None when nothing is

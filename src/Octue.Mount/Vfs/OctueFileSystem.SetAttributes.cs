@@ -6,18 +6,24 @@ namespace Octue.Mount.Vfs;
 public sealed partial class OctueFileSystem
 {
     /// <inheritdoc/>
-    public async ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
+    public ValueTask<VfsResult<NodeAttributes>> SetAttributesAsync(ulong node, ulong? handle, SetAttributes changes, CancellationToken ct = default)
     {
-        var projected = await ProjectDatasetNodeAsync(node, ct).ConfigureAwait(false);
+        if (_nodes.Get(node) is not { } n)
+        {
+            return ValueTask.FromResult<VfsResult<NodeAttributes>>(VfsError.NotFound);
+        }
+
+        var given = handle is { } hid && _files.TryGetValue(hid, out var open) ? open : null;
+        return SetNodeAttributesAsync(n, given, changes, ct);
+    }
+
+    /// <summary>setattr once the node (and the handle it came through, if any) is found.</summary>
+    private async ValueTask<VfsResult<NodeAttributes>> SetNodeAttributesAsync(Node n, FileHandle? given, SetAttributes changes, CancellationToken ct)
+    {
+        var projected = await ProjectDatasetNodeAsync(n, ct).ConfigureAwait(false);
         if (projected != VfsError.None)
         {
             return projected;
-        }
-
-        var n = _nodes.Get(node);
-        if (n is null)
-        {
-            return VfsError.NotFound;
         }
 
         var changesSomething = changes.Size is not null || changes.ModifiedNs is not null || changes.Mode is not null ||
@@ -47,13 +53,7 @@ public sealed partial class OctueFileSystem
             return VfsError.FileTooBig;
         }
 
-        FileHandle? writer = null;
-        if (handle is { } hid && _files.TryGetValue(hid, out var given) && given.CanWrite)
-        {
-            writer = given;
-        }
-
-        writer ??= ActiveWriter(n);
+        var writer = given is { CanWrite: true } ? given : ActiveWriter(n);
         if (writer is not null)
         {
             return await SetStagedAttributesAsync(n, writer, changes, ct).ConfigureAwait(false);
@@ -72,25 +72,28 @@ public sealed partial class OctueFileSystem
         if (changes.Size is { } size)
         {
             // truncate(2) with no open handle: stage, cut, upload at once.
-            var opened = await OpenAsync(node, size == 0 ? OpenFlags.Write | OpenFlags.Truncate : OpenFlags.Write, ct).ConfigureAwait(false);
+            var opened = await OpenNodeAsync(n, size == 0 ? OpenFlags.Write | OpenFlags.Truncate : OpenFlags.Write, ct).ConfigureAwait(false);
             if (!opened.IsOk)
             {
                 return opened.Error;
             }
 
-            var result = await SetStagedAttributesAsync(n, _files[opened.Value], changes, ct).ConfigureAwait(false);
-            var released = await ReleaseAsync(opened.Value, ct).ConfigureAwait(false);
+            // The handle is this call's own (the kernel never saw its id): no one else releases it.
+            var own = _files[opened.Value];
+            var result = await SetStagedAttributesAsync(n, own, changes, ct).ConfigureAwait(false);
+            _files.TryRemove(own.Id, out _);
+            var released = await ReleaseHandleAsync(own, ct).ConfigureAwait(false);
             if (released != VfsError.None)
             {
                 return released;
             }
 
-            return result.IsOk ? await GetAttributesAsync(node, null, ct).ConfigureAwait(false) : result;
+            return result.IsOk ? await _resolver.GetAttributesAsync(n, null, ct).ConfigureAwait(false) : result;
         }
 
         if (changes.ModifiedNs is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
         {
-            return await GetAttributesAsync(node, null, ct).ConfigureAwait(false);
+            return await _resolver.GetAttributesAsync(n, null, ct).ConfigureAwait(false);
         }
 
         return await PatchPosixMetadataAsync(n, changes, ct).ConfigureAwait(false);
@@ -102,7 +105,7 @@ public sealed partial class OctueFileSystem
         // pick a writer that is released while it waits for the gate. Its upload is then done: the change must go
         // to the object itself, not into a staged copy nobody will upload.
         return await SetStagedAttributesUnlessReleasedAsync(node, writer, changes, ct).ConfigureAwait(false)
-               ?? await SetAttributesAsync(node.Id, null, changes, ct).ConfigureAwait(false);
+               ?? await SetNodeAttributesAsync(node, null, changes, ct).ConfigureAwait(false);
     }
 
     private async ValueTask<VfsResult<NodeAttributes>?> SetStagedAttributesUnlessReleasedAsync(Node node, FileHandle writer, SetAttributes changes, CancellationToken ct)
@@ -199,10 +202,10 @@ public sealed partial class OctueFileSystem
                 RecordOwnChange(node, info);
                 // A writer that opened the file and has not written yet stages its copy later, from its base: it
                 // must carry this change, or its first write would hide it until close.
-                await CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
+                await OpenFiles.CarryIntoWritersAsync(node, patch, info, ct).ConfigureAwait(false);
                 return _attributes.Object(node, info);
             }
-            catch (PreconditionFailedException) when (attempt < MaxPreconditionRetries)
+            catch (PreconditionFailedException) when (attempt < MetadataRaces.MaxRetries)
             {
                 // Someone else changed the metadata between our stat and the patch: re-read and try again.
             }

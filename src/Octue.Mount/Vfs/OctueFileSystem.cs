@@ -15,9 +15,6 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 public sealed partial class OctueFileSystem : IFileSystem
 {
-    /// <summary>How many times a change that lost a metadata race (metageneration) is merged again and retried.</summary>
-    private const int MaxPreconditionRetries = 3;
-
     private readonly FileSystemOptions _options;
     private readonly IObjectStore _store;
     private readonly ILogger _logger;
@@ -25,15 +22,16 @@ public sealed partial class OctueFileSystem : IFileSystem
     /// <summary>What the metadata cache knows, asked where an answer without a request will do; <see cref="_store"/> keeps it current.</summary>
     private readonly IMetadataKnowledge<DirectoryListing> _metadata;
     private readonly MetadataCachingStore<DirectoryListing> _cachingStore;
-    private readonly DirectoryLister _lister;
-    private readonly ManifestProjection _projection;
-    private readonly SubfolderPrefetch _prefetch;
+    private readonly FolderListings _listings;
+    private readonly NodeResolver _resolver;
+    private readonly XattrReader _xattrReader;
+    private readonly XattrWriter _xattrWriter;
+    private readonly Renamer _renamer;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
-    private readonly LoggedOnce _hiddenXattrsLogged = new();
     private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
@@ -51,9 +49,9 @@ public sealed partial class OctueFileSystem : IFileSystem
         _logger = loggerFactory.CreateLogger<OctueFileSystem>();
         _nodes = new NodeTable(root);
         _metrics = metrics;
-        _lister = new DirectoryLister(_store, _metrics, _logger);
-        _projection = new ManifestProjection(_store, _logger, (bucket, prefix, c) => ListFolderAsync(bucket, prefix, readWhole: true, c, missingBucketIsEmpty: true));
-        _prefetch = new SubfolderPrefetch(_store, _lister, _logger);
+        _attributes = new AttributeBuilder(options);
+        _listings = new FolderListings(_store, _metadata, _nodes, _pending, _metrics, _logger, () => InvalidationSink, options.Source.Project);
+        _resolver = new NodeResolver(_store, _metadata, _nodes, _listings, _pending, _attributes, _metrics, _logger, () => InvalidationSink, options.FileMode);
         _staging = new StagingArea(options.CacheDirectory);
         _metrics.ObserveStagedBytes(_staging.MeasureStagedBytes);
         _reads = new ReadPath(_store, options, loggerFactory);
@@ -63,7 +61,10 @@ public sealed partial class OctueFileSystem : IFileSystem
         }
 
         _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
-        _attributes = new AttributeBuilder(options);
+        var datasets = new DirectoryDatasets(_store, _metadata, _listings, _logger);
+        _xattrReader = new XattrReader(_resolver, this, datasets, _reads, _logger);
+        _renamer = new Renamer(_store, _metadata, _nodes, _resolver, this, _pending, _logger, options.ReadOnly);
+        _xattrWriter = new XattrWriter(_store, _metadata, _resolver, this, datasets, _xattrReader, _logger, options.ReadOnly);
     }
 
     /// <inheritdoc/>
@@ -226,19 +227,5 @@ public sealed partial class OctueFileSystem : IFileSystem
 
     private bool IsReadOnly => _options.ReadOnly;
 
-    private static FileHandle? ActiveWriter(Node node)
-    {
-        lock (node.WriteHandles)
-        {
-            for (var i = node.WriteHandles.Count - 1; i >= 0; i--)
-            {
-                if (node.WriteHandles[i].Staged is not null)
-                {
-                    return node.WriteHandles[i];
-                }
-            }
-        }
-
-        return null;
-    }
+    private static FileHandle? ActiveWriter(Node node) => node.ActiveWriter();
 }

@@ -50,6 +50,13 @@ internal sealed class PendingUploads
 
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>The pending upload of a file node, if it has one.</summary>
+    public PendingUpload? Of(Node node) => Count == 0 || node.Kind != NodeKind.File ? null : Get(node.Bucket, node.ObjectName);
+
+    /// <summary>The pending upload of the name <paramref name="name"/> in a prefix directory, if it has one.</summary>
+    public PendingUpload? Of(Node dir, string name) =>
+        Count == 0 || dir.Role != DirectoryRole.Prefix ? null : Get(dir.Bucket, dir.ObjectName + name);
+
     public PendingUpload? Get(string bucket, string name)
     {
         if (Count == 0)

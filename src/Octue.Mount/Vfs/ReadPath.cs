@@ -46,8 +46,5 @@ internal sealed class ReadPath : IAsyncDisposable
     /// <summary>Seeds the content cache with a staged file whose upload GCS confirmed, so reading it back costs nothing.</summary>
     public Task<bool> AdoptUploadedAsync(ObjectInfo obj, string path, CancellationToken ct) => _factory.AdoptVerifiedFileAsync(obj, path, ct);
 
-    /// <summary>Seeds the content cache with the bytes of an upload GCS confirmed, still in memory (a small file's).</summary>
-    public Task<bool> AdoptUploadedAsync(ObjectInfo obj, ReadOnlyMemory<byte> content, CancellationToken ct) => _factory.AdoptVerifiedBytesAsync(obj, content, ct);
-
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 }

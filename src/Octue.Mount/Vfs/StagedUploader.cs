@@ -66,8 +66,8 @@ internal sealed partial class StagedUploader
     /// <param name="ct">Cancels the upload; the copy then stays staged.</param>
     public async Task<StagedUploadResult> UploadAsync(StagedFile staged, long? modifiedNs, bool afterCrash, CancellationToken ct)
     {
-        // A small file is read once, into memory: the upload sends those bytes and the content cache adopts them, so
-        // neither reads the staged file again. A larger one is streamed from the file, and adopted from it.
+        // A small file is read once, into memory, with the handle the copy already has open, and sent from there. A
+        // larger one is streamed from the file, and adopted into the content cache from it.
         byte[]? small = null;
         var smallLength = -1;
         try
@@ -114,9 +114,15 @@ internal sealed partial class StagedUploader
                     continue;
                 }
 
+                // A small file is not copied into the content cache: every open of it for reading downloads it
+                // whole (its one request revalidates it and brings the bytes), so a cached copy would serve nothing
+                // but cost its folder, state and chunk files on the path of every close. Its generation is recorded
+                // verified for this mount, as a small file's download records it.
                 return streamed is not null
                     ? await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: false).ConfigureAwait(false)
-                    : await CompleteAsync(staged, uploaded, alreadyThere: false, ct, small is null ? null : small.AsMemory(0, smallLength)).ConfigureAwait(false);
+                    : small is not null
+                        ? await CompleteAsync(staged, uploaded, alreadyThere: false, ct, adopt: false, rememberVerified: false).ConfigureAwait(false)
+                        : await CompleteAsync(staged, uploaded, alreadyThere: false, ct).ConfigureAwait(false);
             }
         }
         finally
@@ -247,14 +253,15 @@ internal sealed partial class StagedUploader
     /// <param name="uploaded">The object GCS confirmed.</param>
     /// <param name="alreadyThere">True when an earlier attempt had stored it (nothing was sent now).</param>
     /// <param name="ct">Cancels seeding the cache (the upload stays recorded).</param>
-    /// <param name="uploadedBytes">The bytes sent, when they are still in memory: the cache adopts them without reading the staged file.</param>
     /// <param name="adopt">
     /// False for a copy that streamed while it was written: copying it into the content cache would read it twice and
     /// write it again on the close path (a second or more a GiB), for a read that may never come. Its generation is
-    /// marked verified, and a later read downloads it, verified as every download is.
+    /// marked verified, and a later read downloads it, verified as every download is. False too for a small file,
+    /// which every open for reading downloads whole.
     /// </param>
+    /// <param name="rememberVerified">When not adopted: whether the verified record is kept across mounts (it is written to the cache folder) or for this mount only.</param>
     public async Task<StagedUploadResult> CompleteAsync(StagedFile staged, ObjectInfo uploaded, bool alreadyThere, CancellationToken ct,
-        ReadOnlyMemory<byte>? uploadedBytes = null, bool adopt = true)
+        bool adopt = true, bool rememberVerified = true)
     {
         if (!alreadyThere)
         {
@@ -272,11 +279,11 @@ internal sealed partial class StagedUploader
 
         if (adopt)
         {
-            await AdoptIntoCacheAsync(uploaded, staged.DataPath, uploadedBytes, ct).ConfigureAwait(false);
+            await AdoptIntoCacheAsync(uploaded, staged.DataPath, ct).ConfigureAwait(false);
         }
         else
         {
-            _reads.MarkVerified(uploaded.Bucket, uploaded.Name, uploaded.Generation);
+            _reads.MarkVerified(uploaded.Bucket, uploaded.Name, uploaded.Generation, rememberVerified);
         }
 
         return new StagedUploadResult(StagedUploadOutcome.Uploaded, VfsError.None, uploaded, AlreadyThere: alreadyThere);
@@ -319,13 +326,11 @@ internal sealed partial class StagedUploader
     }
 
     /// <summary>A confirmed upload's bytes serve later reads (and mark the generation verified).</summary>
-    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, ReadOnlyMemory<byte>? bytes, CancellationToken ct)
+    private async Task AdoptIntoCacheAsync(ObjectInfo info, string path, CancellationToken ct)
     {
         try
         {
-            var adopted = bytes is { } content
-                ? await _reads.AdoptUploadedAsync(info, content, ct).ConfigureAwait(false)
-                : await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false);
+            var adopted = await _reads.AdoptUploadedAsync(info, path, ct).ConfigureAwait(false);
             if (!adopted)
             {
                 _reads.MarkVerified(info.Bucket, info.Name, info.Generation);

@@ -30,7 +30,8 @@ internal sealed class VfsMetrics : IDisposable
 
     public VfsMetrics()
     {
-        _meter = new Meter(MeterName);
+        // The start-up warm-up's file system counts on a meter of its own, which no exporter reads.
+        _meter = new Meter(WarmUpScope.Active ? WarmUpScope.MeterName : MeterName);
         _uploadedBytes = _meter.CreateCounter<long>("octue.mount.vfs.uploaded_bytes", "By", "Bytes of staged files uploaded");
         _bytesRead = _meter.CreateCounter<long>("octue.mount.vfs.read_bytes", "By", "Bytes returned to readers");
         _bytesWritten = _meter.CreateCounter<long>("octue.mount.vfs.written_bytes", "By", "Bytes written to staged files");
@@ -77,6 +78,19 @@ internal sealed class VfsMetrics : IDisposable
     public void MetadataHit() => _metadataHits.Add(1);
 
     public void MetadataMiss() => _metadataMisses.Add(1);
+
+    /// <summary>Counts an answer the metadata cache gave (<paramref name="hit"/>) or could not give.</summary>
+    public void Metadata(bool hit)
+    {
+        if (hit)
+        {
+            MetadataHit();
+        }
+        else
+        {
+            MetadataMiss();
+        }
+    }
 
     public void Dispose() => _meter.Dispose();
 }

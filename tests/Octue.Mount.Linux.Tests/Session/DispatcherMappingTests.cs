@@ -19,6 +19,18 @@ public sealed class DispatcherMappingTests
         Assert.Equal(expected, FuseDispatcher.ToOpenFlags(kernelFlags));
     }
 
+    [Theory]
+    [InlineData(0x0000u, true)]      // O_RDONLY
+    [InlineData(0x8000u, true)]      // O_RDONLY | O_LARGEFILE
+    [InlineData(0x0001u, false)]     // O_WRONLY
+    [InlineData(0x0002u, false)]     // O_RDWR
+    [InlineData(0x0200u, false)]     // O_RDONLY | O_TRUNC: Linux truncates
+    [InlineData(0x0400u, false)]     // O_RDONLY | O_APPEND
+    public void Only_an_open_that_can_change_nothing_cannot_write(uint kernelFlags, bool expected)
+    {
+        Assert.Equal(expected, FuseDispatcher.CannotWrite(kernelFlags));
+    }
+
     [Fact]
     public void Setattr_maps_only_the_valid_fields()
     {

@@ -192,6 +192,72 @@ public sealed class SessionTests(EmulatorFixture fixture) : IAsyncLifetime, ICla
     }
 
     [Fact]
+    public async Task Opens_that_cannot_write_are_answered_with_no_flush_and_the_others_keep_their_flush()
+    {
+        await InitAsync();
+        Send(FuseOpcode.Lookup, 1, Name("hello.txt"));
+        var node = MemoryMarshal.Read<FuseEntryOut>((await ReceiveAsync()).Payload).NodeId;
+        async Task<FuseOpenOutFlags> OpenAndReleaseAsync(uint flags)
+        {
+            Send(FuseOpcode.Open, node, Bytes(new FuseOpenIn { Flags = flags }));
+            var opened = MemoryMarshal.Read<FuseOpenOut>((await ReceiveAsync()).Payload);
+            Send(FuseOpcode.Release, node, Bytes(new FuseReleaseIn { Fh = opened.Fh }));
+            Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+            return opened.OpenFlags;
+        }
+
+        // close(2) of a read-only open then sends no FLUSH: there is nothing it could upload.
+        Assert.True((await OpenAndReleaseAsync(FileModes.ReadOnly)).HasFlag(FuseOpenOutFlags.NoFlush));
+        // Every open that can write keeps its FLUSH: its close uploads and returns once the object is durable.
+        Assert.False((await OpenAndReleaseAsync(FileModes.WriteOnly)).HasFlag(FuseOpenOutFlags.NoFlush));
+        Assert.False((await OpenAndReleaseAsync(FileModes.ReadWrite)).HasFlag(FuseOpenOutFlags.NoFlush));
+        Assert.False((await OpenAndReleaseAsync(FileModes.ReadOnly | FileModes.Append)).HasFlag(FuseOpenOutFlags.NoFlush));
+    }
+
+    [Fact]
+    public async Task A_request_answered_from_memory_is_answered_by_the_reader_thread_that_read_it()
+    {
+        await InitAsync();
+        var before = _session.AnsweredByReader;
+        Send(FuseOpcode.StatFs, 1);
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        Send(FuseOpcode.GetAttr, 1, Bytes(new FuseGetAttrIn()));
+        Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        Assert.Equal(before + 2, _session.AnsweredByReader);
+    }
+
+    [Fact]
+    public async Task A_reader_that_takes_a_request_starts_another_when_none_is_left_reading_up_to_the_limit()
+    {
+        var (daemonFd, kernelFd) = CreatePair();
+        var session = new FuseSession(new FuseDevice(daemonFd), _fs, new FuseSessionOptions { ReaderThreads = 1, MaxReaderThreads = 3 }, NullLogger.Instance);
+        try
+        {
+            session.Start();
+            Assert.Equal(1, session.ReaderThreads);
+            var reply = new byte[4096];
+            var header = new FuseInHeader { Length = (uint)FuseInHeader.Size, Opcode = FuseOpcode.StatFs, NodeId = 1 };
+            var message = new byte[FuseInHeader.Size];
+            for (var i = 0; i < 10; i++)
+            {
+                header.Unique = 2 + 2 * (ulong)i;
+                MemoryMarshal.Write(message, in header);
+                Assert.Equal(message.Length, WriteAll(kernelFd, message));
+                Assert.True(ReadInto(kernelFd, reply) > 0);
+                Assert.Equal(header.Unique, MemoryMarshal.Read<FuseOutHeader>(reply).Unique);
+                // The first request found the only reader busy with it, so a second one started before it was answered.
+                Assert.InRange(session.ReaderThreads, 2, 3);
+            }
+        }
+        finally
+        {
+            LibC.Shutdown(kernelFd, LibC.SHUT_RDWR);
+            await session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+            LibC.Close(kernelFd);
+        }
+    }
+
+    [Fact]
     public async Task Forget_gets_no_reply_and_unsupported_opcodes_get_the_right_errno()
     {
         await InitAsync();

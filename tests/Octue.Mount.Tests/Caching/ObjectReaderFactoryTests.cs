@@ -550,29 +550,6 @@ public sealed class ObjectReaderFactoryTests : IDisposable
     }
 
     [Fact]
-    public async Task Uploaded_bytes_in_memory_are_adopted_and_read_back_without_downloads_and_wrong_bytes_are_refused()
-    {
-        // Several chunks and a short last one, so the slicing of the memory into chunks is what is checked.
-        byte[] data = PatternData.Create((3 * Chunk) + 11, seed: 13);
-        ObjectInfo obj = _store.Put("b", "adopted-bytes.bin", data);
-        await using ObjectReaderFactory factory = NewFactory(Options());
-
-        byte[] wrong = (byte[])data.Clone();
-        wrong[Chunk + 5] ^= 1;
-        Assert.False(await factory.AdoptVerifiedBytesAsync(obj, wrong));
-        Assert.False(await factory.AdoptVerifiedBytesAsync(obj, data.AsMemory(0, data.Length - 1)));
-        Assert.Equal(IntegrityState.Unverified, factory.GetIntegrity("b", "adopted-bytes.bin", obj.Generation));
-
-        Assert.True(await factory.AdoptVerifiedBytesAsync(obj, data));
-        Assert.Equal(IntegrityState.Verified, factory.GetIntegrity("b", "adopted-bytes.bin", obj.Generation));
-        await using IObjectReader reader = factory.OpenReader(obj);
-        byte[] all = new byte[data.Length];
-        await ReadExactlyAsync(reader, 0, all);
-        Assert.Equal(data, all);
-        Assert.Equal(0, _store.Downloads);
-    }
-
-    [Fact]
     public async Task A_budget_of_one_chunk_serves_concurrent_sequential_and_random_readers_without_deadlock()
     {
         await using ObjectReaderFactory factory = NewFactory(Options(budget: Chunk, parallelism: 4));

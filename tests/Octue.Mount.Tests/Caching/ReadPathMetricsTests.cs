@@ -11,12 +11,12 @@ public sealed class ReadPathMetricsTests : IDisposable
     private const int Chunk = 4 * ChunkLayout.BlockSize;
     private readonly TempDirectory _cacheFolder = new();
     private readonly MemoryObjectStore _store = new();
-    private readonly MetricCollector<long> _storeBytes = new(CachingMetrics.BytesReadFromStore);
-    private readonly MetricCollector<long> _servedBytes = new(CachingMetrics.BytesServed);
-    private readonly MetricCollector<long> _hits = new(CachingMetrics.CacheHits);
-    private readonly MetricCollector<long> _misses = new(CachingMetrics.CacheMisses);
-    private readonly MetricCollector<long> _verifications = new(CachingMetrics.Verifications);
-    private readonly MetricCollector<long> _failures = new(CachingMetrics.IntegrityFailures);
+    private readonly MetricCollector<long> _storeBytes = new(CachingMetrics.BytesReadFromStore.Instrument);
+    private readonly MetricCollector<long> _servedBytes = new(CachingMetrics.BytesServed.Instrument);
+    private readonly MetricCollector<long> _hits = new(CachingMetrics.CacheHits.Instrument);
+    private readonly MetricCollector<long> _misses = new(CachingMetrics.CacheMisses.Instrument);
+    private readonly MetricCollector<long> _verifications = new(CachingMetrics.Verifications.Instrument);
+    private readonly MetricCollector<long> _failures = new(CachingMetrics.IntegrityFailures.Instrument);
 
     public void Dispose()
     {

@@ -337,4 +337,35 @@ public sealed class ConflictAndRecoveryTests : IClassFixture<VfsFixture>
         Assert.Equal("1600000000", _fixture.Metadata(bucket, "from/crash.txt")["goog-reserved-file-mtime"]);
         Assert.Empty(Directory.EnumerateFiles(staging, "*.data"));
     }
+
+    [Fact]
+    public async Task A_copy_uploaded_while_still_open_keeps_no_sidecar_and_a_change_after_it_is_recorded_again()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var staging = Path.Combine(mount.CacheDirectory, "staging");
+        var saved = await mount.Fs.CreateAsync(IFileSystem.RootId, "saved.txt", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(saved.Value.Handle, 0, "saved"u8.ToArray());
+        var changed = await mount.Fs.CreateAsync(IFileSystem.RootId, "changed.txt", 0b110_100_100, OpenFlags.Write);
+        await mount.Fs.WriteAsync(changed.Value.Handle, 0, "first"u8.ToArray());
+        Assert.Equal(VfsError.None, await mount.Fs.FsyncAsync(saved.Value.Handle));
+        Assert.Equal(VfsError.None, await mount.Fs.FsyncAsync(changed.Value.Handle));
+
+        // Both copies hold nothing to upload: no sidecar says so (removing one is cheaper than writing a clean one).
+        Assert.Equal(2, Directory.EnumerateFiles(staging, "*.data").Count());
+        Assert.Empty(Directory.EnumerateFiles(staging, "*.json"));
+
+        // A change after the upload is recorded before its first byte, as the first one was.
+        await mount.Fs.WriteAsync(changed.Value.Handle, 5, " and second"u8.ToArray());
+        Assert.Single(Directory.EnumerateFiles(staging, "*.json"));
+
+        // The process dies with both still open: the changed copy is uploaded, the saved one is only removed.
+        _fixture.Put(bucket, "saved.txt", "replaced elsewhere");
+        await mount.RestartAsync(_fixture, $"gs://{bucket}");
+
+        Assert.Equal("first and second", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "changed.txt")));
+        Assert.Equal("replaced elsewhere", Encoding.UTF8.GetString(_fixture.Bytes(bucket, "saved.txt")));
+        Assert.Empty(Directory.EnumerateFiles(staging));
+        Assert.Empty(ConflictFiles(mount.CacheDirectory));
+    }
 }

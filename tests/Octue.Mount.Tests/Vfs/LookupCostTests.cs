@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Octue.Mount.Caching;
 using Octue.Mount.Emulator;
 using Octue.Mount.Vfs;
 

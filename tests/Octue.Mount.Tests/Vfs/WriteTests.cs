@@ -330,4 +330,22 @@ public sealed class WriteTests : IClassFixture<VfsFixture>
             Directory.Delete(cache, true);
         }
     }
+
+    [Fact]
+    public async Task A_small_file_closed_after_writing_leaves_nothing_in_the_content_cache_and_reads_back_from_the_bucket()
+    {
+        var bucket = _fixture.NewBucket();
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}");
+        var data = new byte[4096];
+        new Random(7).NextBytes(data);
+
+        Assert.Equal(VfsError.None, await mount.WriteFileAsync(IFileSystem.RootId, "small.bin", data));
+
+        // Every open of a small file for reading downloads it whole, so a cached copy would serve nothing: none is
+        // made (a folder, a state file and a chunk file per file, on the path of every close).
+        var content = Path.Combine(mount.CacheDirectory, "content");
+        Assert.Empty(Directory.Exists(content) ? Directory.EnumerateFileSystemEntries(content, "*", SearchOption.AllDirectories) : []);
+        Assert.Equal(data, await mount.ReadAllAsync("small.bin"));
+        Assert.Equal(data, _fixture.Bytes(bucket, "small.bin"));
+    }
 }

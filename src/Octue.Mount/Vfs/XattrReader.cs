@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Octue.Mount.Caching;
 using Octue.Mount.Octue;
@@ -7,26 +8,71 @@ using Octue.Mount.Storage;
 
 namespace Octue.Mount.Vfs;
 
-// What getxattr and listxattr show: an object's facts, its custom metadata, its Octue fields, a dataset's fields.
-public sealed partial class OctueFileSystem
+/// <summary>
+/// What getxattr and listxattr show (DESIGN.md "Extended attributes"): an object's facts, its custom metadata, its
+/// Octue fields, a dataset's fields. Names of bucket content that cannot be shown safely are logged once per object.
+/// </summary>
+internal sealed class XattrReader
 {
-    /// <summary>Every extended attribute of a node, by name, as text.</summary>
-    private async ValueTask<VfsResult<SortedDictionary<string, string>>> XattrViewAsync(ulong nodeId, CancellationToken ct)
+    private readonly NodeResolver _resolver;
+    private readonly IOpenFiles _openFiles;
+    private readonly DirectoryDatasets _datasets;
+    private readonly ReadPath _reads;
+    private readonly ILogger _logger;
+    private readonly LoggedOnce _hiddenXattrsLogged = new();
+
+    public XattrReader(NodeResolver resolver, IOpenFiles openFiles, DirectoryDatasets datasets, ReadPath reads, ILogger logger)
     {
-        var projected = await ProjectDatasetNodeAsync(nodeId, ct).ConfigureAwait(false);
+        _resolver = resolver;
+        _openFiles = openFiles;
+        _datasets = datasets;
+        _reads = reads;
+        _logger = logger;
+    }
+
+    /// <summary>getxattr: the value of one attribute as UTF-8 bytes.</summary>
+    public async ValueTask<VfsResult<byte[]>> GetAsync(Node node, string name, CancellationToken ct)
+    {
+        // Tools ask every file for ACLs and security labels (system.*, security.*): answer without any request.
+        if (!name.StartsWith("user.octue.", StringComparison.Ordinal) && !name.StartsWith("user.gcs.", StringComparison.Ordinal))
+        {
+            return VfsError.NoData;
+        }
+
+        var view = await ViewAsync(node, ct).ConfigureAwait(false);
+        if (!view.IsOk)
+        {
+            return view.Error;
+        }
+
+        return view.Value.TryGetValue(name, out var value) ? Encoding.UTF8.GetBytes(value) : VfsError.NoData;
+    }
+
+    /// <summary>listxattr: the names of every attribute.</summary>
+    public async ValueTask<VfsResult<IReadOnlyList<string>>> ListAsync(Node node, CancellationToken ct)
+    {
+        var view = await ViewAsync(node, ct).ConfigureAwait(false);
+        if (!view.IsOk)
+        {
+            return view.Error;
+        }
+
+        var names = new string[view.Value.Count];
+        view.Value.Keys.CopyTo(names, 0);
+        return names;
+    }
+
+    /// <summary>Every extended attribute of a node, by name, as text.</summary>
+    public async ValueTask<VfsResult<SortedDictionary<string, string>>> ViewAsync(Node node, CancellationToken ct)
+    {
+        var projected = await _resolver.ProjectDatasetAsync(node, ct).ConfigureAwait(false);
         if (projected != VfsError.None)
         {
             return projected;
         }
 
-        var node = _nodes.Get(nodeId);
-        if (node is null)
-        {
-            return VfsError.NotFound;
-        }
-
         // A file whose upload failed earlier has no object to describe yet: it is saved first.
-        var retried = await RetryPendingUploadAsync(PendingOf(node), ct).ConfigureAwait(false);
+        var retried = await _openFiles.RetryPendingAsync(_openFiles.PendingOf(node), ct).ConfigureAwait(false);
         if (retried != VfsError.None)
         {
             return retried;
@@ -40,7 +86,7 @@ public sealed partial class OctueFileSystem
                 view[XattrNames.GcsUri] = $"gs://{node.Bucket}/{node.ObjectName}";
             }
 
-            var dataset = await DatasetOfAsync(node, ct).ConfigureAwait(false);
+            var dataset = await _datasets.OfAsync(node, ct).ConfigureAwait(false);
             if (!dataset.IsOk)
             {
                 return dataset.Error;
@@ -58,13 +104,13 @@ public sealed partial class OctueFileSystem
         }
 
         ObjectInfo obj;
-        if (PendingWriter(node) is { } pending && PendingObject(node, pending) is { } pendingObject)
+        if (UnuploadedFile.WriterOf(node) is { } pending && UnuploadedFile.ObjectOf(node, pending) is { } pendingObject)
         {
             obj = pendingObject;
         }
         else
         {
-            var info = await CurrentObjectAsync(node, ct).ConfigureAwait(false);
+            var info = await _resolver.CurrentObjectAsync(node, ct).ConfigureAwait(false);
             if (!info.IsOk)
             {
                 return info.Error;

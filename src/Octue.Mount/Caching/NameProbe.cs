@@ -1,6 +1,6 @@
 using Octue.Mount.Storage;
 
-namespace Octue.Mount.Vfs;
+namespace Octue.Mount.Caching;
 
 /// <summary>
 /// Answers "is NAME an object, a folder, both or neither?" with one listing instead of a stat and a listing of

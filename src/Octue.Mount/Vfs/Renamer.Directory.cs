@@ -4,7 +4,7 @@ using Octue.Mount.Storage;
 namespace Octue.Mount.Vfs;
 
 // rename(2) of a directory: every object under it copied and deleted one by one, so not atomic (see DESIGN.md).
-public sealed partial class OctueFileSystem
+internal sealed partial class Renamer
 {
     /// <summary>Object by object (not atomic): copy everything under the prefix, then delete each copied generation.</summary>
     private async Task<VfsError> RenameDirectoryAsync(Node node, ListingEntry source, Node toDir, string newName, ListingEntry? target, CancellationToken ct)
@@ -16,7 +16,7 @@ public sealed partial class OctueFileSystem
         var targetPlaceholder = 0L;
         if (target is not null)
         {
-            if (_nodes.GetChild(toDir, newName) is { IsDirectory: true } replaced && HasPendingCreates(replaced))
+            if (_nodes.GetChild(toDir, newName) is { IsDirectory: true } replaced && replaced.HasPendingCreates())
             {
                 return VfsError.NotEmpty;
             }
@@ -43,7 +43,7 @@ public sealed partial class OctueFileSystem
         var writtenBelow = _nodes.Descendants(node).Where(d => d.Kind == NodeKind.File && d.WriteHandles.Count > 0).ToList();
         foreach (var written in writtenBelow)
         {
-            var flushed = await UploadOpenWritersAsync(written, ct).ConfigureAwait(false);
+            var flushed = await _openFiles.UploadWritersAsync(written, ct).ConfigureAwait(false);
             if (flushed != VfsError.None)
             {
                 return flushed;
@@ -134,8 +134,8 @@ public sealed partial class OctueFileSystem
             if (!child.IsDirectory && copies.TryGetValue(child.ObjectName, out var moved))
             {
                 // Open files under the folder read and write their copies, as a local rename keeps them open.
-                await RebaseWritersAsync(child, moved.Copy, CancellationToken.None).ConfigureAwait(false);
-                RebaseOpenHandles(child, moved.Copy, uploader: null, onlyGeneration: moved.From);
+                await _openFiles.RebaseWritersAsync(child, moved.Copy, CancellationToken.None).ConfigureAwait(false);
+                _openFiles.RebaseHandles(child, moved.Copy, onlyGeneration: moved.From);
             }
         }
 
