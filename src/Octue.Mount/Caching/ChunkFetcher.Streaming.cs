@@ -41,7 +41,7 @@ internal sealed partial class ChunkFetcher
         {
             return null;
         }
-        if (!TryAcquireSpare(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
+        if (!TryAcquireSpare(entry, entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
         {
             return null;
         }
@@ -74,7 +74,7 @@ internal sealed partial class ChunkFetcher
         {
             lease = _budget.TryAcquire(length, out MemoryBudget.Lease? now)
                 ? now
-                : await _budget.AcquireAsync(length, ct, _cache.ReclaimHot).ConfigureAwait(false);
+                : await _budget.AcquireAsync(length, ct, () => _cache.ReclaimHot(sparing: entry), waiterTag: entry).ConfigureAwait(false);
         }
         catch
         {
@@ -160,7 +160,7 @@ internal sealed partial class ChunkFetcher
             Interlocked.Increment(ref _skippedFills);
             CachingMetrics.CacheFillsSkipped.Add(1);
             _logger.LogDebug("Chunk {Chunk} of {Object} not cached: earlier cache writes still hold the memory the stream needs", chunk, entry.Key);
-            _cache.HotStored(hot);
+            _cache.HotStored(hot, onDisk: false);
             _cache.Unpin(claimed.Slot);
             return;
         }
@@ -171,10 +171,12 @@ internal sealed partial class ChunkFetcher
 
     private async Task StoreStreamedAsync(CacheEntry entry, int epoch, ClaimedChunk claimed, ReadOnlyMemory<byte> data, uint[] blockCrcs)
     {
+        bool onDisk = false;
         try
         {
             await Task.Yield();
-            if (await _cache.StoreChunkAsync(claimed.Slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false))
+            onDisk = await _cache.StoreChunkAsync(claimed.Slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false);
+            if (onDisk)
             {
                 MaybeAssembleWholeFile(entry);
             }
@@ -185,7 +187,7 @@ internal sealed partial class ChunkFetcher
         }
         finally
         {
-            _cache.HotStored(claimed.Hot);
+            _cache.HotStored(claimed.Hot, onDisk);
             _cache.Unpin(claimed.Slot);
             Interlocked.Decrement(ref _pendingStreamStores);
             StreamEnded();

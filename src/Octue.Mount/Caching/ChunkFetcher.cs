@@ -66,7 +66,7 @@ internal sealed partial class ChunkFetcher
         {
             return true;
         }
-        if (!TryAcquireSpare(entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
+        if (!TryAcquireSpare(entry, entry.Layout.ChunkLength(chunk), out MemoryBudget.Lease? lease))
         {
             return false;
         }
@@ -84,16 +84,17 @@ internal sealed partial class ChunkFetcher
     }
 
     /// <summary>
-    /// Budget that is free now, for work that never waits for memory (read-ahead, a stream running ahead). Chunks
-    /// kept in memory after their disk write are only a convenience and are given back first when there is none.
+    /// Budget that is free now, for work that never waits for memory (read-ahead, a stream running ahead) for
+    /// <paramref name="entry"/>. Chunks kept in memory after their disk write are only a convenience and are given
+    /// back first when there is none (not the entry's own chunks that are only in memory: its reader needs them).
     /// </summary>
-    private bool TryAcquireSpare(int length, [NotNullWhen(true)] out MemoryBudget.Lease? lease)
+    private bool TryAcquireSpare(CacheEntry entry, int length, [NotNullWhen(true)] out MemoryBudget.Lease? lease)
     {
         if (_budget.TryAcquire(length, out lease))
         {
             return true;
         }
-        _cache.ReclaimHot();
+        _cache.ReclaimHot(sparing: entry);
         return _budget.TryAcquire(length, out lease);
     }
 
@@ -162,6 +163,7 @@ internal sealed partial class ChunkFetcher
         lease ??= await AcquireForReadAsync(length).ConfigureAwait(false);
         ChunkBuffer buffer = _chunkBuffers.Rent(length);
         HotChunk? hot = null; // once published, the hot chunk owns the buffer and the lease
+        bool onDisk = false;
         try
         {
             Memory<byte> data = buffer.Memory[..length];
@@ -214,7 +216,8 @@ internal sealed partial class ChunkFetcher
             {
                 // Not cancelled by shutdown: a chunk already downloaded is worth its short write, and the next
                 // mount finds it.
-                if (await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false))
+                onDisk = await _cache.StoreChunkAsync(slot, data, blockCrcs, epoch, CancellationToken.None).ConfigureAwait(false);
+                if (onDisk)
                 {
                     MaybeAssembleWholeFile(entry);
                 }
@@ -229,7 +232,7 @@ internal sealed partial class ChunkFetcher
         {
             if (hot is not null)
             {
-                _cache.HotStored(hot);
+                _cache.HotStored(hot, onDisk);
             }
             else
             {
@@ -250,7 +253,7 @@ internal sealed partial class ChunkFetcher
         {
             return ValueTask.FromResult(lease);
         }
-        return _budget.AcquireAsync(bytes, _shutdown, _cache.ReclaimHot);
+        return _budget.AcquireAsync(bytes, _shutdown, () => _cache.ReclaimHot(sparing: null));
     }
 
     /// <summary>

@@ -416,14 +416,18 @@ public sealed class ContentCache
         }
     }
 
-    /// <summary>The download's disk write finished: the chunk's memory may go when nobody needs it.</summary>
-    internal void HotStored(HotChunk hot)
+    /// <summary>
+    /// The download's disk write finished (<paramref name="onDisk"/>: the chunk file is in the cache; false when the
+    /// write was skipped or failed): the chunk's memory may go when nobody needs it (<see cref="HotChunk.ShouldGiveBack"/>).
+    /// </summary>
+    internal void HotStored(HotChunk hot, bool onDisk)
     {
         lock (_sync)
         {
             hot.Stored = true;
+            hot.OnDisk = onDisk;
             hot.Users--;
-            if (hot.ReleaseWhenStored || hot.BudgetWanted || hot.Slot.Entry.OpenReaders == 0)
+            if (hot.ReleaseWhenStored || hot.ShouldGiveBack || hot.Slot.Entry.OpenReaders == 0)
             {
                 DetachHotLocked(hot);
             }
@@ -465,9 +469,10 @@ public sealed class ContentCache
         lock (_sync)
         {
             hot.Users--;
-            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
-            // as soon as this copy is over.
-            if (end == hot.Length || hot.BudgetWanted)
+            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes as soon
+            // as this copy is over (once the disk write finished: then the rest can be read where it went, and a
+            // chunk only in memory stays for its own stream's reader, see ShouldGiveBack).
+            if (end == hot.Length || (hot.Stored && hot.ShouldGiveBack))
             {
                 ReleaseHotLocked(hot);
             }
@@ -515,8 +520,13 @@ public sealed class ContentCache
         hot.Finish();
     }
 
-    /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>
-    internal void ReclaimHot()
+    /// <summary>
+    /// Gives back the memory of every chunk whose disk write finished and that is not being read (someone waits for
+    /// budget), except the chunks of <paramref name="sparing"/> that are only in memory: a stream of that object
+    /// waiting for room for its next chunk must not drop the ones its reader has yet to read (they would be
+    /// downloaded again).
+    /// </summary>
+    internal void ReclaimHot(CacheEntry? sparing)
     {
         lock (_sync)
         {
@@ -525,7 +535,7 @@ public sealed class ContentCache
             {
                 LinkedListNode<HotChunk>? next = node.Next;
                 HotChunk hot = node.Value;
-                if (hot.Stored && hot.Users == 0)
+                if (hot.Stored && hot.Users == 0 && (hot.OnDisk || hot.Slot.Entry != sparing))
                 {
                     DetachHotLocked(hot);
                     hot.FreeIfUnused();

@@ -63,6 +63,12 @@ internal sealed class HotChunk
     /// <summary>The disk write finished (successfully, skipped or failed): the buffer may now be given back.</summary>
     public bool Stored { get; set; }
 
+    /// <summary>
+    /// The chunk's file is in the content cache: a reader that finds this chunk gone from memory reads it from the
+    /// disk. A chunk whose write was skipped or failed is only here, and dropping it unread costs a download.
+    /// </summary>
+    public bool OnDisk { get; set; }
+
     /// <summary>A reader read the last byte before the write finished: free it right after the write.</summary>
     public bool ReleaseWhenStored { get; set; }
 
@@ -71,8 +77,13 @@ internal sealed class HotChunk
 
     public LinkedListNode<HotChunk>? Node { get; set; }
 
-    /// <summary>Someone waits for budget: this chunk's memory should go as soon as nobody uses it.</summary>
-    public bool BudgetWanted => _lease.BudgetWanted;
+    /// <summary>
+    /// Someone waits for budget this chunk's memory should go to as soon as nobody uses it: anyone, when the chunk is
+    /// on disk (its readers read the rest there); when it is only in memory, anyone but a stream of its own object.
+    /// That stream waits for room for what comes after bytes its reader has yet to read: giving it these would make
+    /// the reader download them again (and stop the stream). Guarded by the cache's lock (it reads <see cref="OnDisk"/>).
+    /// </summary>
+    public bool ShouldGiveBack => OnDisk ? _lease.BudgetWanted : _lease.BudgetWantedByOthersThan(Slot.Entry);
 
     /// <summary>The download appended bytes: wakes the readers they were for.</summary>
     public void Advance(int filled)
