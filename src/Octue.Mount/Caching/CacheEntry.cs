@@ -127,4 +127,11 @@ internal sealed class CacheEntry(ObjectKey key, string directoryPath)
 }
 
 /// <summary>A checked whole-object file: its length and its last-write time (UTC ticks) when it was checked.</summary>
-internal readonly record struct WholeFileInfo(long Length, long WrittenTicks);
+internal readonly record struct WholeFileInfo(long Length, long WrittenTicks)
+{
+    /// <summary>
+    /// Whether <paramref name="file"/> is still the file that was checked: same length, same last-write time. Any
+    /// write through the file system, or a truncation, changes one of them.
+    /// </summary>
+    public bool Describes(FileInfo file) => file.Exists && file.Length == Length && file.LastWriteTimeUtc.Ticks == WrittenTicks;
+}

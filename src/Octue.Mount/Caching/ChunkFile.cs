@@ -29,9 +29,10 @@ internal static class ChunkFile
     /// <summary>
     /// Writes a whole chunk file (the caller writes to a temporary name and renames it into place), around the page
     /// cache where the file system allows it (<see cref="UnbufferedFileWriter"/>): the file is read back, if ever, long
-    /// after. True when it was written that way.
+    /// after. True when it was written that way. <paramref name="unbuffered"/> is the cache folder's writer.
     /// </summary>
-    public static async ValueTask<bool> WriteAsync(string path, ReadOnlyMemory<byte> data, uint[] blockCrcs, CancellationToken ct)
+    public static async ValueTask<bool> WriteAsync(UnbufferedFileWriter unbuffered, string path, ReadOnlyMemory<byte> data, uint[] blockCrcs,
+        CancellationToken ct)
     {
         int dataOffset = DataOffset(blockCrcs.Length);
         byte[] header = ArrayPool<byte>.Shared.Rent(dataOffset);
@@ -50,7 +51,7 @@ internal static class ChunkFile
             }
             BinaryPrimitives.WriteUInt32LittleEndian(span[position..], Crc32C.Compute(span[..position]));
 
-            if (await UnbufferedFileWriter.TryWriteAsync(path, header.AsMemory(0, dataOffset), data, ct).ConfigureAwait(false))
+            if (await unbuffered.TryWriteAsync(path, header.AsMemory(0, dataOffset), data, ct).ConfigureAwait(false))
             {
                 return true;
             }

@@ -30,6 +30,8 @@ internal sealed class ChunkStream
     private bool _finished;
     private volatile bool _running = true;
     private int _filling;
+    /// <summary>Completed when the stream moves on from the chunk it fills, or ends (readers waiting for its next claim).</summary>
+    private TaskCompletionSource? _moved;
 
     private ChunkStream(ChunkFetcher fetcher, CacheEntry entry, int epoch, int first, int maxWindow, CancellationToken shutdown)
     {
@@ -115,6 +117,37 @@ internal sealed class ChunkStream
         moved.TrySetResult();
     }
 
+    /// <summary>
+    /// Completes once the stream has moved on from <paramref name="chunk"/> (it fills a later chunk, having claimed it)
+    /// or has ended. A reader that finished the chunk being filled and finds the next one unclaimed waits for this
+    /// instead of downloading that chunk itself: the stream claims its next chunk only after publishing the last
+    /// bytes of the current one, and a reader that got there first would stop the stream (it stops at the first
+    /// chunk someone else holds), costing a request per chunk from then on.
+    /// </summary>
+    public Task WhenMovedPastAsync(int chunk)
+    {
+        lock (_sync)
+        {
+            if (_finished || Volatile.Read(ref _filling) > chunk)
+            {
+                return Task.CompletedTask;
+            }
+            return (_moved ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void MoveTo(int chunk)
+    {
+        TaskCompletionSource? moved;
+        lock (_sync)
+        {
+            Volatile.Write(ref _filling, chunk);
+            moved = _moved;
+            _moved = null;
+        }
+        moved?.TrySetResult();
+    }
+
     /// <summary>Stops the stream (its reader closed); chunks not filled yet are abandoned.</summary>
     public void Cancel()
     {
@@ -142,7 +175,7 @@ internal sealed class ChunkStream
             {
                 while (current is not null)
                 {
-                    Volatile.Write(ref _filling, current.Slot.Index);
+                    MoveTo(current.Slot.Index);
                     int following = current.Slot.Index + 1;
                     // The next chunk is claimed before this one fills, so a reader that reaches it finds it on its way
                     // rather than downloading it itself. Only with budget to spare: this chunk is not released yet.
@@ -179,16 +212,20 @@ internal sealed class ChunkStream
                 _fetcher.AbandonStreamChunk(next);
             }
             ClaimedChunk? handoff;
+            TaskCompletionSource? moved;
             lock (_sync)
             {
                 _finished = true;
                 handoff = _handoff;
                 _handoff = null;
+                moved = _moved;
+                _moved = null;
             }
             if (handoff is not null)
             {
                 _fetcher.AbandonStreamChunk(handoff);
             }
+            moved?.TrySetResult();
             _cancellation.Dispose();
             _fetcher.StreamEnded();
         }
@@ -254,14 +291,14 @@ internal sealed class ChunkStream
         {
             while (filled < hot.Length)
             {
-                int n = await body.ReadAsync(hot.Buffer.AsMemory(filled, Math.Min(Piece, hot.Length - filled)), ct).ConfigureAwait(false);
+                int n = await body.ReadAsync(hot.Buffer.Memory.Slice(filled, Math.Min(Piece, hot.Length - filled)), ct).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw new Storage.TransientStoreException(
                         $"{_entry.Key}: the download ended at byte {_entry.Layout.ChunkStart(chunk.Slot.Index) + filled} of {_entry.Layout.ObjectSize}.");
                 }
                 // Hashed before readers are told of the bytes: nothing writes this buffer but this loop.
-                ChunkFile.AppendBlockCrcs(hot.Buffer.AsSpan(0, hot.Length), filled, filled + n, blockCrcs);
+                ChunkFile.AppendBlockCrcs(hot.Buffer.Span[..hot.Length], filled, filled + n, blockCrcs);
                 filled += n;
                 hot.Advance(filled);
             }

@@ -36,6 +36,8 @@ public sealed class ContentCache
     private readonly LinkedList<CacheEntry> _wholeFiles = new();
     /// <summary>File work decided under the lock (deletes, closes, state writes), done by whoever takes it after the lock.</summary>
     private QueuedFileWork? _queuedFileWork;
+    /// <summary>Writes this folder's chunk files around the page cache, remembering whether the file system allows it.</summary>
+    private readonly UnbufferedFileWriter _unbuffered = new();
 
     /// <summary>
     /// Opens (or creates) the cache under <paramref name="cacheDirectory"/>/content and indexes what an earlier
@@ -115,11 +117,11 @@ public sealed class ContentCache
 
     /// <summary>
     /// The path of the whole-object file of <paramref name="obj"/>'s generation (for FUSE passthrough), or null when
-    /// there is none, or when the file changed since it was checked (it is then dropped).
+    /// there is none, or when the file changed since it was checked (it is then dropped). <paramref name="entry"/> is
+    /// the generation's entry whenever the cache knows it, so a caller can have the file made without a second lookup.
     /// </summary>
-    internal string? TryGetWholeFile(ObjectInfo obj)
+    internal string? TryGetWholeFile(ObjectInfo obj, out CacheEntry? entry)
     {
-        CacheEntry? entry;
         WholeFileInfo whole;
         lock (_sync)
         {
@@ -132,7 +134,7 @@ public sealed class ContentCache
             whole = known;
         }
         FileInfo file = new(entry.WholeFilePath);
-        if (file.Exists && file.Length == whole.Length && file.LastWriteTimeUtc.Ticks == whole.WrittenTicks)
+        if (whole.Describes(file))
         {
             return file.FullName;
         }
@@ -414,14 +416,18 @@ public sealed class ContentCache
         }
     }
 
-    /// <summary>The download's disk write finished: the chunk's memory may go when nobody needs it.</summary>
-    internal void HotStored(HotChunk hot)
+    /// <summary>
+    /// The download's disk write finished (<paramref name="onDisk"/>: the chunk file is in the cache; false when the
+    /// write was skipped or failed): the chunk's memory may go when nobody needs it (<see cref="HotChunk.ShouldGiveBack"/>).
+    /// </summary>
+    internal void HotStored(HotChunk hot, bool onDisk)
     {
         lock (_sync)
         {
             hot.Stored = true;
+            hot.OnDisk = onDisk;
             hot.Users--;
-            if (hot.ReleaseWhenStored || hot.BudgetWanted || hot.Slot.Entry.OpenReaders == 0)
+            if (hot.ReleaseWhenStored || hot.ShouldGiveBack || hot.Slot.Entry.OpenReaders == 0)
             {
                 DetachHotLocked(hot);
             }
@@ -459,13 +465,14 @@ public sealed class ContentCache
             hot.Users++;
         }
         wait = null;
-        hot.Buffer.AsSpan(offsetInChunk, destination.Length).CopyTo(destination.Span);
+        hot.Buffer.Span.Slice(offsetInChunk, destination.Length).CopyTo(destination.Span);
         lock (_sync)
         {
             hot.Users--;
-            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes
-            // as soon as this copy is over.
-            if (end == hot.Length || hot.BudgetWanted)
+            // After its last byte a sequential reader is done with the chunk; and memory others wait for goes as soon
+            // as this copy is over (once the disk write finished: then the rest can be read where it went, and a
+            // chunk only in memory stays for its own stream's reader, see ShouldGiveBack).
+            if (end == hot.Length || (hot.Stored && hot.ShouldGiveBack))
             {
                 ReleaseHotLocked(hot);
             }
@@ -513,8 +520,13 @@ public sealed class ContentCache
         hot.Finish();
     }
 
-    /// <summary>Gives back the memory of every chunk that is on disk and not being read (someone waits for budget).</summary>
-    internal void ReclaimHot()
+    /// <summary>
+    /// Gives back the memory of every chunk whose disk write finished and that is not being read (someone waits for
+    /// budget), except the chunks of <paramref name="sparing"/> that are only in memory: a stream of that object
+    /// waiting for room for its next chunk must not drop the ones its reader has yet to read (they would be
+    /// downloaded again).
+    /// </summary>
+    internal void ReclaimHot(CacheEntry? sparing)
     {
         lock (_sync)
         {
@@ -523,7 +535,7 @@ public sealed class ContentCache
             {
                 LinkedListNode<HotChunk>? next = node.Next;
                 HotChunk hot = node.Value;
-                if (hot.Stored && hot.Users == 0)
+                if (hot.Stored && hot.Users == 0 && (hot.OnDisk || hot.Slot.Entry != sparing))
                 {
                     DetachHotLocked(hot);
                     hot.FreeIfUnused();
@@ -779,7 +791,7 @@ public sealed class ContentCache
         string temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            await ChunkFile.WriteAsync(temporary, data, blockCrcs, ct).ConfigureAwait(false);
+            await ChunkFile.WriteAsync(_unbuffered, temporary, data, blockCrcs, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -865,11 +877,11 @@ public sealed class ContentCache
             {
                 fragments = new FragmentBlocks(chunkBlocks);
             }
-            if ((fragments.ReservedCount + fragments.CountNew(firstBlock, blockCount)) * 4 > chunkBlocks)
+            // Past a quarter of the chunk's blocks, the chunk is downloaded whole instead.
+            if (!fragments.TryReserve(firstBlock, blockCount, limit: chunkBlocks / 4))
             {
                 return false;
             }
-            fragments.Reserve(firstBlock, blockCount);
             entry.Fragments[chunk] = fragments;
             return true;
         }
@@ -1261,10 +1273,10 @@ public sealed class ContentCache
                 && state.WholeFileLength is long wholeLength && wholeLength == entry.Layout.ObjectSize
                 && state.WholeFileWrittenTicks is long written)
             {
-                FileInfo info = new(file);
-                if (info.Length == wholeLength && info.LastWriteTimeUtc.Ticks == written)
+                WholeFileInfo recorded = new(wholeLength, written);
+                if (recorded.Describes(new FileInfo(file)))
                 {
-                    entry.WholeFile = new WholeFileInfo(wholeLength, written);
+                    entry.WholeFile = recorded;
                     continue;
                 }
                 _logger.LogWarning("The whole-object file of {Object} changed after it was checked; it is dropped", key);

@@ -15,30 +15,21 @@ internal sealed class FragmentBlocks(int blockCount)
     /// <summary>Blocks asked for so far (arrived or on their way).</summary>
     public int ReservedCount { get; private set; }
 
-    /// <summary>How many of <paramref name="count"/> blocks from <paramref name="first"/> are not reserved yet.</summary>
-    public int CountNew(int first, int count)
+    /// <summary>
+    /// Reserves <paramref name="count"/> blocks from <paramref name="first"/> unless that would take the blocks asked
+    /// for past <paramref name="limit"/> (then nothing changes and the caller downloads the chunk whole).
+    /// </summary>
+    public bool TryReserve(int first, int count, int limit)
     {
-        int fresh = 0;
-        for (int block = first; block < first + count; block++)
+        Span<bool> range = _reserved.AsSpan(first, count);
+        int fresh = count - range.Count(true);
+        if (ReservedCount + fresh > limit)
         {
-            if (!_reserved[block])
-            {
-                fresh++;
-            }
+            return false;
         }
-        return fresh;
-    }
-
-    public void Reserve(int first, int count)
-    {
-        for (int block = first; block < first + count; block++)
-        {
-            if (!_reserved[block])
-            {
-                _reserved[block] = true;
-                ReservedCount++;
-            }
-        }
+        range.Fill(true);
+        ReservedCount += fresh;
+        return true;
     }
 
     /// <summary>Records the CRC32C of blocks that arrived; false when one differs from an earlier copy of the same block.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Octue.Mount.Caching;
 
 /// <summary>
@@ -15,7 +13,7 @@ namespace Octue.Mount.Caching;
 internal sealed class HotChunk
 {
     private readonly MemoryBudget.Lease _lease;
-    private readonly ArrayPool<byte> _pool;
+    private readonly ChunkBufferPool _pool;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Readers waiting for bytes not there yet: (bytes they need, their signal). Guarded by itself.</summary>
     private readonly List<(int Bytes, TaskCompletionSource Signal)> _waiters = [];
@@ -25,13 +23,13 @@ internal sealed class HotChunk
     private bool _freed;
 
     /// <summary>A chunk whose bytes are all in <paramref name="buffer"/> already (a whole-chunk download).</summary>
-    public HotChunk(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool)
+    public HotChunk(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool)
         : this(slot, buffer, length, lease, pool, filled: length)
     {
         _completion.TrySetResult();
     }
 
-    private HotChunk(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool, int filled)
+    private HotChunk(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool, int filled)
     {
         Slot = slot;
         Buffer = buffer;
@@ -42,11 +40,11 @@ internal sealed class HotChunk
     }
 
     /// <summary>A chunk about to be filled by a streaming download: readable as its bytes arrive.</summary>
-    public static HotChunk ForStreaming(ChunkSlot slot, byte[] buffer, int length, MemoryBudget.Lease lease, ArrayPool<byte> pool) =>
+    public static HotChunk ForStreaming(ChunkSlot slot, ChunkBuffer buffer, int length, MemoryBudget.Lease lease, ChunkBufferPool pool) =>
         new(slot, buffer, length, lease, pool, filled: 0);
 
     public ChunkSlot Slot { get; }
-    public byte[] Buffer { get; }
+    public ChunkBuffer Buffer { get; }
     public int Length { get; }
 
     /// <summary>Bytes of the chunk in <see cref="Buffer"/> so far, from its start.</summary>
@@ -67,6 +65,12 @@ internal sealed class HotChunk
     /// <summary>The disk write finished (successfully, skipped or failed): the buffer may now be given back.</summary>
     public bool Stored { get; set; }
 
+    /// <summary>
+    /// The chunk's file is in the content cache: a reader that finds this chunk gone from memory reads it from the
+    /// disk. A chunk whose write was skipped or failed is only here, and dropping it unread costs a download.
+    /// </summary>
+    public bool OnDisk { get; set; }
+
     /// <summary>A reader read the last byte before the write finished: free it right after the write.</summary>
     public bool ReleaseWhenStored { get; set; }
 
@@ -75,8 +79,13 @@ internal sealed class HotChunk
 
     public LinkedListNode<HotChunk>? Node { get; set; }
 
-    /// <summary>Someone waits for budget: this chunk's memory should go as soon as nobody uses it.</summary>
-    public bool BudgetWanted => _lease.BudgetWanted;
+    /// <summary>
+    /// Someone waits for budget this chunk's memory should go to as soon as nobody uses it: anyone, when the chunk is
+    /// on disk (its readers read the rest there); when it is only in memory, anyone but a stream of its own object.
+    /// That stream waits for room for what comes after bytes its reader has yet to read: giving it these would make
+    /// the reader download them again (and stop the stream). Guarded by the cache's lock (it reads <see cref="OnDisk"/>).
+    /// </summary>
+    public bool ShouldGiveBack => OnDisk ? _lease.BudgetWanted : _lease.BudgetWantedByOthersThan(Slot.Entry);
 
     /// <summary>The download appended bytes: wakes the readers they were for.</summary>
     public void Advance(int filled)

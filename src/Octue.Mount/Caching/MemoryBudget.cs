@@ -52,7 +52,10 @@ public sealed class MemoryBudget
     /// caller is queued (outside the budget's lock): the moment to give back bytes held only as a convenience, with
     /// no window in which a holder could miss that someone waits.
     /// </summary>
-    public ValueTask<Lease> AcquireAsync(long bytes, CancellationToken ct = default, Action? onWait = null)
+    /// <remarks>
+    /// <paramref name="waiterTag"/> names on whose behalf the caller waits (see <see cref="Lease.BudgetWantedByOthersThan"/>).
+    /// </remarks>
+    public ValueTask<Lease> AcquireAsync(long bytes, CancellationToken ct = default, Action? onWait = null, object? waiterTag = null)
     {
         CheckRequest(bytes);
         Waiter waiter;
@@ -63,7 +66,7 @@ public sealed class MemoryBudget
                 Take(bytes);
                 return ValueTask.FromResult(new Lease(this, bytes));
             }
-            waiter = new Waiter(bytes);
+            waiter = new Waiter(bytes, waiterTag);
             waiter.Node = _waiters.AddLast(waiter);
         }
         onWait?.Invoke();
@@ -134,9 +137,26 @@ public sealed class MemoryBudget
         }
     }
 
-    private sealed class Waiter(long bytes)
+    /// <summary>True while someone waits whose tag is not <paramref name="tag"/> (untagged waiters count as others).</summary>
+    private bool HasWaitersOtherThan(object tag)
+    {
+        lock (_sync)
+        {
+            foreach (Waiter waiter in _waiters)
+            {
+                if (!ReferenceEquals(waiter.Tag, tag))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private sealed class Waiter(long bytes, object? tag)
     {
         public long Bytes { get; } = bytes;
+        public object? Tag { get; } = tag;
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public LinkedListNode<Waiter>? Node { get; set; }
     }
@@ -157,6 +177,9 @@ public sealed class MemoryBudget
 
         /// <summary>True while someone waits for bytes of the budget this lease came from.</summary>
         public bool BudgetWanted => Volatile.Read(ref _owner) is { HasWaiters: true };
+
+        /// <summary>True while someone waits for bytes of this budget on behalf of anything but <paramref name="tag"/>.</summary>
+        public bool BudgetWantedByOthersThan(object tag) => Volatile.Read(ref _owner) is { } owner && owner.HasWaitersOtherThan(tag);
 
         /// <summary>Gives the bytes back to the budget (once; later calls do nothing).</summary>
         public void Dispose()

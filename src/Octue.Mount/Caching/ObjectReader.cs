@@ -82,7 +82,7 @@ internal sealed class ObjectReader : IObjectReader
             int offsetInChunk = (int)(position - _layout.ChunkStart(chunk));
             int length = Math.Min(count - done, _layout.ChunkLength(chunk) - offsetInChunk);
             await ReadFromChunkAsync(chunk, offsetInChunk, buffer.Slice(done, length), reachesEnd: position + length == size,
-                partial: !streamed && IsSmall(length), ct).ConfigureAwait(false);
+                streamed, partial: !streamed && IsSmall(length), ct).ConfigureAwait(false);
             done += length;
         }
 
@@ -107,8 +107,8 @@ internal sealed class ObjectReader : IObjectReader
     /// holds is not downloaded whole: just the blocks the read touches are (<see cref="ChunkFetcher.TryReadFragmentAsync"/>),
     /// until such downloads reach a quarter of the chunk.
     /// </summary>
-    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, bool reachesEnd, bool partial,
-        CancellationToken ct)
+    private async ValueTask ReadFromChunkAsync(int chunk, int offsetInChunk, Memory<byte> destination, bool reachesEnd, bool streamed,
+        bool partial, CancellationToken ct)
     {
         // A chunk evicted or found damaged between its download and its read is downloaded again; a few rounds
         // cover races, more means the disk keeps damaging what it stores.
@@ -146,6 +146,14 @@ internal sealed class ObjectReader : IObjectReader
                     return;
                 }
                 Count(ref counted, hit: false);
+                if (streamed && StreamAbout(chunk) is { } streaming)
+                {
+                    // The stream serving this reader is about to claim this chunk (it has just published the last
+                    // bytes of the one before): wait for it rather than download the chunk and stop the stream.
+                    await streaming.WaitAsync(ct).ConfigureAwait(false);
+                    ThrowIfPoisoned();
+                    continue;
+                }
                 if (++misses > Attempts)
                 {
                     throw new IOException($"{_entry.Key}: chunk {chunk} could not be kept in the content cache {_cache.ContentDirectory} (is the disk damaging files?).");
@@ -163,6 +171,22 @@ internal sealed class ObjectReader : IObjectReader
             }
             ThrowIfPoisoned();
         }
+    }
+
+    /// <summary>
+    /// When this reader's stream is still filling the chunk before <paramref name="chunk"/>, the task that completes
+    /// once it moved on (having claimed <paramref name="chunk"/>, unless someone else holds it) or ended; else null.
+    /// Only for a read the stream serves: it told the stream where it is (<see cref="ChunkStream.ReaderAt"/>), so a
+    /// stream parked until its reader moves has been woken.
+    /// </summary>
+    private Task? StreamAbout(int chunk)
+    {
+        ChunkStream? stream;
+        lock (_sequenceSync)
+        {
+            stream = _stream;
+        }
+        return stream is { IsRunning: true } && stream.Filling == chunk - 1 ? stream.WhenMovedPastAsync(chunk - 1) : null;
     }
 
     /// <summary>A chunk read counts once: a hit when its first look found the bytes, a miss when it waited for a download.</summary>

@@ -45,9 +45,9 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
                 cache.CapacityBytes, windowBytes);
         }
         // The pool keeps at most what the budget allows in flight, so idle buffers never outgrow it either.
-        int arrays = (int)Math.Clamp(options.MemoryBudget / options.ChunkSize, 1, 1024);
-        ArrayPool<byte> pool = ArrayPool<byte>.Create(options.ChunkSize, arrays);
-        _fetcher = new ChunkFetcher(store, cache, Budget, pool, logger, _shutdown.Token, options.WholeObjectFiles);
+        int buffers = (int)Math.Clamp(options.MemoryBudget / options.ChunkSize, 1, 1024);
+        _fetcher = new ChunkFetcher(store, cache, Budget, new ChunkBufferPool(options.ChunkSize, buffers), logger, _shutdown.Token,
+            options.WholeObjectFiles);
         _gauges.CreateObservableGauge("octue.mount.read.budget_in_use", () => Budget.InUse, "By", "Bytes of download buffers held now.");
         _gauges.CreateObservableGauge("octue.mount.read.budget_peak", () => Budget.Peak, "By", "Most bytes of download buffers ever held at once.");
         _gauges.CreateObservableGauge("octue.mount.cache.size", () => cache.SizeBytes, "By", "Bytes of chunk files in the content cache.");
@@ -80,11 +80,11 @@ public sealed class ObjectReaderFactory : IAsyncDisposable
     public string? GetWholeFile(ObjectInfo obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        if (_cache.TryGetWholeFile(obj) is { } path)
+        if (_cache.TryGetWholeFile(obj, out CacheEntry? entry) is { } path)
         {
             return path;
         }
-        if (_cache.Find(obj) is { } entry)
+        if (entry is not null)
         {
             _fetcher.MaybeAssembleWholeFile(entry);
         }

@@ -26,6 +26,18 @@ internal sealed class AttributeBuilder
     /// <summary>The group shown for nodes whose object records none.</summary>
     public uint DefaultGid { get; }
 
+    /// <summary>Now, in nanoseconds since the epoch, on the options' clock (a test's fake clock sets every stamp).</summary>
+    public long NowNs() => PosixMetadata.ToNs(_options.TimeProvider.GetUtcNow());
+
+    /// <summary>
+    /// The POSIX metadata of a new file, folder or link: its mode (0 is a mode, as with umask 777, not "none") and its
+    /// creator as owner, each only where it differs from what the mount shows by default, as chmod and chown keep them.
+    /// </summary>
+    public Dictionary<string, string> NewObjectMetadata(uint? permissions, uint defaultPermissions, FileOwner? owner) =>
+        PosixMetadata.Ownership(permissions == defaultPermissions ? null : permissions,
+            owner is { } o && o.Uid != DefaultUid ? o.Uid : null,
+            owner is { } g && g.Gid != DefaultGid ? g.Gid : null);
+
     public NodeAttributes Directory(Node node, ObjectInfo? placeholder = null)
     {
         var modified = placeholder is null ? _mountTimeNs : PosixMetadata.ModifiedNs(placeholder);

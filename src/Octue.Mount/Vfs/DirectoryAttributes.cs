@@ -7,7 +7,7 @@ namespace Octue.Mount.Vfs;
 /// <summary>
 /// A directory's attributes: kept on its <c>dir/</c> placeholder object, as files keep theirs, known from a fresh
 /// listing of it or of its parent or from a cached stat, else asked with one stat; the mount's defaults when it has
-/// none (the roots, implicit folders).
+/// none (the roots, implicit folders). chmod, chown and utimes of a directory change (or make) its placeholder.
 /// </summary>
 internal sealed class DirectoryAttributes
 {
@@ -95,6 +95,65 @@ internal sealed class DirectoryAttributes
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ErrorMapping.Map(e, _logger, "stat", dir.ToString());
+        }
+    }
+
+    /// <summary>
+    /// chmod/chown/utimes on a directory. Its placeholder keeps them (a PATCH with a metageneration precondition);
+    /// an implicit directory gets a placeholder carrying them (as <c>mkdir</c> would have made), so the change is
+    /// kept and the directory persists. The roots of buckets, projects and manifests and file-list datasets have
+    /// no object to keep attributes on: EPERM, never a change accepted and dropped.
+    /// </summary>
+    public async ValueTask<VfsResult<NodeAttributes>> SetAsync(Node dir, SetAttributes changes, CancellationToken ct)
+    {
+        if (changes.ModifiedNs is null && changes.Mode is null && changes.Uid is null && changes.Gid is null)
+        {
+            return await OfAsync(dir, ct).ConfigureAwait(false);
+        }
+
+        if (!CanHavePlaceholder(dir))
+        {
+            _logger.LogWarning("Attributes of {Directory} cannot be changed: no object holds them", dir);
+            return VfsError.NotPermitted;
+        }
+
+        var bucket = dir.Bucket;
+        var prefix = dir.ObjectName;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var current = await _store.StatAsync(bucket, prefix, ct).ConfigureAwait(false);
+                ObjectInfo info;
+                if (current is null)
+                {
+                    var shown = _attributes.Directory(dir);
+                    var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var (key, value) in PosixMetadata.Patch(new ObjectInfo { Bucket = bucket, Name = prefix }, changes with { ModifiedNs = changes.ModifiedNs ?? shown.ModifiedNs }))
+                    {
+                        metadata[key] = value!;
+                    }
+
+                    info = await _store.UploadAsync(bucket, prefix, new MemoryStream(Array.Empty<byte>(), writable: false),
+                        new UploadOptions { IfGenerationMatch = 0, Metadata = metadata }, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    info = await _store.PatchMetadataAsync(bucket, prefix, new MetadataPatch { Metadata = PosixMetadata.Patch(current, changes) },
+                        current.Metageneration, ct).ConfigureAwait(false);
+                }
+
+                // The store recorded the placeholder in the directory's own listing and its parent's.
+                return _attributes.Directory(dir, info);
+            }
+            catch (PreconditionFailedException) when (attempt < MetadataRaces.MaxRetries)
+            {
+                // The placeholder was created or changed by someone else between our stat and our write: read it again.
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return ErrorMapping.Map(e, _logger, "setattr", dir.ToString());
+            }
         }
     }
 }

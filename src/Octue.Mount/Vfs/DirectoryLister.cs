@@ -24,37 +24,52 @@ internal sealed class DirectoryLister
         _logger = logger;
     }
 
+    /// <summary>
+    /// Lists the folder whole. Each page's token is in the page before it, so the pages come one after the other; but
+    /// the next page is asked for as soon as a page has arrived, and the page is added to the listing while the next
+    /// one is on its way (the store's JSON and this builder's work overlap the server's).
+    /// </summary>
     public async Task<DirectoryListing> ListAsync(string bucket, string prefix, CancellationToken ct)
     {
         var builder = NewBuilder(bucket, prefix);
-        string? token = null;
-        do
+        Task<ObjectListing>? next = Page(bucket, prefix, null, ct);
+        while (next is not null)
         {
-            var page = await _store.ListAsync(bucket, new ListRequest
+            var page = await next.ConfigureAwait(false);
+            next = string.IsNullOrEmpty(page.NextPageToken) ? null : Page(bucket, prefix, page.NextPageToken, ct);
+            try
             {
-                Prefix = prefix.Length == 0 ? null : prefix,
-                Delimiter = "/",
-                PageSize = PageSize,
-                PageToken = token,
-                IncludeTrailingDelimiter = true,
-            }, ct).ConfigureAwait(false);
+                foreach (var obj in page.Objects)
+                {
+                    builder.AddObject(obj);
+                }
 
-            foreach (var obj in page.Objects)
-            {
-                builder.AddObject(obj);
+                foreach (var sub in page.Prefixes)
+                {
+                    builder.AddPrefix(sub);
+                }
             }
-
-            foreach (var sub in page.Prefixes)
+            catch when (next is not null)
             {
-                builder.AddPrefix(sub);
+                // The page on its way is not wanted any more; observe its outcome so its failure is not left unseen.
+                _ = next.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
             }
-
-            token = page.NextPageToken;
         }
-        while (!string.IsNullOrEmpty(token));
 
         return builder.Build();
     }
+
+    private Task<ObjectListing> Page(string bucket, string prefix, string? token, CancellationToken ct) =>
+        _store.ListAsync(bucket, new ListRequest
+        {
+            Prefix = prefix.Length == 0 ? null : prefix,
+            Delimiter = "/",
+            PageSize = PageSize,
+            PageToken = token,
+            IncludeTrailingDelimiter = true,
+        }, ct);
 
     /// <summary>A builder of one directory's listing from what a delimited listing of it returns, with this lister's rule and logging.</summary>
     public FolderListingBuilder NewBuilder(string bucket, string prefix) => new(bucket, prefix, Hidden);

@@ -39,6 +39,9 @@ public static class FirstUseWarmUp
     {
         ArgumentNullException.ThrowIfNull(mounted);
         WarmUpScope.Enter();
+        var idle = new MountIdleness(mountActivity, ct);
+        // Not even its own file system is made while the mount is busy (the first `ls` right after mounting).
+        await idle.QuietAsync().ConfigureAwait(false);
         string folder = Path.Combine(Path.GetTempPath(), $"octue-mount-warm-up-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
@@ -59,7 +62,7 @@ public static class FirstUseWarmUp
             var fs = await OctueFileSystem.CreateAsync(options, store, NullLoggerFactory.Instance, ct).ConfigureAwait(false);
             await using (fs.ConfigureAwait(false))
             {
-                await RunPathsAsync(new Steps(fs, mountActivity, ct)).ConfigureAwait(false);
+                await RunPathsAsync(new Steps(fs, idle, ct)).ConfigureAwait(false);
             }
         }
         finally
@@ -103,15 +106,16 @@ public static class FirstUseWarmUp
             throw new InvalidOperationException($"warm-up: {what} gave {actual}, expected {expected}");
     }
 
-    /// <summary>The file system calls of the warm-up, each made only once the real mount has been quiet for a moment.</summary>
-    private sealed class Steps(OctueFileSystem fs, Func<long>? mountActivity, CancellationToken ct)
+    /// <summary>Waits until the real mount has had no new request for a moment (never, without a count to watch).</summary>
+    private sealed class MountIdleness(Func<long>? mountActivity, CancellationToken ct)
     {
-        /// <summary>How long the mount must have had no new request before the next call.</summary>
+        /// <summary>How long the mount must have had no new request before the warm-up goes on.</summary>
         private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(20);
 
-        private long _seen = mountActivity?.Invoke() ?? 0;
+        /// <summary>The count last seen; none at first, so the warm-up starts only after a first quiet moment.</summary>
+        private long _seen = long.MinValue;
 
-        private async Task QuietAsync()
+        public async Task QuietAsync()
         {
             ct.ThrowIfCancellationRequested();
             if (mountActivity is null)
@@ -124,6 +128,12 @@ public static class FirstUseWarmUp
                 now = mountActivity();
             }
         }
+    }
+
+    /// <summary>The file system calls of the warm-up, each made only once the real mount has been quiet for a moment.</summary>
+    private sealed class Steps(OctueFileSystem fs, MountIdleness idle, CancellationToken ct)
+    {
+        private Task QuietAsync() => idle.QuietAsync();
 
         private static T Check<T>(VfsResult<T> result, string what) =>
             result.IsOk ? result.Value : throw new InvalidOperationException($"warm-up: {what} failed with {result.Error}");

@@ -295,14 +295,9 @@ public sealed partial class OctueFileSystem
     /// <summary>The write handles open on a file, in the order they were opened.</summary>
     private static FileHandle[] WritersOf(Node node) => node.Writers();
 
-    /// <summary>
-    /// The POSIX metadata of a new file, folder or link: its mode (0 is a mode, as with umask 777, not "none") and its
-    /// creator as owner, each only where it differs from what the mount shows by default, as chmod and chown keep them.
-    /// </summary>
+    /// <summary>The POSIX metadata of a new file or folder (<see cref="AttributeBuilder.NewObjectMetadata"/>).</summary>
     private Dictionary<string, string> NewObjectPosixMetadata(uint? permissions, uint defaultPermissions, FileOwner? owner) =>
-        PosixMetadata.Ownership(permissions == defaultPermissions ? null : permissions,
-            owner is { } o && o.Uid != _attributes.DefaultUid ? o.Uid : null,
-            owner is { } g && g.Gid != _attributes.DefaultGid ? g.Gid : null);
+        _attributes.NewObjectMetadata(permissions, defaultPermissions, owner);
 
     /// <summary>Checks a change to a name in a directory: the directory is a writable projection of a bucket prefix and the name is valid.</summary>
     private VfsError CheckChangeInDirectory(ulong parent, string name, out Node? dir)

@@ -35,7 +35,7 @@ public sealed partial class OctueFileSystem
 
         if (n.IsDirectory)
         {
-            return changes.Size is not null ? VfsError.IsDirectory : await SetDirectoryAttributesAsync(n, changes, ct).ConfigureAwait(false);
+            return changes.Size is not null ? VfsError.IsDirectory : await _resolver.Directories.SetAsync(n, changes, ct).ConfigureAwait(false);
         }
 
         if (n.Kind == NodeKind.Symlink && changes.Size is not null)
@@ -197,7 +197,7 @@ public sealed partial class OctueFileSystem
                     return VfsError.NotFound;
                 }
 
-                var patch = new MetadataPatch { Metadata = PosixPatch(current, changes) };
+                var patch = new MetadataPatch { Metadata = PosixMetadata.Patch(current, changes) };
                 var info = await _store.PatchMetadataAsync(node.Bucket, node.ObjectName, patch, current.Metageneration, ct).ConfigureAwait(false);
                 RecordOwnChange(node, info);
                 // A writer that opened the file and has not written yet stages its copy later, from its base: it
@@ -214,30 +214,5 @@ public sealed partial class OctueFileSystem
                 return ErrorMapping.Map(e, _logger, "setattr", node.ToString());
             }
         }
-    }
-
-    /// <summary>The metadata keys a chmod/chown/utimes changes on <paramref name="current"/> (gcsfuse's and rclone's mtimes refreshed when present).</summary>
-    private static Dictionary<string, string?> PosixPatch(ObjectInfo current, SetAttributes changes)
-    {
-        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
-        if (changes.ModifiedNs is { } mtime)
-        {
-            var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
-            PosixMetadata.SetModified(updated, mtime);
-            foreach (var key in new[] { PosixMetadata.MtimeKey, PosixMetadata.GcsfuseMtimeKey, PosixMetadata.RcloneMtimeKey })
-            {
-                if (updated.TryGetValue(key, out var value))
-                {
-                    patch[key] = value;
-                }
-            }
-        }
-
-        foreach (var (key, value) in PosixMetadata.Ownership(changes.Mode, changes.Uid, changes.Gid))
-        {
-            patch[key] = value;
-        }
-
-        return patch;
     }
 }

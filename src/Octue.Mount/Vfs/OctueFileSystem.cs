@@ -27,12 +27,12 @@ public sealed partial class OctueFileSystem : IFileSystem
     private readonly XattrReader _xattrReader;
     private readonly XattrWriter _xattrWriter;
     private readonly Renamer _renamer;
+    private readonly Symlinks _symlinks;
     private readonly StagingArea _staging;
     private readonly StagedUploader _uploader;
     private readonly PendingUploads _pending = new();
     private readonly VfsMetrics _metrics;
     private readonly ReadPath _reads;
-    private readonly LoggedOnce _badSymlinksLogged = new();
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private readonly AttributeBuilder _attributes;
@@ -63,6 +63,7 @@ public sealed partial class OctueFileSystem : IFileSystem
         _uploader = new StagedUploader(_store, _staging, _reads, _metrics, _logger, StatAsync, options.WriteChunkSize);
         var datasets = new DirectoryDatasets(_store, _metadata, _listings, _logger);
         _xattrReader = new XattrReader(_resolver, this, datasets, _reads, _logger);
+        _symlinks = new Symlinks(_store, _nodes, _resolver, _attributes, _logger, options.ReadOnly);
         _renamer = new Renamer(_store, _metadata, _nodes, _resolver, this, _pending, _logger, options.ReadOnly);
         _xattrWriter = new XattrWriter(_store, _metadata, _resolver, this, datasets, _xattrReader, _logger, options.ReadOnly);
     }
@@ -223,7 +224,7 @@ public sealed partial class OctueFileSystem : IFileSystem
     private ulong NewHandleId() => (ulong)Interlocked.Increment(ref _nextHandle);
 
     /// <summary>Now, in nanoseconds since the epoch, on the options' clock (a test's fake clock sets every stamp).</summary>
-    private long NowNs() => PosixMetadata.ToNs(_options.TimeProvider.GetUtcNow());
+    private long NowNs() => _attributes.NowNs();
 
     private bool IsReadOnly => _options.ReadOnly;
 

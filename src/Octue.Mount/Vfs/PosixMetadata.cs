@@ -183,4 +183,29 @@ internal static class PosixMetadata
             && value != uint.MaxValue
             ? value
             : null;
+
+    /// <summary>The metadata keys a chmod/chown/utimes changes on <paramref name="current"/> (gcsfuse's and rclone's mtimes refreshed when present).</summary>
+    public static Dictionary<string, string?> Patch(ObjectInfo current, SetAttributes changes)
+    {
+        var patch = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (changes.ModifiedNs is { } mtime)
+        {
+            var updated = new Dictionary<string, string>(current.Metadata, StringComparer.Ordinal);
+            SetModified(updated, mtime);
+            foreach (var key in new[] { MtimeKey, GcsfuseMtimeKey, RcloneMtimeKey })
+            {
+                if (updated.TryGetValue(key, out var value))
+                {
+                    patch[key] = value;
+                }
+            }
+        }
+
+        foreach (var (key, value) in Ownership(changes.Mode, changes.Uid, changes.Gid))
+        {
+            patch[key] = value;
+        }
+
+        return patch;
+    }
 }

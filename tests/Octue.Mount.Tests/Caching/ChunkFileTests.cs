@@ -44,7 +44,7 @@ public sealed class ChunkFileTests : IDisposable
         uint[] crcs = new uint[ChunkLayout.BlockCount(length)];
         ChunkFile.ComputeBlockCrcs(data, crcs);
         string path = Path.Combine(_folder.Path, "direct.chunk");
-        bool unbuffered = await ChunkFile.WriteAsync(path, data, crcs, default);
+        bool unbuffered = await ChunkFile.WriteAsync(new UnbufferedFileWriter(), path, data, crcs, default);
 
         string fileSystem = Run("stat", "-f", "-c", "%T", _folder.Path);
         if (OperatingSystem.IsLinux() && fileSystem is "ext2/ext3" or "xfs" or "btrfs")
@@ -61,6 +61,94 @@ public sealed class ChunkFileTests : IDisposable
         byte[] back = new byte[length];
         Assert.Equal(length, await ChunkFile.ReadFullyAsync(handle, back, offset, default));
         Assert.Equal(data, back);
+    }
+
+    [Theory]
+    [InlineData(8 * 1024 * 1024)]          // a whole chunk: written straight from its buffer
+    [InlineData((4 * 1024 * 1024) + 1000)] // all but the last part-page straight from the buffer
+    [InlineData(100)]                      // less than a page: only through the bounce buffer
+    public async Task A_chunk_in_a_chunk_buffer_is_written_from_it_without_a_copy_and_reads_back_whole(int length)
+    {
+        var buffer = new ChunkBuffer(8 * 1024 * 1024);
+        byte[] data = PatternData.Create(length, seed: 4);
+        data.CopyTo(buffer.Span);
+        uint[] crcs = new uint[ChunkLayout.BlockCount(length)];
+        ChunkFile.ComputeBlockCrcs(data, crcs);
+        var writer = new UnbufferedFileWriter();
+        string path = Path.Combine(_folder.Path, "aligned.chunk");
+
+        bool unbuffered = await ChunkFile.WriteAsync(writer, path, buffer.Memory[..length], crcs, default);
+
+        string fileSystem = Run("stat", "-f", "-c", "%T", _folder.Path);
+        if (fileSystem is "ext2/ext3" or "xfs" or "btrfs")
+        {
+            Assert.True(unbuffered);
+            // The header and what is left past the last whole page; none of the chunk's whole pages.
+            Assert.Equal(ChunkFile.DataOffset(crcs.Length) + (length % UnbufferedFileWriter.Alignment), writer.BouncedBytes);
+        }
+        using var handle = File.OpenHandle(path);
+        Assert.Equal(crcs, await ChunkFile.ReadHeaderAsync(handle, length, default));
+        byte[] back = new byte[length];
+        Assert.Equal(length, await ChunkFile.ReadFullyAsync(handle, back, ChunkFile.DataOffset(crcs.Length), default));
+        Assert.Equal(data, back);
+    }
+
+    [Fact]
+    public void Chunk_buffers_start_on_a_page_and_the_pool_reuses_them_up_to_its_bound()
+    {
+        var pool = new ChunkBufferPool(chunkSize: 64 * 1024, maxIdle: 1);
+        ChunkBuffer first = pool.Rent(64 * 1024);
+        ChunkBuffer second = pool.Rent(1000);
+        foreach (ChunkBuffer buffer in new[] { first, second })
+        {
+            Assert.Equal(64 * 1024, buffer.Capacity);
+            Assert.Equal(0, AddressOf(buffer) % UnbufferedFileWriter.Alignment);
+        }
+        pool.Return(first);
+        pool.Return(second); // past the bound: dropped
+        Assert.Same(first, pool.Rent(10));
+        Assert.NotSame(second, pool.Rent(10));
+    }
+
+    private static unsafe long AddressOf(ChunkBuffer buffer)
+    {
+        fixed (byte* start = buffer.Span)
+        {
+            return (long)start;
+        }
+    }
+
+    [Fact]
+    public async Task A_folder_whose_file_system_refuses_unbuffered_writes_is_written_buffered_without_asking_again()
+    {
+        // ramfs (Linux) has no unbuffered I/O: open(2) with O_DIRECT fails there with EINVAL.
+        string folder = Path.Combine(_folder.Path, "ramfs");
+        Directory.CreateDirectory(folder);
+        Run("mount", "-t", "ramfs", "ramfs", folder);
+        try
+        {
+            var writer = new UnbufferedFileWriter();
+            for (int i = 0; i < 3; i++)
+            {
+                byte[] data = PatternData.Create(Length, seed: 20 + (ulong)i);
+                uint[] crcs = new uint[ChunkLayout.BlockCount(Length)];
+                ChunkFile.ComputeBlockCrcs(data, crcs);
+                string path = Path.Combine(folder, $"{i}.chunk");
+                Assert.False(await ChunkFile.WriteAsync(writer, path, data, crcs, default));
+
+                using var handle = File.OpenHandle(path);
+                Assert.Equal(crcs, await ChunkFile.ReadHeaderAsync(handle, Length, default));
+                byte[] back = new byte[Length];
+                Assert.Equal(Length, await ChunkFile.ReadFullyAsync(handle, back, ChunkFile.DataOffset(crcs.Length), default));
+                Assert.Equal(data, back);
+            }
+            Assert.True(writer.Refused);
+            Assert.Equal(1, writer.DirectOpens);
+        }
+        finally
+        {
+            Run("umount", "-l", folder);
+        }
     }
 
     private static string Run(string tool, params string[] arguments)
@@ -142,7 +230,7 @@ public sealed class ChunkFileTests : IDisposable
         uint[] crcs = new uint[ChunkLayout.BlockCount(data.Length)];
         ChunkFile.ComputeBlockCrcs(data, crcs);
         string path = Path.Combine(_folder.Path, Guid.NewGuid().ToString("N") + ".chunk");
-        await ChunkFile.WriteAsync(path, data, crcs, default);
+        await ChunkFile.WriteAsync(new UnbufferedFileWriter(), path, data, crcs, default);
         return path;
     }
 }
