@@ -223,7 +223,7 @@ public sealed partial class OctueFileSystem
         try
         {
             var error = await UploadIfDirtyAsync(h, ct).ConfigureAwait(false);
-            if (h.Staged is { } staged)
+            if (h.Writes.Drop() is { } staged)
             {
                 if (error == VfsError.None)
                 {
@@ -244,8 +244,6 @@ public sealed partial class OctueFileSystem
                     // Not uploaded for a reason that may pass: the bytes stay in staging/, and the file stays listed.
                     KeepPending(staged, h.ModifiedNs, h.ModifiedNs, error);
                 }
-
-                h.Staged = null;
             }
 
             await h.DisposeReadersAsync().ConfigureAwait(false);
