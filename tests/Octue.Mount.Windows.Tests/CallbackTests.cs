@@ -187,6 +187,28 @@ public sealed class CallbackTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public async Task A_flush_is_answered_with_the_files_attributes_from_the_flush_alone()
+    {
+        CallCountingFileSystem calls = null!;
+        await using EmulatorFileSystem env = await EmulatorFileSystem.StartAsync(_fixture.Emulator,
+            fs => CallCountingFileSystem.Wrap(fs, out calls));
+        NativeHarness n = env.Native;
+        var (status, ctx, _) = await n.Create(@"\flushed.txt");
+        Assert.Equal(NtStatus.Success, status);
+        Assert.Equal(NtStatus.Success, (await n.Write(ctx!, 0, "hello world"u8.ToArray())).Status);
+
+        calls.Reset();
+        var flushed = await n.Flush(ctx!);
+        Assert.Equal((NtStatus.Success, 11UL), (flushed.Status, flushed.Info.FileSize));
+        Assert.Equal("hello world", Encoding.UTF8.GetString(env.Get("flushed.txt") ?? []));
+        // The adapter translates what the flush answered; it does not ask for the attributes again.
+        Assert.Equal(0, calls.Count(nameof(global::Octue.Mount.Vfs.IFileSystem.GetAttributesAsync)));
+
+        await n.Cleanup(ctx!, @"\flushed.txt", 0);
+        await n.Close(ctx!);
+    }
+
+    [Fact]
     public async Task A_paging_write_through_a_read_only_open_goes_to_the_open_that_can_write()
     {
         await using EmulatorFileSystem env = await Start();

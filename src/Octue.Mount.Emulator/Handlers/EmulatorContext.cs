@@ -24,8 +24,12 @@ internal sealed class EmulatorContext(HttpContext http, Route route, FaultRule? 
     /// <summary>The root the client reached the emulator at (links in resources point back to it).</summary>
     public string BaseUrl => $"http://{Request.Host}/";
 
-    public Task WriteObjectAsync(StoredObject obj, int status = 200) =>
-        JsonReplies.WriteAsync(Http, status, w => ResourceJson.WriteObject(w, obj, BaseUrl));
+    /// <summary>Replies with an object resource, the fields the request's <c>fields</c> parameter selects.</summary>
+    public Task WriteObjectAsync(StoredObject obj, int status = 200)
+    {
+        var fields = FieldSelection.Parse(QueryParameters.String(Request, "fields"));
+        return JsonReplies.WriteAsync(Http, status, w => ResourceJson.WriteObject(w, obj, BaseUrl, fields));
+    }
 
     public StoredObject Require(StoreResult<StoredObject> result, string bucket, string? name) =>
         result.Status == StoreStatus.Ok ? result.Value! : throw GcsException.From(result.Status, bucket, name);

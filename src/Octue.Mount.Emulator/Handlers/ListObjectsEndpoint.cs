@@ -1,6 +1,9 @@
 namespace Octue.Mount.Emulator;
 
-/// <summary>objects.list: prefix, delimiter, pages of at most 1000 entries, offsets, trailing delimiters.</summary>
+/// <summary>
+/// objects.list: prefix, delimiter, pages of at most 1000 entries, offsets, trailing delimiters, and a partial
+/// response (<c>fields</c>, e.g. <c>items(name,size),prefixes,nextPageToken</c>).
+/// </summary>
 internal static class ListObjectsEndpoint
 {
     public static Task ListAsync(EmulatorContext c)
@@ -9,6 +12,8 @@ internal static class ListObjectsEndpoint
         if (QueryParameters.String(request, "matchGlob") is not null)
             throw GcsException.BadRequest("matchGlob is not supported by this emulator.");
         var maxResults = QueryParameters.Long(request, "maxResults") ?? ListQuery.MaxPageSize;
+        var fields = FieldSelection.Parse(QueryParameters.String(request, "fields"));
+        var itemFields = fields.Inside("items");
         var query = new ListQuery
         {
             Prefix = QueryParameters.String(request, "prefix") ?? "",
@@ -33,21 +38,22 @@ internal static class ListObjectsEndpoint
         return JsonReplies.WriteAsync(c.Http, 200, w =>
         {
             w.WriteStartObject();
-            w.WriteString("kind", "storage#objects");
-            if (page.NextPageToken is not null)
+            if (fields.Has("kind"))
+                w.WriteString("kind", "storage#objects");
+            if (page.NextPageToken is not null && fields.Has("nextPageToken"))
                 w.WriteString("nextPageToken", page.NextPageToken);
-            if (page.Prefixes.Count > 0)
+            if (page.Prefixes.Count > 0 && fields.Has("prefixes"))
             {
                 w.WriteStartArray("prefixes");
                 foreach (var prefix in page.Prefixes)
                     w.WriteStringValue(prefix);
                 w.WriteEndArray();
             }
-            if (page.Items.Count > 0)
+            if (page.Items.Count > 0 && fields.Has("items"))
             {
                 w.WriteStartArray("items");
                 foreach (var item in page.Items)
-                    ResourceJson.WriteObject(w, item, c.BaseUrl);
+                    ResourceJson.WriteObject(w, item, c.BaseUrl, itemFields);
                 w.WriteEndArray();
             }
             w.WriteEndObject();

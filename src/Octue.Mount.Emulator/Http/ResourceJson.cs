@@ -7,46 +7,64 @@ namespace Octue.Mount.Emulator;
 /// <summary>The JSON resources of the API: int64 as strings, hashes as base64, times in RFC 3339.</summary>
 internal static class ResourceJson
 {
-    public static void WriteObject(Utf8JsonWriter w, StoredObject o, string baseUrl)
+    public static void WriteObject(Utf8JsonWriter w, StoredObject o, string baseUrl, FieldSelection? fields = null)
     {
         w.WriteStartObject();
-        WriteObjectFields(w, o, baseUrl);
+        WriteObjectFields(w, o, baseUrl, fields);
         w.WriteEndObject();
     }
 
-    public static void WriteObjectFields(Utf8JsonWriter w, StoredObject o, string baseUrl)
+    /// <summary>The object's fields, those <paramref name="fields"/> selects (all when null).</summary>
+    public static void WriteObjectFields(Utf8JsonWriter w, StoredObject o, string baseUrl, FieldSelection? fields = null)
     {
+        var f = fields ?? FieldSelection.All;
         var escapedName = Uri.EscapeDataString(o.Name);
         var generation = o.Generation.ToString(CultureInfo.InvariantCulture);
-        w.WriteString("kind", "storage#object");
-        w.WriteString("id", $"{o.Bucket}/{o.Name}/{generation}");
-        w.WriteString("selfLink", $"{baseUrl}storage/v1/b/{o.Bucket}/o/{escapedName}");
-        w.WriteString("mediaLink", $"{baseUrl}download/storage/v1/b/{o.Bucket}/o/{escapedName}?generation={generation}&alt=media");
-        w.WriteString("name", o.Name);
-        w.WriteString("bucket", o.Bucket);
-        w.WriteString("generation", generation);
-        w.WriteString("metageneration", o.Metageneration.ToString(CultureInfo.InvariantCulture));
-        w.WriteString("contentType", o.ContentType);
-        if (o.ContentEncoding is not null)
+        if (f.Has("kind"))
+            w.WriteString("kind", "storage#object");
+        if (f.Has("id"))
+            w.WriteString("id", $"{o.Bucket}/{o.Name}/{generation}");
+        if (f.Has("selfLink"))
+            w.WriteString("selfLink", $"{baseUrl}storage/v1/b/{o.Bucket}/o/{escapedName}");
+        if (f.Has("mediaLink"))
+            w.WriteString("mediaLink", $"{baseUrl}download/storage/v1/b/{o.Bucket}/o/{escapedName}?generation={generation}&alt=media");
+        if (f.Has("name"))
+            w.WriteString("name", o.Name);
+        if (f.Has("bucket"))
+            w.WriteString("bucket", o.Bucket);
+        if (f.Has("generation"))
+            w.WriteString("generation", generation);
+        if (f.Has("metageneration"))
+            w.WriteString("metageneration", o.Metageneration.ToString(CultureInfo.InvariantCulture));
+        if (f.Has("contentType"))
+            w.WriteString("contentType", o.ContentType);
+        if (o.ContentEncoding is not null && f.Has("contentEncoding"))
             w.WriteString("contentEncoding", o.ContentEncoding);
-        if (o.ContentDisposition is not null)
+        if (o.ContentDisposition is not null && f.Has("contentDisposition"))
             w.WriteString("contentDisposition", o.ContentDisposition);
-        if (o.ContentLanguage is not null)
+        if (o.ContentLanguage is not null && f.Has("contentLanguage"))
             w.WriteString("contentLanguage", o.ContentLanguage);
-        if (o.CacheControl is not null)
+        if (o.CacheControl is not null && f.Has("cacheControl"))
             w.WriteString("cacheControl", o.CacheControl);
-        w.WriteString("storageClass", o.StorageClass);
-        w.WriteString("size", o.Size.ToString(CultureInfo.InvariantCulture));
-        if (o.Md5 is not null)
+        if (f.Has("storageClass"))
+            w.WriteString("storageClass", o.StorageClass);
+        if (f.Has("size"))
+            w.WriteString("size", o.Size.ToString(CultureInfo.InvariantCulture));
+        if (o.Md5 is not null && f.Has("md5Hash"))
             w.WriteString("md5Hash", Convert.ToBase64String(o.Md5));
-        w.WriteString("crc32c", GcsHash.ToBase64(o.Crc32c));
-        if (o.ComponentCount is { } components)
+        if (f.Has("crc32c"))
+            w.WriteString("crc32c", GcsHash.ToBase64(o.Crc32c));
+        if (o.ComponentCount is { } components && f.Has("componentCount"))
             w.WriteNumber("componentCount", components);
-        w.WriteString("etag", ETag.Of(o));
-        w.WriteString("timeCreated", Rfc3339(o.TimeCreated));
-        w.WriteString("updated", Rfc3339(o.Updated));
-        w.WriteString("timeStorageClassUpdated", Rfc3339(o.TimeCreated));
-        if (o.Metadata.Count > 0)
+        if (f.Has("etag"))
+            w.WriteString("etag", ETag.Of(o));
+        if (f.Has("timeCreated"))
+            w.WriteString("timeCreated", Rfc3339(o.TimeCreated));
+        if (f.Has("updated"))
+            w.WriteString("updated", Rfc3339(o.Updated));
+        if (f.Has("timeStorageClassUpdated"))
+            w.WriteString("timeStorageClassUpdated", Rfc3339(o.TimeCreated));
+        if (o.Metadata.Count > 0 && f.Has("metadata"))
         {
             w.WriteStartObject("metadata");
             foreach (var (key, value) in o.Metadata)

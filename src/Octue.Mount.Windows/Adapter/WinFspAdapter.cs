@@ -347,19 +347,22 @@ internal sealed partial class WinFspAdapter
         return new IoResult(NtStatus.Success, (uint)written.Value.Count, FileInfoMapper.ToFileInfo(written.Value.Attributes));
     }
 
-    /// <summary>FlushFileBuffers: uploads the staged copy now (the volume-wide flush, with no file, has nothing to do).</summary>
+    /// <summary>
+    /// FlushFileBuffers: uploads the staged copy now and answers with the file's attributes after it, as the VFS
+    /// tells them with the flush (the volume-wide flush, with no file, has nothing to do).
+    /// </summary>
     public int Flush(OpenFile? file, out FspFileInfo info)
     {
         info = default;
         if (file is null)
             return NtStatus.Success;
-        if (file.Writable && file.Handle is ulong handle)
-        {
-            VfsError error = DispatcherWait.Run(_fs.FlushAsync(handle, Ct));
-            if (error != VfsError.None)
-                return NtStatusMap.FromVfsError(error);
-        }
-        return GetFileInfo(file, out info);
+        if (!file.Writable || file.Handle is not ulong handle)
+            return GetFileInfo(file, out info);
+        VfsResult<NodeAttributes> flushed = DispatcherWait.Run(_fs.FlushAndGetAttributesAsync(handle, Ct));
+        if (!flushed.IsOk)
+            return NtStatusMap.FromVfsError(flushed.Error);
+        info = FileInfoMapper.ToFileInfo(flushed.Value);
+        return NtStatus.Success;
     }
 
     // ---------------------------------------------------------------- attributes

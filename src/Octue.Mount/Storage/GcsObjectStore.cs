@@ -67,6 +67,7 @@ public sealed class GcsObjectStore : IObjectStore, IDisposable
             IncludeTrailingDelimiter = request.IncludeTrailingDelimiter ? true : null,
             StartOffset = request.StartOffset,
             EndOffset = request.EndOffset,
+            Fields = ObjectInfoMapper.ListingFields,
             RetryOptions = RetryOptions.Never,
         };
         Objects page = await _retry.ExecuteAsync("list", $"gs://{bucket}/{request.Prefix}", async (_, ct) =>

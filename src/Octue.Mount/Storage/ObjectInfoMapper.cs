@@ -6,6 +6,16 @@ namespace Octue.Mount.Storage;
 /// <summary>Converts the client library's object resource into the store's <see cref="ObjectInfo"/>.</summary>
 internal static class ObjectInfoMapper
 {
+    /// <summary>
+    /// The partial response a listing asks for (<c>fields</c>): the object fields <see cref="ToInfo"/> reads (the
+    /// bucket is the one listed), the folders and the next page's token. A page of 1,000 objects is then about 40% fewer
+    /// bytes to send and to parse: no <c>kind</c>, <c>id</c>, <c>selfLink</c>, <c>mediaLink</c>,
+    /// <c>timeStorageClassUpdated</c>, whose strings the parser would allocate for every entry. A field added to
+    /// <see cref="ToInfo"/> must be added here (a test compares a listed object with the same object fetched whole).
+    /// </summary>
+    public const string ListingFields =
+        "items(name,size,generation,metageneration,crc32c,md5Hash,contentType,metadata,updated,timeCreated,storageClass,etag),prefixes,nextPageToken";
+
     public static ObjectInfo ToInfo(GcsObject source, string? bucketFallback = null) => new()
     {
         Bucket = source.Bucket ?? bucketFallback ?? string.Empty,

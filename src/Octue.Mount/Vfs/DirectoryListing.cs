@@ -102,7 +102,7 @@ internal sealed class DirectoryListing : ICachedListing<DirectoryListing>
             return this;
         }
 
-        var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
+        var kind = PosixMetadata.KindOf(info);
         return With(new ListingEntry(leaf, kind, info, info.Bucket, info.Name));
     }
 

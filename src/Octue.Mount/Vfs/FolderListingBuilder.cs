@@ -56,7 +56,7 @@ internal sealed class FolderListingBuilder
             return;
         }
 
-        var kind = PosixMetadata.SymlinkTarget(obj) is null ? NodeKind.File : NodeKind.Symlink;
+        var kind = PosixMetadata.KindOf(obj);
         _files.Add(new ListingEntry(name, kind, obj, _bucket, obj.Name));
     }
 

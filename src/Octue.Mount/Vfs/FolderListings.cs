@@ -82,18 +82,29 @@ internal sealed class FolderListings
     {
         _metrics.Metadata(hit: _metadata.PeekListing(bucket, prefix) is not null);
 
-        return await _metadata.GetOrListAsync(bucket, prefix, async c =>
-        {
-            var listing = missingBucketIsEmpty
-                ? await _lister.ListOrEmptyAsync(bucket, prefix, c).ConfigureAwait(false)
-                : await _lister.ListAsync(bucket, prefix, c).ConfigureAwait(false);
-            if (dir is not null)
-            {
-                InvalidateVanishedEntries(dir, listing);
-            }
+        return await _metadata.GetOrListAsync(bucket, prefix, c => ListAsync(bucket, prefix, () => dir, missingBucketIsEmpty, prefetched: null, c),
+            readWhole, ct).ConfigureAwait(false);
+    }
 
-            return listing;
-        }, readWhole, ct).ConfigureAwait(false);
+    /// <summary>
+    /// Lists a folder of a bucket for the metadata cache: the walk prefetch's listing of it when that completed it,
+    /// else its own listing. Names the listing no longer shows are dropped from the kernel's cache of the folder's
+    /// directory node (<paramref name="dirOf"/>, asked once the listing is there: the kernel may have looked the
+    /// folder up meanwhile), when there is one.
+    /// </summary>
+    private async Task<DirectoryListing> ListAsync(string bucket, string prefix, Func<Node?> dirOf, bool missingBucketIsEmpty,
+        Task<DirectoryListing?>? prefetched, CancellationToken ct)
+    {
+        var listing = (prefetched is null ? null : await prefetched.ConfigureAwait(false))
+            ?? (missingBucketIsEmpty
+                ? await _lister.ListOrEmptyAsync(bucket, prefix, ct).ConfigureAwait(false)
+                : await _lister.ListAsync(bucket, prefix, ct).ConfigureAwait(false));
+        if (dirOf() is { } dir)
+        {
+            InvalidateVanishedEntries(dir, listing);
+        }
+
+        return listing;
     }
 
     /// <summary>
@@ -143,16 +154,9 @@ internal sealed class FolderListings
             var slot = new TaskCompletionSource<DirectoryListing?>(TaskCreationOptions.RunContinuationsAsynchronously);
             var bucket = dir.Bucket;
             var name = folder[parent.ObjectName.Length..^1];
-            if (_metadata.TryStartListing(bucket, folder, async c =>
-                {
-                    var listing = await slot.Task.ConfigureAwait(false) ?? await _lister.ListAsync(bucket, folder, c).ConfigureAwait(false);
-                    if (_nodes.GetChild(parent, name) is { IsDirectory: true } known && known.ObjectName == folder)
-                    {
-                        InvalidateVanishedEntries(known, listing);
-                    }
-
-                    return listing;
-                }))
+            if (_metadata.TryStartListing(bucket, folder, c => ListAsync(bucket, folder,
+                    () => _nodes.GetChild(parent, name) is { IsDirectory: true } known && known.ObjectName == folder ? known : null,
+                    missingBucketIsEmpty: false, slot.Task, c)))
             {
                 slots[folder] = slot;
             }

@@ -51,6 +51,12 @@ public interface IFileSystem : IAsyncDisposable
     /// <summary>Uploads staged changes (close-to-open: when this succeeds the object is durable).</summary>
     ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default);
 
+    /// <summary>
+    /// Like <see cref="FlushAsync"/>, answering with the file's attributes once its bytes are durable, which an
+    /// adapter that answers a flush with them (WinFsp) passes on instead of asking again.
+    /// </summary>
+    ValueTask<VfsResult<NodeAttributes>> FlushAndGetAttributesAsync(ulong handle, CancellationToken ct = default);
+
     /// <summary>Like <see cref="FlushAsync"/>: the staged bytes are uploaded and durable when it succeeds.</summary>
     ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default);
 

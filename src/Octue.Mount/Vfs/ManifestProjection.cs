@@ -157,16 +157,19 @@ internal sealed class ManifestProjection
     }
 
     /// <summary>Whether a bucket exists, asked once per bucket for the mount (many datasets may share one).</summary>
-    private Task<bool> BucketExistsAsync(string bucket, CancellationToken ct)
+    private async Task<bool> BucketExistsAsync(string bucket, CancellationToken ct)
     {
         var known = _bucketsSeen.GetOrAdd(bucket, name => _store.BucketExistsAsync(name, ct));
-        if (known.IsFaulted || known.IsCanceled)
+        try
         {
-            // A failure that may pass is not remembered.
-            _bucketsSeen.TryRemove(new KeyValuePair<string, Task<bool>>(bucket, known));
+            return await known.ConfigureAwait(false);
         }
-
-        return known;
+        catch
+        {
+            // A failure that may pass is not remembered: whoever shared this ask fails with it, the next use asks again.
+            _bucketsSeen.TryRemove(new KeyValuePair<string, Task<bool>>(bucket, known));
+            throw;
+        }
     }
 
     /// <summary>

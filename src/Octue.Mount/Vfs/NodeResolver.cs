@@ -273,7 +273,7 @@ internal sealed class NodeResolver
                 // Only a file fits this name: a directory's objects would all be longer.
                 var file = await _store.StatAsync(bucket, objectName, ct).ConfigureAwait(false);
                 return file is null ? VfsError.NotFound
-                    : new ListingEntry(name, PosixMetadata.SymlinkTarget(file) is null ? NodeKind.File : NodeKind.Symlink, file, bucket, objectName);
+                    : new ListingEntry(name, PosixMetadata.KindOf(file), file, bucket, objectName);
             }
 
             var haveDirectory = _metadata.TryGetDirectory(bucket, subPrefix, out var isDirectory);
@@ -322,8 +322,7 @@ internal sealed class NodeResolver
                 return VfsError.NotFound;
             }
 
-            var kind = PosixMetadata.SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
-            return new ListingEntry(name, kind, info, bucket, objectName);
+            return new ListingEntry(name, PosixMetadata.KindOf(info), info, bucket, objectName);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

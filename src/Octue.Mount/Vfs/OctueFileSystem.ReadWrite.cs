@@ -191,13 +191,24 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public async ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default)
+    public ValueTask<VfsError> FlushAsync(ulong handle, CancellationToken ct = default) =>
+        _files.TryGetValue(handle, out var h) ? FlushHandleAsync(h, ct) : ValueTask.FromResult(VfsError.BadHandle);
+
+    /// <inheritdoc/>
+    public async ValueTask<VfsResult<NodeAttributes>> FlushAndGetAttributesAsync(ulong handle, CancellationToken ct = default)
     {
         if (!_files.TryGetValue(handle, out var h))
         {
             return VfsError.BadHandle;
         }
 
+        var error = await FlushHandleAsync(h, ct).ConfigureAwait(false);
+        return error != VfsError.None ? error : await _resolver.GetAttributesAsync(h.Node, h, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Uploads what the handle staged, under its gate.</summary>
+    private async ValueTask<VfsError> FlushHandleAsync(FileHandle h, CancellationToken ct)
+    {
         await h.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -210,7 +221,8 @@ public sealed partial class OctueFileSystem
     }
 
     /// <inheritdoc/>
-    public ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default) => FlushAsync(handle, ct);
+    public ValueTask<VfsError> FsyncAsync(ulong handle, CancellationToken ct = default) =>
+        _files.TryGetValue(handle, out var h) ? FlushHandleAsync(h, ct) : ValueTask.FromResult(VfsError.BadHandle);
 
     /// <inheritdoc/>
     public ValueTask<VfsError> ReleaseAsync(ulong handle, CancellationToken ct = default) =>

@@ -48,6 +48,9 @@ internal static class PosixMetadata
     public static string? SymlinkTarget(ObjectInfo info) =>
         info.Metadata.TryGetValue(SymlinkTargetKey, out var target) ? target : null;
 
+    /// <summary>What an object is shown as: a symlink when it carries a target, else a file.</summary>
+    public static NodeKind KindOf(ObjectInfo info) => SymlinkTarget(info) is null ? NodeKind.File : NodeKind.Symlink;
+
     /// <summary>
     /// Why a stored symlink target cannot be handed to the kernel, or null when it can: an empty target (no path
     /// resolves it), one holding NUL (the kernel would cut it there and follow another path), or one over

@@ -296,4 +296,29 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         var ds = await mount.LookupPathAsync("ds");
         Assert.Equal("{\"try\": 2}", Encoding.UTF8.GetString((await mount.Fs.GetXattrAsync(ds.NodeId, "user.octue.tags")).Value));
     }
+
+    [Fact]
+    public async Task A_bucket_that_cannot_be_checked_for_a_passing_reason_is_checked_again_on_the_datasets_next_use()
+    {
+        var bucket = _fixture.NewBucket("check");
+        // No metadata file: the dataset is its prefix, once its bucket is known to exist.
+        _fixture.Put(bucket, "data/plain/a.txt", "a");
+        _fixture.Put(bucket, "manifest.json", $$"""{"datasets": {"ds": "gs://{{bucket}}/data/plain"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
+        await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
+        // Every attempt (the first and the client's retries) to list the bucket, which is how it is checked, fails with 503.
+        _fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, RequestKind = RequestKind.ListObjects, Times = 10 });
+        try
+        {
+            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, "ds");
+            Assert.False(failed.IsOk);
+            Assert.NotEqual(VfsError.NotFound, failed.Error);
+        }
+        finally
+        {
+            _fixture.Emulator.Faults.Clear();
+        }
+
+        // Not remembered: the next use checks the bucket again, and the dataset shows its prefix.
+        Assert.Equal(new[] { "a.txt" }, await mount.NamesAsync("ds"));
+    }
 }
