@@ -88,7 +88,9 @@ internal sealed class FuseSession
         // Counted before the thread runs, so that the last reader to stop is the one that sees zero.
         Interlocked.Increment(ref _runningReaders);
         var thread = new Thread(ReaderLoop) { IsBackground = true, Name = $"fuse-reader-{started}" };
-        thread.Start();
+        // Handlers run on this thread: it must not carry the starter's execution context (its async-locals, the
+        // current activity) into every request it serves.
+        thread.UnsafeStart();
     }
 
     /// <summary>Waits until in-flight handlers have finished (after the readers stopped), at most <paramref name="timeout"/>.</summary>

@@ -19,6 +19,8 @@ internal sealed class HotChunk
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Readers waiting for bytes not there yet: (bytes they need, their signal). Guarded by itself.</summary>
     private readonly List<(int Bytes, TaskCompletionSource Signal)> _waiters = [];
+    /// <summary>How many are in <see cref="_waiters"/>; written under its lock, read without it by <see cref="Advance"/>.</summary>
+    private int _waiting;
     private int _filled;
     private bool _freed;
 
@@ -79,7 +81,14 @@ internal sealed class HotChunk
     /// <summary>The download appended bytes: wakes the readers they were for.</summary>
     public void Advance(int filled)
     {
-        Volatile.Write(ref _filled, filled);
+        // Called for every piece a download appends, nearly always with nobody waiting: the lock only when someone is.
+        // Both sides publish, with a full fence, before they look at the other's: a waiter that counted itself before
+        // this fill is seen here, and one that counts itself after it sees this fill (WhenFilledAsync).
+        Interlocked.Exchange(ref _filled, filled);
+        if (Volatile.Read(ref _waiting) == 0)
+        {
+            return;
+        }
         lock (_waiters)
         {
             for (int i = _waiters.Count - 1; i >= 0; i--)
@@ -90,6 +99,7 @@ internal sealed class HotChunk
                     _waiters.RemoveAt(i);
                 }
             }
+            Volatile.Write(ref _waiting, _waiters.Count);
         }
     }
 
@@ -103,8 +113,10 @@ internal sealed class HotChunk
         TaskCompletionSource signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_waiters)
         {
+            Interlocked.Exchange(ref _waiting, _waiters.Count + 1);
             if (Filled >= bytes || _completion.Task.IsCompleted)
             {
+                Volatile.Write(ref _waiting, _waiters.Count);
                 return Task.CompletedTask;
             }
             _waiters.Add((bytes, signal));
@@ -126,6 +138,7 @@ internal sealed class HotChunk
                 signal.TrySetResult();
             }
             _waiters.Clear();
+            Volatile.Write(ref _waiting, 0);
         }
     }
 
