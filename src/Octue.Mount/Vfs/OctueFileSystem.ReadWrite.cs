@@ -235,7 +235,7 @@ public sealed partial class OctueFileSystem
         try
         {
             var error = await UploadIfDirtyAsync(h, ct).ConfigureAwait(false);
-            if (h.Writes.Drop() is { } staged)
+            if (h.Staged is { } staged)
             {
                 if (error == VfsError.None)
                 {
@@ -256,6 +256,10 @@ public sealed partial class OctueFileSystem
                     // Not uploaded for a reason that may pass: the bytes stay in staging/, and the file stays listed.
                     KeepPending(staged, h.ModifiedNs, h.ModifiedNs, error);
                 }
+
+                // Only now: until the other handles of an unlinked file were handed its bytes (above), their reads are
+                // served from this copy, and a read in between must not fall back to the object it replaced.
+                h.Writes.Drop();
             }
 
             await h.DisposeReadersAsync().ConfigureAwait(false);
