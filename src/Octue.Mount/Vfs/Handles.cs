@@ -36,7 +36,11 @@ internal sealed class FileHandle
     /// <summary>Readers replaced while a concurrent read may still use them (a rebase, a detached copy): disposed at release.</summary>
     private List<IObjectReader>? _retiredReaders;
 
-    public StagedFile? Staged { get; set; }
+    /// <summary>The write side's state: the staged copy, whether it differs from the object, and why it can no longer be saved.</summary>
+    public HandleWrites Writes { get; } = new();
+
+    /// <summary>The staged copy, which serves reads and takes writes once the handle changed the file (<see cref="HandleWrites.Staged"/>).</summary>
+    public StagedFile? Staged => Writes.Staged;
 
     /// <summary>
     /// Opened on metadata this mount already held, without asking the store: the handle's first read revalidates
@@ -54,9 +58,9 @@ internal sealed class FileHandle
     /// Why this handle's changes can no longer be saved (None while they can): Stale once its upload lost a race (the
     /// bytes went to conflicts/), or the error of a write, truncation or extension its staged copy missed (the copy
     /// was discarded at once). Every later write, flush, fsync and close returns it, and nothing of the handle is
-    /// uploaded: the object keeps the bytes it had.
+    /// uploaded: the object keeps the bytes it had (<see cref="WriteStage.Conflicted"/>).
     /// </summary>
-    public VfsError Failure { get; set; }
+    public VfsError Failure => Writes.Failure;
 
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

@@ -126,8 +126,7 @@ public sealed partial class OctueFileSystem
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // The open fails: its empty copy must not stay in staging/, where a recovery would upload it.
-                handle.Staged!.Delete();
-                handle.Staged = null;
+                handle.Writes.Drop()!.Delete();
                 return ErrorMapping.Map(e, _logger, "open", n.ToString());
             }
 

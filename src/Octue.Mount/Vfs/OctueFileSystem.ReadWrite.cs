@@ -257,7 +257,9 @@ public sealed partial class OctueFileSystem
                     KeepPending(staged, h.ModifiedNs, h.ModifiedNs, error);
                 }
 
-                h.Staged = null;
+                // Only now: until the other handles of an unlinked file were handed its bytes (above), their reads are
+                // served from this copy, and a read in between must not fall back to the object it replaced.
+                h.Writes.Drop();
             }
 
             await h.DisposeReadersAsync().ConfigureAwait(false);

@@ -21,14 +21,8 @@ public sealed partial class OctueFileSystem
             return error;
         }
 
-        if (handle.Failure == VfsError.None)
+        if (handle.Writes.Conflict(error) is { } staged)
         {
-            handle.Failure = error;
-        }
-
-        if (handle.Staged is { } staged)
-        {
-            handle.Staged = null;
             if (staged.Delete())
             {
                 _logger.LogError("A change to {Object} could not be written to its staged copy ({Error}): the copy ({Size} bytes) is discarded and not uploaded; the object keeps its last saved content",
@@ -95,7 +89,7 @@ public sealed partial class OctueFileSystem
                 await staged.MarkUnlinkedAsync(ct).ConfigureAwait(false);
             }
 
-            handle.Staged = staged;
+            handle.Writes.StageCopy(staged);
             _uploader.StreamWhileWritten(staged);
             return VfsError.None;
         }
@@ -165,7 +159,17 @@ public sealed partial class OctueFileSystem
 
         staged.Sidecar.Bucket = bucket;
         staged.Sidecar.ObjectName = name;
-        var result = await _uploader.UploadAsync(staged, handle.ModifiedNs, afterCrash: false, ct).ConfigureAwait(false);
+        StagedUploadResult result;
+        try
+        {
+            result = await _uploader.UploadAsync(handle.Writes.BeginUpload(), handle.ModifiedNs, afterCrash: false, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Staged when confirmed (the copy's sidecar is clean), dirty again when it failed for now.
+            handle.Writes.EndUpload();
+        }
+
         switch (result.Outcome)
         {
             case StagedUploadOutcome.Uploaded:
@@ -183,8 +187,7 @@ public sealed partial class OctueFileSystem
             case StagedUploadOutcome.LostRace or StagedUploadOutcome.Refused:
                 // The bytes are in conflicts/: nothing more of this handle may be uploaded (a later write would
                 // stage from the old object again and publish a partial change).
-                handle.Staged = null;
-                handle.Failure = result.Error;
+                handle.Writes.Conflict(result.Error);
                 _metadata.InvalidateObject(bucket, name);
                 // The kernel may hold this copy's attributes (cached like any others): the file is the object again,
                 // and a stat right after the failed close must show it, so its attributes go before the reply does.

@@ -223,6 +223,11 @@ public sealed class SessionTests(EmulatorFixture fixture) : IAsyncLifetime, ICla
         Assert.Equal(0, (await ReceiveAsync()).Header.Error);
         Send(FuseOpcode.GetAttr, 1, Bytes(new FuseGetAttrIn()));
         Assert.Equal(0, (await ReceiveAsync()).Header.Error);
+        // The reader counts a request once its handler has returned, which is just after the reply went out: the
+        // reply can reach us first, so wait a moment for the count rather than read it at once.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (_session.AnsweredByReader < before + 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
         Assert.Equal(before + 2, _session.AnsweredByReader);
     }
 
