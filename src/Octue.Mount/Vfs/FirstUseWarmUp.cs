@@ -18,6 +18,7 @@ namespace Octue.Mount.Vfs;
 public static class FirstUseWarmUp
 {
     private const string Bucket = "octue-mount-warm-up";
+    private const string FolderPrefix = "octue-mount-warm-up-";
     private const int SmallFiles = 40;
     private const int SmallSize = 4096;
     private const int TreeFiles = 3;
@@ -42,7 +43,8 @@ public static class FirstUseWarmUp
         var idle = new MountIdleness(mountActivity, ct);
         // Not even its own file system is made while the mount is busy (the first `ls` right after mounting).
         await idle.QuietAsync().ConfigureAwait(false);
-        string folder = Path.Combine(Path.GetTempPath(), $"octue-mount-warm-up-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        RemoveAbandonedFolders();
+        string folder = Path.Combine(Path.GetTempPath(), $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
             using var store = GcsObjectStore.Create(new ObjectStoreOptions
@@ -74,6 +76,45 @@ public static class FirstUseWarmUp
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the folders of warm-ups whose process is gone (killed before it could delete its own): each is named
+    /// after its process id, and a folder of a process still running, this one included, is left alone.
+    /// </summary>
+    private static void RemoveAbandonedFolders()
+    {
+        try
+        {
+            foreach (string folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+            {
+                string rest = Path.GetFileName(folder)[FolderPrefix.Length..];
+                int dash = rest.IndexOf('-', StringComparison.Ordinal);
+                if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                    || pid == Environment.ProcessId || IsRunning(pid))
+                {
+                    continue;
+                }
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another warm-up removed it first, or the temporary folder cannot be read: nothing to clear.
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

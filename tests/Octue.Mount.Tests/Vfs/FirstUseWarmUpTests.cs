@@ -62,10 +62,11 @@ public sealed class FirstUseWarmUpTests
     [Fact]
     public async Task Stops_when_cancelled()
     {
+        var before = WarmUpFolders();
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FirstUseWarmUp.RunAsync(MountOptions(), null, cancelled.Token));
-        Assert.Empty(WarmUpFolders().Except(WarmUpFolders()));
+        Assert.Equal(before, WarmUpFolders());
     }
 
     [Fact]
@@ -93,5 +94,28 @@ public sealed class FirstUseWarmUpTests
         Volatile.Write(ref busy, false);
         await warmUp;
         Assert.True(Interlocked.Read(ref storeRequests) > 1);
+    }
+
+    [Fact]
+    public async Task Removes_the_folders_of_warm_ups_whose_process_is_gone()
+    {
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync();
+        string abandoned = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"octue-mount-warm-up-{ended.Id}-abandoned")).FullName;
+        Directory.CreateDirectory(Path.Combine(abandoned, "content"));
+        string ours = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"octue-mount-warm-up-{Environment.ProcessId}-running")).FullName;
+        try
+        {
+            await FirstUseWarmUp.RunAsync(MountOptions());
+
+            Assert.False(Directory.Exists(abandoned));
+            Assert.True(Directory.Exists(ours), "a folder of a process still running was removed");
+        }
+        finally
+        {
+            Directory.Delete(ours, recursive: true);
+            if (Directory.Exists(abandoned))
+                Directory.Delete(abandoned, recursive: true);
+        }
     }
 }
