@@ -42,26 +42,7 @@ internal sealed class FieldSelection
         var all = false;
         while (true)
         {
-            var start = position;
-            while (position < text.Length && text[position] is not (',' or '(' or ')' or '/'))
-                position++;
-            var name = text[start..position].Trim();
-            if (name.Length == 0)
-                throw Invalid(text);
-            FieldSelection inner = All;
-            if (position < text.Length && text[position] == '(')
-            {
-                position++;
-                inner = ParseList(text, ref position, nested: true);
-                if (position >= text.Length || text[position] != ')')
-                    throw Invalid(text);
-                position++;
-            }
-            else if (position < text.Length && text[position] == '/')
-            {
-                position++;
-                inner = ParsePath(text, ref position);
-            }
+            var (name, inner) = ParseField(text, ref position);
             if (name == "*")
                 all = true;
             else
@@ -77,8 +58,11 @@ internal sealed class FieldSelection
         }
     }
 
-    /// <summary>The rest of <c>a/b/c</c> after <c>a/</c>: one name, perhaps with its own sub-selection.</summary>
-    private static FieldSelection ParsePath(string text, ref int position)
+    /// <summary>
+    /// One selected name and what is selected inside it: <c>name</c> (all of it), <c>name(list)</c>, or
+    /// <c>name/rest</c>, which is <c>name(rest)</c> for a path of one name at each level.
+    /// </summary>
+    private static (string Name, FieldSelection Inner) ParseField(string text, ref int position)
     {
         var start = position;
         while (position < text.Length && text[position] is not (',' or '(' or ')' or '/'))
@@ -86,21 +70,22 @@ internal sealed class FieldSelection
         var name = text[start..position].Trim();
         if (name.Length == 0)
             throw Invalid(text);
-        FieldSelection inner = All;
-        if (position < text.Length && text[position] == '/')
+        if (position < text.Length && text[position] == '(')
         {
             position++;
-            inner = ParsePath(text, ref position);
-        }
-        else if (position < text.Length && text[position] == '(')
-        {
-            position++;
-            inner = ParseList(text, ref position, nested: true);
+            var inner = ParseList(text, ref position, nested: true);
             if (position >= text.Length || text[position] != ')')
                 throw Invalid(text);
             position++;
+            return (name, inner);
         }
-        return name == "*" ? All : new FieldSelection(new Dictionary<string, FieldSelection>(StringComparer.Ordinal) { [name] = inner });
+        if (position < text.Length && text[position] == '/')
+        {
+            position++;
+            var (child, childInner) = ParseField(text, ref position);
+            return (name, child == "*" ? All : new FieldSelection(new Dictionary<string, FieldSelection>(StringComparer.Ordinal) { [child] = childInner }));
+        }
+        return (name, All);
     }
 
     private static FieldSelection Merge(FieldSelection a, FieldSelection b)

@@ -11,6 +11,22 @@ namespace Octue.Mount.Vfs;
 /// </summary>
 internal static class OctueFieldChange
 {
+    /// <summary>
+    /// <see cref="Apply"/> as a setxattr or removexattr answers it: <see cref="VfsError.NotSupported"/> for a name that
+    /// is no Octue field, <see cref="VfsError.NoData"/> for removing a tag or label that is not there.
+    /// </summary>
+    public static VfsError TryApply(string name, string? value, ref string? id, ref DateTimeOffset? timestamp, TagDict tags, LabelSet labels, bool timestamps)
+    {
+        try
+        {
+            return Apply(name, value, ref id, ref timestamp, tags, labels, timestamps) ? VfsError.None : VfsError.NotSupported;
+        }
+        catch (KeyNotFoundException)
+        {
+            return VfsError.NoData;
+        }
+    }
+
     /// <summary>Applies a change to Octue fields; throws <see cref="OctueFormatException"/> naming the rule broken.</summary>
     public static bool Apply(string name, string? value, ref string? id, ref DateTimeOffset? timestamp, TagDict tags, LabelSet labels, bool timestamps)
     {

@@ -174,16 +174,10 @@ internal sealed class XattrWriter
             {
                 var id = metadata.Id;
                 DateTimeOffset? unused = null;
-                try
+                var applied = OctueFieldChange.TryApply(name, value, ref id, ref unused, metadata.Tags, metadata.Labels, timestamps: false);
+                if (applied != VfsError.None)
                 {
-                    if (!OctueFieldChange.Apply(name, value, ref id, ref unused, metadata.Tags, metadata.Labels, timestamps: false))
-                    {
-                        return VfsError.NotSupported;
-                    }
-                }
-                catch (KeyNotFoundException)
-                {
-                    return VfsError.NoData;
+                    return applied;
                 }
 
                 metadata.Id = id;
@@ -284,16 +278,10 @@ internal sealed class XattrWriter
                 var metadata = DatafileMetadata.FromObjectMetadata(current.Metadata);
                 var id = metadata.Id;
                 var timestamp = metadata.Timestamp;
-                try
+                var applied = OctueFieldChange.TryApply(name, value, ref id, ref timestamp, metadata.Tags, metadata.Labels, timestamps: true);
+                if (applied != VfsError.None)
                 {
-                    if (!OctueFieldChange.Apply(name, value, ref id, ref timestamp, metadata.Tags, metadata.Labels, timestamps: true))
-                    {
-                        return VfsError.NotSupported;
-                    }
-                }
-                catch (KeyNotFoundException)
-                {
-                    return VfsError.NoData;
+                    return applied;
                 }
 
                 metadata.Id = id;
