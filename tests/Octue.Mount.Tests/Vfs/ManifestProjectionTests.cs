@@ -279,17 +279,8 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         _fixture.Put(bucket, "manifest.json", $$"""{"datasets": {"ds": "gs://{{bucket}}/data/ds"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
         // Every attempt (the first and the client's retries) to look at the metadata file fails with 503.
-        _fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, ObjectName = "data/ds/.octue", RequestKind = RequestKind.GetObject, Times = 3 });
-        try
-        {
-            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, "ds");
-            Assert.False(failed.IsOk);
-            Assert.NotEqual(VfsError.NotFound, failed.Error);
-        }
-        finally
-        {
-            _fixture.Emulator.Faults.Clear();
-        }
+        await AssertLookupFailsForAPassingReasonAsync(mount, "ds",
+            new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, ObjectName = "data/ds/.octue", RequestKind = RequestKind.GetObject, Times = 3 });
 
         // Not remembered: the next look reads the dataset, and it is what its metadata says.
         Assert.Equal(new[] { ".octue", "a.txt" }, (await mount.NamesAsync("ds")).Order(StringComparer.Ordinal));
@@ -306,10 +297,20 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         _fixture.Put(bucket, "manifest.json", $$"""{"datasets": {"ds": "gs://{{bucket}}/data/plain"}, "id": "dab88335-d739-4899-8eec-13ffdb5921fd", "name": null}""");
         await using var mount = await MountedBucket.CreateAsync(_fixture, $"gs://{bucket}/manifest.json");
         // Every attempt (the first and the client's retries) to list the bucket, which is how it is checked, fails with 503.
-        _fixture.Emulator.Faults.Add(new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, RequestKind = RequestKind.ListObjects, Times = 10 });
+        await AssertLookupFailsForAPassingReasonAsync(mount, "ds",
+            new FaultRule { Kind = FaultKind.Status, StatusCode = 503, Bucket = bucket, RequestKind = RequestKind.ListObjects, Times = 10 });
+
+        // Not remembered: the next use checks the bucket again, and the dataset shows its prefix.
+        Assert.Equal(new[] { "a.txt" }, await mount.NamesAsync("ds"));
+    }
+
+    /// <summary>Looks up <paramref name="name"/> at the root while <paramref name="fault"/> holds: it fails, and not as "no such name".</summary>
+    private async Task AssertLookupFailsForAPassingReasonAsync(MountedBucket mount, string name, FaultRule fault)
+    {
+        _fixture.Emulator.Faults.Add(fault);
         try
         {
-            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, "ds");
+            var failed = await mount.Fs.LookupAsync(IFileSystem.RootId, name);
             Assert.False(failed.IsOk);
             Assert.NotEqual(VfsError.NotFound, failed.Error);
         }
@@ -317,8 +318,5 @@ public sealed class ManifestProjectionTests : IClassFixture<VfsFixture>
         {
             _fixture.Emulator.Faults.Clear();
         }
-
-        // Not remembered: the next use checks the bucket again, and the dataset shows its prefix.
-        Assert.Equal(new[] { "a.txt" }, await mount.NamesAsync("ds"));
     }
 }
